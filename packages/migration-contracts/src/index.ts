@@ -1,0 +1,23 @@
+// @kfm/migration-contracts: the one package every other package imports its types from.
+export type {
+  Baseline,
+  BaselineObject,
+  Check,
+  DiffChange,
+  DiffSummary,
+  FileDigest,
+  MigrationDeclaration,
+  MigrationsRegistry,
+  Plan,
+  Policy,
+  ProtectedDomains,
+  ReceiptRef,
+  RunReceipt,
+} from './generated/types.js';
+export { schemasByName } from './generated/schemas.js';
+export { ErrorCodes, ExitCode, KfmError, exitCodeFor, exitCodeOf, formatIssue, type ErrorCode, type Issue } from './errors.js';
+export { parseJson, parseYaml, decodePointer, encodePointer, type ParsedDocument } from './document.js';
+export { validateValue, schemaId, schemaNames, describe, looksLikeCredential, type SchemaName } from './validate.js';
+export { DECLARATION_FILE, loadArtifact, loadDeclaration, type DeclarationResult, type LoadedDeclaration } from './declaration.js';
+export { resolveInBundle, type ResolveResult } from './bundle-paths.js';
+export type * from './adapter.js';

@@ -1,0 +1,16 @@
+# shellcheck shell=bash
+# Source this file (". tools/stores/env.sh") to get connection settings for the local stores that
+# tools/stores/up.sh runs. Every variable is only set when it is unset, so to point the tools at your own
+# servers, export your values before sourcing (or instead of sourcing) this file.
+
+# PostgreSQL + PostGIS (trust auth on 127.0.0.1; user = the OS user, which up.sh creates as a role)
+: "${KFM_PG_DSN:=postgres://127.0.0.1:5432/kfm_demo}"
+: "${KFM_PG_ADMIN_DSN:=postgres://postgres@127.0.0.1:5432/postgres}"
+# Elasticsearch (HTTP, no security)
+: "${KFM_ES_URL:=http://127.0.0.1:9200}"
+# Neo4j (Bolt). The local server runs with auth disabled; clients still always send these credentials.
+: "${KFM_NEO4J_URI:=bolt://127.0.0.1:7687}"
+: "${KFM_NEO4J_USER:=neo4j}"
+: "${KFM_NEO4J_PASSWORD:=kfm-local-dev}"
+
+export KFM_PG_DSN KFM_PG_ADMIN_DSN KFM_ES_URL KFM_NEO4J_URI KFM_NEO4J_USER KFM_NEO4J_PASSWORD
