@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { firstMatch, matchesPattern } from './name-pattern.js';
+
+describe('matchesPattern', () => {
+  it('matches names exactly without a wildcard', () => {
+    expect(matchesPattern('parcels', 'parcels')).toBe(true);
+    expect(matchesPattern('parcels_v2', 'parcels')).toBe(false);
+    expect(matchesPattern('public.parcels', 'parcels')).toBe(false);
+  });
+
+  it('lets * match any run of characters, dots included, anchored at both ends', () => {
+    expect(matchesPattern('public.parcels', '*.parcels')).toBe(true);
+    expect(matchesPattern('a.b.parcels', '*.parcels')).toBe(true);
+    expect(matchesPattern('public.parcels_old', '*.parcels')).toBe(false);
+    expect(matchesPattern('kfm-parcels-v2', 'kfm-*')).toBe(true);
+    expect(matchesPattern('x-kfm-parcels', 'kfm-*')).toBe(false);
+    expect(matchesPattern('kfm-', 'kfm-*')).toBe(true);
+    expect(matchesPattern('anything at all', '*')).toBe(true);
+    expect(matchesPattern('gov_audit_log', 'gov*log')).toBe(true);
+  });
+
+  it('is case-sensitive', () => {
+    expect(matchesPattern('Parcels', 'parcels')).toBe(false);
+    expect(matchesPattern('PUBLIC.parcels', 'public.*')).toBe(false);
+  });
+
+  it('treats regular-expression characters in patterns literally', () => {
+    expect(matchesPattern('publicXparcels', 'public.parcels*')).toBe(false);
+    expect(matchesPattern('a+b', 'a+*')).toBe(true);
+    expect(matchesPattern('aab', 'a+*')).toBe(false);
+    expect(matchesPattern('(Start)-[T]->(End)', '(Start)-[*]->(End)')).toBe(true);
+  });
+
+  it('lets * span line breaks, so an odd name cannot slip past a forbidden pattern', () => {
+    expect(matchesPattern('gov\nernance', 'gov*')).toBe(true);
+  });
+
+  it('returns the first pattern any name matches', () => {
+    expect(firstMatch(['public.parcels', 'parcels'], ['audit', 'parcels'])).toBe('parcels');
+    expect(firstMatch(['public.parcels'], ['audit'])).toBeUndefined();
+  });
+});
