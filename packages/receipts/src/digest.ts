@@ -1,9 +1,11 @@
 // Content addressing: RFC 8785 canonical JSON and CIDv1 (sha2-256) digests.
 // JSON artifacts use the json codec over canonical bytes (bagaaiera…), files the raw codec (bafkrei…).
+import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import { CID } from 'multiformats/cid';
 import * as json from 'multiformats/codecs/json';
 import * as raw from 'multiformats/codecs/raw';
+import { create as createDigest } from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 
 const canonicalizeFn = canonicalizeModule as unknown as (value: unknown) => string | undefined;
@@ -25,6 +27,12 @@ export function canonicalBytes(value: unknown): Uint8Array {
 /** CIDv1, json codec, sha2-256, over the canonical JSON of `value`. */
 export async function cidOfJson(value: unknown): Promise<string> {
   return CID.create(1, json.code, await sha256.digest(canonicalBytes(value))).toString();
+}
+
+/** Synchronous cidOfJson (same result), for pure builders that should not be async. */
+export function cidOfJsonSync(value: unknown): string {
+  const digest = createHash('sha256').update(canonicalBytes(value)).digest();
+  return CID.create(1, json.code, createDigest(sha256.code, new Uint8Array(digest))).toString();
 }
 
 /** CIDv1, raw codec, sha2-256, over bytes. */

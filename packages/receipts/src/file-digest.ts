@@ -1,0 +1,64 @@
+// Artifact digests as receipts record them. Inputs (declaration, scripts) are text whose identity must not
+// depend on the platform's line endings; outputs are hashed byte for byte, so anyone can check them with
+// sha256sum: JSON artifacts are always written as RFC 8785 bytes, hence the json codec over the raw bytes.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CID } from 'multiformats/cid';
+import * as json from 'multiformats/codecs/json';
+import * as raw from 'multiformats/codecs/raw';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { cidOfScript } from './digest.js';
+
+const JSON_EXTENSIONS = new Set(['.json', '.jsonld']);
+
+/** Whether an output is a JSON artifact (json codec) or an opaque file (raw codec), by its name. */
+export function outputCodec(name: string): 'json' | 'raw' {
+  return JSON_EXTENSIONS.has(path.extname(name).toLowerCase()) ? 'json' : 'raw';
+}
+
+/** Digest of an input's text: BOM dropped, CRLF/CR → LF, raw codec. */
+export async function digestInputText(text: string): Promise<string> {
+  return cidOfScript(text);
+}
+
+/** Digest of an output's exact bytes; `name` only chooses the codec. */
+export async function digestOutputBytes(name: string, bytes: Uint8Array): Promise<string> {
+  const code = outputCodec(name) === 'json' ? json.code : raw.code;
+  return CID.create(1, code, await sha256.digest(bytes)).toString();
+}
+
+/**
+ * The same normalization as cidOfScript, done on bytes: CR and LF never occur inside a UTF-8 multi-byte
+ * sequence, so for UTF-8 text the result is identical, and a file that is not valid UTF-8 is still hashed
+ * losslessly (decoding first would fold distinct invalid bytes into U+FFFD and hide a change).
+ */
+export function normalizeInputBytes(bytes: Uint8Array): Uint8Array {
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const out = new Uint8Array(bytes.length - start);
+  let length = 0;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0x0d) {
+      out[length++] = 0x0a;
+      if (bytes[i + 1] === 0x0a) i++;
+    } else {
+      out[length++] = byte;
+    }
+  }
+  return out.subarray(0, length);
+}
+
+/** Digest of an input file (declaration or script). */
+export async function digestInput(absPath: string): Promise<string> {
+  return digestInputBytes(await fs.readFile(absPath));
+}
+
+/** Digest of an input's bytes (see normalizeInputBytes). */
+export async function digestInputBytes(bytes: Uint8Array): Promise<string> {
+  return CID.create(1, raw.code, await sha256.digest(normalizeInputBytes(bytes))).toString();
+}
+
+/** Digest of an output file (baseline, diff, receipt, PROV, CSV, notes). */
+export async function digestOutput(absPath: string): Promise<string> {
+  return digestOutputBytes(absPath, await fs.readFile(absPath));
+}

@@ -1,0 +1,176 @@
+// Independent verification of a bundle's evidence: every receipt must validate against its schema, and
+// every file a receipt names must still have the digest it records. A receipt cannot hold its own digest,
+// so receipts themselves are checked by schema (and by receipt_ref.json when one points at them).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseJson, resolveInBundle, validateValue, type Issue, type SchemaName } from '@kfm/migration-contracts';
+import { inspectCid } from './digest.js';
+import { digestInput, digestOutput } from './file-digest.js';
+
+export const LATEST_RECEIPT = 'receipts/run_receipt.json';
+export const RECEIPT_REF = 'receipts/receipt_ref.json';
+export const RUNS_DIR = 'receipts/runs';
+
+export interface VerifiedFile {
+  /** Bundle-relative path, as the receipt records it. */
+  path: string;
+  expected: string;
+  actual?: string;
+  status: 'ok' | 'mismatch' | 'missing';
+  /** Which receipt (bundle-relative) first named the file, and as what. */
+  receipt: string;
+  kind: 'input' | 'output' | 'receipt';
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  receipts: string[];
+  files: VerifiedFile[];
+  issues: Issue[];
+}
+
+/** Verifies the latest receipt, every per-run receipt and receipt_ref.json of a bundle. */
+export async function verifyBundle(bundleDir: string): Promise<VerifyResult> {
+  const state = new VerifyState(bundleDir);
+  const receipts = [LATEST_RECEIPT, ...(await perRunReceipts(bundleDir))];
+  let found = 0;
+  for (const receipt of receipts) {
+    if (!(await isFile(path.join(bundleDir, receipt)))) continue;
+    found++;
+    // A receipt reached through a symlink leaving the bundle is not this bundle's evidence.
+    const resolved = await resolveInBundle(bundleDir, receipt);
+    if (!resolved.ok) state.issues.push({ ...resolved.issue, file: receipt });
+    else await state.checkReceipt(receipt, resolved.path);
+  }
+  const hasRef = await isFile(path.join(bundleDir, RECEIPT_REF));
+  if (hasRef) await state.checkReceiptRef(RECEIPT_REF);
+  // A bundle whose receipt lives in an artifact store keeps only receipt_ref.json; with neither there is no evidence.
+  if (found === 0 && !hasRef) {
+    state.issues.push({ code: 'RECEIPT_FILE_MISSING', file: LATEST_RECEIPT, message: 'the bundle has no run receipt (nor receipts/receipt_ref.json)' });
+  }
+  return state.result();
+}
+
+/** Verifies one receipt file against the bundle its paths are relative to. */
+export async function verifyReceiptFile(receiptPath: string, bundleDir: string): Promise<VerifyResult> {
+  const state = new VerifyState(bundleDir);
+  const relative = path.relative(bundleDir, path.resolve(receiptPath));
+  const name = relative.startsWith('..') || path.isAbsolute(relative) ? receiptPath : relative.split(path.sep).join('/');
+  if (!(await isFile(path.resolve(receiptPath)))) {
+    state.issues.push({ code: 'RECEIPT_FILE_MISSING', file: name, message: 'the receipt file does not exist' });
+  } else {
+    await state.checkReceipt(name, path.resolve(receiptPath));
+  }
+  return state.result();
+}
+
+class VerifyState {
+  readonly issues: Issue[] = [];
+  private readonly receipts: string[] = [];
+  private readonly files: VerifiedFile[] = [];
+  private readonly checked = new Set<string>();
+
+  constructor(private readonly bundleDir: string) {}
+
+  result(): VerifyResult {
+    return { ok: this.issues.length === 0, receipts: this.receipts, files: this.files, issues: this.issues };
+  }
+
+  async checkReceipt(name: string, absolute = path.join(this.bundleDir, name)): Promise<void> {
+    this.receipts.push(name);
+    const value = await this.load(name, absolute, 'run_receipt.v1');
+    if (value === undefined) return;
+    for (const kind of ['input', 'output'] as const) {
+      const entries = (value as Record<string, unknown>)[`${kind}s`];
+      if (!Array.isArray(entries)) continue;
+      for (const entry of entries) {
+        if (!isFileDigest(entry)) continue;
+        await this.checkFile(entry.path, entry.digest, kind, name);
+      }
+    }
+  }
+
+  async checkReceiptRef(name: string): Promise<void> {
+    this.receipts.push(name);
+    const value = await this.load(name, path.join(this.bundleDir, name), 'receipt_ref.v1');
+    if (value === undefined) return;
+    const { location, receipt_digest: digest } = value as { location?: unknown; receipt_digest?: unknown };
+    // Only a location inside the bundle can be checked here; a URI is fetched and checked by its consumer.
+    if (typeof location === 'string' && typeof digest === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(location)) {
+      await this.checkFile(location, digest, 'receipt', name);
+    }
+  }
+
+  /** Reads, parses and schema-checks a receipt; undefined when it cannot be used for digest checks. */
+  private async load(name: string, absolute: string, schema: SchemaName): Promise<unknown> {
+    const parsed = parseJson(await fs.readFile(absolute, 'utf8'), name);
+    if (!parsed.ok) {
+      this.issues.push(...parsed.issues);
+      return undefined;
+    }
+    this.issues.push(...validateValue(schema, parsed.document.value, parsed.document));
+    const value = parsed.document.value;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  }
+
+  private async checkFile(relative: string, expected: string, kind: VerifiedFile['kind'], receipt: string): Promise<void> {
+    const key = `${kind}\u0000${relative}\u0000${expected}`;
+    if (this.checked.has(key)) return;
+    this.checked.add(key);
+    const entry: VerifiedFile = { path: relative, expected, status: 'missing', receipt, kind };
+    this.files.push(entry);
+    const resolved = await resolveInBundle(this.bundleDir, relative);
+    if (!resolved.ok) {
+      this.issues.push({ ...resolved.issue, file: relative, message: `${resolved.issue.message} (named by ${receipt})` });
+      return;
+    }
+    if (!resolved.exists || !(await isFile(resolved.path))) {
+      this.issues.push({ code: 'RECEIPT_FILE_MISSING', file: relative, message: `${receipt} names ${relative}, which does not exist`, expected, found: 'nothing' });
+      return;
+    }
+    const actual = kind === 'input' ? await digestInput(resolved.path) : await digestOutput(resolved.path);
+    entry.actual = actual;
+    if (digestsMatch(expected, actual)) {
+      entry.status = 'ok';
+      return;
+    }
+    entry.status = 'mismatch';
+    this.issues.push({ code: 'RECEIPT_DIGEST_MISMATCH', file: relative, message: `${relative} no longer has the digest ${receipt} records`, expected, found: actual });
+  }
+}
+
+/**
+ * A CID must match exactly (codec and hash); a `sha256:<hex>` digest, as hand-written receipts use, is
+ * compared with the sha-256 inside the recomputed CID, i.e. over the same (normalized for inputs) bytes.
+ */
+export function digestsMatch(expected: string, actual: string): boolean {
+  if (expected.startsWith('sha256:')) return expected.slice('sha256:'.length).toLowerCase() === inspectCid(actual).sha256Hex;
+  return expected === actual;
+}
+
+async function perRunReceipts(bundleDir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(path.join(bundleDir, RUNS_DIR));
+  } catch {
+    return [];
+  }
+  const receipts: string[] = [];
+  for (const entry of entries.sort()) {
+    const candidate = `${RUNS_DIR}/${entry}/run_receipt.json`;
+    if (await isFile(path.join(bundleDir, candidate))) receipts.push(candidate);
+  }
+  return receipts;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await fs.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isFileDigest(value: unknown): value is { path: string; digest: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && typeof (value as { digest?: unknown }).digest === 'string';
+}
