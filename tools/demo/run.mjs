@@ -1,0 +1,114 @@
+// Demo driver: runs kfm-migrate as a user would (the CLI with --json) against the real local
+// stores and prints a summary table. Exits non-zero when any step does not do what it should.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'packages/runner/dist/cli.js');
+const work = path.join(root, '.kfm-tmp/demo');
+
+function kfm(args) {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [cli, ...args, '--json'], { cwd: work, encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - started;
+  let result;
+  try {
+    result = JSON.parse(run.stdout);
+  } catch {
+    result = { exit_code: run.status, raw: run.stdout };
+  }
+  if (run.stderr) process.stderr.write(run.stderr.split('\n').filter(Boolean).map((l) => `    ${l}`).join('\n') + '\n');
+  return { code: run.status, result, ms };
+}
+
+async function reseedPostgis() {
+  const dsn = process.env.KFM_PG_DSN;
+  const url = new URL(dsn);
+  const database = url.pathname.slice(1);
+  const admin = new URL(dsn);
+  admin.pathname = '/postgres';
+  const adminClient = new pg.Client({ connectionString: admin.toString() });
+  await adminClient.connect();
+  await adminClient.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await adminClient.query(`CREATE DATABASE "${database}"`);
+  await adminClient.end();
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS postgis');
+  await client.query(fs.readFileSync(path.join(root, 'fixtures/seed/postgis/seed.sql'), 'utf8'));
+  await client.end();
+}
+
+const short = (cid) => (cid ? `${cid.slice(0, 9)}…${cid.slice(-6)}` : '-');
+const rows = [];
+let failures = 0;
+function expect(label, ok, detail) {
+  if (!ok) {
+    failures += 1;
+    console.error(`  ✗ ${label}: ${detail}`);
+  } else console.error(`  ✓ ${label}`);
+}
+
+fs.rmSync(work, { recursive: true, force: true });
+fs.mkdirSync(work, { recursive: true });
+fs.cpSync(path.join(root, 'migrations'), path.join(work, 'migrations'), { recursive: true });
+fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive: true });
+
+console.error('[demo] reseeding the PostGIS demo database');
+await reseedPostgis();
+
+const bundles = [
+  { dir: 'migrations/postgis/PG-MIG-2026-02-28-01', expect: 0 },
+  { dir: 'migrations/postgis/PG-MIG-2026-03-02-01', expect: 0 },
+  { dir: 'demo/PG-MIG-2026-03-09-01', expect: 1, note: 'creates 3 indexes where 2 are allowed: must fail closed' },
+];
+
+for (const bundle of bundles) {
+  // Each bundle starts from the committed seed, so the rows are independent of each other.
+  const runsDir = path.join(work, bundle.dir, 'receipts', 'runs');
+  const prior = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0;
+  console.error(`\n[demo] ${bundle.dir}${bundle.note ? ` (${bundle.note})` : ''}`);
+  const plan = kfm(['plan', bundle.dir]);
+  expect('plan', plan.code === 0 || bundle.expect !== 0, `exit ${plan.code}`);
+  const apply = kfm(['apply', bundle.dir]);
+  expect(`apply exits ${bundle.expect}`, apply.code === bundle.expect, `exit ${apply.code}`);
+  const verify = kfm(['verify', bundle.dir]);
+  expect('receipts verify', verify.code === 0, `exit ${verify.code}`);
+  let rollbackMs = 0;
+  let after = '-';
+  if (bundle.expect === 0) {
+    const rollback = kfm(['rollback', bundle.dir]);
+    rollbackMs = rollback.ms;
+    after = rollback.result.fingerprints?.after_rollback;
+    expect('rollback restores PRE', rollback.code === 0 && after === apply.result.fingerprints?.pre, `exit ${rollback.code}`);
+    const again = kfm(['verify', bundle.dir]);
+    expect('receipts verify after rollback', again.code === 0, `exit ${again.code}`);
+  } else {
+    after = apply.result.fingerprints?.after_rollback;
+    expect('store left at PRE', after === apply.result.fingerprints?.pre, `${after} vs ${apply.result.fingerprints?.pre}`);
+  }
+  const checks = apply.result.checks ?? [];
+  rows.push({
+    bundle: path.basename(bundle.dir),
+    outcome: apply.result.outcome?.status ?? `exit ${apply.code}`,
+    checks: `${checks.filter((c) => c.status === 'pass').length}/${checks.length}`,
+    touched: Object.entries(apply.result.touched ?? {}).map(([k, v]) => `${k}:${v.length}`).join(' ') || '-',
+    pre: short(apply.result.fingerprints?.pre),
+    post: short(apply.result.fingerprints?.post),
+    after_rollback: short(after),
+    seconds: ((apply.ms + rollbackMs) / 1000).toFixed(2),
+    receipts: (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0) - prior,
+  });
+}
+
+const headers = Object.keys(rows[0]);
+const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
+const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+console.log('\n' + line(headers));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const row of rows) console.log(line(headers.map((h) => row[h])));
+console.log(`\nartifacts: ${path.relative(root, work)}/ — ${failures === 0 ? 'every step behaved as governed' : `${failures} step(s) misbehaved`}`);
+process.exit(failures === 0 ? 0 : 1);
