@@ -1,0 +1,142 @@
+// Neo4j baseline capture: labels, relationship types, constraints and indexes as digested objects;
+// counts (label, type, pattern, totals), degree histograms, protected-label content digests and
+// invariant checks. Everything is aggregated in the database; the client holds one row per schema
+// object or histogram bucket, never nodes. Same graph ⇒ same fingerprints.
+import type { Baseline, BaselineObject, BaselineOptions, ProtectedDomains } from '@kfm/migration-contracts';
+import { cidOfJson } from '@kfm/receipts';
+import type { Driver, Session, SessionMode } from 'neo4j-driver';
+import { rows, type CypherRunner } from './cypher-runner.js';
+import { invariantChecks } from './graph-invariants.js';
+import { compareText, inScope, type GraphScopeOptions } from './graph-scope.js';
+import { captureShape, type GraphShape } from './graph-structure.js';
+import { protectedLabelContent, resolveProtectedLabels } from './protected-content.js';
+import { schemaObjects } from './schema-catalog.js';
+
+export interface GraphBaselineOptions extends BaselineOptions, GraphScopeOptions {
+  /** Database to read when given a driver (default: the server's default database). */
+  database?: string;
+}
+
+/** A driver (a read transaction is opened), a session (same), or a transaction to read inside. */
+export type GraphCaptureTarget = Driver | Session | CypherRunner;
+
+function isDriver(target: GraphCaptureTarget): target is Driver {
+  return typeof (target as Driver).session === 'function' && typeof (target as Driver).verifyConnectivity === 'function';
+}
+
+function isSession(target: GraphCaptureTarget): target is Session {
+  return typeof (target as Session).beginTransaction === 'function';
+}
+
+/** One read transaction for the whole capture, so every query sees the same committed state. */
+export async function captureGraphBaseline(target: GraphCaptureTarget, options: GraphBaselineOptions = {}): Promise<Baseline> {
+  if (isDriver(target)) {
+    const mode: SessionMode = 'READ';
+    const session = target.session({ defaultAccessMode: mode, ...(options.database ? { database: options.database } : {}) });
+    try {
+      return await captureGraphBaseline(session, options);
+    } finally {
+      await session.close();
+    }
+  }
+  if (isSession(target)) {
+    const transaction = target.beginTransaction();
+    try {
+      const baseline = await captureIn(transaction, options);
+      await transaction.commit();
+      return baseline;
+    } finally {
+      if (transaction.isOpen()) await transaction.rollback();
+    }
+  }
+  return captureIn(target, options);
+}
+
+function mergedProtected(options: GraphBaselineOptions): ProtectedDomains {
+  const labels = [...(options.protected?.labels ?? []), ...(options.declaration?.protected?.labels ?? [])];
+  return { labels };
+}
+
+function structureObjects(shape: GraphShape): Promise<BaselineObject[]> {
+  const labels = shape.labels.map(async (label): Promise<BaselineObject> => {
+    const definition = { property_keys: label.propertyKeys };
+    return { kind: 'label', name: label.name, scope: { labels: [label.name] }, digest: await cidOfJson({ kind: 'label', name: label.name, ...definition }), attributes: definition };
+  });
+  const types = shape.relationshipTypes.map(async (type): Promise<BaselineObject> => {
+    // Which label pairs a type connects is part of the graph's shape; how many is a count.
+    const definition = { property_keys: type.propertyKeys, patterns: type.patterns.map((p) => [p.start, p.end]) };
+    return { kind: 'relationship_type', name: type.name, scope: { relationship_types: [type.name] }, digest: await cidOfJson({ kind: 'relationship_type', name: type.name, ...definition }), attributes: definition };
+  });
+  return Promise.all([...labels, ...types]);
+}
+
+async function serverOf(runner: CypherRunner): Promise<Baseline['server']> {
+  const [row] = await rows(runner, "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition");
+  return { product: 'Neo4j', version: String(row?.version ?? 'unknown'), extensions: { edition: String(row?.edition ?? 'unknown') } };
+}
+
+async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): Promise<Baseline> {
+  const server = await serverOf(runner);
+  const shape = await captureShape(runner, options, options.progress);
+  const catalog = await schemaObjects(runner, options);
+  const objects = [...(await structureObjects(shape)), ...catalog].sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
+
+  const counts: Record<string, number> = {
+    constraints: catalog.filter((o) => o.kind === 'constraint').length,
+    indexes: catalog.filter((o) => o.kind === 'index').length,
+    labels: shape.labels.length,
+    nodes: shape.nodes,
+    relationship_types: shape.relationshipTypes.length,
+    relationships: shape.relationshipTypes.reduce((sum, type) => sum + type.relationships, 0),
+  };
+  const measures: Record<string, Record<string, number>> = {};
+  for (const label of shape.labels) {
+    counts[`label:${label.name}`] = label.nodes;
+    measures[`degree_out:${label.name}`] = label.degreeOut;
+    measures[`degree_in:${label.name}`] = label.degreeIn;
+  }
+  for (const type of shape.relationshipTypes) {
+    counts[`relationship_type:${type.name}`] = type.relationships;
+    for (const pattern of type.patterns) counts[`pattern:(${pattern.start})-[${type.name}]->(${pattern.end})`] = pattern.count;
+  }
+
+  const baseline: Baseline = {
+    kfm_baseline_version: 'v1',
+    store: 'graph',
+    server,
+    ...(options.capturedAt ? { captured_at: options.capturedAt } : {}),
+    counts: sortedRecord(counts),
+    objects,
+    measures: sortedRecord(measures),
+    fingerprints: { schema: await cidOfJson(objects.map((o) => [o.kind, o.name, o.digest])) },
+  };
+
+  const existing = shape.labels.map((label) => label.name);
+  const protectedLabels = resolveProtectedLabels(mergedProtected(options), existing).filter((entry) => inScope(entry.label, options));
+  if (protectedLabels.length > 0) {
+    const content: Record<string, string> = {};
+    for (const entry of protectedLabels) {
+      const result = await protectedLabelContent(runner, entry);
+      content[entry.label] = result.digest;
+      options.progress?.(`baseline: protected ${entry.label}: ${result.nodes} node(s) hashed`);
+    }
+    const names = new Set(protectedLabels.map((entry) => entry.label));
+    const protectedObjects = objects.filter((o) => (o.scope.labels ?? []).some((label) => names.has(label)));
+    baseline.protected = {
+      patterns: [...new Set(mergedProtected(options).labels?.map((entry) => entry.label))].sort(compareText),
+      objects: protectedObjects.map((o) => `${o.kind}:${o.name}`),
+      content: sortedRecord(content),
+    };
+    baseline.fingerprints.protected = await cidOfJson({ content, objects: protectedObjects.map((o) => [o.kind, o.name, o.digest]) });
+  }
+
+  const invariants = await invariantChecks(runner, options.declaration?.invariants);
+  if (invariants.length) baseline.invariants = invariants;
+  return baseline;
+}
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort(compareText)) out[key] = record[key] as T;
+  return out;
+}

@@ -1,0 +1,116 @@
+// Labels, relationship types and their shape, computed inside Neo4j: counts come from the count
+// store, property keys and degree histograms are aggregated server-side, and only one row per
+// (label, key), (label, bucket) or (start labels, type, end labels) combination reaches the client.
+// Costs: property keys and degrees scan each label's nodes; pattern counts scan each type's
+// relationships (the count store cannot count a pattern with labels on both ends).
+import { rows, type CypherRunner } from './cypher-runner.js';
+import { compareText, inScope, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './graph-scope.js';
+import { toCount } from './neo4j-values.js';
+
+export interface LabelShape {
+  name: string;
+  nodes: number;
+  propertyKeys: string[];
+  degreeOut: Record<string, number>;
+  degreeIn: Record<string, number>;
+}
+
+export interface RelationshipTypeShape {
+  name: string;
+  relationships: number;
+  propertyKeys: string[];
+  /** `[start, end]` label pairs (in-scope labels; `''` for an end with none) and their counts. */
+  patterns: { start: string; end: string; count: number }[];
+}
+
+export interface GraphShape {
+  labels: LabelShape[];
+  relationshipTypes: RelationshipTypeShape[];
+  /** Nodes carrying at least one in-scope label (or every non-runner node without a prefix). */
+  nodes: number;
+}
+
+/** Log2 buckets of a degree: `0`, `1`, `2-3`, `4-7`, … (k is floor(log2(degree)), -1 for 0). */
+export function degreeBucket(k: number): string {
+  if (k < 0) return '0';
+  if (k === 0) return '1';
+  return `${2 ** k}-${2 ** (k + 1) - 1}`;
+}
+
+// floor(log2(d)) from floating point can be off by one at powers of two; correct it with exact powers.
+const DEGREE_QUERY = (label: string) => `
+MATCH (n:${quoteName(label)})
+WITH COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree
+UNWIND [['out', outDegree], ['in', inDegree]] AS pair
+WITH pair[0] AS direction, pair[1] AS d
+WITH direction, d, CASE WHEN d = 0 THEN -1 ELSE toInteger(floor(log(d) / log(2))) END AS k0
+WITH direction, CASE WHEN k0 < 0 THEN -1 WHEN 2 ^ k0 > d THEN k0 - 1 WHEN 2 ^ (k0 + 1) <= d THEN k0 + 1 ELSE k0 END AS k
+RETURN direction, k, count(*) AS nodes`;
+
+async function labelShape(runner: CypherRunner, name: string, nodes: number): Promise<LabelShape> {
+  const keys = await rows(runner, `MATCH (n:${quoteName(name)}) UNWIND keys(n) AS key RETURN DISTINCT key`);
+  const degreeOut: Record<string, number> = {};
+  const degreeIn: Record<string, number> = {};
+  const buckets = (await rows(runner, DEGREE_QUERY(name))).sort((a, b) => toCount(a.k) - toCount(b.k));
+  for (const row of buckets) (row.direction === 'out' ? degreeOut : degreeIn)[degreeBucket(toCount(row.k))] = toCount(row.nodes);
+  return { name, nodes, propertyKeys: keys.map((row) => String(row.key)).sort(compareText), degreeOut, degreeIn };
+}
+
+async function relationshipTypeShape(runner: CypherRunner, name: string, relationships: number, options: GraphScopeOptions): Promise<RelationshipTypeShape> {
+  const type = quoteName(name);
+  const keys = await rows(runner, `MATCH ()-[r:${type}]->() UNWIND keys(r) AS key RETURN DISTINCT key`);
+  // Aggregate by the label lists first (few distinct combinations), then expand them client-side.
+  const combinations = await rows(runner, `MATCH (a)-[r:${type}]->(b) RETURN labels(a) AS startLabels, labels(b) AS endLabels, count(r) AS relationships`);
+  const byPair = new Map<string, { start: string; end: string; count: number }>();
+  const scoped = (labels: unknown) => {
+    const names = (labels as string[]).filter((label) => inScope(label, options));
+    return names.length ? names : [''];
+  };
+  for (const row of combinations) {
+    for (const start of scoped(row.startLabels)) {
+      for (const end of scoped(row.endLabels)) {
+        const key = `${start}\u0000${end}`;
+        const entry = byPair.get(key) ?? { start, end, count: 0 };
+        entry.count += toCount(row.relationships);
+        byPair.set(key, entry);
+      }
+    }
+  }
+  const patterns = [...byPair.values()].sort((a, b) => compareText(a.start, b.start) || compareText(a.end, b.end));
+  return { name, relationships, propertyKeys: keys.map((row) => String(row.key)).sort(compareText), patterns };
+}
+
+async function nodeTotal(runner: CypherRunner, labels: readonly string[], options: GraphScopeOptions): Promise<number> {
+  if (options.labelPrefix !== undefined) {
+    const [row] = await rows(runner, 'MATCH (n) WHERE any(label IN labels(n) WHERE label STARTS WITH $prefix AND NOT label STARTS WITH $reserved) RETURN count(n) AS nodes', {
+      prefix: options.labelPrefix,
+      reserved: RESERVED_PREFIX,
+    });
+    return toCount(row?.nodes);
+  }
+  // Count store: all nodes minus the runner's own (each runner node carries exactly one Kfm label).
+  let total = toCount((await rows(runner, 'MATCH (n) RETURN count(n) AS nodes'))[0]?.nodes);
+  for (const label of labels) total -= toCount((await rows(runner, `MATCH (n:${quoteName(label)}) RETURN count(n) AS nodes`))[0]?.nodes);
+  return total;
+}
+
+/** Labels and relationship types that exist (at least one node / relationship) in scope. */
+export async function captureShape(runner: CypherRunner, options: GraphScopeOptions, progress?: (message: string) => void): Promise<GraphShape> {
+  const allLabels = (await rows(runner, 'CALL db.labels() YIELD label RETURN label')).map((row) => String(row.label));
+  const allTypes = (await rows(runner, 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType')).map((row) => String(row.relationshipType));
+  const labels: LabelShape[] = [];
+  for (const name of allLabels.filter((label) => inScope(label, options)).sort(compareText)) {
+    const nodes = toCount((await rows(runner, `MATCH (n:${quoteName(name)}) RETURN count(n) AS nodes`))[0]?.nodes);
+    // Label tokens are never deleted; a label without nodes does not exist for the baseline.
+    if (nodes > 0) labels.push(await labelShape(runner, name, nodes));
+  }
+  progress?.(`baseline: ${labels.length} label(s) in scope`);
+  const relationshipTypes: RelationshipTypeShape[] = [];
+  for (const name of allTypes.filter((type) => inScope(type, options)).sort(compareText)) {
+    const relationships = toCount((await rows(runner, `MATCH ()-[r:${quoteName(name)}]->() RETURN count(r) AS relationships`))[0]?.relationships);
+    if (relationships > 0) relationshipTypes.push(await relationshipTypeShape(runner, name, relationships, options));
+  }
+  progress?.(`baseline: ${relationshipTypes.length} relationship type(s) in scope`);
+  const reserved = allLabels.filter((label) => label.startsWith(RESERVED_PREFIX));
+  return { labels, relationshipTypes, nodes: await nodeTotal(runner, reserved, options) };
+}

@@ -1,0 +1,115 @@
+// Static analysis of the forward Cypher before the store is touched: parse errors, administration
+// commands, schema or batched statements in a transactional declaration, and statements naming a
+// forbidden or protected label or relationship type. Names come from tokens (strings and comments
+// never count); the POST diff still enforces scope for whatever a script does at run time.
+import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
+import { splitCypher } from './cypher-split.js';
+import { compareText, firstMatching } from './graph-scope.js';
+import { statementFacts, type StatementFacts } from './statement-facts.js';
+
+const RULE = 'preflight' as const;
+
+export interface ScriptStatement {
+  file: string;
+  index: number;
+  line: number;
+  column: number;
+  text: string;
+  facts: StatementFacts;
+}
+
+export type ScriptSplit =
+  | { ok: true; statements: ScriptStatement[] }
+  | { ok: false; failure: { file: string; line: number; column: number; message: string } };
+
+/** Every statement of the scripts in order, numbered across files. */
+export function splitScripts(scripts: readonly Pick<ScriptFile, 'path' | 'text'>[]): ScriptSplit {
+  const statements: ScriptStatement[] = [];
+  for (const script of scripts) {
+    const split = splitCypher(script.text);
+    if (split.error) return { ok: false, failure: { file: script.path, ...split.error } };
+    for (const statement of split.statements) {
+      statements.push({ file: script.path, index: statements.length, line: statement.line, column: statement.column, text: statement.text, facts: statementFacts(statement) });
+    }
+  }
+  return { ok: true, statements };
+}
+
+function unique(names: Iterable<string>): string[] {
+  return [...new Set(names)].sort(compareText);
+}
+
+function planStatement(statement: ScriptStatement): PlanStatement {
+  const { facts } = statement;
+  const objects = [
+    ...facts.labels.map((name) => ({ labels: name })),
+    ...facts.relationshipTypes.map((name) => ({ relationship_types: name })),
+    ...(facts.schemaName ? [{ [facts.kind.endsWith('constraint') ? 'constraint' : 'index']: facts.schemaName }] : []),
+  ];
+  return { index: statement.index, file: statement.file, line: statement.line, kind: facts.kind, objects, transactional: facts.transactional, destructive: facts.destructive, data: facts.data };
+}
+
+export function preflightGraph(scripts: readonly ScriptFile[], declaration: MigrationDeclaration, protectedDomains?: ProtectedDomains): PreflightResult {
+  const split = splitScripts(scripts);
+  if (!split.ok) {
+    const { file, line, column, message } = split.failure;
+    return {
+      statements: [],
+      checks: [{ name: 'preflight:parse', rule: RULE, status: 'fail', code: 'PREFLIGHT_PARSE', message: `${file}:${line}:${column} ${message}` }],
+      predicted: { labels: [], relationship_types: [] },
+    };
+  }
+  const transactionalRun = declaration.transactional !== false;
+  const forbiddenLabels = declaration.scope.forbidden_labels ?? [];
+  const forbiddenTypes = declaration.scope.forbidden_relationship_types ?? [];
+  const protectedLabels = unique([...(protectedDomains?.labels ?? []), ...(declaration.protected?.labels ?? [])].map((entry) => entry.label));
+  const approval = declaration.approvals.exception_ref;
+  const findings: Check[] = [];
+  const labels: string[] = [];
+  const types: string[] = [];
+
+  for (const statement of split.statements) {
+    const { facts } = statement;
+    const where = `${statement.file}:${statement.line}`;
+    if (facts.data || facts.schema) {
+      labels.push(...facts.labels);
+      types.push(...facts.relationshipTypes);
+    }
+    if (facts.kind === 'admin') {
+      findings.push({ name: `preflight:admin:${where}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', observed: facts.kind, message: `${where} an administration command (databases, users, roles, privileges) is not a migration` });
+    }
+    if (transactionalRun && !facts.transactional && facts.kind !== 'admin') {
+      const why = facts.schema ? 'a schema command cannot share a transaction with data writes' : 'this statement commits on its own (batched or autocommit procedure)';
+      findings.push({
+        name: `preflight:transactional:${where}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_NON_TRANSACTIONAL', pointer: '/transactional', observed: facts.kind,
+        message: `${where} ${why}; declare \`transactional: false\` (the rollback script is then the safety net)`,
+      });
+    }
+    const named = [
+      ...facts.labels.map((name) => ({ dimension: 'labels', name, pattern: firstMatching(name, forbiddenLabels) })),
+      ...facts.relationshipTypes.map((name) => ({ dimension: 'relationship_types', name, pattern: firstMatching(name, forbiddenTypes) })),
+    ];
+    for (const hit of named.filter((entry) => entry.pattern !== undefined)) {
+      findings.push({
+        name: `preflight:forbidden:${where}:${hit.name}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: `/scope/forbidden_${hit.dimension}`,
+        declared: hit.pattern, observed: hit.name, message: `${where} names ${hit.dimension === 'labels' ? 'label' : 'relationship type'} ${hit.name}, forbidden by ${hit.pattern}`,
+      });
+    }
+    for (const label of facts.labels) {
+      const pattern = firstMatching(label, protectedLabels);
+      if (pattern === undefined) continue;
+      const base = { name: `preflight:protected:${where}:${label}`, rule: RULE, pointer: '/approvals/exception_ref', declared: pattern, observed: label };
+      findings.push(approval
+        ? { ...base, status: 'pass', message: `${where} names protected label ${label}; allowed by approved exception ${approval}` }
+        : { ...base, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', message: `${where} names protected label ${label} (${pattern}) without approvals.exception_ref` });
+    }
+    if (facts.dynamicNames) {
+      findings.push({ name: `preflight:dynamic_names:${where}`, rule: RULE, status: 'skip', message: `${where} uses a dynamic label or type; it cannot be checked before the run (the POST diff still enforces scope)` });
+    }
+  }
+  const checks: Check[] = findings.length ? findings : [];
+  if (!findings.some((check) => check.status === 'fail')) {
+    checks.unshift({ name: 'preflight:statements', rule: RULE, status: 'pass', message: `${split.statements.length} statement(s) parsed; none forbidden, protected without approval, or non-transactional in a transactional run` });
+  }
+  return { statements: split.statements.map(planStatement), checks, predicted: { labels: unique(labels), relationship_types: unique(types) } };
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { RunMetrics } from './run-metrics.js';
+
+describe('RunMetrics', () => {
+  it('sums counters over statements and derives nodes_touched and relationships_touched', () => {
+    const metrics = new RunMetrics();
+    metrics.add({ relationshipsCreated: 40, relationshipsDeleted: 40, propertiesSet: 80 });
+    metrics.add({ nodesCreated: 2, labelsAdded: 3, labelsRemoved: 1, nodesDeleted: 1 });
+    const values = metrics.values();
+    expect(values.relationships_touched).toBe(80);
+    expect(values.nodes_touched).toBe(7);
+    expect(values.properties_set).toBe(80);
+    expect(values.statements).toBe(2);
+    expect(Object.keys(values)).toEqual([...Object.keys(values)].sort());
+    expect(metrics.updated).toBe(true);
+  });
+
+  it('reports no update for statements that changed nothing', () => {
+    const metrics = new RunMetrics();
+    metrics.add({});
+    expect(metrics.updated).toBe(false);
+    expect(metrics.values().nodes_touched).toBe(0);
+    expect(metrics.describe()).toBe('statements=1');
+  });
+});

@@ -1,0 +1,67 @@
+// Run metrics from Neo4j's update counters, summed over statements. Definitions (what the limits
+// `max_nodes_touched` and `max_relationships_touched` are compared with):
+//   relationships_touched = relationships created + relationships deleted
+//     (rewriting a relationship's type is a delete plus a create: 2 per relationship);
+//   nodes_touched = nodes created + nodes deleted + labels added + labels removed.
+// Property writes are reported as `properties_set` but are NOT in nodes_touched: the counters do
+// not say whether a property was set on a node or on a relationship (a type rewrite copies the
+// old relationship's properties), so counting them as nodes would make every rewrite fail a
+// `max_nodes_touched: 0` limit. Property changes on protected labels are caught by their content
+// digests, and new property keys by the label objects of the baseline.
+
+export type Counters = Readonly<Record<string, number>>;
+
+const COUNTERS: Record<string, string> = {
+  nodesCreated: 'nodes_created',
+  nodesDeleted: 'nodes_deleted',
+  relationshipsCreated: 'relationships_created',
+  relationshipsDeleted: 'relationships_deleted',
+  propertiesSet: 'properties_set',
+  labelsAdded: 'labels_added',
+  labelsRemoved: 'labels_removed',
+  indexesAdded: 'indexes_added',
+  indexesRemoved: 'indexes_removed',
+  constraintsAdded: 'constraints_added',
+  constraintsRemoved: 'constraints_removed',
+};
+
+export class RunMetrics {
+  statements = 0;
+  /** True once any statement reported an update (data or schema). */
+  updated = false;
+  private readonly totals: Record<string, number> = Object.fromEntries(Object.values(COUNTERS).map((name) => [name, 0]));
+  private last: Record<string, number> = {};
+
+  add(counters: Counters): void {
+    this.statements++;
+    this.last = {};
+    for (const [counter, name] of Object.entries(COUNTERS)) {
+      const value = counters[counter] ?? 0;
+      if (value > 0) this.updated = true;
+      this.totals[name] = (this.totals[name] ?? 0) + value;
+      if (value) this.last[name] = value;
+    }
+  }
+
+  /** The metrics handed to `decide` and written to the receipt, keys sorted. */
+  values(): Record<string, number> {
+    const t = this.totals as Record<string, number>;
+    const all: Record<string, number> = {
+      ...t,
+      statements: this.statements,
+      nodes_touched: (t.nodes_created ?? 0) + (t.nodes_deleted ?? 0) + (t.labels_added ?? 0) + (t.labels_removed ?? 0),
+      relationships_touched: (t.relationships_created ?? 0) + (t.relationships_deleted ?? 0),
+    };
+    return Object.fromEntries(Object.keys(all).sort().map((key) => [key, all[key] as number]));
+  }
+
+  describeLast(): string {
+    const parts = Object.entries(this.last).map(([name, value]) => `${name}=${value}`);
+    return parts.length ? parts.join(' ') : 'no updates';
+  }
+
+  describe(): string {
+    const parts = Object.entries(this.values()).filter(([, value]) => value > 0).map(([name, value]) => `${name}=${value}`);
+    return parts.length ? parts.join(' ') : 'no updates';
+  }
+}

@@ -1,0 +1,19 @@
+// The runner's own bookkeeping in Neo4j: a `KfmLock` node under a uniqueness constraint (one run
+// per store) and append-only `KfmLedger` nodes. Both labels start with `Kfm`, so no baseline ever
+// sees them. The constraint and index are created on first use, in auto-commit (schema commands
+// cannot share a transaction with data writes).
+import type { CypherRunner } from './cypher-runner.js';
+
+export const LOCK_LABEL = 'KfmLock';
+export const LEDGER_LABEL = 'KfmLedger';
+
+const RUNNER_SCHEMA = [
+  `CREATE CONSTRAINT kfm_lock_id IF NOT EXISTS FOR (l:${LOCK_LABEL}) REQUIRE l.id IS UNIQUE`,
+  `CREATE CONSTRAINT kfm_ledger_seq IF NOT EXISTS FOR (l:${LEDGER_LABEL}) REQUIRE l.seq IS UNIQUE`,
+  `CREATE INDEX kfm_ledger_migration IF NOT EXISTS FOR (l:${LEDGER_LABEL}) ON (l.migration_id)`,
+];
+
+/** Idempotent; `runner` must be a session (auto-commit), never a transaction. */
+export async function ensureRunnerSchema(runner: CypherRunner): Promise<void> {
+  for (const statement of RUNNER_SCHEMA) await runner.run(statement);
+}

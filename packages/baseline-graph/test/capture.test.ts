@@ -1,0 +1,174 @@
+// Baseline capture against the real Neo4j, inside one test namespace seeded with the demo graph.
+import { validateValue, type Baseline } from '@kfm/migration-contracts';
+import type { Driver } from 'neo4j-driver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureGraphBaseline, type GraphBaselineOptions } from '../src/index.js';
+import { countOf, declarationFor, openDriver, run, testNamespace } from './neo4j-harness.js';
+
+const ns = testNamespace();
+const n = ns.name;
+let driver: Driver;
+
+function options(extra: Partial<GraphBaselineOptions> = {}): GraphBaselineOptions {
+  return { labelPrefix: ns.prefix, declaration: declarationFor(ns), capturedAt: '2026-03-06T00:00:00.000Z', ...extra };
+}
+
+const capture = (extra: Partial<GraphBaselineOptions> = {}) => captureGraphBaseline(driver, options(extra));
+
+beforeAll(async () => {
+  driver = openDriver();
+  await ns.seed(driver);
+});
+
+afterAll(async () => {
+  await ns.clear(driver);
+  await driver.close();
+});
+
+describe('captureGraphBaseline', () => {
+  it('is deterministic and valid against baseline.v1', async () => {
+    const first = await capture();
+    const second = await capture();
+    expect(second).toEqual(first);
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+    expect(validateValue('baseline.v1', first)).toEqual([]);
+    expect(first.store).toBe('graph');
+    expect(first.server.product).toBe('Neo4j');
+    expect(first.server.version).toMatch(/^5\./);
+  });
+
+  it('counts labels, relationship types and patterns as the graph holds them', async () => {
+    const baseline = await capture();
+    const parcels = await countOf(driver, `MATCH (p:\`${n('Parcel')}\`) RETURN count(p) AS count`);
+    const owns = await countOf(driver, `MATCH ()-[r:\`${n('OWNS')}\`]->() RETURN count(r) AS count`);
+    expect(parcels).toBe(2000);
+    expect(baseline.counts[`label:${n('Parcel')}`]).toBe(parcels);
+    expect(baseline.counts[`relationship_type:${n('OWNS')}`]).toBe(owns);
+    expect(baseline.counts[`pattern:(${n('Parcel')})-[${n('OWNS')}]->(${n('Owner')})`]).toBe(owns);
+    expect(baseline.counts[`pattern:(${n('Parcel')})-[${n('WITHIN')}]->(${n('AuthoritySite')})`]).toBe(50);
+    expect(baseline.counts.labels).toBe(4);
+    expect(baseline.counts.relationship_types).toBe(3);
+    expect(baseline.counts.nodes).toBe(2000 + 500 + 20 + 48);
+    expect(baseline.counts.relationships).toBe(2200 + 2000 + 50);
+    // Nothing of another namespace, nor the runner's own labels, is in scope.
+    expect(Object.keys(baseline.counts).filter((key) => key.includes(':') && !key.includes(ns.prefix))).toEqual([]);
+  });
+
+  it('describes labels and types by their property keys, and relationship types by the label pairs they connect', async () => {
+    const baseline = await capture();
+    const parcel = baseline.objects.find((o) => o.kind === 'label' && o.name === n('Parcel'));
+    expect(parcel?.attributes).toEqual({ property_keys: ['area_m2', 'parcel_id'] });
+    expect(parcel?.scope).toEqual({ labels: [n('Parcel')] });
+    const owns = baseline.objects.find((o) => o.kind === 'relationship_type' && o.name === n('OWNS'));
+    expect(owns?.attributes).toEqual({ property_keys: ['share'], patterns: [[n('Parcel'), n('Owner')]] });
+    expect(owns?.scope).toEqual({ relationship_types: [n('OWNS')] });
+  });
+
+  it('computes log2 degree histograms in the database', async () => {
+    const baseline = await capture();
+    const histogram = async (label: string, arrow: string) => {
+      const rows = await run(driver, `MATCH (x:\`${label}\`) WITH COUNT { ${arrow} } AS d RETURN d, count(*) AS c`);
+      const byBucket: Record<string, number> = {};
+      for (const row of rows) {
+        const d = Number(row.d);
+        const k = Math.floor(Math.log2(d));
+        const bucket = d === 0 ? '0' : d === 1 ? '1' : `${2 ** k}-${2 ** (k + 1) - 1}`;
+        byBucket[bucket] = (byBucket[bucket] ?? 0) + Number(row.c);
+      }
+      return byBucket;
+    };
+    // Parcels: 1 or 2 OWNS + 1 DERIVED_FROM (+ 1 WITHIN for every 40th) → buckets 2-3 and 4-7.
+    const parcelOut = baseline.measures?.[`degree_out:${n('Parcel')}`];
+    expect(parcelOut).toEqual(await histogram(n('Parcel'), '(x)-->()'));
+    expect(Object.keys(parcelOut ?? {})).toEqual(['2-3', '4-7']);
+    expect(Object.values(parcelOut ?? {}).reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(baseline.measures?.[`degree_in:${n('Parcel')}`]).toEqual({ '0': 2000 });
+    expect(baseline.measures?.[`degree_in:${n('Owner')}`]).toEqual(await histogram(n('Owner'), '(x)<--()'));
+    expect(baseline.measures?.[`degree_out:${n('Owner')}`]).toEqual({ '0': 500 });
+  });
+
+  it('passes the declared invariants on the seed', async () => {
+    const baseline = await capture();
+    expect(baseline.invariants?.map((check) => [check.name, check.status])).toEqual([
+      [`invariant.provenance_not_orphaned:${n('Provenance')}`, 'pass'],
+      [`invariant.required_relationship:(${n('Parcel')})-[${n('DERIVED_FROM')}]->`, 'pass'],
+      [`invariant.exclusive_labels:${n('Parcel')}+${n('Owner')}`, 'pass'],
+    ]);
+  });
+
+  it('fails the invariants when provenance is orphaned, a required edge is missing or labels collide', async () => {
+    await run(driver, `CREATE (:\`${n('Provenance')}\` {source_id: 'S-orphan'})`);
+    await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-5'})-[r:\`${n('DERIVED_FROM')}\`]->() DELETE r`);
+    await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-6'}) SET p:\`${n('Owner')}\``);
+    try {
+      const checks = (await capture()).invariants ?? [];
+      expect(checks.map((c) => [c.status, c.code, c.observed])).toEqual([
+        ['fail', 'INVARIANT_FAILED', 1],
+        ['fail', 'INVARIANT_FAILED', 1],
+        ['fail', 'INVARIANT_FAILED', 1],
+      ]);
+      expect(checks[0]?.message).toContain('orphaned');
+    } finally {
+      await run(driver, `MATCH (p:\`${n('Provenance')}\` {source_id: 'S-orphan'}) DELETE p`);
+      await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-5'}), (s:\`${n('Provenance')}\` {source_id: 'S-5'}) CREATE (p)-[:\`${n('DERIVED_FROM')}\` {method: 'survey'}]->(s)`);
+      await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-6'}) REMOVE p:\`${n('Owner')}\``);
+    }
+    expect((await capture()).invariants?.every((check) => check.status === 'pass')).toBe(true);
+  });
+
+  it('moves the protected fingerprint when a protected node changes, and only then', async () => {
+    const before = await capture();
+    expect(before.protected?.content?.[n('AuthoritySite')]).toMatch(/^b/);
+    expect(before.fingerprints.protected).toMatch(/^b/);
+
+    // A change elsewhere (an Owner's name) leaves the protected fingerprint alone.
+    await run(driver, `MATCH (o:\`${n('Owner')}\` {owner_id: 'O-1'}) SET o.name = 'Renamed'`);
+    const elsewhere = await capture();
+    expect(elsewhere.fingerprints.protected).toBe(before.fingerprints.protected);
+
+    await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-3'}) SET a.authority = 'state'`);
+    const changed = await capture();
+    expect(changed.fingerprints.protected).not.toBe(before.fingerprints.protected);
+    expect(changed.protected?.content?.[n('AuthoritySite')]).not.toBe(before.protected?.content?.[n('AuthoritySite')]);
+    // A property value is data: the schema fingerprint does not move.
+    expect(changed.fingerprints.schema).toBe(before.fingerprints.schema);
+
+    // Restoring the value restores the digest: the hash is over content, not node ids or order.
+    await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-3'}) SET a.authority = 'county-3'`);
+    await run(driver, `MATCH (o:\`${n('Owner')}\` {owner_id: 'O-1'}) SET o.name = 'Owner 1'`);
+    expect((await capture()).fingerprints).toEqual(before.fingerprints);
+  });
+
+  it('hashes protected nodes independently of their identity and creation order', async () => {
+    const before = await capture();
+    // Delete and re-create one protected node with the same content and relationships: new id, same digest.
+    const [site] = await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) RETURN properties(a) AS props, elementId(a) AS id`);
+    await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) DETACH DELETE a`);
+    await run(driver, `CREATE (a:\`${n('AuthoritySite')}\`) SET a = $props WITH a MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN ['P-0', 'P-1920'] CREATE (p)-[:\`${n('WITHIN')}\`]->(a)`, { props: site?.props });
+    const after = await capture();
+    expect(after.protected?.content).toEqual(before.protected?.content);
+    const [recreated] = await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) RETURN elementId(a) AS id`);
+    expect(recreated?.id).not.toBe(site?.id);
+  });
+
+  it('adds constraints and indexes as objects named by what they enforce, and they move the schema fingerprint', async () => {
+    const before: Baseline = await capture();
+    await run(driver, `CREATE CONSTRAINT \`${n('parcel_id_unique')}\` FOR (p:\`${n('Parcel')}\`) REQUIRE p.parcel_id IS UNIQUE`);
+    await run(driver, `CREATE INDEX \`${n('owner_name')}\` FOR (o:\`${n('Owner')}\`) ON (o.name)`);
+    try {
+      const after = await capture();
+      const added = after.objects.filter((o) => o.kind === 'constraint' || o.kind === 'index').map((o) => [o.kind, o.name, o.scope]);
+      expect(added).toEqual([
+        ['constraint', `UNIQUENESS (:${n('Parcel')} {parcel_id})`, { labels: [n('Parcel')] }],
+        ['index', `RANGE (:${n('Owner')} {name})`, { labels: [n('Owner')] }],
+      ]);
+      expect(after.counts.constraints).toBe(1);
+      expect(after.counts.indexes).toBe(1);
+      expect(after.fingerprints.schema).not.toBe(before.fingerprints.schema);
+    } finally {
+      await run(driver, `DROP CONSTRAINT \`${n('parcel_id_unique')}\``);
+      await run(driver, `DROP INDEX \`${n('owner_name')}\``);
+    }
+    expect((await capture()).fingerprints.schema).toBe(before.fingerprints.schema);
+  });
+});
