@@ -14,3 +14,10 @@
 : "${KFM_NEO4J_PASSWORD:=kfm-local-dev}"
 
 export KFM_PG_DSN KFM_PG_ADMIN_DSN KFM_ES_URL KFM_NEO4J_URI KFM_NEO4J_USER KFM_NEO4J_PASSWORD
+
+# A DSN without a user means "the OS user". node-postgres reads that from $USER, which is not always set
+# (CI, cron, su); PGUSER fills the gap for psql and node-postgres alike.
+if [ -z "${PGUSER:-}" ] && [ -z "${USER:-}" ]; then
+  PGUSER="$(id -un)"
+  export PGUSER
+fi

@@ -55,7 +55,7 @@ ES_LOG_FILE="$ES_LOGS/kfm-stores.log"   # cluster.name is kfm-stores
 NEO4J_BASE="$KFM_STORES_HOME/neo4j"
 NEO4J_HOME="$NEO4J_BASE/home"
 NEO4J_BUILD="$NEO4J_BASE/build"
-NEO4J_LIB="$NEO4J_BASE/lib"
+NEO4J_LIB="$NEO4J_BASE/lib"            # runtime classpath (server, and the Java driver the probe uses)
 NEO4J_PIDFILE="$STATE_DIR/neo4j.pid"
 NEO4J_LOG_FILE="$LOG_DIR/neo4j.log"
 NEO4J_HOST="127.0.0.1"
@@ -99,6 +99,13 @@ es_curl() { curl -sS --max-time 10 "$@"; }
 es_url() { echo "http://$ES_HTTP_HOST:$ES_HTTP_PORT"; }
 
 neo4j_classpath() { echo "$NEO4J_BUILD/kfm-neo4j-launcher.jar:$NEO4J_LIB/*"; }
+
+# Cypher read over Bolt with the Java driver; prints "Neo4j Kernel <version> community" on success
+neo4j_check() {
+  [ -f "$NEO4J_BUILD/kfm-neo4j-launcher.jar" ] || { echo "launcher not built (run up.sh)"; return 1; }
+  KFM_NEO4J_URI="bolt://$NEO4J_HOST:$NEO4J_PORT" timeout 30 "$(java_home)/bin/java" -Xmx64m -XX:TieredStopAtLevel=1 \
+    -cp "$(neo4j_classpath)" org.kfm.stores.neo4j.BoltCheck 2>&1
+}
 
 # The JVM flags Neo4j's own neo4j.conf ships (server.jvm.additional), needed on Java 17+.
 NEO4J_JVM_FLAGS=(

@@ -5,6 +5,7 @@
 #
 # Usage: tools/stores/up.sh [postgis|elasticsearch|neo4j ...]   (default: all three)
 # Env:   KFM_STORES_HOME, KFM_STORES_TIMEOUT (seconds per store, default 180), KFM_STORES_JAVA_HOME,
+#        KFM_STORES_MAVEN_ARGS (extra mvn args, e.g. -Dmaven.repo.local=...),
 #        KFM_STORES_ES_BASE (ES install/data/logs dir), KFM_STORES_ES_USER (as root; default kfmstores)
 set -euo pipefail
 
@@ -12,9 +13,12 @@ set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 TIMEOUT="${KFM_STORES_TIMEOUT:-180}"
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 T0="$(now_s)"
 mkdir -p "$STATE_DIR" "$LOG_DIR"
-MVN=(mvn -q -B -ntp)
+# KFM_STORES_MAVEN_ARGS: extra Maven arguments, e.g. "-Dmaven.repo.local=/some/where -s settings.xml"
+read -r -a MVN_EXTRA <<<"${KFM_STORES_MAVEN_ARGS:-}"
+MVN=(mvn -q -B -ntp "${MVN_EXTRA[@]}")
 
 WANTED=("$@")
 [ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch neo4j)
@@ -77,30 +81,32 @@ pg_up() {
   done
 
   # a login role for the current OS user, so postgres://127.0.0.1:5432/<db> (no user, no password) works from
-  # psql and node-postgres (both default the user name to the OS user)
-  local me; me="$(id -un)"
-  if [ "$me" != postgres ]; then
-    if [ "$(pg_admin_psql postgres -Atc "select count(*) from pg_roles where rolname = '$me'")" = 0 ]; then
+  # psql and node-postgres (both default the user name to the OS user). Warm path: one query per database.
+  local me db v="" ok=1; me="$(id -un)"
+  local q="select postgis_version() || '|' || current_setting('server_version')"
+  for db in "${PG_DATABASES[@]}"; do
+    v="$(psql -X -Atq "postgres://$PG_HOST:$PG_PORT/$db" -c "$q" 2>/dev/null)" || { ok=0; break; }
+  done
+  if [ "$ok" = 0 ]; then
+    if [ "$me" != postgres ] && [ "$(pg_admin_psql postgres -Atc "select count(*) from pg_roles where rolname = '$me'")" = 0 ]; then
       log "postgis: creating superuser role \"$me\" (local dev)"
       pg_admin_psql postgres -c "CREATE ROLE \"$me\" LOGIN SUPERUSER"
     fi
+    for db in "${PG_DATABASES[@]}"; do
+      if [ "$(pg_admin_psql postgres -Atc "select count(*) from pg_database where datname = '$db'")" = 0 ]; then
+        log "postgis: creating database $db (owner $me)"
+        pg_admin_psql postgres -c "CREATE DATABASE \"$db\" OWNER \"$me\""
+      fi
+      pg_admin_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+    done
+    # the real check, as the current user over TCP with the same DSN shape the apps use
+    for db in "${PG_DATABASES[@]}"; do
+      v="$(psql -X -Atq "postgres://$PG_HOST:$PG_PORT/$db" -c "$q" 2>&1)" \
+        || die "postgis: 'SELECT postgis_version()' failed in $db as $me: $v (log: $pg_log)"
+    done
   fi
-  local db
-  for db in "${PG_DATABASES[@]}"; do
-    if [ "$(pg_admin_psql postgres -Atc "select count(*) from pg_database where datname = '$db'")" = 0 ]; then
-      log "postgis: creating database $db (owner $me)"
-      pg_admin_psql postgres -c "CREATE DATABASE \"$db\" OWNER \"$me\""
-    fi
-    pg_admin_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
-  done
-  # the real check, as the current user over TCP with the same DSN shape the apps use
-  local v
-  for db in "${PG_DATABASES[@]}"; do
-    v="$(psql -X -Atq "postgres://$PG_HOST:$PG_PORT/$db" -c 'select postgis_version()' 2>&1)" \
-      || die "postgis: 'SELECT postgis_version()' failed in $db: $v (log: $pg_log)"
-  done
-  local sv; sv="$(psql -X -Atq "postgres://$PG_HOST:$PG_PORT/postgres" -c 'show server_version' | awk '{print $1}')"
-  log "postgis: ready in $(( $(now_s) - t0 ))s — PostgreSQL $sv, PostGIS ${v%% *} on $PG_HOST:$PG_PORT (dbs: ${PG_DATABASES[*]})"
+  local sv="${v##*|}" gv="${v%%|*}"
+  log "postgis: ready in $(( $(now_s) - t0 ))s — PostgreSQL ${sv%% *}, PostGIS ${gv%% *} on $PG_HOST:$PG_PORT (dbs: ${PG_DATABASES[*]})"
 }
 
 # =================================================================================================================
@@ -322,11 +328,6 @@ neo4j_build() {
   log "neo4j: built in $(( $(now_s) - t0 ))s"
 }
 
-neo4j_check() { # prints "Neo4j Kernel 5.26.x community" on success
-  KFM_NEO4J_URI="bolt://$NEO4J_HOST:$NEO4J_PORT" "$(java_home)/bin/java" -Xmx64m -XX:TieredStopAtLevel=1 \
-    -cp "$(neo4j_classpath)" org.kfm.stores.neo4j.BoltCheck 2>&1
-}
-
 neo4j_start() {
   local pid
   if pid="$(alive_pid "$NEO4J_PIDFILE")"; then
@@ -360,6 +361,9 @@ neo4j_wait() {
     sleep 1
   done
   until out="$(neo4j_check)"; do
+    if grep -qE 'NoClassDefFoundError|ClassNotFoundException|UnsupportedClassVersionError' <<<"$out"; then
+      die "neo4j: the readiness probe itself is broken: $out"
+    fi
     [ "$(now_s)" -lt "$deadline" ] || die "neo4j: Cypher read over Bolt failed after ${TIMEOUT}s: $out — see $NEO4J_LOG_FILE"
     sleep 1
   done
@@ -367,12 +371,11 @@ neo4j_wait() {
 }
 
 # =================================================================================================================
-# Prepare everything first, launch the JVMs, then wait for each (ES and Neo4j start in parallel)
+# Launch the JVMs first, then wait for each (ES, Neo4j and the PostgreSQL checks overlap)
 # =================================================================================================================
-if wants elasticsearch; then es_assemble; fi
-if wants neo4j; then neo4j_build; fi
-if wants elasticsearch; then es_start; fi
-if wants neo4j; then neo4j_start; fi
+# (Elasticsearch boots while the Neo4j launcher is being built)
+if wants elasticsearch; then es_assemble; es_start; fi
+if wants neo4j; then neo4j_build; neo4j_start; fi
 if wants postgis; then pg_up; fi
 if wants elasticsearch; then es_wait; fi
 if wants neo4j; then neo4j_wait; fi
