@@ -1,9 +1,16 @@
 // Confines artifact paths to their bundle: no absolute paths, no `..`, no symlink escaping.
+// Symlinks are followed one path component at a time, the way the kernel does, so a link that
+// leaves the bundle is refused even when its target does not exist (yet).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue } from './errors.js';
 
 export type ResolveResult = { ok: true; path: string; exists: boolean } | { ok: false; issue: Issue };
+
+/** Linux's own limit on symlinks followed while resolving one path (ELOOP). */
+const MAX_SYMLINK_HOPS = 40;
+/** A backslash is an ordinary file-name character on POSIX, a separator on Windows. */
+const SEPARATORS = path.sep === '\\' ? /[\\/]/ : /\//;
 
 /** Resolves `relative` inside `bundleDir`, refusing anything that could leave the bundle. */
 export async function resolveInBundle(bundleDir: string, relative: string): Promise<ResolveResult> {
@@ -14,38 +21,56 @@ export async function resolveInBundle(bundleDir: string, relative: string): Prom
     return { ok: false, issue: { code: 'ARTIFACT_PATH_TRAVERSAL', message: 'artifact paths must stay inside the bundle', expected: 'a path without ..', found: JSON.stringify(relative) } };
   }
   const root = await fs.realpath(bundleDir);
-  const target = path.join(root, relative);
-  let real: string;
-  try {
-    real = await fs.realpath(target);
-  } catch {
-    // Not there yet (an output): its parent must still be inside the bundle.
-    const parent = await realParent(target);
-    if (parent && !isInside(root, parent)) {
-      return { ok: false, issue: { code: 'ARTIFACT_PATH_SYMLINK_ESCAPE', message: 'a directory on the artifact path is a symlink leaving the bundle', expected: 'a path inside the bundle', found: JSON.stringify(relative) } };
-    }
-    return { ok: true, path: target, exists: false };
+  const resolved = await follow(root, relative);
+  if (resolved.loop || !isInside(root, resolved.path)) {
+    return {
+      ok: false,
+      issue: {
+        code: 'ARTIFACT_PATH_SYMLINK_ESCAPE',
+        message: resolved.loop ? 'the artifact path is a symlink loop' : resolved.exists ? 'the artifact is a symlink that resolves outside the bundle' : 'a symlink on the artifact path leads outside the bundle',
+        expected: 'a path inside the bundle',
+        found: JSON.stringify(relative),
+      },
+    };
   }
-  if (!isInside(root, real)) {
-    return { ok: false, issue: { code: 'ARTIFACT_PATH_SYMLINK_ESCAPE', message: 'the artifact is a symlink that resolves outside the bundle', expected: 'a file inside the bundle', found: JSON.stringify(relative) } };
-  }
-  return { ok: true, path: real, exists: true };
+  return { ok: true, path: resolved.path, exists: resolved.exists };
 }
 
-async function realParent(target: string): Promise<string | undefined> {
-  let dir = path.dirname(target);
-  for (;;) {
-    try {
-      return await fs.realpath(dir);
-    } catch {
-      const up = path.dirname(dir);
-      if (up === dir) return undefined;
-      dir = up;
+/**
+ * Walks `relative` from `root`, replacing each symlink by its target. When a component is missing
+ * the rest is appended as is: that is where a read or write of the path would land.
+ */
+async function follow(root: string, relative: string): Promise<{ path: string; exists: boolean; loop: boolean }> {
+  const pending = relative.split(SEPARATORS).filter((s) => s !== '' && s !== '.');
+  let current = root;
+  let hops = 0;
+  while (pending.length > 0) {
+    const segment = pending.shift() as string;
+    if (segment === '..') {
+      // Only link targets can bring `..` here; it applies to the already-resolved directory.
+      current = path.dirname(current);
+      continue;
     }
+    const candidate = path.join(current, segment);
+    let isLink: boolean;
+    try {
+      isLink = (await fs.lstat(candidate)).isSymbolicLink();
+    } catch {
+      return { path: path.join(candidate, ...pending), exists: false, loop: false };
+    }
+    if (!isLink) {
+      current = candidate;
+      continue;
+    }
+    if (++hops > MAX_SYMLINK_HOPS) return { path: candidate, exists: false, loop: true };
+    const target = await fs.readlink(candidate);
+    if (path.isAbsolute(target)) current = path.parse(target).root;
+    pending.unshift(...target.split(SEPARATORS).filter((s) => s !== '' && s !== '.'));
   }
+  return { path: current, exists: true, loop: false };
 }
 
 function isInside(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }

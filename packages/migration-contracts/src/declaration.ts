@@ -5,8 +5,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MigrationDeclaration } from './generated/types.js';
 import type { Issue } from './errors.js';
-import { parseJson, parseYaml, readBounded, type ParsedDocument, type ParseResult } from './document.js';
-import { looksLikeCredential, validateValue, type SchemaName } from './validate.js';
+import { encodePointer, parseJson, parseYaml, readBounded, type ParsedDocument, type ParseResult } from './document.js';
+import { validateValue, type SchemaName } from './validate.js';
+import { credentialPlaceholder, looksLikeCredential } from './credentials.js';
 import { resolveInBundle } from './bundle-paths.js';
 
 export const DECLARATION_FILE = 'migration.yml';
@@ -36,13 +37,13 @@ export async function loadDeclaration(target: string): Promise<DeclarationResult
   const parsed = await parseFile(file);
   if (!parsed.ok) return parsed;
   const { document } = parsed;
-  const issues = validateValue('migration_declaration.v1', document.value, document);
   const value = document.value as MigrationDeclaration;
-  if (value && typeof value === 'object') issues.push(...credentialIssues(value, document));
-  // Redact the secret-looking values the schema already flagged, and re-code them.
-  for (const issue of issues) {
-    if (issue.found?.includes('looks like a credential')) issue.code = 'SECRET_IN_DECLARATION';
-  }
+  // A credential is the finding that matters at its pointer: a schema complaint there (a DSN is not
+  // a variable name) would only restate it.
+  const secrets = credentialIssues(value, document);
+  const secretPointers = new Set(secrets.map((i) => i.pointer));
+  const schemaIssues = validateValue('migration_declaration.v1', document.value, document).filter((i) => !secretPointers.has(i.pointer));
+  const issues = [...secrets, ...schemaIssues];
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   issues.push(...overlapIssues(value, document));
   const forward: string[] = [];
@@ -87,13 +88,20 @@ async function parseFile(file: string, maxBytes?: number): Promise<ParseResult> 
 
 function credentialIssues(value: unknown, document: ParsedDocument): Issue[] {
   const issues: Issue[] = [];
+  const report = (pointer: string, text: string, what: string) => {
+    issues.push({ code: 'SECRET_IN_DECLARATION', file: document.file, pointer, ...document.locate(pointer), message: `${what} holds a credential or connection string; list the NAME of the environment variable that holds it`, expected: 'an environment variable name', found: credentialPlaceholder(text) });
+  };
   const walk = (node: unknown, pointer: string) => {
     if (typeof node === 'string') {
-      if (looksLikeCredential(node)) {
-        issues.push({ code: 'SECRET_IN_DECLARATION', file: document.file, pointer, ...document.locate(pointer), message: 'a credential or connection string is written into the declaration; list the NAME of the environment variable that holds it', expected: 'an environment variable name', found: `a string of ${node.length} characters that looks like a credential (not shown)` });
-      }
+      if (looksLikeCredential(node)) report(pointer, node, 'this value');
     } else if (Array.isArray(node)) node.forEach((v, i) => walk(v, `${pointer}/${i}`));
-    else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        // A secret used as a mapping key is reported at the mapping: its own pointer would leak it.
+        if (looksLikeCredential(k)) report(pointer, k, 'a key of this mapping');
+        else walk(v, `${pointer}${encodePointer([k])}`);
+      }
+    }
   };
   walk(value, '');
   return issues;

@@ -3,9 +3,12 @@
 import fs from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Issue } from './errors.js';
+import { redactIssue } from './credentials.js';
+import { findJsonSyntaxError } from './json-syntax.js';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
+const MAX_ISSUES = 50;
 const CORE_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
 
 /** A parsed document that can turn a JSON pointer back into a line and column. */
@@ -34,7 +37,9 @@ export async function readBounded(file: string, maxBytes = DEFAULT_MAX_BYTES): P
 /** Parses YAML text (JSON is accepted too: it is YAML 1.2) into a positioned document. */
 export function parseYaml(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, schema: 'core', customTags: [] });
+  // The parser's own duplicate-key check compares every pair of keys (quadratic: a 400 KB mapping
+  // takes seconds); duplicates are found below with one Set per mapping instead.
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true, schema: 'core', customTags: [] });
   const at = (offset: number | undefined) => (offset === undefined ? {} : { line: lineCounter.linePos(offset).line, column: lineCounter.linePos(offset).col });
   if (!Array.isArray(docs)) return { ok: true, document: { file, value: null, locate: () => undefined } };
   if (docs.length > 1) {
@@ -43,18 +48,42 @@ export function parseYaml(text: string, file: string): ParseResult {
   const doc = docs[0];
   if (!doc) return { ok: true, document: { file, value: null, locate: () => undefined } };
   const issues: Issue[] = [];
+  // Bounded, so a hostile file with thousands of faults costs no more than one with a few.
+  const add = (issue: Issue) => {
+    if (issues.length < MAX_ISSUES && !issues.some((i) => i.code === issue.code && i.pointer === issue.pointer)) issues.push(redactIssue(issue).issue);
+  };
+  // After a syntax error the tree is a guess, so only a well-formed tree yields pointers.
+  const wellFormed = doc.errors.length === 0;
+  const where = (offset: number | undefined) => ({ ...at(offset), pointer: offset === undefined || !wellFormed ? '' : pointerAt(doc, offset) });
   for (const error of doc.errors) {
-    const code = error.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
-    issues.push({ code, file, ...at(error.pos[0]), message: error.message.split('\n')[0] ?? 'syntax error' });
-  }
-  for (const warning of doc.warnings) {
-    if (warning.code === 'TAG_RESOLVE_FAILED') issues.push({ code: 'YAML_CUSTOM_TAG', file, ...at(warning.pos[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: 'an unresolved tag' });
+    if (issues.length >= MAX_ISSUES) break;
+    add({ code: 'YAML_SYNTAX', file, ...where(error.pos[0]), message: error.message.split('\n')[0] ?? 'syntax error' });
   }
   visit(doc, (_key, node) => {
-    if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag && !CORE_TAGS.has(node.tag) && !issues.some((i) => i.code === 'YAML_CUSTOM_TAG')) {
-      issues.push({ code: 'YAML_CUSTOM_TAG', file, ...at(node.range?.[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: `tag ${node.tag}` });
+    if (issues.length >= MAX_ISSUES) return visit.BREAK;
+    if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag && !CORE_TAGS.has(node.tag)) {
+      add({ code: 'YAML_CUSTOM_TAG', file, ...where(node.range?.[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: `tag ${node.tag}` });
     }
+    if (isMap(node)) {
+      // Keys compare as the strings they become in JSON: `1` and "1" would collide there too.
+      const keys = new Set<string>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (keys.has(key)) {
+          // One report per mapping: locating each repeat of a key repeated 100 000 times is quadratic.
+          add({ code: 'YAML_DUPLICATE_KEY', file, ...where(pair.key.range?.[0]), message: 'map keys must be unique', expected: 'each key once', found: 'the key a second time' });
+          break;
+        }
+        keys.add(key);
+      }
+    }
+    return undefined;
   });
+  for (const warning of doc.warnings) {
+    if (issues.length >= MAX_ISSUES) break;
+    if (warning.code === 'TAG_RESOLVE_FAILED') add({ code: 'YAML_CUSTOM_TAG', file, ...where(warning.pos[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: 'an unresolved tag' });
+  }
   if (issues.length > 0) return { ok: false, issues };
   let value: unknown;
   try {
@@ -64,21 +93,22 @@ export function parseYaml(text: string, file: string): ParseResult {
     if (/alias/i.test(message)) {
       return { ok: false, issues: [{ code: 'YAML_ALIAS_LIMIT', file, pointer: '', message: 'too many alias expansions (possible billion-laughs document)', expected: `at most ${MAX_ALIAS_COUNT} alias expansions` }] };
     }
-    return { ok: false, issues: [{ code: 'YAML_SYNTAX', file, pointer: '', message }] };
+    return { ok: false, issues: [redactIssue({ code: 'YAML_SYNTAX', file, pointer: '', message }).issue] };
   }
   return { ok: true, document: { file, value, locate: (pointer) => locateIn(doc, pointer, lineCounter) } };
 }
 
 /** Parses JSON fast; positions are computed lazily (through the YAML parser) only when asked for. */
 export function parseJson(text: string, file: string): ParseResult {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let value: unknown;
   try {
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const offset = /position (\d+)/.exec(message)?.[1];
-    const pos = offset ? new LineCounterFor(text).at(Number(offset)) : {};
-    return { ok: false, issues: [{ code: 'YAML_SYNTAX', file, ...pos, message: `invalid JSON: ${message}` }] };
+    value = JSON.parse(body);
+  } catch {
+    // V8's message quotes the source around the error (a secret, perhaps): use our own scanner's.
+    const error = findJsonSyntaxError(body);
+    const pos = error ? new LineCounterFor(body).at(error.offset) : {};
+    return { ok: false, issues: [{ code: 'YAML_SYNTAX', file, ...pos, pointer: '', message: `invalid JSON: ${error?.reason ?? 'the error could not be located (nesting too deep)'}` }] };
   }
   let positioned: ParsedDocument | undefined | null;
   return {
@@ -134,4 +164,33 @@ function locateIn(doc: Document, pointer: string, lineCounter: LineCounter): { l
   if (offset === undefined) return undefined;
   const pos = lineCounter.linePos(offset);
   return { line: pos.line, column: pos.col };
+}
+
+/** The pointer of the deepest node whose source range holds `offset` (where a parse error sits). */
+function pointerAt(doc: Document, offset: number): string {
+  const segments: (string | number)[] = [];
+  const span = (node: unknown): [number, number] | undefined => {
+    const range = (node as Node | null | undefined)?.range;
+    return range ? [range[0], range[2]] : undefined;
+  };
+  const holds = (start: unknown, end: unknown) => {
+    const a = span(start);
+    const b = span(end) ?? a;
+    return !!a && !!b && a[0] <= offset && offset < Math.max(a[1], b[1]);
+  };
+  let node: unknown = doc.contents;
+  for (;;) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => holds(p.key, p.value));
+      if (!pair || !isScalar(pair.key)) break;
+      segments.push(String(pair.key.value));
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = node.items.findIndex((item) => holds(item, item));
+      if (index < 0) break;
+      segments.push(index);
+      node = node.items[index];
+    } else break;
+  }
+  return encodePointer(segments);
 }

@@ -4,7 +4,10 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { schemasByName } from './generated/schemas.js';
 import type { ErrorCode, Issue } from './errors.js';
-import type { ParsedDocument } from './document.js';
+import { encodePointer, type ParsedDocument } from './document.js';
+import { credentialPlaceholder, looksLikeCredential, redactIssue } from './credentials.js';
+
+export { looksLikeCredential };
 
 export type SchemaName = keyof typeof schemasByName;
 export const schemaNames = Object.keys(schemasByName) as SchemaName[];
@@ -39,8 +42,10 @@ export function validateValue(name: SchemaName, value: unknown, document?: Parse
   const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const error of validate.errors ?? []) {
-    const issue = toIssue(error, value);
-    if (!issue) continue;
+    const mapped = toIssue(error, value);
+    if (!mapped) continue;
+    // A key or value that is a credential must not reach the issue through the pointer or message.
+    const { issue } = redactIssue(mapped);
     const key = `${issue.code}|${issue.pointer}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -50,7 +55,9 @@ export function validateValue(name: SchemaName, value: unknown, document?: Parse
     }
     issues.push(issue);
   }
-  return issues;
+  // A malformed id already fails the id pattern; saying its prefix disagrees with `type` is noise.
+  const malformed = new Set(issues.filter((i) => i.code === 'SCHEMA_PATTERN').map((i) => i.pointer));
+  return issues.filter((i) => i.code !== 'MIGRATION_ID_TYPE_MISMATCH' || !malformed.has(i.pointer));
 }
 
 function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
@@ -64,7 +71,7 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
   switch (keyword) {
     case 'required': {
       const field = String(p.missingProperty);
-      const pointer = `${instancePath}/${field}`;
+      const pointer = instancePath + encodePointer([field]);
       let code: ErrorCode = 'SCHEMA_REQUIRED';
       if (conditional && instancePath === '/artifacts' && field === 'rollback') code = 'ROLLBACK_ARTIFACT_MISSING';
       if (conditional && field === 'irreversibility_ref') code = 'IRREVERSIBLE_WITHOUT_APPROVAL';
@@ -74,13 +81,13 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
     case 'additionalProperties': {
       const field = String(p.additionalProperty);
       const code: ErrorCode = instancePath === '/limits' ? 'LIMIT_UNKNOWN' : 'SCHEMA_UNKNOWN_FIELD';
-      return { code, pointer: `${instancePath}/${field}`, message: code === 'LIMIT_UNKNOWN' ? `unknown limit \`${field}\`` : `unknown field \`${field}\``, expected: 'only fields the schema defines' };
+      return { code, pointer: instancePath + encodePointer([field]), message: code === 'LIMIT_UNKNOWN' ? `unknown limit \`${field}\`` : `unknown field \`${field}\``, expected: 'only fields the schema defines' };
     }
     case 'propertyNames': {
       const field = String(p.propertyName);
       const code: ErrorCode = instancePath === '/limits' ? 'LIMIT_UNKNOWN' : instancePath === '/scope' ? 'SCOPE_KEY_NOT_FOR_TYPE' : 'SCHEMA_UNKNOWN_FIELD';
       const type = describeType(root);
-      return { code, pointer: `${instancePath}/${field}`, message: `\`${field}\` is not a ${instancePath.slice(1)} key for type ${type}`, expected: `a ${instancePath.slice(1)} key defined for ${type}`, found: field };
+      return { code, pointer: instancePath + encodePointer([field]), message: `\`${field}\` is not a ${instancePath.slice(1)} key for type ${type}`, expected: `a ${instancePath.slice(1)} key defined for ${type}`, found: field };
     }
     case 'pattern': {
       if (conditional && instancePath === '/migration_id') {
@@ -104,8 +111,10 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
     case 'minimum':
     case 'exclusiveMinimum':
       return { code: 'SCHEMA_MINIMUM', pointer: instancePath, message: 'below the minimum', expected: `a number >= ${String(p.limit)}`, found };
-    case 'uniqueItems':
-      return { code: 'SCHEMA_UNIQUE', pointer: instancePath, message: 'duplicate items', expected: 'unique items', found: `items ${String(p.j)} and ${String(p.i)} are equal` };
+    case 'uniqueItems': {
+      const [first, second] = [Number(p.i), Number(p.j)].sort((a, b) => a - b);
+      return { code: 'SCHEMA_UNIQUE', pointer: instancePath, message: 'duplicate items', expected: 'unique items', found: `items ${first} and ${second} are equal` };
+    }
     case 'format':
       return { code: 'SCHEMA_FORMAT', pointer: instancePath, message: `not a valid ${String(p.format)}`, expected: String(p.format), found };
     default:
@@ -134,16 +143,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') {
-    if (looksLikeCredential(value)) return `a string of ${value.length} characters that looks like a credential (not shown)`;
+    if (looksLikeCredential(value)) return credentialPlaceholder(value);
     return value.length > 60 ? `"${value.slice(0, 57)}…"` : JSON.stringify(value);
   }
   return `${typeof value} ${String(value)}`;
 }
 
-/** Connection strings with credentials, key=value secrets and key material. */
-export function looksLikeCredential(value: string): boolean {
-  return /[a-z][a-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/i.test(value)
-    || /\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S/i.test(value)
-    || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)
-    || /\bAKIA[0-9A-Z]{16}\b/.test(value);
-}
