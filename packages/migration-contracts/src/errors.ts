@@ -38,6 +38,7 @@ export const ErrorCodes = {
   SCOPE_ALLOWED_AND_FORBIDDEN: [2, 'The same name is both allowed and forbidden.'],
   ROLLBACK_ARTIFACT_MISSING: [2, 'requires_rollback is true but no rollback script is present.'],
   IRREVERSIBLE_WITHOUT_APPROVAL: [2, 'requires_rollback is false without approvals.irreversibility_ref.'],
+  NON_TRANSACTIONAL_WITHOUT_ROLLBACK: [2, 'transactional: false needs requires_rollback: true: the rollback script is the safety net.'],
   IRREVERSIBLE_WITHOUT_NOTES: [2, 'requires_rollback is false without a notes.md safety strategy.'],
   ARTIFACT_MISSING: [2, 'An artifact the declaration names is not in the bundle.'],
   ARTIFACT_PATH_ABSOLUTE: [2, 'An artifact path is absolute.'],

@@ -95,6 +95,11 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
       }
       return { code: 'SCHEMA_PATTERN', pointer: instancePath, message: error.message ?? 'does not match pattern', expected: `a string matching ${String(p.pattern)}`, found };
     }
+    case 'not':
+      if (conditional && instancePath === '') {
+        return { code: 'NON_TRANSACTIONAL_WITHOUT_ROLLBACK', pointer: '/transactional', message: 'a non-transactional migration needs a rollback: requires_rollback must be true', expected: 'requires_rollback: true with a rollback script', found: 'transactional: false and requires_rollback: false' };
+      }
+      return { code: 'SCHEMA_INVALID', pointer: instancePath, message: error.message ?? 'invalid', found };
     case 'minItems':
       if (conditional && instancePath === '/artifacts/rollback') return { code: 'ROLLBACK_ARTIFACT_MISSING', pointer: instancePath, message: 'requires_rollback is true but no rollback script is listed', expected: 'at least one rollback script', found };
       return { code: 'SCHEMA_LENGTH', pointer: instancePath, message: error.message ?? 'wrong length', expected: `at least ${String(p.limit)} items`, found };
