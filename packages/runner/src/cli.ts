@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatIssue, ExitCode, type Issue } from '@kfm/migration-contracts';
 import { formatSummary } from '@kfm/diff';
 import { postgisAdapter } from '@kfm/baseline-postgis';
+import { graphAdapter } from '@kfm/baseline-graph';
 import { registerAdapter } from './adapters.js';
 import { applyBundle } from './apply.js';
 import { runCi } from './ci.js';
@@ -19,6 +20,7 @@ import type { RunOptions, RunResult } from './run-context.js';
 import { scaffoldBundle } from './scaffold.js';
 
 registerAdapter(postgisAdapter);
+registerAdapter(graphAdapter);
 
 const pkg = JSON.parse(await fs.readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('kfm-migrate')
