@@ -1,0 +1,54 @@
+// Data-proportional facts computed INSIDE the database: exact row counts and content digests of
+// protected tables. Rows never travel to the client; each chunk of tables is one round trip.
+import type { ClientBase } from 'pg';
+import { cidOfJson } from '@kfm/receipts';
+import { qualifiedIdent } from './names.js';
+
+export interface TableRef {
+  name: string;
+  schema: string;
+  table: string;
+}
+
+/** Tables per UNION ALL query: one round trip per chunk keeps the count bounded for large scopes. */
+const CHUNK = 200;
+
+async function perTable<T>(client: ClientBase, tables: readonly TableRef[], select: (from: string, position: number) => string, read: (row: Record<string, unknown>) => T): Promise<Record<string, T>> {
+  const result: Record<string, T> = {};
+  for (let start = 0; start < tables.length; start += CHUNK) {
+    const chunk = tables.slice(start, start + CHUNK);
+    const sql = chunk.map((ref, offset) => `(${select(qualifiedIdent(ref.schema, ref.table), offset)})`).join('\nUNION ALL\n');
+    const { rows } = await client.query(sql);
+    for (const row of rows as Record<string, unknown>[]) {
+      const ref = chunk[Number(row.position)];
+      if (ref) result[ref.name] = read(row);
+    }
+  }
+  return result;
+}
+
+export function exactRowCounts(client: ClientBase, tables: readonly TableRef[]): Promise<Record<string, number>> {
+  return perTable(client, tables, (from, position) => `SELECT ${position} AS position, count(*)::text AS rows FROM ${from}`, (row) => Number(row.rows));
+}
+
+/**
+ * An order-independent digest of a table's rows: the row count and two sums of 64-bit slices of
+ * md5(row text). Memory stays constant on the server (no string_agg over millions of rows), and
+ * any changed, added or removed row moves it. The capture pins TimeZone, DateStyle and
+ * extra_float_digits so row text is the same in every session.
+ */
+export async function contentDigests(client: ClientBase, tables: readonly TableRef[]): Promise<Record<string, string>> {
+  const sums = await perTable(
+    client,
+    tables,
+    (from, position) =>
+      `SELECT ${position} AS position, count(*)::text AS rows,
+        coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text AS high,
+        coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS low
+       FROM (SELECT md5(t::text) AS h FROM ${from} AS t) AS hashed`,
+    (row) => ({ rows: String(row.rows), high: String(row.high), low: String(row.low) }),
+  );
+  const digests: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sums)) digests[name] = await cidOfJson({ algorithm: 'md5-row-sum/v1', ...value });
+  return digests;
+}

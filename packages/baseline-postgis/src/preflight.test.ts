@@ -1,0 +1,123 @@
+import type { MigrationDeclaration, ScriptFile } from '@kfm/migration-contracts';
+import { describe, expect, it } from 'vitest';
+import { preflightPostgis } from './preflight.js';
+
+function declaration(extra: Partial<MigrationDeclaration> = {}): MigrationDeclaration {
+  return {
+    migration_id: 'PG-MIG-2026-03-01-01',
+    type: 'postgis',
+    intent: 'test',
+    scope: { allowed_schemas: ['public'], allowed_tables: ['parcels'], forbidden_schemas: ['governance', 'audit'], forbidden_tables: ['authority_sites'] },
+    limits: {},
+    requires_rollback: true,
+    approvals: {},
+    runner: {},
+    artifacts: { forward: ['forward.sql'] },
+    ...extra,
+  };
+}
+
+const script = (text: string, path = 'forward.sql'): ScriptFile[] => [{ path, text, digest: 'unused' }];
+const failures = (checks: { status: string; code?: string }[]) => checks.filter((check) => check.status === 'fail').map((check) => check.code);
+
+describe('preflightPostgis', () => {
+  it('passes a plain index migration and predicts its touches', async () => {
+    const result = await preflightPostgis(script('CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);'), declaration());
+    expect(failures(result.checks)).toEqual([]);
+    expect(result.predicted).toEqual({ schemas: ['public'], tables: ['public.parcels'] });
+    expect(result.statements[0]).toMatchObject({ index: 0, file: 'forward.sql', line: 1, kind: 'IndexStmt', transactional: true, destructive: false, data: false });
+    expect(result.statements[0]!.objects).toContainEqual({ schema: 'public', table: 'parcels' });
+  });
+
+  it('flags CREATE INDEX CONCURRENTLY in a transactional declaration, with file:line', async () => {
+    const text = 'SELECT 1;\n\nCREATE INDEX CONCURRENTLY parcels_geom_idx ON public.parcels USING gist (geom);';
+    const result = await preflightPostgis(script(text), declaration());
+    const finding = result.checks.find((check) => check.code === 'PREFLIGHT_NON_TRANSACTIONAL');
+    expect(finding?.message).toMatch(/^forward\.sql:3 CREATE INDEX CONCURRENTLY/);
+    expect(result.statements[1]!.transactional).toBe(false);
+    const declared = await preflightPostgis(script(text), declaration({ transactional: false }));
+    expect(failures(declared.checks)).toEqual([]);
+  });
+
+  it.each([
+    ['VACUUM parcels', 'VacuumStmt'],
+    ['REINDEX INDEX CONCURRENTLY parcels_pkey', 'ReindexStmt'],
+    ['DROP INDEX CONCURRENTLY parcels_geom_idx', 'DropStmt'],
+    ['CREATE DATABASE other', 'CreatedbStmt'],
+    ["ALTER SYSTEM SET work_mem = '64MB'", 'AlterSystemStmt'],
+    ['COMMIT', 'TransactionStmt'],
+  ])('treats %s as non-transactional', async (sql, kind) => {
+    const result = await preflightPostgis(script(sql), declaration());
+    expect(result.statements[0]).toMatchObject({ kind, transactional: false });
+    expect(failures(result.checks)).toEqual(['PREFLIGHT_NON_TRANSACTIONAL']);
+  });
+
+  it('keeps ANALYZE and ALTER TYPE … ADD VALUE transactional (PostgreSQL 12+)', async () => {
+    const result = await preflightPostgis(script("ANALYZE parcels; ALTER TYPE land_use ADD VALUE 'forest';"), declaration());
+    expect(result.statements.map((s) => s.transactional)).toEqual([true, true]);
+  });
+
+  it('fails a statement naming a forbidden table or schema, pointing at the rule', async () => {
+    const result = await preflightPostgis(script('UPDATE parcels SET area_m2 = 1;\nUPDATE public.authority_sites SET category = NULL;\nSELECT * FROM governance.decisions;'), declaration());
+    const forbidden = result.checks.filter((check) => check.code === 'PREFLIGHT_FORBIDDEN');
+    expect(forbidden.map((check) => [check.pointer, check.observed])).toEqual([
+      ['/scope/forbidden_tables/0', 'public.authority_sites'],
+      ['/scope/forbidden_schemas/0', 'governance.decisions'],
+    ]);
+    expect(forbidden[0]!.message).toMatch(/^forward\.sql:2 /);
+  });
+
+  it('stops at protected names unless approvals.exception_ref is given', async () => {
+    const protectedDomains = { schemas: ['audit*'], tables: ['public.authority_*'] };
+    const sql = script('ALTER TABLE authority_sites ADD COLUMN note text;');
+    const open = declaration({ scope: { allowed_tables: ['authority_sites'] } });
+    const blocked = await preflightPostgis(sql, open, protectedDomains);
+    expect(failures(blocked.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
+    const approved = await preflightPostgis(sql, { ...open, approvals: { exception_ref: 'GOV-REQ-1' } }, protectedDomains);
+    expect(failures(approved.checks)).toEqual([]);
+    expect(approved.checks.find((check) => check.rule === 'protected')?.message).toMatch(/GOV-REQ-1/);
+  });
+
+  it('uses the declaration’s protected section when no effective domains are passed', async () => {
+    const result = await preflightPostgis(script('TRUNCATE audit.events;'), declaration({ scope: {}, protected: { schemas: ['audit'] } }));
+    expect(failures(result.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
+  });
+
+  it('reports a parse error with file:line:column before anything runs', async () => {
+    const result = await preflightPostgis(script('CREATE INDEX i ON parcels (id);\nALTER TABLE parcels ADD COLUMN;', 'sql/forward.sql'), declaration());
+    expect(result.statements).toEqual([]);
+    expect(result.checks).toHaveLength(1);
+    expect(result.checks[0]).toMatchObject({ status: 'fail', code: 'PREFLIGHT_PARSE' });
+    expect(result.checks[0]!.message).toMatch(/^sql\/forward\.sql:2:\d+ syntax error/);
+  });
+
+  it('classifies destructive and data statements', async () => {
+    const result = await preflightPostgis(
+      script('DELETE FROM parcels; DELETE FROM parcels WHERE id = 1; ALTER TABLE parcels DROP COLUMN area_m2; DROP TABLE parcels; INSERT INTO parcels DEFAULT VALUES; COPY parcels FROM STDIN; COPY parcels TO STDOUT;'),
+      declaration(),
+    );
+    expect(result.statements.map((s) => [s.kind, s.destructive, s.data])).toEqual([
+      ['DeleteStmt', true, true],
+      ['DeleteStmt', false, true],
+      ['AlterTableStmt', true, false],
+      ['DropStmt', true, false],
+      ['InsertStmt', false, true],
+      ['CopyStmt', false, true],
+      ['CopyStmt', false, false],
+    ]);
+  });
+
+  it('does not mistake a WITH query name for a table, and resolves unqualified names to public', async () => {
+    const result = await preflightPostgis(script('WITH recent AS (SELECT id FROM parcels) UPDATE parcels SET area_m2 = 0 WHERE id IN (SELECT id FROM recent);'), declaration());
+    expect(result.predicted.tables).toEqual(['public.parcels']);
+  });
+
+  it('names the schemas of created schemas, functions and dropped indexes', async () => {
+    const result = await preflightPostgis(
+      script("CREATE SCHEMA staging; CREATE FUNCTION staging.f() RETURNS int LANGUAGE sql AS 'select 1'; DROP INDEX staging.old_idx; DROP TRIGGER t ON staging.roads;"),
+      declaration({ scope: {} }),
+    );
+    expect(result.predicted).toEqual({ schemas: ['staging'], tables: ['staging.roads'] });
+    expect(result.statements[2]!.objects).toEqual([{ schema: 'staging', index: 'old_idx' }]);
+  });
+});

@@ -1,0 +1,125 @@
+// Static analysis of the forward script before the store is touched: parse errors, statements that
+// cannot run in a transaction, and statements naming forbidden or protected schemas and tables.
+import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
+import { firstMatch, isProtected, sortedUnique, tableAliases } from './names.js';
+import { statementFacts, type NamedObject } from './statement-facts.js';
+import { splitScripts } from './statements.js';
+
+const RULE = 'preflight' as const;
+
+/**
+ * Unqualified names resolve to `public` (the server's default search_path), so `parcels` in a script
+ * and `public.parcels` in a declaration are the same table.
+ */
+export async function preflightPostgis(
+  scripts: readonly ScriptFile[],
+  declaration: MigrationDeclaration,
+  protectedDomains?: ProtectedDomains,
+): Promise<PreflightResult> {
+  const split = await splitScripts(scripts);
+  if (!split.ok) {
+    const { file, line, column, message } = split.failure;
+    return {
+      statements: [],
+      checks: [{ name: 'preflight:parse', rule: RULE, status: 'fail', code: 'PREFLIGHT_PARSE', message: `${file}:${line}:${column} ${message}` }],
+      predicted: { schemas: [], tables: [] },
+    };
+  }
+  const transactionalRun = declaration.transactional !== false;
+  const domains = protectedDomains ?? declaration.protected;
+  const approval = declaration.approvals.exception_ref;
+  const statements: PlanStatement[] = [];
+  const findings: Check[] = [];
+  const schemas: string[] = [];
+  const tables: string[] = [];
+
+  for (const statement of split.statements) {
+    const facts = statementFacts(statement);
+    const where = `${statement.file}:${statement.line}`;
+    statements.push({
+      index: statement.index,
+      file: statement.file,
+      line: statement.line,
+      kind: statement.node,
+      objects: facts.objects.map((object) => ({ ...object })),
+      transactional: facts.transactional,
+      destructive: facts.destructive,
+      data: facts.data,
+    });
+    if (transactionalRun && !facts.transactional) {
+      findings.push({
+        name: `preflight:transactional:${where}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_NON_TRANSACTIONAL',
+        pointer: '/transactional',
+        observed: statement.node,
+        message: `${where} ${facts.nonTransactionalReason}; declare \`transactional: false\` (the rollback script is then the safety net)`,
+      });
+    }
+    for (const object of facts.objects) {
+      schemas.push(object.schema);
+      if (object.table) tables.push(`${object.schema}.${object.table}`);
+      findings.push(...scopeFindings(object, where, declaration, domains, approval));
+    }
+  }
+
+  const checks: Check[] = [{ name: 'preflight:parse', rule: RULE, status: 'pass', message: `${statements.length} statement(s) parsed` }];
+  if (!findings.some((check) => check.code === 'PREFLIGHT_NON_TRANSACTIONAL')) {
+    checks.push({ name: 'preflight:transactional', rule: RULE, status: 'pass', message: transactionalRun ? 'every statement can run in one transaction' : 'declared non-transactional' });
+  }
+  if (!findings.some((check) => check.code === 'PREFLIGHT_FORBIDDEN')) {
+    checks.push({ name: 'preflight:forbidden', rule: RULE, status: 'pass', message: 'no forbidden or unapproved protected name' });
+  }
+  checks.push(...dedupe(findings));
+  return { statements, checks, predicted: { schemas: sortedUnique(schemas), tables: sortedUnique(tables) } };
+}
+
+function scopeFindings(
+  object: NamedObject,
+  where: string,
+  declaration: MigrationDeclaration,
+  domains: ProtectedDomains | undefined,
+  approval: string | undefined,
+): Check[] {
+  const findings: Check[] = [];
+  const aliases = object.table ? tableAliases(object.schema, object.table) : [];
+  const label = object.table ? aliases[0]! : object.index ? `${object.schema}.${object.index}` : object.schema;
+  const forbiddenSchema = firstMatch(declaration.scope.forbidden_schemas, [object.schema]);
+  const forbiddenTable = firstMatch(declaration.scope.forbidden_tables, aliases);
+  if (forbiddenSchema >= 0 || forbiddenTable >= 0) {
+    const pointer = forbiddenTable >= 0 ? `/scope/forbidden_tables/${forbiddenTable}` : `/scope/forbidden_schemas/${forbiddenSchema}`;
+    const pattern = forbiddenTable >= 0 ? declaration.scope.forbidden_tables![forbiddenTable] : declaration.scope.forbidden_schemas![forbiddenSchema];
+    findings.push({
+      name: `preflight:forbidden:${where}:${label}`,
+      rule: RULE,
+      status: 'fail',
+      code: 'PREFLIGHT_FORBIDDEN',
+      pointer,
+      declared: pattern,
+      observed: label,
+      message: `${where} names ${label}, which the declaration forbids (${pattern})`,
+    });
+  }
+  if (isProtected(domains, { schemas: [object.schema], tables: aliases })) {
+    findings.push(
+      approval
+        ? { name: `preflight:protected:${where}:${label}`, rule: 'protected', status: 'pass', observed: label, message: `${where} names protected ${label}; approved by ${approval}` }
+        : {
+            name: `preflight:protected:${where}:${label}`,
+            rule: 'protected',
+            status: 'fail',
+            code: 'PREFLIGHT_FORBIDDEN',
+            pointer: '/approvals/exception_ref',
+            observed: label,
+            message: `${where} names protected ${label} without approvals.exception_ref`,
+          },
+    );
+  }
+  return findings;
+}
+
+function dedupe(checks: Check[]): Check[] {
+  const seen = new Set<string>();
+  return checks.filter((check) => !seen.has(check.name) && Boolean(seen.add(check.name)));
+}
