@@ -52,5 +52,8 @@ export async function connectPostgres(dsn: string, applicationName: string): Pro
     const reason = sanitize(error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error));
     throw new KfmError({ code: 'STORE_UNREACHABLE', message: `PostgreSQL at ${sanitize(endpoint)} is unreachable: ${reason}` });
   }
+  // If the runner dies mid-apply (SIGKILL, lost network), the server notices within a second even
+  // inside a long statement, rolls the transaction back and releases the advisory lock (PG 14+).
+  await client.query("SET client_connection_check_interval = '1s'").catch(() => undefined);
   return { client, sanitize, endpoint };
 }

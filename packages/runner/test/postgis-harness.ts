@@ -1,0 +1,147 @@
+// Test harness for the lifecycle against the real PostgreSQL+PostGIS: a fresh seeded database per
+// test, bundles in temp directories, and the kfm-migrate CLI run as a user would run it.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { capturePostgisBaseline } from '@kfm/baseline-postgis';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const cli = path.join(repo, 'packages/runner/dist/cli.js');
+const adminDsn = process.env.KFM_PG_ADMIN_DSN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function dsnFor(database: string, auth = ''): string {
+  const url = new URL(adminDsn);
+  url.pathname = `/${database}`;
+  if (auth) {
+    const [user, password] = auth.split(':');
+    url.username = user ?? '';
+    url.password = password ?? '';
+  }
+  return url.toString();
+}
+
+export async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminDsn });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new database with PostGIS and the demo seed; returns its name. */
+export async function seededDatabase(): Promise<string> {
+  const name = `kfm_rt_${randomBytes(4).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const client = new pg.Client({ connectionString: dsnFor(name) });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS postgis');
+  await client.query(await fs.readFile(path.join(repo, 'fixtures/seed/postgis/seed.sql'), 'utf8'));
+  await client.end();
+  return name;
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: dsnFor(database) });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The schema fingerprint as the adapter computes it, read from outside the runner. */
+export async function fingerprint(database: string): Promise<string> {
+  const client = new pg.Client({ connectionString: dsnFor(database) });
+  await client.connect();
+  try {
+    return (await capturePostgisBaseline(client, {})).fingerprints.schema;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface BundleSpec {
+  forward: string;
+  rollback?: string;
+  limits?: Record<string, number>;
+  allowedTables?: string[];
+  transactional?: boolean;
+  id?: string;
+}
+
+/** Writes a bundle modelled on the example (parcels in scope; governance, audit, authority_sites forbidden). */
+export async function bundle(spec: BundleSpec): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-bundle-'));
+  const id = spec.id ?? 'PG-MIG-2026-11-24-01';
+  const limits = spec.limits ?? { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 };
+  const yml = [
+    `migration_id: ${id}`, 'type: postgis', 'intent: "lifecycle test"',
+    ...(spec.transactional === false ? ['transactional: false'] : []),
+    'scope:', '  allowed_schemas: [public]', `  allowed_tables: [${(spec.allowedTables ?? ['parcels']).join(', ')}]`,
+    '  forbidden_schemas: [governance, audit]', '  forbidden_tables: [authority_sites]',
+    'limits:', ...Object.entries(limits).map(([k, v]) => `  ${k}: ${v}`),
+    'requires_rollback: true', 'approvals:', '  required_reviewers: [kfm-platform]',
+    'runner:', '  tool: kfm-migrate', '  environment: [KFM_PG_DSN]', '  lock_timeout: 2s',
+    'artifacts:', '  forward: [forward.sql]', '  rollback: [rollback.sql]',
+  ].join('\n');
+  await fs.writeFile(path.join(dir, 'migration.yml'), yml + '\n');
+  await fs.writeFile(path.join(dir, 'forward.sql'), spec.forward);
+  await fs.writeFile(path.join(dir, 'rollback.sql'), spec.rollback ?? '-- nothing to undo\nSELECT 1;\n');
+  return dir;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: Record<string, any>;
+}
+
+export function startCli(args: string[], env: Record<string, string>): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, [cli, ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliRun>((resolve) => child.on('close', (code) => {
+    let json: Record<string, any> = {};
+    try {
+      json = JSON.parse(stdout);
+    } catch {
+      json = {};
+    }
+    resolve({ code, stdout, stderr, json });
+  }));
+  return { done, pid: child.pid, kill: (signal) => child.kill(signal) };
+}
+
+export const kfm = (args: string[], env: Record<string, string>) => startCli(args, env).done;
+
+/** Polls until `probe` is true; bounded, so a broken expectation fails instead of hanging. */
+export async function until(probe: () => Promise<boolean>, what: string, attempts = 240): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Every byte written under a directory, for leak checks. */
+export async function allBytes(dir: string): Promise<string> {
+  let out = '';
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out += await fs.readFile(path.join(entry.parentPath ?? (entry as any).path, entry.name), 'utf8');
+  }
+  return out;
+}
