@@ -2,6 +2,8 @@
 // (`Kfm*`: lock and ledger nodes) are never in scope; an optional name prefix confines a capture to
 // one namespace, which is how tests share the single user database of Neo4j Community.
 
+import { matchesNamePattern } from '@kfm/migration-contracts';
+
 /** Labels and types starting with this belong to the runner (KfmLock, KfmLedger). */
 export const RESERVED_PREFIX = 'Kfm';
 
@@ -24,13 +26,9 @@ export function inScope(name: string, options: GraphScopeOptions): boolean {
 }
 
 /** `*` matches any run of characters; everything else is literal. */
-export function matchesPattern(name: string, pattern: string): boolean {
-  const expression = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${expression}$`, 's').test(name);
-}
 
 export function firstMatching(name: string, patterns: readonly string[]): string | undefined {
-  return patterns.find((pattern) => matchesPattern(name, pattern));
+  return patterns.find((pattern) => matchesNamePattern(name, pattern));
 }
 
 /** A label or type as a Cypher identifier: always backtick-quoted, backticks doubled. */

@@ -15,7 +15,7 @@ export { captureShape, degreeBucket, type GraphShape, type LabelShape, type Rela
 export { schemaObjects, schemaIdentity, CONSTRAINTS_QUERY, INDEXES_QUERY } from './schema-catalog.js';
 export { protectedLabelContent, resolveProtectedLabels, type ProtectedLabel, type ProtectedLabelContent } from './protected-content.js';
 export { invariantChecks } from './graph-invariants.js';
-export { inScope, isReserved, matchesPattern, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './graph-scope.js';
+export { inScope, isReserved, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './graph-scope.js';
 export { readLedgerState, recordLedgerEntry } from './ledger.js';
 export { DEFAULT_LOCK_ID, releaseLock, tryLock } from './lock.js';
 export { ensureRunnerSchema, LEDGER_LABEL, LOCK_LABEL } from './runner-schema.js';

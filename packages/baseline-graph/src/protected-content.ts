@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { ProtectedDomains } from '@kfm/migration-contracts';
 import { canonicalJson, cidOfJson } from '@kfm/receipts';
 import { stream, type CypherRunner } from './cypher-runner.js';
-import { compareText, matchesPattern, quoteName } from './graph-scope.js';
+import { matchesNamePattern } from '@kfm/migration-contracts';
+import { compareText, quoteName } from './graph-scope.js';
 import { toPlain } from './neo4j-values.js';
 
 const MODULUS = 1n << 256n;
@@ -38,7 +39,7 @@ RETURN n[$key] AS key, labels(n) AS labels, properties(n) AS properties,
 export function resolveProtectedLabels(domains: ProtectedDomains | undefined, existing: readonly string[]): ProtectedLabel[] {
   const resolved = new Map<string, ProtectedLabel>();
   for (const entry of domains?.labels ?? []) {
-    const names = entry.label.includes('*') ? existing.filter((name) => matchesPattern(name, entry.label)) : [entry.label];
+    const names = entry.label.includes('*') ? existing.filter((name) => matchesNamePattern(name, entry.label)) : [entry.label];
     for (const label of names) if (!resolved.has(label)) resolved.set(label, { label, key: entry.key });
   }
   return [...resolved.values()].sort((a, b) => compareText(a.label, b.label));

@@ -9,4 +9,4 @@ export { spatialType } from './catalog-objects.js';
 export { LEDGER_SCHEMA, LEDGER_MIGRATIONS_DIR, ensureLedger } from './ledger.js';
 export { LOCK_KEYS } from './lock.js';
 export { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT } from './apply.js';
-export { matchesPattern, tableAliases } from './names.js';
+export { tableAliases } from './names.js';

@@ -1,18 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstMatch, isProtected, matchesPattern, tableAliases } from './names.js';
-
-describe('matchesPattern', () => {
-  it('treats * as any run of characters and everything else literally', () => {
-    expect(matchesPattern('staging_*', 'staging_roads')).toBe(true);
-    expect(matchesPattern('staging_*', 'stage_roads')).toBe(false);
-    expect(matchesPattern('public.parcel?', 'public.parcels')).toBe(false);
-    expect(matchesPattern('public.parcels', 'publicXparcels')).toBe(false);
-    expect(matchesPattern('*_authority', 'gov.site_authority')).toBe(true);
-  });
-  it('is case-sensitive like quoted PostgreSQL identifiers', () => {
-    expect(matchesPattern('Parcels', 'parcels')).toBe(false);
-  });
-});
+import { firstMatch, isProtected, tableAliases } from './names.js';
 
 describe('tableAliases and protection', () => {
   it('gives every table its qualified name first and its bare name second', () => {

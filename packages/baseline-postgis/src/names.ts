@@ -2,35 +2,19 @@
 // A table answers to its qualified name (`public.parcels`, canonical) and its bare name (`parcels`),
 // so a declaration's `staging_*` matches that table in any schema while `allowed_schemas` restricts
 // the schema. In scripts, an unqualified name means `public` (the default search_path).
-import type { ProtectedDomains } from '@kfm/migration-contracts';
+import { matchesNamePattern, type ProtectedDomains } from '@kfm/migration-contracts';
 
 export const DEFAULT_SCHEMA = 'public';
 
-const compiled = new Map<string, RegExp>();
-
-/** `*` matches any run of characters (dots included), everything else is literal and case-sensitive. */
-export function matchesPattern(pattern: string, name: string): boolean {
-  let regex = compiled.get(pattern);
-  if (!regex) {
-    const body = pattern
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    regex = new RegExp(`^${body}$`, 's');
-    compiled.set(pattern, regex);
-  }
-  return regex.test(name);
-}
-
 export function matchesAny(patterns: readonly string[] | undefined, names: readonly string[]): boolean {
   if (!patterns || patterns.length === 0) return false;
-  return patterns.some((pattern) => names.some((name) => matchesPattern(pattern, name)));
+  return patterns.some((pattern) => names.some((name) => matchesNamePattern(name, pattern)));
 }
 
 /** The first pattern that matches any of the names, for pointing at the rule that fired. */
 export function firstMatch(patterns: readonly string[] | undefined, names: readonly string[]): number {
   if (!patterns) return -1;
-  return patterns.findIndex((pattern) => names.some((name) => matchesPattern(pattern, name)));
+  return patterns.findIndex((pattern) => names.some((name) => matchesNamePattern(name, pattern)));
 }
 
 /** The names a table answers to: qualified first (canonical), then bare. */

@@ -4,7 +4,6 @@ export { diffBaselines, countDeltas, compareText, type BaselineDiff, type CountD
 export { evaluate, type EvaluateOptions, type Observed } from './evaluate.js';
 export { LIMIT_MEASURES, type LimitMeasure, type MeasureInput, type MeasureTable } from './limit-measures.js';
 export { SCOPE_DIMENSIONS, PROTECTED_DIMENSIONS, isBuiltInStoreType, type BuiltInStoreType } from './store-vocabulary.js';
-export { matchesPattern } from './name-pattern.js';
 export { mergeProtected, protectedPatterns, type ProtectedHit } from './protected-check.js';
 export { renderTouchedCsv, csvCell, type TouchedSource } from './touched-csv.js';
 export { temporalDiff, type TemporalDiff } from './temporal-diff.js';

@@ -3,7 +3,7 @@
 // protected schema/table/index/label — unless approvals.exception_ref names an approved exception.
 import type { Baseline, Check, DiffChange, MigrationDeclaration, ProtectedDomains } from '@kfm/migration-contracts';
 import { compareText } from './baseline-diff.js';
-import { firstMatch } from './name-pattern.js';
+import { firstMatchingPattern as firstMatch } from '@kfm/migration-contracts';
 import { listNames } from './scope-checks.js';
 
 export interface ProtectedHit {

@@ -3,7 +3,7 @@
 // forbidden beats allowed, and a dimension with no allowed_* key allows nothing (fail closed).
 import type { Check, MigrationDeclaration } from '@kfm/migration-contracts';
 import type { BaselineDiff } from './baseline-diff.js';
-import { firstMatch } from './name-pattern.js';
+import { firstMatchingPattern as firstMatch } from '@kfm/migration-contracts';
 
 type ScopeRules = Readonly<Record<string, readonly string[] | undefined>>;
 

@@ -20,6 +20,7 @@ export { parseJson, parseYaml, decodePointer, encodePointer, type ParsedDocument
 export { validateValue, schemaId, schemaNames, describe, looksLikeCredential, type SchemaName } from './validate.js';
 export { DECLARATION_FILE, loadArtifact, loadDeclaration, type DeclarationResult, type LoadedDeclaration } from './declaration.js';
 export { resolveInBundle, type ResolveResult } from './bundle-paths.js';
+export { firstMatchingPattern, matchesNamePattern } from './name-pattern.js';
 export { redactIssue } from './credentials.js';
 export { ERROR_TABLE_END, ERROR_TABLE_START, renderErrorCodeTable } from './error-table.js';
 export type * from './adapter.js';

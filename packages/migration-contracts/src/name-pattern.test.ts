@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstMatch, matchesPattern } from './name-pattern.js';
+import { firstMatchingPattern as firstMatch, matchesNamePattern as matchesPattern } from './name-pattern.js';
 
 describe('matchesPattern', () => {
   it('matches names exactly without a wildcard', () => {
@@ -38,5 +38,18 @@ describe('matchesPattern', () => {
   it('returns the first pattern any name matches', () => {
     expect(firstMatch(['public.parcels', 'parcels'], ['audit', 'parcels'])).toBe('parcels');
     expect(firstMatch(['public.parcels'], ['audit'])).toBeUndefined();
+  });
+});
+
+describe('matchesNamePattern with PostgreSQL-style names', () => {
+  it('treats * as any run of characters and everything else literally', () => {
+    expect(matchesPattern('staging_roads', 'staging_*')).toBe(true);
+    expect(matchesPattern('stage_roads', 'staging_*')).toBe(false);
+    expect(matchesPattern('public.parcels', 'public.parcel?')).toBe(false);
+    expect(matchesPattern('publicXparcels', 'public.parcels')).toBe(false);
+    expect(matchesPattern('gov.site_authority', '*_authority')).toBe(true);
+  });
+  it('is case-sensitive like quoted PostgreSQL identifiers', () => {
+    expect(matchesPattern('parcels', 'Parcels')).toBe(false);
   });
 });

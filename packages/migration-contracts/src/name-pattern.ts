@@ -19,16 +19,16 @@ function compile(pattern: string): RegExp {
 }
 
 /** True when `name` matches `pattern` (`*` = any run of characters, anchored, case-sensitive). */
-export function matchesPattern(name: string, pattern: string): boolean {
+export function matchesNamePattern(name: string, pattern: string): boolean {
   if (!pattern.includes('*')) return name === pattern;
   return compile(pattern).test(name);
 }
 
 /** The first pattern that any of `names` matches, or undefined. */
-export function firstMatch(names: Iterable<string>, patterns: readonly string[]): string | undefined {
+export function firstMatchingPattern(names: Iterable<string>, patterns: readonly string[]): string | undefined {
   for (const pattern of patterns) {
     for (const name of names) {
-      if (matchesPattern(name, pattern)) return pattern;
+      if (matchesNamePattern(name, pattern)) return pattern;
     }
   }
   return undefined;
