@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import neo4j from 'neo4j-driver';
 import pg from 'pg';
+import { seedGraph } from '../../fixtures/seed/graph/seed.mjs';
+import { seedSearch } from '../../fixtures/seed/search/seed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'packages/runner/dist/cli.js');
@@ -42,6 +45,23 @@ async function reseedPostgis() {
   await client.end();
 }
 
+async function reseedGraph() {
+  const driver = neo4j.driver(process.env.KFM_NEO4J_URI, neo4j.auth.basic(process.env.KFM_NEO4J_USER, process.env.KFM_NEO4J_PASSWORD ?? ''));
+  try {
+    const session = driver.session();
+    // The demo owns the default database: clear runner state and data, then seed.
+    await session.run('MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
+    for (const row of (await session.run('SHOW CONSTRAINTS YIELD name, labelsOrTypes RETURN name, labelsOrTypes')).records) {
+      const labels = row.get('labelsOrTypes') ?? [];
+      if (!labels.some((l) => l.startsWith('Kfm'))) await session.run(`DROP CONSTRAINT \`${row.get('name')}\` IF EXISTS`);
+    }
+    await session.close();
+    await seedGraph(driver, { prefix: '' });
+  } finally {
+    await driver.close();
+  }
+}
+
 const short = (cid) => (cid ? `${cid.slice(0, 9)}…${cid.slice(-6)}` : '-');
 const rows = [];
 let failures = 0;
@@ -59,11 +79,17 @@ fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive
 
 console.error('[demo] reseeding the PostGIS demo database');
 await reseedPostgis();
+console.error('[demo] reseeding the Elasticsearch demo indices');
+await seedSearch({ url: process.env.KFM_ES_URL });
+console.error('[demo] reseeding the Neo4j demo graph');
+await reseedGraph();
 
 const bundles = [
   { dir: 'migrations/postgis/PG-MIG-2026-02-28-01', expect: 0 },
   { dir: 'migrations/postgis/PG-MIG-2026-03-02-01', expect: 0 },
   { dir: 'demo/PG-MIG-2026-03-09-01', expect: 1, note: 'creates 3 indexes where 2 are allowed: must fail closed' },
+  { dir: 'migrations/search/SEARCH-MIG-2026-03-05-01', expect: 0 },
+  { dir: 'migrations/graph/GRAPH-MIG-2026-03-06-01', expect: 0 },
 ];
 
 for (const bundle of bundles) {

@@ -269,10 +269,12 @@ es_start() {
              "$ES_HOME/bin/elasticsearch" -d -p "$ES_PIDFILE")
   rm -f "$ES_PIDFILE"
   if [ "$(id -u)" = 0 ]; then
-    (cd "$ES_HOME" && runuser -u "$ES_USER" -- "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
+    # setsid: the server must not share the caller's process group, or it dies with the shell
+    # (or CI step, or editor task) that happened to start it.
+    (cd "$ES_HOME" && setsid runuser -u "$ES_USER" -- "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
       || die "elasticsearch: failed to launch, see $ES_LOGS/stdout.log and $ES_LOG_FILE"
   else
-    (cd "$ES_HOME" && "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
+    (cd "$ES_HOME" && setsid "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
       || die "elasticsearch: failed to launch, see $ES_LOGS/stdout.log and $ES_LOG_FILE"
   fi
   ES_STARTED_AT="$(now_s)"

@@ -1,1 +1,29 @@
-export {};
+// @kfm/baseline-search: Elasticsearch baselines and the search StoreAdapter (shadow index + alias flip).
+export { searchAdapter, connectSearch, aliasLookup, SearchSession, type SearchConnectOptions } from './search-adapter.js';
+export {
+  captureSearchBaseline,
+  captureWith,
+  assembleBaseline,
+  fetchCatalog,
+  catalogFilter,
+  isProtectedObject,
+  rootDigest,
+  RUNNER_INDEX,
+  type BaselineParts,
+  type SearchBaselineOptions,
+  type SearchScopeOptions,
+} from './capture.js';
+export { catalogObjects, aliasObject, aliasObjectName, aliasDefinition, type AliasDefinition, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
+export { normalizeSettings, normalizeTemplate, isVolatileSetting, flattenSettings, withoutTimestamps, analyzerDefinitions, type FlatSettings } from './normalize.js';
+export { createSearchClient, restOf, serverInfo, describeError, safeHost, type Client, type SearchRest, type RequestSpec, type ServerInfo, type ConnectOptions } from './es-client.js';
+export { readPlan, schemaIssues, namedIndices, namedObject, whereOf, type SearchOperation, type OperationKind, type LocatedOperation, type AliasAction, type ReindexBody, type PlanResult } from './operations.js';
+export { searchOperationsSchema } from './operations-schema.js';
+export { preflightSearch, type AliasLookup, type SearchPreflightResult } from './preflight.js';
+export { projectAliasActions, expectedAliasNames } from './alias-projection.js';
+export { planInvariants } from './plan-invariants.js';
+export { governedApply, runRollbackPlan, type ApplyContext } from './governed-apply.js';
+export { executeOperation, prepareUndo, type OperationOutcome, type Undo } from './execute.js';
+export { runReindex, type ReindexResult, type Sleep } from './reindex.js';
+export { SearchLock, LOCK_ID } from './lock.js';
+export { SearchLedger } from './ledger.js';
+export { ensureRunnerIndex } from './runner-index.js';

@@ -1,0 +1,150 @@
+// Elasticsearch baseline capture: a fixed handful of cluster-wide catalog requests (never one per
+// index), turned into digested objects, counts, doc-count measures and fingerprints. The runner's
+// own hidden index and every `.`-prefixed (system/hidden) index are outside every fingerprint.
+import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
+import { cidOfJson } from '@kfm/receipts';
+import { catalogObjects, included, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
+import { restOf, serverInfo, type Client, type SearchRest } from './es-client.js';
+import { compareText, expressionPatterns, matchesPattern } from './name-patterns.js';
+
+/** The runner's hidden index: lock and ledger documents; never part of a baseline. */
+export const RUNNER_INDEX = '.kfm-migrations';
+
+export interface SearchScopeOptions {
+  /**
+   * Restricts capture to names matching this index expression (`kfmt-ab12-*`, comma-separated
+   * patterns allowed): indices, aliases on them, templates, component templates and pipelines.
+   * Lets tests and tenants share a cluster without seeing each other.
+   */
+  indexPattern?: string;
+}
+
+export interface SearchBaselineOptions extends BaselineOptions, SearchScopeOptions {
+  /** Extra invariant checks to record (the governed apply adds its plan invariants). */
+  invariants?: Check[];
+}
+
+const COUNT_KEYS: Record<string, string> = {
+  index: 'indices', alias: 'aliases', index_template: 'index_templates', component_template: 'component_templates', pipeline: 'pipelines', analyzer: 'analyzers',
+};
+
+/** A path segment for an index expression; `*` and `,` stay meaningful, nothing else can escape. */
+function expressionSegment(expression: string): string {
+  if (!/^[^\s/?#"\\<>|]+$/.test(expression)) throw new TypeError('indexPattern holds characters an index expression cannot contain');
+  return encodeURIComponent(expression).replace(/%2A/gi, '*').replace(/%2C/gi, ',');
+}
+
+/** The catalog requests; an absent expression means every non-hidden index. */
+export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
+  const target = indexPattern ? `/${expressionSegment(indexPattern)}` : '';
+  const wildcards = { expand_wildcards: 'open,closed', allow_no_indices: true, ignore_unavailable: true };
+  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines] = await Promise.all([
+    rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, { query: { format: 'json', h: 'index,status', expand_wildcards: 'open,closed' }, ignore: [404] }),
+    rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
+    rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, { query: { ...wildcards, flat_settings: true }, ignore: [404] }),
+    rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
+    rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', { ignore: [404] }),
+    rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', { ignore: [404] }),
+    rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
+  ]);
+  const responses: CatalogResponses = {
+    indices: indices ?? [],
+    mappings: mappings ?? {},
+    settings: settings ?? {},
+    aliases: aliases ?? {},
+    indexTemplates: indexTemplates?.index_templates ?? [],
+    componentTemplates: componentTemplates?.component_templates ?? [],
+    pipelines: pipelines ?? {},
+  };
+  return { responses, docs: await documentCounts(rest, responses.indices, target) };
+}
+
+/** Top-level document counts of open indices in ONE search (a terms aggregation on `_index`). */
+async function documentCounts(rest: SearchRest, rows: CatalogResponses['indices'], target: string): Promise<Record<string, number>> {
+  const open = rows.filter((row) => (row.status ?? 'open') === 'open');
+  if (open.length === 0) return {};
+  const answer = await rest.request<{ aggregations?: { docs?: { buckets?: { key: string; doc_count: number }[] } } }>('POST', `${target || '/*'}/_search`, {
+    query: { expand_wildcards: 'open', allow_no_indices: true, ignore_unavailable: true, request_cache: false },
+    body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size: open.length } } } },
+  });
+  const counts: Record<string, number> = {};
+  for (const row of open) counts[row.index] = 0;
+  for (const bucket of answer.aggregations?.docs?.buckets ?? []) counts[bucket.key] = bucket.doc_count;
+  return counts;
+}
+
+export function catalogFilter(indexPattern?: string): CatalogFilter {
+  const patterns = expressionPatterns(indexPattern);
+  return { excluded: (name) => name === RUNNER_INDEX, ...(patterns ? { patterns } : {}) };
+}
+
+/** True when any index or alias name of the object matches a protected pattern. */
+export function isProtectedObject(object: BaselineObject, domains: ProtectedDomains | undefined): boolean {
+  const patterns = domains?.indices ?? [];
+  if (patterns.length === 0) return false;
+  const names = [...(object.scope.indices ?? []), ...(object.scope.aliases ?? [])];
+  return names.some((name) => patterns.some((pattern) => matchesPattern(name, pattern)));
+}
+
+/** Root digest over sorted [kind, name, digest] triples: identical catalogs give identical roots. */
+export async function rootDigest(objects: readonly BaselineObject[]): Promise<string> {
+  const triples = objects.map((object) => [object.kind, object.name, object.digest]);
+  triples.sort((a, b) => compareText(a.join('\u0000'), b.join('\u0000')));
+  return cidOfJson(triples);
+}
+
+export interface BaselineParts {
+  version: string;
+  objects: BaselineObject[];
+  docs: Record<string, number>;
+}
+
+/** Counts, fingerprints, protected objects and invariants around a set of objects. */
+export async function assembleBaseline(parts: BaselineParts, options: SearchBaselineOptions = {}): Promise<Baseline> {
+  const objects = [...parts.objects].sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
+  const counts: Record<string, number> = Object.fromEntries(Object.values(COUNT_KEYS).map((key) => [key, 0]));
+  for (const object of objects) {
+    const key = COUNT_KEYS[object.kind];
+    if (key) counts[key] = (counts[key] ?? 0) + 1;
+  }
+  const domains = options.protected ?? options.declaration?.protected;
+  const protectedObjects = objects.filter((object) => isProtectedObject(object, domains));
+  const docs: Record<string, number> = {};
+  for (const name of Object.keys(parts.docs).sort(compareText)) docs[name] = parts.docs[name]!;
+  const baseline: Baseline = {
+    kfm_baseline_version: 'v1',
+    store: 'search',
+    server: { product: 'Elasticsearch', version: parts.version },
+    ...(options.capturedAt ? { captured_at: options.capturedAt } : {}),
+    counts,
+    objects,
+    measures: { docs },
+    fingerprints: { schema: await rootDigest(objects), protected: await rootDigest(protectedObjects) },
+  };
+  if (domains?.indices?.length) {
+    baseline.protected = {
+      patterns: domains.indices.map((pattern) => `indices:${pattern}`),
+      objects: protectedObjects.map((object) => `${object.kind}:${object.name}`),
+    };
+  }
+  if (options.invariants?.length) baseline.invariants = options.invariants;
+  return baseline;
+}
+
+/** Captures the baseline of the cluster (or of `indexPattern`) behind `rest`. */
+export async function captureWith(rest: SearchRest, version: string, options: SearchBaselineOptions = {}): Promise<Baseline> {
+  const { responses, docs } = await fetchCatalog(rest, options.indexPattern);
+  const filter = catalogFilter(options.indexPattern);
+  const objects = await catalogObjects(responses, filter);
+  const kept: Record<string, number> = {};
+  for (const [index, count] of Object.entries(docs)) if (included(index, filter)) kept[index] = count;
+  options.progress?.(`baseline: ${objects.length} objects, ${Object.keys(kept).length} indices`);
+  return assembleBaseline({ version, objects, docs: kept }, options);
+}
+
+/** `captureSearchBaseline(client, options)`: also asks the server its version (one GET /). */
+export async function captureSearchBaseline(client: Client, options: SearchBaselineOptions = {}): Promise<Baseline> {
+  const rest = restOf(client);
+  const info = await serverInfo(rest);
+  return captureWith(rest, info.version, options);
+}

@@ -1,0 +1,146 @@
+// Turns the raw answers of the few catalog requests into baseline objects: indices, aliases,
+// analyzers, index and component templates and ingest pipelines, each with the names it has per
+// scope dimension and the digest of its normalized definition. Pure: no I/O, no clock.
+import type { BaselineObject } from '@kfm/migration-contracts';
+import { cidOfJson } from '@kfm/receipts';
+import { analyzerDefinitions, normalizeSettings, normalizeTemplate, withoutTimestamps, type FlatSettings } from './normalize.js';
+import { compareText, matchesPattern } from './name-patterns.js';
+
+/** What the catalog requests answered, keyed as Elasticsearch keys them. */
+export interface CatalogResponses {
+  /** GET /_cat/indices?format=json&h=index,status */
+  indices: { index: string; status?: string }[];
+  /** GET /_mapping */
+  mappings: Record<string, { mappings?: Record<string, unknown> }>;
+  /** GET /_settings?flat_settings=true */
+  settings: Record<string, { settings?: FlatSettings }>;
+  /** GET /_alias */
+  aliases: Record<string, { aliases?: Record<string, AliasDefinition> }>;
+  /** GET /_index_template */
+  indexTemplates: { name: string; index_template: Record<string, unknown> }[];
+  /** GET /_component_template */
+  componentTemplates: { name: string; component_template: Record<string, unknown> }[];
+  /** GET /_ingest/pipeline */
+  pipelines: Record<string, Record<string, unknown>>;
+}
+
+export interface AliasDefinition {
+  filter?: unknown;
+  index_routing?: string;
+  search_routing?: string;
+  routing?: string;
+  is_write_index?: boolean;
+  is_hidden?: boolean;
+}
+
+export interface CatalogFilter {
+  /** Names the runner and the cluster own (the runner index, `.`-prefixed system/hidden indices). */
+  excluded(name: string): boolean;
+  /** Restricts every object kind to names matching these patterns (tests share one cluster). */
+  patterns?: readonly string[];
+}
+
+export const ALIAS_SEPARATOR = '->';
+
+export function aliasObjectName(alias: string, index: string): string {
+  return `${alias}${ALIAS_SEPARATOR}${index}`;
+}
+
+export function included(name: string, filter: CatalogFilter): boolean {
+  if (name.startsWith('.') || filter.excluded(name)) return false;
+  return !filter.patterns || filter.patterns.some((pattern) => matchesPattern(name, pattern));
+}
+
+/** The stored form of an alias, as GET /_alias reports it: `routing` sets both routings. */
+export function aliasDefinition(definition: AliasDefinition): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (definition.filter !== undefined) out.filter = definition.filter;
+  const indexRouting = definition.index_routing ?? definition.routing;
+  const searchRouting = definition.search_routing ?? definition.routing;
+  if (indexRouting !== undefined) out.index_routing = String(indexRouting);
+  if (searchRouting !== undefined) out.search_routing = String(searchRouting);
+  if (definition.is_write_index !== undefined) out.is_write_index = definition.is_write_index;
+  if (definition.is_hidden !== undefined) out.is_hidden = definition.is_hidden;
+  return out;
+}
+
+export async function aliasObject(alias: string, index: string, definition: AliasDefinition): Promise<BaselineObject> {
+  const stored = aliasDefinition(definition);
+  const attributes: Record<string, unknown> = { is_write_index: stored.is_write_index ?? null, filter: stored.filter ?? null, routing: stored.index_routing ?? null };
+  if (stored.search_routing !== stored.index_routing) attributes.search_routing = stored.search_routing ?? null;
+  return {
+    kind: 'alias',
+    name: aliasObjectName(alias, index),
+    scope: { aliases: [alias], indices: [index] },
+    digest: await cidOfJson({ alias, index, ...stored }),
+    attributes,
+  };
+}
+
+export function byKindAndName(a: BaselineObject, b: BaselineObject): number {
+  return compareText(a.kind, b.kind) || compareText(a.name, b.name);
+}
+
+/** Objects of every kind, sorted by kind then name. */
+export async function catalogObjects(responses: CatalogResponses, filter: CatalogFilter): Promise<BaselineObject[]> {
+  const objects: BaselineObject[] = [];
+  const indexNames = responses.indices.map((row) => row.index).filter((name) => included(name, filter));
+  const status = new Map(responses.indices.map((row) => [row.index, row.status ?? 'open']));
+
+  for (const index of indexNames) {
+    const settings = normalizeSettings(responses.settings[index]?.settings ?? {});
+    const mappings = responses.mappings[index]?.mappings ?? {};
+    const state = status.get(index) ?? 'open';
+    objects.push({
+      kind: 'index',
+      name: index,
+      scope: { indices: [index] },
+      digest: await cidOfJson({ mappings, settings, state }),
+      attributes: {
+        state,
+        number_of_shards: Number(settings['index.number_of_shards'] ?? 0),
+        number_of_replicas: Number(settings['index.number_of_replicas'] ?? 0),
+      },
+    });
+    for (const [analyzer, definition] of analyzerDefinitions(settings)) {
+      objects.push({
+        kind: 'analyzer',
+        name: `${index}/${analyzer}`,
+        scope: { indices: [index] },
+        digest: await cidOfJson(definition),
+        attributes: { type: (definition.analyzer as Record<string, unknown>).type ?? 'custom' },
+      });
+    }
+    for (const [alias, definition] of Object.entries(responses.aliases[index]?.aliases ?? {})) {
+      objects.push(await aliasObject(alias, index, definition));
+    }
+  }
+
+  for (const { name, index_template: body } of responses.indexTemplates) {
+    if (!included(name, filter)) continue;
+    const normalized = normalizeTemplate(body);
+    objects.push({
+      kind: 'index_template',
+      name,
+      scope: { templates: [name] },
+      digest: await cidOfJson(normalized),
+      attributes: { index_patterns: normalized.index_patterns ?? [], priority: normalized.priority ?? null, composed_of: normalized.composed_of ?? [] },
+    });
+  }
+  for (const { name, component_template: body } of responses.componentTemplates) {
+    if (!included(name, filter)) continue;
+    objects.push({ kind: 'component_template', name, scope: { templates: [name] }, digest: await cidOfJson(normalizeTemplate(body)) });
+  }
+  for (const [id, body] of Object.entries(responses.pipelines)) {
+    if (!included(id, filter)) continue;
+    const normalized = withoutTimestamps(body);
+    objects.push({
+      kind: 'pipeline',
+      name: id,
+      scope: { pipelines: [id] },
+      digest: await cidOfJson(normalized),
+      attributes: { processors: Array.isArray(normalized.processors) ? normalized.processors.length : 0 },
+    });
+  }
+  return objects.sort(byKindAndName);
+}
