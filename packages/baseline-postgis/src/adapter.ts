@@ -13,6 +13,7 @@ import type {
   PreflightResult,
   Progress,
   ProtectedDomains,
+  ReceiptRecord,
   RollbackResult,
   ScriptFile,
   StoreAdapter,
@@ -23,9 +24,10 @@ import type pg from 'pg';
 import { applyForward, applyRollback, type RunContext } from './apply.js';
 import { capturePostgisBaseline } from './capture.js';
 import { connectPostgres } from './connection.js';
-import { ensureLedger, readLedgerState, recordLedgerEntry } from './ledger.js';
+import { ensureLedger, readLedgerState, recordLedgerEntry, recordReceiptRow } from './ledger.js';
 import { releaseLock, tryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
+import { postgisRehearsal } from './rehearsal.js';
 
 export class PostgisSession implements StoreSession {
   private ledgerReady = false;
@@ -65,6 +67,12 @@ export class PostgisSession implements StoreSession {
     await recordLedgerEntry(this.client, entry);
   }
 
+  /** A 'receipt' row: the receipt chain's new head, leaving every migration's state as it was. */
+  async recordReceipt(record: ReceiptRecord): Promise<void> {
+    await this.ensureLedger();
+    await recordReceiptRow(this.client, record);
+  }
+
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     // The ledger row is written in the forward transaction, so its table must exist before BEGIN.
     await this.ensureLedger();
@@ -96,4 +104,5 @@ export const postgisAdapter: StoreAdapter = {
     const { client, sanitize } = await connectPostgres(dsn, options.applicationName);
     return new PostgisSession(client, sanitize, options.applicationName);
   },
+  rehearsal: postgisRehearsal,
 };

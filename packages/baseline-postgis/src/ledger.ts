@@ -1,7 +1,7 @@
 // The store ledger: kfm_ledger.applied, an append-only history of governed migrations, its own
 // schema versioned by postgres-migrations from the SQL files shipped in ledger-migrations/.
 import { fileURLToPath } from 'node:url';
-import type { LedgerEntry, LedgerState } from '@kfm/migration-contracts';
+import type { LedgerEntry, LedgerState, ReceiptRecord } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { migrate } from 'postgres-migrations';
 
@@ -39,6 +39,14 @@ export async function recordLedgerEntry(client: ClientBase, entry: LedgerEntry):
   );
 }
 
+/** Appends a 'receipt' row: the receipt chain's new head; no migration's state changes. */
+export async function recordReceiptRow(client: ClientBase, record: ReceiptRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, forward_digest, run_id, status, receipt_digest) VALUES ($1, $2, $3, 'receipt', $4)`,
+    [record.migration_id, record.forward_digest, record.run_id, record.receipt_digest],
+  );
+}
+
 /** The latest recorded state of one migration, and the newest receipt digest of any migration. */
 export async function readLedgerState(client: ClientBase, migrationId: string): Promise<LedgerState> {
   // Reading never creates the ledger (a dry run mutates nothing): no table means nothing recorded.
@@ -48,7 +56,7 @@ export async function readLedgerState(client: ClientBase, migrationId: string): 
     `SELECT latest.status, latest.forward_digest, latest.run_id,
             (SELECT receipt_digest FROM ${LEDGER_SCHEMA}.applied WHERE receipt_digest IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_receipt_digest
        FROM (SELECT 1) AS one
-       LEFT JOIN LATERAL (SELECT status, forward_digest, run_id FROM ${LEDGER_SCHEMA}.applied WHERE migration_id = $1 ORDER BY seq DESC LIMIT 1) AS latest ON true`,
+       LEFT JOIN LATERAL (SELECT status, forward_digest, run_id FROM ${LEDGER_SCHEMA}.applied WHERE migration_id = $1 AND status <> 'receipt' ORDER BY seq DESC LIMIT 1) AS latest ON true`,
     [migrationId],
   );
   const row = rows[0] as { status: LedgerState['state'] | null; forward_digest: string | null; run_id: string | null; last_receipt_digest: string | null };

@@ -146,6 +146,7 @@ describe('postgisAdapter', () => {
     expect(versions.rows).toEqual([
       { id: 0, name: 'create-migrations-table' },
       { id: 1, name: 'create-applied' },
+      { id: 2, name: 'receipt-rows' },
     ]);
   });
 

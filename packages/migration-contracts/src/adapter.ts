@@ -42,7 +42,7 @@ export interface LedgerEntry {
   forward_digest: string;
   run_id: string;
   status: 'applied' | 'rolled_back';
-  /** Digest of the previous receipt for this store, for the receipt chain. */
+  /** Digest of a receipt to record as this store's newest (the head of its receipt chain). */
   receipt_digest?: string;
 }
 
@@ -104,9 +104,45 @@ export interface ApplyCapability {
   runRollback(scripts: ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult>;
 }
 
+/** What the runner records after writing a run's receipt: the new head of the store's receipt chain. */
+export interface ReceiptRecord {
+  migration_id: string;
+  run_id: string;
+  forward_digest: string;
+  /** digestOfReceipt(receipt) of the receipt just written. */
+  receipt_digest: string;
+}
+
+/**
+ * Optional: append a receipt's digest to the store's ledger without changing any migration's state, so
+ * the next run names it as `previous_receipt`. Runs on stores without it get receipts outside any chain.
+ */
+export interface ReceiptLedgerCapability {
+  recordReceipt(record: ReceiptRecord): Promise<void>;
+}
+
 /** One connected session to a store: the capabilities the lifecycle needs. */
-export interface StoreSession extends BaselineCapability, PreflightCapability, LockCapability, LedgerCapability, ApplyCapability {
+export interface StoreSession extends BaselineCapability, PreflightCapability, LockCapability, LedgerCapability, ApplyCapability, Partial<ReceiptLedgerCapability> {
   close(): Promise<void>;
+}
+
+/** A disposable copy of a store, made for a rollback rehearsal. */
+export interface ScratchStore {
+  /** Connection values for the copy, by the same roles as the source's. Never logged, never written. */
+  values: ConnectionValues;
+  /** A policy-safe name for reports (e.g. the scratch database's name), never a connection value. */
+  name: string;
+  /** Drops the copy; safe to call more than once. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Optional: make a scratch copy of a store (schema and data) to rehearse forward + rollback on.
+ * An adapter-level capability, not a session's: copying may need the source to have no session
+ * open at all (PostgreSQL's CREATE DATABASE … TEMPLATE does), the runner's own included.
+ */
+export interface RehearsalCapability {
+  createScratch(values: ConnectionValues, options: { label: string; applicationName: string }): Promise<ScratchStore>;
 }
 
 /** What a store package exports: the runner finds it by the declaration's `type`. */
@@ -118,4 +154,6 @@ export interface StoreAdapter {
   readonly connection: Readonly<Record<string, string>>;
   /** Connects; unreachable stores throw KfmError(STORE_UNREACHABLE) with no connection value in it. */
   connect(values: ConnectionValues, options: { applicationName: string }): Promise<StoreSession>;
+  /** Present when the store can make scratch copies for `kfm-migrate rehearse`. */
+  readonly rehearsal?: RehearsalCapability;
 }

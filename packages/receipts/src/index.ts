@@ -15,4 +15,33 @@ export { PROV_CONTEXT, buildProv, type ProvDocument, type ProvNode } from './pro
 export { buildReceiptRef, validateReceiptRef, type BuildReceiptRefInput } from './receipt-ref.js';
 export { assertPolicySafe, policyFindingToIssue, scanArtifact, type PolicyFinding, type ScanResult } from './policy-scan.js';
 export { serializeArtifact, writeArtifacts, type ArtifactFile, type WriteArtifactsResult, type WrittenArtifact } from './artifact-writer.js';
-export { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR, digestsMatch, verifyBundle, verifyReceiptFile, type VerifiedFile, type VerifyResult } from './verify.js';
+export { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR, digestsMatch, verifyBundle, verifyReceiptFile, type VerifiedFile, type VerifyOptions, type VerifyResult } from './verify.js';
+export { ENVELOPE_FILE, RECEIPT_FILE, STATEMENT_FILE } from './bundle-layout.js';
+export { KNOWN_DIGEST_ALGORITHMS, digestAlgorithmOf, type DigestAlgorithm } from './digest-algorithms.js';
+export {
+  RUN_RECEIPT_PREDICATE_TYPE,
+  STATEMENT_TYPE,
+  buildStatement,
+  bundleDigest,
+  runDirectoryOf,
+  sha256HexOf,
+  type ResourceDescriptor,
+  type RunReceiptStatement,
+  type StatementInput,
+} from './statement.js';
+export {
+  DSSE_PAYLOAD_TYPE,
+  keyIdOf,
+  parseSigningKey,
+  parseVerifyKey,
+  preAuthEncoding,
+  signEnvelope,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type DsseSignature,
+  type EnvelopeCheck,
+  type KeyResult,
+} from './dsse.js';
+export { attestationFiles, type AttestationInput } from './attestation.js';
+export { checkAttestation, type AttestationCheck } from './attestation-verify.js';
+export { verifyChain, type Chain, type ChainBreak, type ChainLink, type ChainResult } from './chain.js';

@@ -30,8 +30,13 @@ export interface BuildRunReceiptInput {
   outcome: ReceiptOutcome;
   fingerprints?: RunReceipt['fingerprints'];
   policy: RunReceipt['policy'];
-  /** Digest of the previous receipt of this migration (the append-only chain), or null for the first. */
-  previousReceipt: string | null;
+  /**
+   * The store's receipt chain: digestOfReceipt() of the receipt recorded before this one in the store's
+   * ledger, or null for the store's first. Leave it undefined (the field is then omitted) when this
+   * receipt will not be recorded in a store ledger: the run never held the store lock, or it ran on a
+   * scratch copy. Chain verification skips receipts without the field.
+   */
+  previousReceipt?: string | null;
   runType?: RunReceipt['run_type'];
   /** RFC 3339 timestamps, injected: this module never reads a clock. */
   startedAt: string;
@@ -66,7 +71,7 @@ export function buildRunReceipt(input: BuildRunReceiptInput): RunReceipt {
     fingerprints: dropUndefined({ ...input.fingerprints }),
     policy: dropUndefined({ ...input.policy }),
     digest_algorithm: DIGEST_ALGORITHM,
-    previous_receipt: input.previousReceipt,
+    ...(input.previousReceipt !== undefined ? { previous_receipt: input.previousReceipt } : {}),
     started_at: input.startedAt,
     finished_at: input.finishedAt,
   };

@@ -161,7 +161,8 @@ describe('verifyBundle', () => {
     // Rewriting the per-run receipt (still schema-valid) breaks the pin.
     await fs.writeFile(path.join(bundle, runDir, 'run_receipt.json'), JSON.stringify({ ...receipt, policy: { policy_label: 'restricted' } }));
     const failing = await verifyBundle(bundle);
-    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual([`RECEIPT_DIGEST_MISMATCH ${runDir}/run_receipt.json`]);
+    // Pinned by the ref, and the latest copy no longer agrees with the run's own.
+    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`).sort()).toEqual(['RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json', `RECEIPT_DIGEST_MISMATCH ${runDir}/run_receipt.json`]);
   });
 
   it('refuses receipt paths that leave the bundle', async () => {
@@ -169,7 +170,7 @@ describe('verifyBundle', () => {
     const evil = { ...receipt, outputs: [...receipt.outputs, { path: '../../etc/passwd', digest: receipt.outputs[0]!.digest }] };
     await fs.writeFile(path.join(bundle, 'receipts/run_receipt.json'), JSON.stringify(evil));
     const result = await verifyBundle(bundle);
-    expect(result.issues.map((issue) => issue.code)).toEqual(['ARTIFACT_PATH_TRAVERSAL']);
+    expect(result.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual(['ARTIFACT_PATH_TRAVERSAL ../../etc/passwd', 'RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json']);
   });
 });
 

@@ -1,15 +1,20 @@
 // Independent verification of a bundle's evidence: every receipt must validate against its schema, and
 // every file a receipt names must still have the digest it records. A receipt cannot hold its own digest,
-// so receipts themselves are checked by schema (and by receipt_ref.json when one points at them).
+// so receipts themselves are checked by schema, by the in-toto statement beside them (rebuilt from the
+// receipt and the bundle), by its DSSE signature when public keys are given, and by receipt_ref.json.
+// Digests are recomputed with the rules the receipt names in `digest_algorithm`.
+import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseJson, resolveInBundle, validateValue, type Issue, type SchemaName } from '@kfm/migration-contracts';
-import { inspectCid } from './digest.js';
+import { parseJson, resolveInBundle, validateValue, type Issue, type RunReceipt, type SchemaName } from '@kfm/migration-contracts';
+import { checkAttestation, type AttestationCheck } from './attestation-verify.js';
+import { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR } from './bundle-layout.js';
+import { canonicalJson, inspectCid } from './digest.js';
+import { digestAlgorithmOf, type DigestAlgorithm } from './digest-algorithms.js';
 import { digestInput, digestOutput } from './file-digest.js';
+import { runDirectoryOf } from './statement.js';
 
-export const LATEST_RECEIPT = 'receipts/run_receipt.json';
-export const RECEIPT_REF = 'receipts/receipt_ref.json';
-export const RUNS_DIR = 'receipts/runs';
+export { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR };
 
 export interface VerifiedFile {
   /** Bundle-relative path, as the receipt records it. */
@@ -26,12 +31,19 @@ export interface VerifyResult {
   ok: boolean;
   receipts: string[];
   files: VerifiedFile[];
+  /** One per receipt: its in-toto statement and, with public keys, its signature. */
+  attestations: AttestationCheck[];
   issues: Issue[];
 }
 
+export interface VerifyOptions {
+  /** Ed25519 public keys: every receipt must then carry a statement whose DSSE envelope one of them verifies. */
+  publicKeys?: readonly KeyObject[];
+}
+
 /** Verifies the latest receipt, every per-run receipt and receipt_ref.json of a bundle. */
-export async function verifyBundle(bundleDir: string): Promise<VerifyResult> {
-  const state = new VerifyState(bundleDir);
+export async function verifyBundle(bundleDir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const state = new VerifyState(bundleDir, options);
   const receipts = [LATEST_RECEIPT, ...(await perRunReceipts(bundleDir))];
   let found = 0;
   for (const receipt of receipts) {
@@ -52,8 +64,8 @@ export async function verifyBundle(bundleDir: string): Promise<VerifyResult> {
 }
 
 /** Verifies one receipt file against the bundle its paths are relative to. */
-export async function verifyReceiptFile(receiptPath: string, bundleDir: string): Promise<VerifyResult> {
-  const state = new VerifyState(bundleDir);
+export async function verifyReceiptFile(receiptPath: string, bundleDir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const state = new VerifyState(bundleDir, options);
   const relative = path.relative(bundleDir, path.resolve(receiptPath));
   const name = relative.startsWith('..') || path.isAbsolute(relative) ? receiptPath : relative.split(path.sep).join('/');
   if (!(await isFile(path.resolve(receiptPath)))) {
@@ -68,25 +80,50 @@ class VerifyState {
   readonly issues: Issue[] = [];
   private readonly receipts: string[] = [];
   private readonly files: VerifiedFile[] = [];
+  private readonly attestations: AttestationCheck[] = [];
   private readonly checked = new Set<string>();
 
-  constructor(private readonly bundleDir: string) {}
+  constructor(private readonly bundleDir: string, private readonly options: VerifyOptions = {}) {}
 
   result(): VerifyResult {
-    return { ok: this.issues.length === 0, receipts: this.receipts, files: this.files, issues: this.issues };
+    return { ok: this.issues.length === 0, receipts: this.receipts, files: this.files, attestations: this.attestations, issues: this.issues };
   }
 
   async checkReceipt(name: string, absolute = path.join(this.bundleDir, name)): Promise<void> {
     this.receipts.push(name);
+    const issuesBefore = this.issues.length;
     const value = await this.load(name, absolute, 'run_receipt.v1');
     if (value === undefined) return;
+    const algorithm = digestAlgorithmOf(value as Record<string, unknown>, name);
+    if (!algorithm.ok) {
+      this.issues.push(algorithm.issue);
+      return;
+    }
     for (const kind of ['input', 'output'] as const) {
       const entries = (value as Record<string, unknown>)[`${kind}s`];
       if (!Array.isArray(entries)) continue;
       for (const entry of entries) {
         if (!isFileDigest(entry)) continue;
-        await this.checkFile(entry.path, entry.digest, kind, name);
+        await this.checkFile(entry.path, entry.digest, kind, name, algorithm.algorithm);
       }
+    }
+    // Statements are rebuilt from a schema-valid receipt only; an invalid one is already reported.
+    if (this.issues.length > issuesBefore && this.issues.slice(issuesBefore).some((issue) => issue.file === name)) return;
+    const receipt = value as unknown as RunReceipt;
+    if (name === LATEST_RECEIPT) await this.checkLatestCopy(receipt);
+    const attestation = await checkAttestation({ bundleDir: this.bundleDir, receiptName: name, receiptAbs: absolute, receipt, algorithm: algorithm.algorithm, ...(this.options.publicKeys ? { publicKeys: this.options.publicKeys } : {}) });
+    this.attestations.push(attestation.check);
+    this.issues.push(...attestation.issues);
+  }
+
+  /** The latest receipt is a copy of its run's own receipt: they must not differ. */
+  private async checkLatestCopy(receipt: RunReceipt): Promise<void> {
+    const perRun = `${runDirectoryOf(receipt)}/run_receipt.json`;
+    const resolved = await resolveInBundle(this.bundleDir, perRun);
+    if (!resolved.ok || !resolved.exists) return;
+    const copy = parseJson(await fs.readFile(resolved.path, 'utf8'), perRun);
+    if (copy.ok && canonicalJson(copy.document.value) !== canonicalJson(receipt)) {
+      this.issues.push({ code: 'RECEIPT_DIGEST_MISMATCH', file: LATEST_RECEIPT, message: `the latest receipt differs from its run's own copy ${perRun}` });
     }
   }
 
@@ -113,7 +150,7 @@ class VerifyState {
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   }
 
-  private async checkFile(relative: string, expected: string, kind: VerifiedFile['kind'], receipt: string): Promise<void> {
+  private async checkFile(relative: string, expected: string, kind: VerifiedFile['kind'], receipt: string, algorithm?: DigestAlgorithm): Promise<void> {
     const key = `${kind}\u0000${relative}\u0000${expected}`;
     if (this.checked.has(key)) return;
     this.checked.add(key);
@@ -128,7 +165,7 @@ class VerifyState {
       this.issues.push({ code: 'RECEIPT_FILE_MISSING', file: relative, message: `${receipt} names ${relative}, which does not exist`, expected, found: 'nothing' });
       return;
     }
-    const actual = kind === 'input' ? await digestInput(resolved.path) : await digestOutput(resolved.path);
+    const actual = kind === 'input' ? await (algorithm?.input ?? digestInput)(resolved.path) : await (algorithm?.output ?? digestOutput)(resolved.path);
     entry.actual = actual;
     if (digestsMatch(expected, actual)) {
       entry.status = 'ok';

@@ -75,7 +75,8 @@ export async function applyBundle(options: RunOptions): Promise<RunResult> {
 
   async function runLocked(): Promise<RunResult> {
     const ledger = await reporter.step('check ledger', () => session.ledgerState(declaration.migration_id));
-    evidence.previousReceipt = ledger.last_receipt_digest ?? null;
+    // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
+    if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
     if (ledger.state === 'applied') {
       const drift = ledger.forward_digest !== digest;
       evidence.checks.push({

@@ -40,7 +40,8 @@ beforeEach(async () => {
   const registry = JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/migrations.v1.json'), 'utf8'));
   registry.migrations = registry.migrations.filter((m: { path: string }) => m.path === BUNDLE);
   await fs.writeFile(path.join(root, 'migrations/registry/migrations.v1.json'), JSON.stringify(registry));
-  await fs.rm(path.join(root, 'migrations', BUNDLE, 'receipts'), { recursive: true, force: true });
+  // Start from the bundle as authored: the committed evidence of its real run is not part of these cases.
+  for (const evidence of ['receipts', 'baselines', 'diffs', 'plan.json']) await fs.rm(path.join(root, 'migrations', BUNDLE, evidence), { recursive: true, force: true });
 });
 
 describe('kfm-migrate ci gates', () => {

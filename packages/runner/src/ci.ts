@@ -10,7 +10,7 @@ import { loadRegistry, REGISTRY_FILE } from './migrations-registry.js';
 import { effectiveProtected, loadPolicy } from './policy.js';
 
 export interface CiFinding extends Issue {
-  gate: 'schema' | 'secrets' | 'scope' | 'rollback' | 'receipts' | 'registry' | 'policy';
+  gate: 'schema' | 'secrets' | 'scope' | 'rollback' | 'receipts' | 'registry' | 'policy' | 'rehearsal';
 }
 
 export interface CiResult {
@@ -53,7 +53,7 @@ export async function runCi(root: string): Promise<CiResult> {
     add('secrets', await scanBundleFiles(dir));
     if (loaded.ok) {
       add('scope', await checkCommittedDiff(dir, loaded.declaration, policy.ok ? effectiveProtected(policy.policy, loaded.declaration) : {}));
-      const hasReceipts = await exists(path.join(dir, 'receipts', 'run_receipt.json'));
+      const hasReceipts = await exists(path.join(dir, 'receipts', 'run_receipt.json')) || await exists(path.join(dir, 'receipts', 'runs'));
       if (hasReceipts) {
         const verified = await verifyBundle(dir);
         add('receipts', verified.issues);

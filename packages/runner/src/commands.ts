@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { diffBaselines, evaluate } from '@kfm/diff';
 import { ExitCode, exitCodeFor, loadArtifact, loadDeclaration, parseJson, type Baseline, type Issue, type SchemaName } from '@kfm/migration-contracts';
-import { canonicalJson, verifyBundle, verifyReceiptFile } from '@kfm/receipts';
+import { canonicalJson, verifyBundle, verifyReceiptFile, type VerifyOptions } from '@kfm/receipts';
 import { adapterFor } from './adapters.js';
 import { findMigrationsRoot, loadRegistry } from './migrations-registry.js';
 import { faultIssue } from './run-context.js';
@@ -76,10 +76,10 @@ export async function diffFiles(preFile: string, postFile: string, declarationPa
   return { status: summary.status === 'pass' ? ('passed' as const) : ('failed' as const), exit_code: summary.status === 'pass' ? ExitCode.Passed : ExitCode.CheckFailed, issues: [], summary };
 }
 
-export async function verifyTarget(target: string) {
+export async function verifyTarget(target: string, options: VerifyOptions = {}) {
   const stat = await fs.stat(target).catch(() => undefined);
   if (!stat) return { status: 'failed' as const, exit_code: ExitCode.InvalidInput, issues: [{ code: 'FILE_NOT_FOUND', file: target, message: 'no such bundle or receipt' } as Issue] };
-  const result = stat.isDirectory() ? await verifyBundle(target) : await verifyReceiptFile(target, await bundleOf(target));
+  const result = stat.isDirectory() ? await verifyBundle(target, options) : await verifyReceiptFile(target, await bundleOf(target), options);
   return { ...result, status: result.ok ? ('passed' as const) : ('failed' as const), exit_code: result.ok ? ExitCode.Passed : exitCodeFor(result.issues) || ExitCode.CheckFailed };
 }
 

@@ -3,7 +3,7 @@
 import { ExitCode, exitCodeFor, type Issue, type LoadedDeclaration } from '@kfm/migration-contracts';
 import { appendStatus, type RegistryStatus } from './migrations-registry.js';
 import { writeRun, type RunEvidence } from './run-artifacts.js';
-import type { RunOptions, RunResult } from './run-context.js';
+import { faultIssue, type RunOptions, type RunResult } from './run-context.js';
 
 export interface Conclusion {
   loaded: LoadedDeclaration;
@@ -22,8 +22,10 @@ export async function concludeRun(c: Conclusion, issues: Issue[], status: NonNul
   evidence.finishedAt = options.now().toISOString();
   evidence.outcome = { status, exit_code: exit, ...(first?.code ? { code: first.code } : {}), ...(first?.message ? { message: first.message } : {}) };
   const written = await options.reporter.step('write artifacts and receipt', () => writeRun(c.loaded, options, evidence));
-  const allIssues = written.ok ? issues : [...issues, ...written.issues];
-  const finalExit = written.ok ? exit : Math.max(exitCodeFor(allIssues), ExitCode.CheckFailed) as ExitCode;
+  // The receipt is the store chain's new head: record it while the run still holds the store lock.
+  const recorded = written.ok ? await recordReceipt(c, written.run.runId, written.run.receiptDigest) : [];
+  const allIssues = written.ok ? [...issues, ...recorded] : [...issues, ...written.issues];
+  const finalExit = written.ok && recorded.length === 0 ? exit : Math.max(exitCodeFor(allIssues), ExitCode.CheckFailed) as ExitCode;
   if (written.ok && c.registry && status === c.registry.on && c.migrationsRoot) {
     await appendStatus(c.migrationsRoot, c.loaded.declaration.migration_id, c.registry.status, { at: evidence.finishedAt, run_id: written.run.runId, environment: options.environment });
   }
@@ -42,4 +44,17 @@ export async function concludeRun(c: Conclusion, issues: Issue[], status: NonNul
     },
     timings: options.reporter.timings(),
   };
+}
+
+/** Appends the receipt digest to the store ledger; a failure leaves the chain without this link, so it is reported. */
+async function recordReceipt(c: Conclusion, runId: string, receiptDigest: string): Promise<Issue[]> {
+  const { evidence } = c;
+  if (!evidence.receiptLedger?.recordReceipt || evidence.previousReceipt === undefined) return [];
+  try {
+    await evidence.receiptLedger.recordReceipt({ migration_id: c.loaded.declaration.migration_id, run_id: runId, forward_digest: evidence.forwardDigest, receipt_digest: receiptDigest });
+    return [];
+  } catch (error) {
+    const issue = faultIssue(error);
+    return [{ ...issue, message: `the receipt was written but could not be recorded in the store ledger (the receipt chain misses this link): ${issue.message}` }];
+  }
 }

@@ -4,6 +4,8 @@ export { registerAdapter, adapterFor, registeredTypes } from './adapters.js';
 export { applyBundle } from './apply.js';
 export { rollbackBundle, verifyRestored, latestAppliedPre } from './rollback.js';
 export { planBundle } from './plan.js';
+export { rehearseBundle, rehearseRegistered, type CiRehearsal, type RehearsalResult, type RehearsalStage } from './rehearse.js';
+export { verifyChainDirectory, type ChainCheckResult } from './chain.js';
 export { runCi, type CiFinding, type CiResult } from './ci.js';
 export { validatePaths, diffFiles, verifyTarget, captureStoreBaseline, storeStatus, discoverBundles, type ValidateResult } from './commands.js';
 export { scaffoldBundle, nextMigrationId, type ScaffoldResult } from './scaffold.js';

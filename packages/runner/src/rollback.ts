@@ -83,7 +83,8 @@ export async function rollbackBundle(options: RunOptions): Promise<RunResult> {
     }
     try {
       const ledger = await session.ledgerState(declaration.migration_id);
-      evidence.previousReceipt = ledger.last_receipt_digest ?? null;
+      // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
+      if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
       if (ledger.state !== 'applied') {
         evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'fail', code: 'LEDGER_NOT_APPLIED', message: `${declaration.migration_id} is not applied to this store (${ledger.state})` });
         return await conclude([], 'aborted');

@@ -1,13 +1,14 @@
 // Writes a run's evidence: per-run files under receipts/runs/<run>/ (append-only, never
-// overwritten), the latest copies at the bundle's conventional paths, the run receipt and PROV.
-// Everything passes the policy-safe scan before a single byte is written.
+// overwritten), the latest copies at the bundle's conventional paths, the run receipt, PROV and the
+// in-toto statement (DSSE-signed when a key is given). Rehearsals write their run directory only: the
+// conventional paths keep describing the latest real run. Everything passes the policy-safe scan first.
 import path from 'node:path';
-import { LATEST_RECEIPT, RUNS_DIR, buildProv, buildRunReceipt, canonicalJson, digestInput, digestOfReceipt, runDirectoryName, scanArtifact, writeArtifacts, type BuildRunReceiptInput, type PolicyFinding } from '@kfm/receipts';
-import type { Baseline, Check, DiffSummary, FileDigest, Issue, LoadedDeclaration, RunReceipt } from '@kfm/migration-contracts';
+import { LATEST_RECEIPT, RUNS_DIR, attestationFiles, buildProv, buildRunReceipt, canonicalJson, digestInput, digestOfReceipt, digestOutputBytes, runDirectoryName, scanArtifact, writeArtifacts, type BuildRunReceiptInput, type PolicyFinding } from '@kfm/receipts';
+import type { Baseline, Check, DiffSummary, FileDigest, Issue, LoadedDeclaration, ReceiptLedgerCapability, RunReceipt } from '@kfm/migration-contracts';
 import type { RunOptions } from './run-context.js';
 
 export interface RunEvidence {
-  operation: 'apply' | 'rollback' | 'plan';
+  operation: 'apply' | 'rollback' | 'plan' | 'rehearse';
   store: string;
   startedAt: string;
   finishedAt: string;
@@ -22,7 +23,10 @@ export interface RunEvidence {
   /** Graph stores: per-label / per-type deltas and degree-distribution changes for reviewers. */
   temporal?: unknown;
   plan?: unknown;
+  /** The store chain's head when the run read the ledger under the store lock; undefined: not chained. */
   previousReceipt?: string | null;
+  /** Where to record this run's receipt digest once written (the session holding the lock). */
+  receiptLedger?: ReceiptLedgerCapability;
 }
 
 export interface WrittenRun {
@@ -82,7 +86,8 @@ function receiptInput(loaded: LoadedDeclaration, options: RunOptions, evidence: 
       ...(evidence.afterRollback ? { after_rollback: evidence.afterRollback.fingerprints.schema } : {}),
     },
     policy: { policy_label: 'public', ...(options.approval ? { approval_ref: options.approval } : {}), ...(declaration.approvals.exception_ref ? { notes: `exception ${declaration.approvals.exception_ref}` } : {}) },
-    previousReceipt: evidence.previousReceipt ?? null,
+    ...(evidence.previousReceipt !== undefined ? { previousReceipt: evidence.previousReceipt } : {}),
+    runType: evidence.operation === 'rehearse' ? 'rehearsal' : 'migration',
     startedAt: evidence.startedAt,
     finishedAt: evidence.finishedAt,
   };
@@ -111,12 +116,14 @@ export async function writeRun(loaded: LoadedDeclaration, options: RunOptions, e
   const receipt = buildRunReceipt(receiptInput(loaded, options, evidence, inputs, writtenEvidence.written.map((w) => ({ path: w.path, digest: w.digest, bytes: w.bytes }))));
   // PROV is derived from the receipt, so the receipt cannot name it; verify can rebuild and compare it.
   const prov = buildProv(receipt);
+  const provDigest = await digestOutputBytes('prov.jsonld', new TextEncoder().encode(canonicalJson(prov)));
+  const latest = evidence.operation !== 'rehearse';
+  const attestation = attestationFiles({ receipt, provDigest, ...(options.signingKey ? { signingKey: options.signingKey } : {}), directories: latest ? [runDir, 'receipts'] : [runDir] });
   const written = await writeArtifacts(bundleDir, [
     { path: `${runDir}/run_receipt.json`, content: receipt },
     { path: `${runDir}/prov.jsonld`, content: prov },
-    { path: LATEST_RECEIPT, content: receipt },
-    { path: 'receipts/prov.jsonld', content: prov },
-    ...files,
+    ...attestation,
+    ...(latest ? [{ path: LATEST_RECEIPT, content: receipt }, { path: 'receipts/prov.jsonld', content: prov }, ...files] : []),
   ]);
   if (!written.ok) return { ok: false, issues: [...written.issues, ...findingsToIssues(written.findings)] };
   return {

@@ -1,5 +1,6 @@
 // What every lifecycle command shares: options, the run's identity, connection resolution and
 // the result value the CLI prints (with --json, the very object returned here).
+import type { KeyObject } from 'node:crypto';
 import { KfmError, type Check, type ConnectionValues, type ExitCode, type Issue, type MigrationDeclaration, type RunReceipt, type StoreAdapter } from '@kfm/migration-contracts';
 import type { Reporter } from './progress.js';
 
@@ -16,10 +17,12 @@ export interface RunOptions {
   runnerVersion: string;
   now: () => Date;
   reporter: Reporter;
+  /** Ed25519 key that signs each run's in-toto statement (DSSE); never written anywhere. */
+  signingKey?: KeyObject;
 }
 
 export interface RunResult {
-  command: 'apply' | 'rollback' | 'plan';
+  command: 'apply' | 'rollback' | 'plan' | 'rehearse';
   migration_id?: string;
   run_id?: string;
   status: 'passed' | 'failed';

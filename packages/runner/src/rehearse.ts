@@ -1,0 +1,242 @@
+// Rollback rehearsal: prove, before a migration reaches a real store, that its rollback brings the store
+// back to PRE. The store adapter makes a scratch copy (PostgreSQL: CREATE DATABASE … TEMPLATE); the full
+// governed apply and then the governed rollback run on the copy, from a temporary copy of the bundle so
+// the real bundle's evidence and registry are not touched; the copy is dropped. The rehearsal passes only
+// if the apply committed on the copy, the fingerprint after rollback equals PRE, the copy matched the
+// source and the real store's fingerprint did not move. Its receipt (run_type `rehearsal`, operation
+// `rehearse`) goes to the real bundle's receipts/runs/<run>/ only: receipts/run_receipt.json and the
+// conventional paths keep naming the latest real run, and rehearsal receipts stay out of the store's
+// receipt chain (the scratch ledger they were recorded in is gone).
+//
+// Exit codes: 0 passed; 1 the rehearsal failed (apply refused, rollback failed or left the copy off PRE —
+// the real store is untouched and the copy dropped, so nothing needs a human beyond fixing the bundle);
+// 2 invalid input or a store type without rehearsal support; 3 a store unreachable or the source busy
+// (TEMPLATE needs no other session on it) or the copy not dropped; 4 only if the REAL store's
+// fingerprint changed while the rehearsal ran.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ExitCode, exitCodeOf, loadDeclaration, type Baseline, type Check, type DiffSummary, type Issue, type LoadedDeclaration, type ScratchStore, type StoreAdapter } from '@kfm/migration-contracts';
+import { runDirectoryName } from '@kfm/receipts';
+import { adapterFor } from './adapters.js';
+import { applyBundle } from './apply.js';
+import { forwardDigest, readScripts } from './bundle-scripts.js';
+import { concludeRun } from './conclude.js';
+import { findMigrationsRoot, loadRegistry } from './migrations-registry.js';
+import { effectiveProtected, loadPolicy } from './policy.js';
+import { rollbackBundle, verifyRestored } from './rollback.js';
+import type { RunEvidence } from './run-artifacts.js';
+import { connectionVariables, faultIssue, resolveConnection, type RunOptions, type RunResult } from './run-context.js';
+
+export interface RehearsalStage {
+  run_id?: string;
+  exit_code: ExitCode;
+  outcome?: RunResult['outcome'];
+}
+
+export type RehearsalResult = RunResult & {
+  rehearsal?: { scratch?: string; apply?: RehearsalStage; rollback?: RehearsalStage; real?: { before?: string; after?: string } };
+};
+
+/** Evidence files a scratch run leaves under its run directory, read back before the copy is deleted. */
+const STAGE_FILES = { pre: 'baselines/pre.json', post: 'baselines/post.json', afterRollback: 'baselines/after_rollback.json', summary: 'diffs/summary.json', touchedCsv: 'diffs/touched.csv' } as const;
+
+export async function rehearseBundle(options: RunOptions): Promise<RehearsalResult> {
+  const { reporter } = options;
+  const result: RehearsalResult = { command: 'rehearse', status: 'failed', exit_code: ExitCode.InvalidInput, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
+  const loaded = await reporter.step('load declaration', () => loadDeclaration(options.bundle));
+  if (!loaded.ok) return { ...result, issues: loaded.issues, timings: reporter.timings() };
+  const { declaration } = loaded;
+  result.migration_id = declaration.migration_id;
+  const adapter = adapterFor(declaration.type);
+  if (!adapter?.rehearsal) {
+    const issue: Issue = { code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `the ${declaration.type} store adapter cannot make scratch copies, so it cannot rehearse`, found: declaration.type };
+    return { ...result, issues: [issue], timings: reporter.timings() };
+  }
+  const migrationsRoot = await findMigrationsRoot(loaded.bundleDir);
+  const policy = await loadPolicy(migrationsRoot);
+  if (!policy.ok) return { ...result, issues: policy.issues, timings: reporter.timings() };
+  const baselineOptions = { declaration, protected: effectiveProtected(policy.policy, declaration) };
+  const startedAt = options.now().toISOString();
+  const evidence: RunEvidence = { operation: 'rehearse', store: declaration.type, startedAt, finishedAt: startedAt, forwardDigest: await forwardDigest(await readScripts(loaded, 'forward')), checks: [], outcome: { status: 'failed', exit_code: 1 } };
+  const rehearsal: NonNullable<RehearsalResult['rehearsal']> = {};
+  const conclude = async (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']): Promise<RehearsalResult> => ({
+    ...(await concludeRun({ loaded, options, evidence, result, migrationsRoot }, issues, status)),
+    rehearsal,
+  });
+
+  const connection = resolveConnection(adapter, declaration, options.env);
+  if (!connection.ok) return conclude(connection.issues, 'failed');
+  const capture = async (label: string): Promise<Baseline> => {
+    const session = await adapter.connect(connection.values, { applicationName: `kfm-migrate rehearse ${declaration.migration_id}` });
+    try {
+      return await reporter.step(label, () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+    } finally {
+      // Closed before the copy: a TEMPLATE copy needs the source to have no session at all.
+      await session.close().catch(() => undefined);
+    }
+  };
+
+  let realBefore: Baseline;
+  let scratch: ScratchStore;
+  try {
+    realBefore = await capture('capture the real store (before)');
+    rehearsal.real = { before: realBefore.fingerprints.schema };
+    scratch = await reporter.step('create scratch copy', () => (adapter.rehearsal as NonNullable<StoreAdapter['rehearsal']>).createScratch(connection.values, { label: `${declaration.migration_id} ${startedAt}`, applicationName: `kfm-migrate rehearse ${declaration.migration_id}` }));
+  } catch (error) {
+    return conclude([faultIssue(error)], 'failed');
+  }
+  rehearsal.scratch = scratch.name;
+  reporter.info(`scratch copy ${scratch.name}`);
+
+  const issues: Issue[] = [];
+  let applied: RunResult | undefined;
+  let rolled: RunResult | undefined;
+  const workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-rehearsal-'));
+  try {
+    const copy = await copyBundle(loaded, migrationsRoot, workspace);
+    const scratchEnv = { ...options.env };
+    for (const [role, variable] of Object.entries(connectionVariables(adapter, declaration))) if (scratch.values[role] !== undefined) scratchEnv[variable] = scratch.values[role];
+    const { signingKey: _unsigned, ...plain } = options;
+    const scratchOptions: RunOptions = { ...plain, bundle: copy, env: scratchEnv, reporter: prefixed(options.reporter, 'scratch: ') };
+    applied = await applyBundle(scratchOptions);
+    rehearsal.apply = stage(applied);
+    result.touched = applied.touched;
+    result.metrics = applied.metrics;
+    evidence.checks.push(...applied.checks.map((check) => renamed(check, 'apply')));
+    Object.assign(evidence, await readStage(copy, applied.run_id, ['pre', 'post', 'summary', 'touchedCsv']));
+    if (applied.outcome?.status === 'committed') {
+      rolled = await rollbackBundle(scratchOptions);
+      rehearsal.rollback = stage(rolled);
+      evidence.checks.push(...rolled.checks.map((check) => renamed(check, 'rollback')));
+      Object.assign(evidence, await readStage(copy, rolled.run_id, ['afterRollback']));
+    }
+  } catch (error) {
+    issues.push(faultIssue(error));
+  } finally {
+    await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    try {
+      await reporter.step('drop scratch copy', () => scratch.dispose());
+    } catch (error) {
+      const fault = faultIssue(error);
+      issues.push({ ...fault, message: `the scratch copy ${scratch.name} could not be dropped: ${fault.message}` });
+    }
+  }
+
+  // Stage issues that are governed failures on the copy become failing checks (exit 1); input and
+  // infrastructure issues keep their code.
+  for (const issue of [...(applied?.issues ?? []), ...(rolled?.issues ?? [])]) {
+    if (exitCodeOf(issue.code) === ExitCode.InvalidInput || exitCodeOf(issue.code) === ExitCode.Unreachable) issues.push(issue);
+  }
+  evidence.checks.push(...rehearsalChecks(realBefore, evidence, applied, rolled));
+
+  try {
+    const realAfter = await capture('capture the real store (after)');
+    rehearsal.real.after = realAfter.fingerprints.schema;
+    const untouched = verifyRestored(realBefore, realAfter);
+    evidence.checks.push({ ...untouched, name: 'real_store_untouched', message: untouched.status === 'pass' ? 'the real store fingerprint did not change' : 'the real store fingerprint changed while the rehearsal ran' });
+    if (untouched.status === 'fail') issues.push({ code: 'ROLLBACK_UNVERIFIED', message: 'the real store fingerprint changed while the rehearsal ran: look at it (another writer, or the rehearsal reached it)', expected: realBefore.fingerprints.schema, found: realAfter.fingerprints.schema });
+  } catch (error) {
+    issues.push(faultIssue(error));
+  }
+
+  const failed = evidence.checks.some((check) => check.status === 'fail') || issues.length > 0;
+  const status = !failed ? 'rolled_back' : applied?.outcome?.status !== 'committed' ? (applied?.outcome?.status === 'aborted' ? 'aborted' : 'failed') : 'rollback_failed';
+  return conclude(issues, status);
+}
+
+/** The rehearsal's own checks: the apply committed on the copy, the copy matched the source, rollback restored PRE. */
+function rehearsalChecks(realBefore: Baseline, evidence: RunEvidence, applied: RunResult | undefined, rolled: RunResult | undefined): Check[] {
+  const checks: Check[] = [];
+  const committed = applied?.outcome?.status === 'committed';
+  checks.push({ name: 'rehearsal_apply_committed', rule: 'rollback', status: committed ? 'pass' : 'fail', ...(committed ? {} : { code: applied?.outcome?.code ?? 'STATEMENT_FAILED' }), message: committed ? 'the governed apply committed on the scratch copy' : `the governed apply did not commit on the scratch copy (${applied?.outcome?.status ?? 'not run'}${applied?.outcome?.message ? `: ${applied.outcome.message}` : ''})` });
+  if (evidence.pre) {
+    const same = evidence.pre.fingerprints.schema === realBefore.fingerprints.schema;
+    checks.push({ name: 'scratch_copy_matches_source', rule: 'rollback', status: same ? 'pass' : 'fail', ...(same ? {} : { code: 'ROLLBACK_UNVERIFIED' }), declared: realBefore.fingerprints.schema, observed: evidence.pre.fingerprints.schema, message: same ? 'the scratch copy has the real store fingerprint' : 'the scratch copy differs from the real store' });
+  }
+  if (committed) {
+    const restored = rolled?.exit_code === ExitCode.Passed && evidence.pre && evidence.afterRollback ? verifyRestored(evidence.pre, evidence.afterRollback) : undefined;
+    checks.push(restored
+      ? { ...restored, name: 'rehearsal_rollback_restored_pre' }
+      : { name: 'rehearsal_rollback_restored_pre', rule: 'rollback', status: 'fail', code: rolled?.outcome?.code ?? 'ROLLBACK_FAILED', message: `the rollback did not bring the scratch copy back to PRE (${rolled?.outcome?.status ?? 'not run'}${rolled?.outcome?.message ? `: ${rolled.outcome.message}` : ''})` });
+  }
+  return checks;
+}
+
+/** Copies the declaration and scripts (not the evidence) and the registry + policy into `workspace`. */
+async function copyBundle(loaded: LoadedDeclaration, migrationsRoot: string | undefined, workspace: string): Promise<string> {
+  const relative = migrationsRoot ? path.relative(migrationsRoot, loaded.bundleDir) : path.basename(loaded.bundleDir);
+  const root = path.join(workspace, 'migrations');
+  const target = path.join(root, relative);
+  const evidence = new Set(['receipts', 'baselines', 'diffs', 'plan.json'].map((name) => path.join(loaded.bundleDir, name)));
+  await fs.cp(loaded.bundleDir, target, { recursive: true, filter: (source) => !evidence.has(source) });
+  // The policy decides the protected domains: the scratch run must see the same one.
+  if (migrationsRoot) await fs.cp(path.join(migrationsRoot, 'registry'), path.join(root, 'registry'), { recursive: true });
+  return target;
+}
+
+async function readStage(bundle: string, runId: string | undefined, keys: (keyof typeof STAGE_FILES)[]): Promise<Partial<Pick<RunEvidence, 'pre' | 'post' | 'afterRollback' | 'summary' | 'touchedCsv'>>> {
+  if (!runId) return {};
+  const dir = path.join(bundle, 'receipts', 'runs', runDirectoryName(runId));
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const text = await fs.readFile(path.join(dir, STAGE_FILES[key]), 'utf8').catch(() => undefined);
+    if (text !== undefined) out[key] = key === 'touchedCsv' ? text : (JSON.parse(text) as Baseline | DiffSummary);
+  }
+  return out;
+}
+
+function stage(run: RunResult): RehearsalStage {
+  return { ...(run.run_id ? { run_id: run.run_id } : {}), exit_code: run.exit_code, ...(run.outcome ? { outcome: run.outcome } : {}) };
+}
+
+function renamed(check: Check, stageName: string): Check {
+  return { ...check, name: `${stageName}/${check.name}` };
+}
+
+function prefixed(reporter: RunOptions['reporter'], prefix: string): RunOptions['reporter'] {
+  return { step: (name, work) => reporter.step(`${prefix}${name}`, work), info: (message) => reporter.info(`${prefix}${message}`), timings: () => reporter.timings() };
+}
+
+export interface CiRehearsal {
+  migration_id: string;
+  path: string;
+  status: 'passed' | 'failed' | 'skipped';
+  exit_code: ExitCode;
+  run_id?: string;
+  /** Why it was skipped, or the first failure. */
+  note?: string;
+  issues: Issue[];
+  checks: Check[];
+}
+
+/**
+ * `ci --rehearse`: rehearses every registered bundle still `draft` or `approved`, against the stores
+ * whose connection variables are set; the others are skipped with a note naming the variable.
+ */
+export async function rehearseRegistered(migrationsRoot: string, optionsFor: (bundle: string) => RunOptions): Promise<CiRehearsal[]> {
+  const registry = await loadRegistry(migrationsRoot);
+  if (!registry.ok) return [];
+  const out: CiRehearsal[] = [];
+  for (const entry of registry.registry.migrations) {
+    if (entry.status !== 'draft' && entry.status !== 'approved') continue;
+    const bundle = path.join(migrationsRoot, entry.path);
+    const options = optionsFor(bundle);
+    const base = { migration_id: entry.migration_id, path: entry.path, issues: [], checks: [] };
+    const adapter = adapterFor(entry.type);
+    const loaded = await loadDeclaration(bundle);
+    if (!adapter?.rehearsal || !loaded.ok) {
+      out.push({ ...base, status: 'skipped', exit_code: ExitCode.Passed, note: !loaded.ok ? 'declaration invalid (reported by the schema gate)' : `store type ${entry.type} cannot rehearse` });
+      continue;
+    }
+    const connection = resolveConnection(adapter, loaded.declaration, options.env);
+    if (!connection.ok) {
+      out.push({ ...base, status: 'skipped', exit_code: ExitCode.Passed, note: connection.issues.map((issue) => issue.message).join('; ') });
+      continue;
+    }
+    const run = await rehearseBundle(options);
+    const firstFailure = run.issues[0]?.message ?? run.checks.find((check) => check.status === 'fail')?.message;
+    out.push({ ...base, status: run.status, exit_code: run.exit_code, ...(run.run_id ? { run_id: run.run_id } : {}), ...(firstFailure && run.status === 'failed' ? { note: firstFailure } : {}), issues: run.issues, checks: run.checks.filter((check) => check.status === 'fail') });
+  }
+  return out;
+}
