@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
-import { seedGraph } from '../../fixtures/seed/graph/seed.mjs';
+import { clearGraph, seedGraph } from '../../fixtures/seed/graph/seed.mjs';
 import { seedSearch } from '../../fixtures/seed/search/seed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,18 +45,27 @@ async function reseedPostgis() {
   await client.end();
 }
 
+/** Neo4j reports lock contention with other clients as transient errors: retry those a few times. */
+async function retryTransient(work, attempts = 5) {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!error?.retriable || i >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
+}
+
 async function reseedGraph() {
   const driver = neo4j.driver(process.env.KFM_NEO4J_URI, neo4j.auth.basic(process.env.KFM_NEO4J_USER, process.env.KFM_NEO4J_PASSWORD ?? ''));
   try {
-    const session = driver.session();
-    // The demo owns the default database: clear runner state and data, then seed.
-    await session.run('MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
-    for (const row of (await session.run('SHOW CONSTRAINTS YIELD name, labelsOrTypes RETURN name, labelsOrTypes')).records) {
-      const labels = row.get('labelsOrTypes') ?? [];
-      if (!labels.some((l) => l.startsWith('Kfm'))) await session.run(`DROP CONSTRAINT \`${row.get('name')}\` IF EXISTS`);
-    }
-    await session.close();
-    await seedGraph(driver, { prefix: '' });
+    // Only the demo's own data and the runner's lock and ledger nodes: other data in the database stays.
+    await retryTransient(() => clearGraph(driver, ''));
+    await retryTransient(() => driver.executeQuery('MATCH (n) WHERE n:KfmLock OR n:KfmLedger DETACH DELETE n'));
+    // A constraint a crashed earlier run left behind would make the migration's own CREATE fail.
+    await retryTransient(() => driver.executeQuery('DROP CONSTRAINT parcel_parcel_id_unique IF EXISTS'));
+    await retryTransient(() => seedGraph(driver, { prefix: '' }));
   } finally {
     await driver.close();
   }

@@ -10,7 +10,7 @@ import { findMigrationsRoot } from './migrations-registry.js';
 import { effectiveProtected, governanceGates, loadPolicy } from './policy.js';
 import { concludeRun } from './conclude.js';
 import { evidenceFiles, runIdentity, scanEvidence, type RunEvidence } from './run-artifacts.js';
-import { faultIssue, resolveConnection, type RunOptions, type RunResult } from './run-context.js';
+import { resolveConnection, withLockedSession, type RunOptions, type RunResult } from './run-context.js';
 import { verifyRestored } from './rollback.js';
 
 export async function applyBundle(options: RunOptions): Promise<RunResult> {
@@ -50,30 +50,9 @@ export async function applyBundle(options: RunOptions): Promise<RunResult> {
 
   const connection = resolveConnection(adapter, declaration, options.env);
   if (!connection.ok) return conclude(connection.issues, 'failed');
-  let session: StoreSession;
-  try {
-    session = await reporter.step(`connect ${declaration.type}`, () => adapter.connect(connection.values, { applicationName: `kfm-migrate ${declaration.migration_id}` }));
-  } catch (error) {
-    return conclude([faultIssue(error)], 'failed');
-  }
-  try {
-    const lock = await reporter.step('acquire store lock', () => session.lock(`kfm-migrate ${declaration.migration_id}`));
-    if (!lock.acquired) {
-      evidence.checks.push({ name: 'store_lock', rule: 'policy', status: 'fail', code: 'LOCK_HELD', message: `another run holds the store lock: ${lock.holder}` });
-      return await conclude([], 'aborted');
-    }
-    try {
-      return await runLocked();
-    } finally {
-      await session.unlock().catch(() => undefined);
-    }
-  } catch (error) {
-    return conclude([faultIssue(error)], 'failed');
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+  return withLockedSession({ adapter, values: connection.values, owner: `kfm-migrate ${declaration.migration_id}`, reporter, checks: evidence.checks, conclude }, runLocked);
 
-  async function runLocked(): Promise<RunResult> {
+  async function runLocked(session: StoreSession): Promise<RunResult> {
     const ledger = await reporter.step('check ledger', () => session.ledgerState(declaration.migration_id));
     // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
     if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });

@@ -2,14 +2,14 @@
 // compare its schema fingerprint with the PRE baseline of the applied run. A mismatch is exit 4.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, loadArtifact, loadDeclaration, type Baseline, type Check, type Issue, type RunReceipt, type StoreSession } from '@kfm/migration-contracts';
+import { ExitCode, loadArtifact, loadDeclaration, type Baseline, type Check, type Issue, type RunReceipt } from '@kfm/migration-contracts';
 import { adapterFor } from './adapters.js';
 import { forwardDigest, readScripts } from './bundle-scripts.js';
 import { findMigrationsRoot } from './migrations-registry.js';
 import { effectiveProtected, loadPolicy } from './policy.js';
 import { concludeRun } from './conclude.js';
 import { runIdentity, type RunEvidence } from './run-artifacts.js';
-import { faultIssue, resolveConnection, type RunOptions, type RunResult } from './run-context.js';
+import { resolveConnection, withLockedSession, type RunOptions, type RunResult } from './run-context.js';
 
 /** Compares the schema (and protected) fingerprints of two baselines. */
 export function verifyRestored(pre: Baseline, after: Baseline): Check {
@@ -69,47 +69,28 @@ export async function rollbackBundle(options: RunOptions): Promise<RunResult> {
 
   const connection = resolveConnection(adapter, declaration, options.env);
   if (!connection.ok) return conclude(connection.issues, 'failed');
-  let session: StoreSession;
-  try {
-    session = await reporter.step(`connect ${declaration.type}`, () => adapter.connect(connection.values, { applicationName: `kfm-migrate rollback ${declaration.migration_id}` }));
-  } catch (error) {
-    return conclude([faultIssue(error)], 'failed');
-  }
-  try {
-    const lock = await reporter.step('acquire store lock', () => session.lock(`kfm-migrate rollback ${declaration.migration_id}`));
-    if (!lock.acquired) {
-      evidence.checks.push({ name: 'store_lock', rule: 'policy', status: 'fail', code: 'LOCK_HELD', message: `another run holds the store lock: ${lock.holder}` });
+  return withLockedSession({ adapter, values: connection.values, owner: `kfm-migrate rollback ${declaration.migration_id}`, reporter, checks: evidence.checks, conclude }, async (session) => {
+    const ledger = await session.ledgerState(declaration.migration_id);
+    // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
+    if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
+    if (ledger.state !== 'applied') {
+      evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'fail', code: 'LEDGER_NOT_APPLIED', message: `${declaration.migration_id} is not applied to this store (${ledger.state})` });
       return await conclude([], 'aborted');
     }
-    try {
-      const ledger = await session.ledgerState(declaration.migration_id);
-      // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
-      if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
-      if (ledger.state !== 'applied') {
-        evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'fail', code: 'LEDGER_NOT_APPLIED', message: `${declaration.migration_id} is not applied to this store (${ledger.state})` });
-        return await conclude([], 'aborted');
-      }
-      const baselineOptions = { declaration, protected: protectedDomains };
-      evidence.post = await reporter.step('capture baseline before rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-      if (pre) evidence.pre = pre;
-      const rolled = await reporter.step('run rollback', () => session.runRollback(rollback, declaration, (m) => reporter.info(m)));
-      if (!rolled.ok) return await conclude([rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], 'rollback_failed');
-      evidence.afterRollback = await reporter.step('capture baseline after rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-      if (!pre) {
-        evidence.checks.push({ name: 'rollback_restored_pre', rule: 'rollback', status: 'fail', code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline of a committed apply in this bundle to verify against' });
-        return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline to verify against' }], 'rollback_failed');
-      }
-      const restored = verifyRestored(pre, evidence.afterRollback);
-      evidence.checks.push(restored);
-      if (restored.status === 'fail') return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'fingerprint differs' }], 'rollback_failed');
-      await session.recordLedger({ migration_id: declaration.migration_id, forward_digest: digest, run_id: await runIdentity(loaded, options, evidence), status: 'rolled_back' });
-      return await conclude([], 'rolled_back');
-    } finally {
-      await session.unlock().catch(() => undefined);
+    const baselineOptions = { declaration, protected: protectedDomains };
+    evidence.post = await reporter.step('capture baseline before rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+    if (pre) evidence.pre = pre;
+    const rolled = await reporter.step('run rollback', () => session.runRollback(rollback, declaration, (m) => reporter.info(m)));
+    if (!rolled.ok) return await conclude([rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], 'rollback_failed');
+    evidence.afterRollback = await reporter.step('capture baseline after rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+    if (!pre) {
+      evidence.checks.push({ name: 'rollback_restored_pre', rule: 'rollback', status: 'fail', code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline of a committed apply in this bundle to verify against' });
+      return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline to verify against' }], 'rollback_failed');
     }
-  } catch (error) {
-    return conclude([faultIssue(error)], 'failed');
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+    const restored = verifyRestored(pre, evidence.afterRollback);
+    evidence.checks.push(restored);
+    if (restored.status === 'fail') return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'fingerprint differs' }], 'rollback_failed');
+    await session.recordLedger({ migration_id: declaration.migration_id, forward_digest: digest, run_id: await runIdentity(loaded, options, evidence), status: 'rolled_back' });
+    return await conclude([], 'rolled_back');
+  });
 }

@@ -1,7 +1,7 @@
 // What every lifecycle command shares: options, the run's identity, connection resolution and
 // the result value the CLI prints (with --json, the very object returned here).
 import type { KeyObject } from 'node:crypto';
-import { KfmError, type Check, type ConnectionValues, type ExitCode, type Issue, type MigrationDeclaration, type RunReceipt, type StoreAdapter } from '@kfm/migration-contracts';
+import { KfmError, type Check, type ConnectionValues, type StoreSession, type ExitCode, type Issue, type MigrationDeclaration, type RunReceipt, type StoreAdapter } from '@kfm/migration-contracts';
 import type { Reporter } from './progress.js';
 
 export type EnvironmentName = 'dev' | 'stage' | 'prod';
@@ -68,4 +68,43 @@ export function faultIssue(error: unknown): Issue {
   if (error instanceof KfmError) return error.issue;
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'STORE_UNREACHABLE', message: message.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<redacted url>') };
+}
+
+export interface LockedSessionOptions {
+  adapter: StoreAdapter;
+  values: ConnectionValues;
+  /** Names the run in the store (application_name, lock holder) so a second run can say who holds it. */
+  owner: string;
+  reporter: RunOptions['reporter'];
+  checks: Check[];
+  conclude: (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']) => Promise<RunResult>;
+}
+
+/**
+ * Connects, takes the store lock (failing fast when another run holds it), runs `work`, and always
+ * unlocks and closes. Faults anywhere become a concluded, receipted failure (exit 3).
+ */
+export async function withLockedSession(o: LockedSessionOptions, work: (session: StoreSession) => Promise<RunResult>): Promise<RunResult> {
+  let session: StoreSession;
+  try {
+    session = await o.reporter.step(`connect ${o.adapter.type}`, () => o.adapter.connect(o.values, { applicationName: o.owner }));
+  } catch (error) {
+    return o.conclude([faultIssue(error)], 'failed');
+  }
+  try {
+    const lock = await o.reporter.step('acquire store lock', () => session.lock(o.owner));
+    if (!lock.acquired) {
+      o.checks.push({ name: 'store_lock', rule: 'policy', status: 'fail', code: 'LOCK_HELD', message: `another run holds the store lock: ${lock.holder}` });
+      return await o.conclude([], 'aborted');
+    }
+    try {
+      return await work(session);
+    } finally {
+      await session.unlock().catch(() => undefined);
+    }
+  } catch (error) {
+    return o.conclude([faultIssue(error)], 'failed');
+  } finally {
+    await session.close().catch(() => undefined);
+  }
 }
