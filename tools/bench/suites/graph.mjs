@@ -1,0 +1,116 @@
+// Neo4j baseline (with degree distributions) vs the two raw counts a user would run. The graph grows
+// through the sizes under a random label prefix: every node is `<P>Node` plus one of `<P>A/B/C`, and
+// node i > 0 has three outgoing relationships to earlier nodes (NEXT → i−1, HALF → i/2, HASH →
+// (i·2654435761 mod 2³²) mod i), so degree distributions are skewed, not uniform. Built with UNWIND in batches; deleted after.
+import { randomBytes } from 'node:crypto';
+import neo4j from 'neo4j-driver';
+import { compareAlternating, runNodeChild, sideStats } from '../lib/measure.mjs';
+
+export const GRAPH_SIZES = { full: [100_000, 500_000, 1_000_000], quick: [100_000] };
+const BATCH = 20_000;
+
+function driverFromEnv() {
+  const env = process.env;
+  return neo4j.driver(env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687', neo4j.auth.basic(env.KFM_NEO4J_USER ?? 'neo4j', env.KFM_NEO4J_PASSWORD ?? ''));
+}
+
+export async function addNodes(driver, prefix, from, to) {
+  const session = driver.session();
+  try {
+    for (let start = from; start < to; start += BATCH) {
+      const end = Math.min(start + BATCH, to) - 1;
+      const range = { from: neo4j.int(start), to: neo4j.int(end) };
+      await session.executeWrite(async (tx) => {
+        for (const [k, label] of ['A', 'B', 'C'].entries()) {
+          await tx.run(`UNWIND range($from, $to) AS i WITH i WHERE i % 3 = ${k} CREATE (:\`${prefix}Node\`:\`${prefix}${label}\` {id: i, name: 'node ' + toString(i)})`, range);
+        }
+      });
+      await session.executeWrite((tx) => tx.run(
+        `UNWIND range($from, $to) AS i WITH i WHERE i > 0
+         MATCH (n:\`${prefix}Node\` {id: i})
+         MATCH (a:\`${prefix}Node\` {id: i - 1}) MATCH (b:\`${prefix}Node\` {id: i / 2}) MATCH (c:\`${prefix}Node\` {id: ((i * 2654435761) % 4294967296) % i})
+         CREATE (n)-[:\`${prefix}NEXT\`]->(a), (n)-[:\`${prefix}HALF\` {w: i % 7}]->(b), (n)-[:\`${prefix}HASH\`]->(c)`,
+        range,
+      ));
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Deletes the bench graph in small transactions by id range: outgoing relationships first (every
+ * relationship starts at a bench node), then the nodes. A single DETACH DELETE … IN TRANSACTIONS
+ * would hit a hub node's whole relationship chain (or go eager) and run out of transaction memory.
+ */
+export async function cleanGraph(driver, prefix) {
+  const session = driver.session();
+  const node = `\`${prefix}Node\``;
+  try {
+    const top = (await session.run(`MATCH (n:${node}) RETURN max(n.id) AS top`)).records[0]?.get('top');
+    const last = top === null || top === undefined ? -1 : neo4j.integer.toNumber(top);
+    for (const step of [`MATCH (n:${node} {id: i})-[r]->() DELETE r`, `MATCH (n:${node} {id: i}) DETACH DELETE n`]) {
+      for (let start = 0; start <= last; start += BATCH) {
+        await session.executeWrite((tx) => tx.run(`UNWIND range($from, $to) AS i ${step}`, { from: neo4j.int(start), to: neo4j.int(Math.min(start + BATCH, last + 1) - 1) }));
+      }
+    }
+    await session.run(`DROP CONSTRAINT \`${prefix}node_id\` IF EXISTS`);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function graphVersion() {
+  const driver = driverFromEnv();
+  try {
+    const session = driver.session();
+    const record = (await session.run("CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS v, edition")).records[0];
+    await session.close();
+    return `${record.get('v')} ${record.get('edition')}`;
+  } finally {
+    await driver.close();
+  }
+}
+
+export async function benchGraph({ sizes, reps, progress }) {
+  const prefix = `Bench${randomBytes(3).toString('hex')}_`;
+  const env = { ...process.env, KFM_BENCH_GRAPH_PREFIX: prefix };
+  const driver = driverFromEnv();
+  const results = [];
+  try {
+    const session = driver.session();
+    await session.run(`CREATE CONSTRAINT \`${prefix}node_id\` IF NOT EXISTS FOR (n:\`${prefix}Node\`) REQUIRE n.id IS UNIQUE`);
+    await session.close();
+    let built = 0;
+    for (const size of sizes) {
+      const started = performance.now();
+      await addNodes(driver, prefix, built, size);
+      built = size;
+      progress(`graph: ${size} nodes (${3 * (size - 1)} relationships) built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      let objects;
+      const samples = await compareAlternating({
+        reps,
+        progress: (line) => progress(`graph ${size}: ${line}`),
+        ours: async () => {
+          const run = await runNodeChild('graph-capture.mjs', [], { env });
+          objects = run.report.objects;
+          if (run.report.nodes !== size) throw new Error(`graph baseline counted ${run.report.nodes} nodes, expected ${size}`);
+          return run;
+        },
+        theirs: () => runNodeChild('graph-raw.mjs', [], { env }),
+      });
+      results.push({ size, unit: 'nodes', relationships: 3 * (size - 1), objects, ours: sideStats(samples.ours), theirs: sideStats(samples.theirs) });
+    }
+  } finally {
+    await cleanGraph(driver, prefix).catch((error) => progress(`graph: cleanup failed: ${error.message}`));
+    await driver.close();
+  }
+  return {
+    name: 'graph_baseline',
+    what: 'Neo4j baseline with degree distributions (captureGraphBaseline, child process)',
+    against: 'MATCH (n) RETURN count(n) + MATCH ()-[r]->() RETURN count(r)',
+    basis: 'op_ms',
+    goal: { ratio_max: 3, also: 'client peak memory flat across sizes' },
+    results,
+  };
+}
