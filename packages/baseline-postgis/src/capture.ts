@@ -51,7 +51,7 @@ export async function capturePostgisBaseline(client: ClientBase, options: Postgi
     const baseline = await captureInSnapshot(client, options, String(pinned.version));
     if (ownTransaction) await client.query('COMMIT');
     else {
-      await client.query(RESTORE_SETTINGS_QUERY, [pinned.search_path, pinned.timezone, pinned.datestyle, pinned.intervalstyle, pinned.extra_float_digits]);
+      await client.query(RESTORE_SETTINGS_QUERY, [pinned.search_path, pinned.timezone, pinned.datestyle, pinned.intervalstyle, pinned.extra_float_digits, pinned.jit]);
     }
     return baseline;
   } catch (error) {

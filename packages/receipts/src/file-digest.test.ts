@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, cidOfJson, cidOfScript, inspectCid } from './digest.js';
-import { digestInput, digestOutput, normalizeInputBytes, outputCodec } from './file-digest.js';
+import { digestInput, digestOutput, digestOutputBytes, normalizeInputBytes, outputCodec } from './file-digest.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -53,6 +53,17 @@ describe('digestInput', () => {
 });
 
 describe('digestOutput', () => {
+  it('streams large files in chunks to exactly the digest of their bytes', async () => {
+    // 2.5 MiB of varying bytes: chunk boundaries fall mid-file, and the last chunk is partial.
+    const bytes = Buffer.alloc(Math.floor(2.5 * 1024 * 1024));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 13)) & 0xff;
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-stream-')), 'big.csv');
+    await fs.writeFile(file, bytes);
+    const streamed = await digestOutput(file);
+    expect(streamed).toBe(await digestOutputBytes('big.csv', bytes));
+    expect(inspectCid(streamed).sha256Hex).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('uses the json codec over the exact bytes of .json/.jsonld files: sha256sum of the file matches', async () => {
     const value = { kfm_baseline_version: 'v1', objects: [{ name: 'public.parcels', kind: 'table' }] };
     const text = canonicalJson(value);
