@@ -38,7 +38,9 @@ function expressionSegment(expression: string): string {
 export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
   const target = indexPattern ? `/${expressionSegment(indexPattern)}` : '';
   const wildcards = { expand_wildcards: 'open,closed', allow_no_indices: true, ignore_unavailable: true };
-  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines] = await Promise.all([
+  // The doc-count search goes out with the catalog requests (one parallel phase, not two): it asks
+  // for up to DOC_BUCKETS indices and is repeated with the exact size only on larger clusters.
+  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines, counted] = await Promise.all([
     rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, { query: { format: 'json', h: 'index,status', expand_wildcards: 'open,closed' }, ignore: [404] }),
     rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
     rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, { query: { ...wildcards, flat_settings: true }, ignore: [404] }),
@@ -46,6 +48,7 @@ export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Pro
     rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', { ignore: [404] }),
     rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', { ignore: [404] }),
     rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
+    countDocuments(rest, target, DOC_BUCKETS),
   ]);
   const responses: CatalogResponses = {
     indices: indices ?? [],
@@ -56,21 +59,24 @@ export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Pro
     componentTemplates: componentTemplates?.component_templates ?? [],
     pipelines: pipelines ?? {},
   };
-  return { responses, docs: await documentCounts(rest, responses.indices, target) };
+  const open = responses.indices.filter((row) => (row.status ?? 'open') === 'open');
+  const buckets = counted.length < DOC_BUCKETS || open.length <= DOC_BUCKETS ? counted : await countDocuments(rest, target, open.length);
+  const docs: Record<string, number> = {};
+  for (const row of open) docs[row.index] = 0;
+  for (const bucket of buckets) if (bucket.key in docs) docs[bucket.key] = bucket.doc_count;
+  return { responses, docs };
 }
 
-/** Top-level document counts of open indices in ONE search (a terms aggregation on `_index`). */
-async function documentCounts(rest: SearchRest, rows: CatalogResponses['indices'], target: string): Promise<Record<string, number>> {
-  const open = rows.filter((row) => (row.status ?? 'open') === 'open');
-  if (open.length === 0) return {};
+const DOC_BUCKETS = 10_000;
+
+/** Top-level document counts per open index in ONE search (a terms aggregation on `_index`). */
+async function countDocuments(rest: SearchRest, target: string, size: number): Promise<{ key: string; doc_count: number }[]> {
   const answer = await rest.request<{ aggregations?: { docs?: { buckets?: { key: string; doc_count: number }[] } } }>('POST', `${target || '/*'}/_search`, {
     query: { expand_wildcards: 'open', allow_no_indices: true, ignore_unavailable: true, request_cache: false },
-    body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size: open.length } } } },
+    body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size } } } },
+    ignore: [404],
   });
-  const counts: Record<string, number> = {};
-  for (const row of open) counts[row.index] = 0;
-  for (const bucket of answer.aggregations?.docs?.buckets ?? []) counts[bucket.key] = bucket.doc_count;
-  return counts;
+  return answer?.aggregations?.docs?.buckets ?? [];
 }
 
 export function catalogFilter(indexPattern?: string): CatalogFilter {
@@ -134,6 +140,10 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
 /** Captures the baseline of the cluster (or of `indexPattern`) behind `rest`. */
 export async function captureWith(rest: SearchRest, version: string, options: SearchBaselineOptions = {}): Promise<Baseline> {
   const { responses, docs } = await fetchCatalog(rest, options.indexPattern);
+  return fromCatalog(responses, docs, version, options);
+}
+
+async function fromCatalog(responses: CatalogResponses, docs: Record<string, number>, version: string, options: SearchBaselineOptions): Promise<Baseline> {
   const filter = catalogFilter(options.indexPattern);
   const objects = await catalogObjects(responses, filter);
   const kept: Record<string, number> = {};
@@ -145,6 +155,7 @@ export async function captureWith(rest: SearchRest, version: string, options: Se
 /** `captureSearchBaseline(client, options)`: also asks the server its version (one GET /). */
 export async function captureSearchBaseline(client: Client, options: SearchBaselineOptions = {}): Promise<Baseline> {
   const rest = restOf(client);
-  const info = await serverInfo(rest);
-  return captureWith(rest, info.version, options);
+  // The version is only a label in the baseline: ask for it alongside the catalog, not before it.
+  const [info, { responses, docs }] = await Promise.all([serverInfo(rest), fetchCatalog(rest, options.indexPattern)]);
+  return fromCatalog(responses, docs, info.version, options);
 }
