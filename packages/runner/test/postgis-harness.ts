@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { afterEach, beforeEach } from 'vitest';
 import { capturePostgisBaseline } from '@kfm/baseline-postgis';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -44,6 +45,19 @@ export async function seededDatabase(): Promise<string> {
   await client.query(await fs.readFile(path.join(repo, 'fixtures/seed/postgis/seed.sql'), 'utf8'));
   await client.end();
   return name;
+}
+
+/** A fresh seeded database for every test of the calling file, dropped afterwards. */
+export function seededDatabasePerTest(): { name: string; env: Record<string, string> } {
+  const current = { name: '', env: {} as Record<string, string> };
+  beforeEach(async () => {
+    current.name = await seededDatabase();
+    current.env = { KFM_PG_DSN: dsnFor(current.name) };
+  });
+  afterEach(async () => {
+    await dropDatabase(current.name);
+  });
+  return current;
 }
 
 export async function dropDatabase(name: string): Promise<void> {

@@ -2,37 +2,28 @@
 // runs. Every test asserts the database state afterwards, by fingerprint or by catalog query.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allBytes, bundle, dropDatabase, dsnFor, fingerprint, kfm, query, seededDatabase, startCli, until } from './postgis-harness.js';
+import { describe, expect, it } from 'vitest';
+import { allBytes, bundle, dsnFor, fingerprint, kfm, query, seededDatabasePerTest, startCli, until } from './postgis-harness.js';
 
-let database: string;
-let env: Record<string, string>;
-
-beforeEach(async () => {
-  database = await seededDatabase();
-  env = { KFM_PG_DSN: dsnFor(database) };
-});
-afterEach(async () => {
-  await dropDatabase(database);
-});
+const db = seededDatabasePerTest();
 
 const failingCodes = (run: { json: Record<string, any> }) => [
   ...(run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail').map((c: { code: string }) => c.code),
   ...(run.json.issues ?? []).map((i: { code: string }) => i.code),
 ];
-const indexNames = async () => (await query<{ indexname: string }>(database, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
+const indexNames = async () => (await query<{ indexname: string }>(db.name, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
 
 describe('kfm-migrate apply on PostGIS', () => {
   it('commits an in-scope change, and its receipts verify', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n', rollback: 'DROP INDEX public.parcels_geom_gist;\n' });
-    const run = await kfm(['apply', dir], env);
+    const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(0);
     expect(run.json.outcome.status).toBe('committed');
     expect(await indexNames()).toContain('parcels_geom_gist');
-    expect(await fingerprint(database)).toBe(run.json.fingerprints.post);
+    expect(await fingerprint(db.name)).toBe(run.json.fingerprints.post);
     expect(run.json.fingerprints.post).not.toBe(pre);
-    const verify = await kfm(['verify', dir], env);
+    const verify = await kfm(['verify', dir], db.env);
     expect(verify.code).toBe(0);
     const receipt = JSON.parse(await fs.readFile(path.join(dir, 'receipts/run_receipt.json'), 'utf8'));
     expect(receipt.outcome.status).toBe('committed');
@@ -40,22 +31,22 @@ describe('kfm-migrate apply on PostGIS', () => {
   });
 
   it('refuses a forward script that names a forbidden table before touching the database', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: 'CREATE INDEX authority_sites_name_idx ON public.authority_sites (category);\n' });
-    const run = await kfm(['apply', dir], env);
+    const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('PREFLIGHT_FORBIDDEN');
-    expect(await fingerprint(database)).toBe(pre);
+    expect(await fingerprint(db.name)).toBe(pre);
   });
 
   it('catches a forbidden table touched where preflight cannot see (dynamic SQL) and leaves PRE', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: "DO $$ BEGIN EXECUTE 'CREATE INDEX sneaky_idx ON public.authority_sites (category)'; END $$;\n" });
-    const run = await kfm(['apply', dir], env);
+    const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('SCOPE_FORBIDDEN');
     expect(run.json.fingerprints.post).not.toBe(pre); // it was observed inside the transaction …
-    expect(await fingerprint(database)).toBe(pre); // … and never committed
+    expect(await fingerprint(db.name)).toBe(pre); // … and never committed
     expect(await indexNames()).not.toContain('sneaky_idx');
   });
 
@@ -64,56 +55,56 @@ describe('kfm-migrate apply on PostGIS', () => {
     ['max_row_backfill', { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 10 }, 'UPDATE public.parcels SET area_m2 = ST_Area(geom::geography);\n', ['parcels']],
     ['max_table_count_touched', { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 }, 'CREATE TABLE public.parcel_notes (id int PRIMARY KEY, note text);\nCREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\n', ['parcels', 'parcel_notes']],
   ])('fails closed when %s is exceeded, leaving the database at PRE', async (limit, limits, forward, allowedTables) => {
-    const pre = await fingerprint(database);
-    const areas = await query(database, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL');
+    const pre = await fingerprint(db.name);
+    const areas = await query(db.name, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL');
     const dir = await bundle({ forward, limits, allowedTables });
-    const run = await kfm(['apply', dir], env);
+    const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     const failed = run.json.checks.filter((c: { status: string }) => c.status === 'fail');
     expect(failed.map((c: { name: string; code: string }) => [c.name, c.code])).toEqual([[`limits.${limit}`, 'LIMIT_EXCEEDED']]);
-    expect(await fingerprint(database)).toBe(pre);
-    expect(await query(database, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL')).toEqual(areas);
+    expect(await fingerprint(db.name)).toBe(pre);
+    expect(await query(db.name, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL')).toEqual(areas);
   });
 
   it('rolls back to PRE and records it', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\n', rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n', limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 } });
-    expect((await kfm(['apply', dir], env)).code).toBe(0);
-    expect(await fingerprint(database)).not.toBe(pre);
-    const rollback = await kfm(['rollback', dir], env);
+    expect((await kfm(['apply', dir], db.env)).code).toBe(0);
+    expect(await fingerprint(db.name)).not.toBe(pre);
+    const rollback = await kfm(['rollback', dir], db.env);
     expect(rollback.code).toBe(0);
     expect(rollback.json.outcome.status).toBe('rolled_back');
-    expect(await fingerprint(database)).toBe(pre);
-    expect((await kfm(['verify', dir], env)).code).toBe(0);
+    expect(await fingerprint(db.name)).toBe(pre);
+    expect((await kfm(['verify', dir], db.env)).code).toBe(0);
     // The rollback's receipt sits beside the apply's: append-only, nothing overwritten.
     expect((await fs.readdir(path.join(dir, 'receipts/runs'))).length).toBe(2);
   });
 
   it('reports an incomplete rollback with exit 4', async () => {
     const dir = await bundle({ forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\nALTER TABLE public.parcels ADD COLUMN ward text;\n', rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n', limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 } });
-    expect((await kfm(['apply', dir], env)).code).toBe(0);
-    const rollback = await kfm(['rollback', dir], env);
+    expect((await kfm(['apply', dir], db.env)).code).toBe(0);
+    const rollback = await kfm(['rollback', dir], db.env);
     expect(rollback.code).toBe(4);
     expect(failingCodes(rollback)).toContain('ROLLBACK_UNVERIFIED');
   });
 
   it('leaves nothing behind when a statement fails halfway through the forward script', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: 'CREATE INDEX half_idx ON public.parcels (parcel_no);\nSELECT 1/0;\nCREATE INDEX never_idx ON public.parcels (updated_at);\n' });
-    const run = await kfm(['apply', dir], env);
+    const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('STATEMENT_FAILED');
     expect(run.json.issues[0].file ?? run.json.issues[0].message).toMatch(/forward\.sql/);
-    expect(await fingerprint(database)).toBe(pre);
+    expect(await fingerprint(db.name)).toBe(pre);
     expect(await indexNames()).not.toContain('half_idx');
   });
 
   it('refuses a concurrent second apply at once, naming the holder', async () => {
     const slow = await bundle({ forward: 'CREATE INDEX slow_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(4);\n' });
     const other = await bundle({ forward: 'CREATE INDEX other_idx ON public.parcels (updated_at);\n', id: 'PG-MIG-2026-11-24-02' });
-    const first = startCli(['apply', slow], env);
-    await until(async () => (await query(database, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted")).length > 0, 'the first run to hold the lock');
-    const second = await kfm(['apply', other], env);
+    const first = startCli(['apply', slow], db.env);
+    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted")).length > 0, 'the first run to hold the lock');
+    const second = await kfm(['apply', other], db.env);
     expect(second.code).toBe(1);
     const lock = second.json.checks.find((c: { name: string }) => c.name === 'store_lock');
     expect(lock).toMatchObject({ status: 'fail', code: 'LOCK_HELD' });
@@ -123,36 +114,36 @@ describe('kfm-migrate apply on PostGIS', () => {
   });
 
   it('leaves the database at PRE when the runner is killed mid-apply, and the next run succeeds', async () => {
-    const pre = await fingerprint(database);
+    const pre = await fingerprint(db.name);
     const dir = await bundle({ forward: 'CREATE INDEX killed_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(60);\n' });
-    const run = startCli(['apply', dir], env);
-    await until(async () => (await query(database, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).length > 0, 'the forward script to be running');
+    const run = startCli(['apply', dir], db.env);
+    await until(async () => (await query(db.name, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).length > 0, 'the forward script to be running');
     run.kill('SIGKILL');
     await run.done;
-    await until(async () => (await query(database, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0, 'the server to release the dead run');
-    expect(await fingerprint(database)).toBe(pre);
+    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0, 'the server to release the dead run');
+    expect(await fingerprint(db.name)).toBe(pre);
     await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX killed_idx ON public.parcels (parcel_no);\n');
-    const again = await kfm(['apply', dir], env);
+    const again = await kfm(['apply', dir], db.env);
     expect(again.code).toBe(0);
     expect(await indexNames()).toContain('killed_idx');
   });
 
   it('detects drift: an applied id whose forward script changed is refused with both digests', async () => {
     const dir = await bundle({ forward: 'CREATE INDEX drift_idx ON public.parcels (parcel_no);\n' });
-    const first = await kfm(['apply', dir], env);
+    const first = await kfm(['apply', dir], db.env);
     expect(first.code).toBe(0);
-    const again = await kfm(['apply', dir], env);
+    const again = await kfm(['apply', dir], db.env);
     expect(failingCodes(again)).toContain('LEDGER_ALREADY_APPLIED');
     await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX drift_idx ON public.parcels (parcel_no, updated_at);\n');
-    const after = await fingerprint(database);
-    const drift = await kfm(['apply', dir], env);
+    const after = await fingerprint(db.name);
+    const drift = await kfm(['apply', dir], db.env);
     expect(drift.code).toBe(1);
     const ledger = drift.json.checks.find((c: { name: string }) => c.name === 'ledger');
     expect(ledger.code).toBe('LEDGER_DRIFT');
     expect(ledger.declared).not.toBe(ledger.observed);
     expect(ledger.message).toContain(ledger.declared);
     expect(ledger.message).toContain(ledger.observed);
-    expect(await fingerprint(database)).toBe(after);
+    expect(await fingerprint(db.name)).toBe(after);
   });
 
   it('gives exit 3 and a failed-run receipt when the database is unreachable', async () => {
@@ -175,8 +166,8 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('writes the DSN and its password into no byte of any artifact or log', async () => {
     const password = 'Pa55-w0rd-never-leaks';
-    await query(database, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kfm_secret_user') THEN CREATE ROLE kfm_secret_user LOGIN SUPERUSER; END IF; END $$");
-    const dsn = dsnFor(database, `kfm_secret_user:${password}`);
+    await query(db.name, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kfm_secret_user') THEN CREATE ROLE kfm_secret_user LOGIN SUPERUSER; END IF; END $$");
+    const dsn = dsnFor(db.name, `kfm_secret_user:${password}`);
     const dir = await bundle({ forward: 'CREATE INDEX leak_idx ON public.parcels (parcel_no);\n', rollback: 'DROP INDEX public.leak_idx;\n' });
     const runs = [];
     for (const args of [['plan', dir], ['apply', dir], ['verify', dir], ['rollback', dir], ['status', '--root', dir]]) runs.push(await kfm(args, { KFM_PG_DSN: dsn }));
