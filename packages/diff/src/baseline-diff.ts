@@ -93,15 +93,24 @@ function mergedScope(post: BaselineObject['scope'], pre: BaselineObject['scope']
 class TouchedNames {
   private readonly byDimension = new Map<string, Map<string, Set<string>>>();
 
+  /** Seeds from an existing diff's names (canonical first, then aliases). */
+  static from(names: BaselineDiff['names']): TouchedNames {
+    const touched = new TouchedNames();
+    for (const [dimension, canonicals] of Object.entries(names)) {
+      for (const all of Object.values(canonicals)) touched.add({ [dimension]: all });
+    }
+    return touched;
+  }
+
   add(scope: BaselineObject['scope']): void {
     for (const [dimension, names] of Object.entries(scope)) {
-      const canonical = names[0];
+      const canonical = names?.[0];
       if (canonical === undefined) continue;
       let canonicals = this.byDimension.get(dimension);
       if (!canonicals) this.byDimension.set(dimension, (canonicals = new Map()));
       let all = canonicals.get(canonical);
       if (!all) canonicals.set(canonical, (all = new Set()));
-      for (const name of names) all.add(name);
+      for (const name of names ?? []) all.add(name);
     }
   }
 
@@ -126,6 +135,20 @@ class TouchedNames {
     }
     return out;
   }
+}
+
+/**
+ * Names touched by schema changes and by data changes together: a table that only had rows written
+ * is as touched as one whose definition changed (scope, forbidden and protected checks see both).
+ */
+export function touchedWithData(diff: Pick<BaselineDiff, 'names'>, data: readonly { scope: Readonly<Record<string, readonly string[] | undefined>> }[]): Pick<BaselineDiff, 'touched' | 'names'> {
+  const touched = TouchedNames.from(diff.names);
+  for (const change of data) {
+    const scope: Record<string, string[]> = {};
+    for (const [dimension, names] of Object.entries(change.scope)) if (names?.length) scope[dimension] = [...names];
+    touched.add(scope);
+  }
+  return { touched: touched.touched(), names: touched.names() };
 }
 
 /** Count keys whose value moved; missing keys count as 0 (a new label starts from nothing). */

@@ -2,7 +2,7 @@
 // metrics beside the expected outcome of every check.
 import { describe, expect, it } from 'vitest';
 import { validateValue } from '@kfm/migration-contracts';
-import { evaluate } from './evaluate.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
 import { loadCases } from './__fixtures__/build.js';
 
 const cases = loadCases();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Baseline, BaselineObject, Check, DiffSummary, MigrationDeclaration } from '@kfm/migration-contracts';
-import { evaluate } from './evaluate.js';
-import { LIMIT_MEASURES, type MeasureTable } from './limit-measures.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
+import { measureSource } from './limit-measures.js';
 import { baseline, constraint, declaration, index, object, table } from './__fixtures__/build.js';
 
 function check(summary: DiffSummary, name: string): Check {
@@ -68,7 +68,7 @@ const limits: { type: MigrationDeclaration['type']; limit: string; scenario: (n:
 describe('limits', () => {
   it('covers every limit of the measure table in these tests', () => {
     const tested = limits.map((l) => `${l.type}.${l.limit}`).sort();
-    const table = Object.entries(LIMIT_MEASURES).flatMap(([type, measures]) => Object.keys(measures).map((limit) => `${type}.${limit}`)).sort();
+    const table = Object.entries(VOCABULARIES).flatMap(([type, v]) => Object.keys(v.limits).map((limit) => `${type}.${limit}`)).sort();
     expect(tested).toEqual(table);
   });
 
@@ -112,21 +112,34 @@ describe('limits', () => {
     expect(summary.checks.filter((c) => c.rule === 'limit').map((c) => c.name)).toEqual(['limits.max_index_count_delta', 'limits.max_row_backfill']);
   });
 
-  it('uses a measure table passed in for a third-party type', () => {
-    const measures: MeasureTable = {
-      max_buckets_touched: { description: 'buckets touched', source: 'diff', measure: ({ diff }) => diff.touched.buckets?.length ?? 0 },
-    };
+  it('uses the limits of the vocabulary passed in for a third-party type', () => {
+    const limits = { max_buckets_touched: { measure: 'touched' as const, dimension: 'buckets', description: 'buckets touched' } };
     const post = baseline({ store: 'kv', objects: [object('bucket', 'a', { buckets: ['a'] }), object('bucket', 'b', { buckets: ['b'] })] });
     const input = { pre: baseline({ store: 'kv', objects: [] }), post };
     const decl = declaration('other', { allowed_tables: ['*'] }, { max_buckets_touched: 1 });
-    expect(check(evaluate(decl, input, { measures, dimensions: ['buckets'] }), 'limits.max_buckets_touched')).toMatchObject({ status: 'fail', observed: 2 });
-    expect(check(evaluate(decl, input), 'limits.max_buckets_touched')).toMatchObject({ status: 'fail', code: 'LIMIT_UNKNOWN' });
+    expect(check(evaluate(decl, input, vocabulary({ limits, scopeDimensions: ['buckets'] })), 'limits.max_buckets_touched')).toMatchObject({ status: 'fail', observed: 2 });
+    expect(check(evaluate(decl, input, vocabulary({})), 'limits.max_buckets_touched')).toMatchObject({ status: 'fail', code: 'LIMIT_UNKNOWN' });
   });
 
-  it('exports a measure table that names its source', () => {
-    expect(LIMIT_MEASURES.postgis.max_row_backfill!.source).toBe('metric:rows_affected');
-    expect(LIMIT_MEASURES.graph.max_label_count_delta!.source).toBe('diff');
-    for (const measures of Object.values(LIMIT_MEASURES)) for (const measure of Object.values(measures)) expect(measure.description.length).toBeGreaterThan(5);
+  it('names where each measure comes from', () => {
+    expect(measureSource(VOCABULARIES.postgis!.limits.max_row_backfill!)).toBe('metric:rows_affected');
+    expect(measureSource(VOCABULARIES.graph!.limits.max_label_count_delta!)).toBe('diff');
+    expect(measureSource({ measure: 'data', counters: ['inserted', 'updated'], description: 'rows' })).toBe('data:inserted+updated');
+  });
+
+  it('sums data-change counters for a data limit and counts data-touched tables as touched', () => {
+    const limits = { ...VOCABULARIES.postgis!.limits, max_row_backfill: { measure: 'data' as const, counters: ['inserted', 'updated', 'deleted'], description: 'rows changed' } };
+    const vocab = { ...VOCABULARIES.postgis!, limits };
+    const pre = baseline({ objects: [table('public.parcels')] });
+    const data = [
+      { object: 'public.parcels', scope: { schemas: ['public'], tables: ['public.parcels', 'parcels'] }, counts: { inserted: 2, updated: 3, deleted: 0 } },
+      { object: 'public.roads', scope: { schemas: ['public'], tables: ['public.roads', 'roads'] }, counts: { inserted: 0, updated: 1, deleted: 0 } },
+    ];
+    const summary = evaluate(declaration('postgis', { allowed_schemas: ['public'], allowed_tables: ['parcels'] }, { max_row_backfill: 5, max_table_count_touched: 1 }), { pre, post: pre, data }, vocab);
+    expect(check(summary, 'limits.max_row_backfill')).toMatchObject({ status: 'fail', observed: 6 });
+    expect(check(summary, 'limits.max_table_count_touched')).toMatchObject({ status: 'fail', observed: 2 });
+    expect(check(summary, 'scope.allowed_tables')).toMatchObject({ status: 'fail', observed: ['public.roads'] });
+    expect(summary.data_changes?.map((d) => d.object)).toEqual(['public.parcels', 'public.roads']);
   });
 
   it('counts a table once however many of its objects changed', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Check, DiffSummary } from '@kfm/migration-contracts';
-import { evaluate } from './evaluate.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
 import { baseline, declaration, index, object, table } from './__fixtures__/build.js';
 
 function check(summary: DiffSummary, name: string): Check {
@@ -97,7 +97,7 @@ describe('scope rules', () => {
 
   it('uses the dimensions a third-party type passes in', () => {
     const other = baseline({ store: 'kv', objects: [object('bucket', 'b1', { buckets: ['b1'] })] });
-    const summary = evaluate(declaration('other', {}), { pre: baseline({ store: 'kv', objects: [] }), post: other }, { dimensions: ['buckets', 'keys'] });
+    const summary = evaluate(declaration('other', {}), { pre: baseline({ store: 'kv', objects: [] }), post: other }, vocabulary({ scopeDimensions: ['buckets', 'keys'] }));
     expect(summary.checks.filter((c) => c.rule === 'scope').map((c) => `${c.name}:${c.status}`)).toEqual([
       'scope.forbidden_buckets:pass', 'scope.allowed_buckets:fail', 'scope.forbidden_keys:pass', 'scope.allowed_keys:pass',
     ]);

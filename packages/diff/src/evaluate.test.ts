@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateValue, type Check, type DiffSummary } from '@kfm/migration-contracts';
 import { diffBaselines } from './baseline-diff.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
 import { mergeProtected } from './protected-check.js';
 import { baseline, declaration, digest, index, object, table } from './__fixtures__/build.js';
 

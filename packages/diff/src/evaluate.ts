@@ -1,32 +1,24 @@
-// Declared-vs-observed evaluation: turns a declaration plus PRE/POST baselines (and run metrics)
-// into diffs/summary.json — one check per scope rule, per limit, the protected-domain check and
-// the adapter's invariants. Pure: the same input always gives a byte-identical JSON.stringify.
-import type { Baseline, Check, DiffSummary, MigrationDeclaration, ProtectedDomains } from '@kfm/migration-contracts';
-import { compareText, diffBaselines, type BaselineDiff } from './baseline-diff.js';
-import { LIMIT_MEASURES, type MeasureTable } from './limit-measures.js';
+// Declared-vs-observed evaluation: turns a declaration plus PRE/POST baselines, run metrics and data
+// changes into diffs/summary.json — one check per scope rule, per limit, the protected-domain check
+// and the adapter's invariants. The store's vocabulary (dimensions, limits, protected keys) comes
+// from its adapter. Pure: the same input always gives a byte-identical JSON.stringify.
+import type { Baseline, Check, DataChange, DiffSummary, MigrationDeclaration, ProtectedDomains, StoreVocabulary } from '@kfm/migration-contracts';
+import { compareText, diffBaselines, touchedWithData, type BaselineDiff } from './baseline-diff.js';
 import { limitChecks } from './limit-checks.js';
 import { protectedCheck } from './protected-check.js';
 import { scopeChecks } from './scope-checks.js';
-import { PROTECTED_DIMENSIONS, SCOPE_DIMENSIONS, isBuiltInStoreType } from './store-vocabulary.js';
 
 export interface Observed {
   pre: Baseline;
   post: Baseline;
   /** Run metrics the adapter reported (rows_affected, docs_reindexed, nodes_touched, …). */
   metrics?: Record<string, number>;
-  /** Effective protected domains (repository policy + declaration); the declaration's own always apply. */
+  /** Data written per object, as the store counted it; each object's names count as touched. */
+  data?: readonly DataChange[];
+  /** Effective protected domains (store + repository policy + declaration); the declaration's own always apply. */
   protected?: ProtectedDomains;
   /** A diff already computed from exactly these baselines, to avoid diffing twice. */
   diff?: BaselineDiff;
-}
-
-export interface EvaluateOptions {
-  /** Limit measures for the declaration's type; required for third-party types, replaces the built-in table. */
-  measures?: MeasureTable;
-  /** Scope dimensions for the declaration's type; required for third-party types. */
-  dimensions?: readonly string[];
-  /** Protected-domain dimensions for the type; default: the built-in table, or every dimension the domains name. */
-  protectedDimensions?: readonly string[];
 }
 
 const CHECK_KEYS = ['name', 'rule', 'status', 'code', 'declared', 'observed', 'message', 'pointer'] as const;
@@ -48,17 +40,16 @@ function sortedRecord<T>(record: Readonly<Record<string, T>>, keep: (value: T) =
 }
 
 /**
- * The dimensions to judge: the type's vocabulary, then any dimension the declaration names or the
- * diff touched. A touched dimension the vocabulary lacks has no allowed_* key, so it fails closed.
+ * The dimensions to judge: the vocabulary's, then any dimension the declaration names or the run
+ * touched. A touched dimension the vocabulary lacks has no allowed_* key, so it fails closed.
  */
-function dimensionsFor(declaration: MigrationDeclaration, diff: BaselineDiff, override?: readonly string[]): string[] {
-  const base: readonly string[] = override ?? (isBuiltInStoreType(declaration.type) ? SCOPE_DIMENSIONS[declaration.type] : []);
+function dimensionsFor(declaration: MigrationDeclaration, touched: Readonly<Record<string, readonly string[]>>, base: readonly string[]): string[] {
   const extra = new Set<string>();
   for (const key of Object.keys(declaration.scope ?? {})) {
     const match = /^(?:allowed|forbidden)_(.+)$/.exec(key);
     if (match?.[1]) extra.add(match[1]);
   }
-  for (const dimension of Object.keys(diff.touched)) extra.add(dimension);
+  for (const dimension of Object.keys(touched)) extra.add(dimension);
   for (const dimension of base) extra.delete(dimension);
   return [...base, ...[...extra].sort(compareText)];
 }
@@ -72,25 +63,31 @@ function invariantChecks(post: Baseline): Check[] {
   }));
 }
 
-/** Evaluates a declaration against observed baselines; never throws for a governed failure. */
-export function evaluate(declaration: MigrationDeclaration, observed: Observed, options: EvaluateOptions = {}): DiffSummary {
+function sortedData(data: readonly DataChange[]): DataChange[] {
+  return [...data]
+    .map((change) => ({ ...change, scope: sortedRecord(change.scope), counts: sortedRecord(change.counts) }))
+    .sort((a, b) => compareText(a.object, b.object) || compareText(a.kind ?? '', b.kind ?? ''));
+}
+
+/** Evaluates a declaration against what was observed, with the store's vocabulary; never throws for a governed failure. */
+export function evaluate(declaration: MigrationDeclaration, observed: Observed, vocabulary: StoreVocabulary): DiffSummary {
   const { pre, post } = observed;
   const diff = observed.diff ?? diffBaselines(pre, post);
+  const data = sortedData(observed.data ?? []);
+  const seen = touchedWithData(diff, data);
   const metrics = sortedRecord(observed.metrics ?? {}, (value) => typeof value === 'number' && Number.isFinite(value));
-  const dimensions = dimensionsFor(declaration, diff, options.dimensions);
-  const measures = options.measures ?? (isBuiltInStoreType(declaration.type) ? LIMIT_MEASURES[declaration.type] : {});
-  const protectedDimensions = options.protectedDimensions ?? (isBuiltInStoreType(declaration.type) ? PROTECTED_DIMENSIONS[declaration.type] : undefined);
+  const dimensions = dimensionsFor(declaration, seen.touched, vocabulary.scopeDimensions);
 
   const checks = [
-    ...scopeChecks(declaration.scope ?? {}, dimensions, diff),
-    ...limitChecks(declaration.limits ?? {}, measures, { diff, metrics, pre, post }, declaration.type),
-    protectedCheck({ declaration, pre, post, changes: diff.changes, domains: observed.protected, dimensions: protectedDimensions }),
+    ...scopeChecks(declaration.scope ?? {}, dimensions, seen),
+    ...limitChecks(declaration.limits ?? {}, vocabulary.limits, { diff, metrics, data, touched: seen.touched, pre, post }, declaration.type),
+    protectedCheck({ declaration, vocabulary, pre, post, changes: diff.changes, data, domains: observed.protected }),
     ...invariantChecks(post),
   ].map(orderedCheck);
 
   const touched: Record<string, string[]> = {};
-  for (const dimension of [...new Set([...dimensions, ...Object.keys(diff.touched)])].sort(compareText)) {
-    touched[dimension] = [...(diff.touched[dimension] ?? [])];
+  for (const dimension of [...new Set([...dimensions, ...Object.keys(seen.touched)])].sort(compareText)) {
+    touched[dimension] = [...(seen.touched[dimension] ?? [])];
   }
 
   return {
@@ -104,6 +101,7 @@ export function evaluate(declaration: MigrationDeclaration, observed: Observed, 
     touched,
     count_deltas: sortedRecord(diff.count_deltas),
     metrics,
+    ...(data.length ? { data_changes: data } : {}),
     checks,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from './evaluate.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
 import { formatSummary } from './format-summary.js';
 import { loadCases } from './__fixtures__/build.js';
 

@@ -1,77 +1,52 @@
-// How each declared limit is measured, per store type. Exported so the CLI and adapters can show
-// reviewers exactly what a limit counts; third-party store types pass their own table to evaluate().
-import type { Baseline, DiffChange } from '@kfm/migration-contracts';
+// How a declared limit is measured, read from the store adapter's vocabulary (`LimitSpec`): changes
+// of an object kind, names touched in a dimension, a run metric, or the sum of data-change counters.
+// The diff knows no store: every table of measures comes from the adapter.
+import type { Baseline, DataChange, LimitSpec } from '@kfm/migration-contracts';
 import type { BaselineDiff } from './baseline-diff.js';
-import type { BuiltInStoreType } from './store-vocabulary.js';
 
 export interface MeasureInput {
   diff: BaselineDiff;
   /** Run metrics reported by the adapter (rows_affected, docs_reindexed, nodes_touched, …). */
   metrics: Readonly<Record<string, number>>;
+  /** Data written per object, as the store counted it. */
+  data: readonly DataChange[];
+  /** Names touched per dimension: schema changes and data changes together. */
+  touched: Readonly<Record<string, readonly string[]>>;
   pre: Baseline;
   post: Baseline;
 }
 
-export interface LimitMeasure {
-  /** What is counted, in words a reviewer understands. */
-  description: string;
-  /** `diff` when computed from the baselines, `metric:<name>` when the adapter must report it. */
-  source: string;
-  /** The observed value; undefined when it could not be measured (the limit then fails closed). */
-  measure(input: MeasureInput): number | undefined;
+/** `diff`, `metric:<name>` or `data:<counters>`: where the observed value comes from, for reviewers. */
+export function measureSource(spec: LimitSpec): string {
+  switch (spec.measure) {
+    case 'changes':
+    case 'touched':
+      return 'diff';
+    case 'metric':
+      return `metric:${spec.metric}`;
+    case 'data':
+      return `data:${spec.counters.join('+')}`;
+  }
 }
 
-export type MeasureTable = Readonly<Record<string, LimitMeasure>>;
-
-type ChangeType = DiffChange['change'];
-
-function kindChanges(kind: string, changeTypes: readonly ChangeType[], description: string): LimitMeasure {
-  return {
-    description,
-    source: 'diff',
-    measure: ({ diff }) => {
+/** The observed value of a limit; undefined when it could not be measured (the limit then fails closed). */
+export function measureLimit(spec: LimitSpec, input: MeasureInput): number | undefined {
+  switch (spec.measure) {
+    case 'changes': {
       let count = 0;
-      for (const change of diff.changes) if (change.kind === kind && changeTypes.includes(change.change)) count++;
+      for (const change of input.diff.changes) if (change.kind === spec.kind && spec.changes.includes(change.change)) count++;
       return count;
-    },
-  };
-}
-
-function metric(name: string, description: string): LimitMeasure {
-  return {
-    description,
-    source: `metric:${name}`,
-    measure: ({ metrics }) => {
-      const value = metrics[name];
+    }
+    case 'touched':
+      return input.touched[spec.dimension]?.length ?? 0;
+    case 'metric': {
+      const value = input.metrics[spec.metric];
       return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-    },
-  };
+    }
+    case 'data': {
+      let sum = 0;
+      for (const change of input.data) for (const counter of spec.counters) sum += change.counts[counter] ?? 0;
+      return sum;
+    }
+  }
 }
-
-function touchedCount(dimension: string, description: string): LimitMeasure {
-  return { description, source: 'diff', measure: ({ diff }) => diff.touched[dimension]?.length ?? 0 };
-}
-
-const ALL: readonly ChangeType[] = ['added', 'removed', 'changed'];
-const ADDED_OR_REMOVED: readonly ChangeType[] = ['added', 'removed'];
-
-/** The limit vocabulary of DESIGN.md and how each limit is measured. */
-export const LIMIT_MEASURES: Readonly<Record<BuiltInStoreType, MeasureTable>> = {
-  postgis: {
-    max_table_count_touched: touchedCount('tables', 'distinct tables (canonical names) touched by any changed object'),
-    max_index_count_delta: kindChanges('index', ALL, 'index objects added, removed or changed'),
-    max_constraint_count_delta: kindChanges('constraint', ALL, 'constraint objects added, removed or changed'),
-    max_row_backfill: metric('rows_affected', 'rows written by the forward script (adapter metric rows_affected)'),
-  },
-  search: {
-    max_index_count_delta: kindChanges('index', ALL, 'indices added, removed or changed'),
-    max_alias_changes: kindChanges('alias', ALL, 'aliases added, removed or changed'),
-    max_docs_reindexed: metric('docs_reindexed', 'documents reindexed (adapter metric docs_reindexed)'),
-  },
-  graph: {
-    max_label_count_delta: kindChanges('label', ADDED_OR_REMOVED, 'labels that appeared or disappeared'),
-    max_relationship_type_count_delta: kindChanges('relationship_type', ADDED_OR_REMOVED, 'relationship types that appeared or disappeared'),
-    max_nodes_touched: metric('nodes_touched', 'nodes created, changed or deleted (adapter metric nodes_touched)'),
-    max_relationships_touched: metric('relationships_touched', 'relationships created, changed or deleted (adapter metric relationships_touched)'),
-  },
-};

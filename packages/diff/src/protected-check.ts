@@ -1,47 +1,60 @@
 // The protected-domain hard stop: one `protected_domain_fingerprint` check that fails when the
-// protected fingerprint moved, a protected object's content digest moved, or any change names a
-// protected schema/table/index/label — unless approvals.exception_ref names an approved exception.
-import type { Baseline, Check, DiffChange, MigrationDeclaration, ProtectedDomains } from '@kfm/migration-contracts';
+// protected fingerprint moved, a protected object's content digest moved, or any change (schema or
+// data) names a protected name — unless approvals.exception_ref names an approved exception.
+// Which protected key guards which scope dimension comes from the store adapter's vocabulary.
+import type { Baseline, Check, DataChange, DiffChange, MigrationDeclaration, ProtectedDomains, StoreVocabulary } from '@kfm/migration-contracts';
 import { compareText } from './baseline-diff.js';
 import { firstMatchingPattern as firstMatch } from '@kfm/migration-contracts';
 import { listNames } from './scope-checks.js';
 
 export interface ProtectedHit {
-  change: DiffChange['change'];
+  change: DiffChange['change'] | 'data';
   kind: string;
   name: string;
   /** `<dimension>:<pattern>` that matched. */
   matched: string;
 }
 
-/** Patterns per protected dimension; graph labels match on `label`. */
-export function protectedPatterns(domains: ProtectedDomains): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const add = (dimension: string, patterns: readonly string[]) => {
-    const merged = new Set([...(out[dimension] ?? []), ...patterns]);
-    if (merged.size > 0) out[dimension] = [...merged].sort(compareText);
-  };
-  add('schemas', domains.schemas ?? []);
-  add('tables', domains.tables ?? []);
-  add('indices', domains.indices ?? []);
-  add('labels', (domains.labels ?? []).map((entry) => entry.label));
-  return out;
+type Entry = string | Record<string, string>;
+
+/** The name of a protected entry: the entry itself, or its `nameField` (graph labels: `label`). */
+function entryName(entry: Entry, nameField: string | undefined): string | undefined {
+  if (typeof entry === 'string') return entry;
+  return nameField ? entry[nameField] : undefined;
 }
 
-/** The repository policy's domains plus the declaration's: a declaration can add, never remove. */
+/** Patterns per scope dimension, from the protected keys the vocabulary maps to dimensions. */
+export function protectedPatterns(domains: ProtectedDomains, vocabulary: Pick<StoreVocabulary, 'protectedKeys'>): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const [key, entries] of Object.entries(domains)) {
+    const spec = vocabulary.protectedKeys[key];
+    if (!spec || !entries) continue;
+    for (const entry of entries as Entry[]) {
+      const name = entryName(entry, spec.nameField);
+      if (name !== undefined) (out[spec.dimension] ??= new Set()).add(name);
+    }
+  }
+  const sorted: Record<string, string[]> = {};
+  for (const dimension of Object.keys(out).sort(compareText)) sorted[dimension] = [...out[dimension]!].sort(compareText);
+  return sorted;
+}
+
+/** The union of protected domains (store policy, repository policy, declaration): sources add, never remove. */
 export function mergeProtected(...sources: (ProtectedDomains | undefined)[]): ProtectedDomains {
-  const strings = (key: 'schemas' | 'tables' | 'indices') => [...new Set(sources.flatMap((s) => s?.[key] ?? []))].sort(compareText);
-  const labels = new Map<string, { label: string; key: string }>();
-  for (const source of sources) for (const entry of source?.labels ?? []) labels.set(`${entry.label}\u0000${entry.key}`, { label: entry.label, key: entry.key });
-  const merged: ProtectedDomains = {};
-  const schemas = strings('schemas');
-  const tables = strings('tables');
-  const indices = strings('indices');
-  if (indices.length) merged.indices = indices;
-  if (labels.size) merged.labels = [...labels.keys()].sort(compareText).map((k) => labels.get(k)!);
-  if (schemas.length) merged.schemas = schemas;
-  if (tables.length) merged.tables = tables;
-  return merged;
+  const merged = new Map<string, Map<string, Entry>>();
+  for (const source of sources) {
+    for (const [key, entries] of Object.entries(source ?? {})) {
+      if (!entries) continue;
+      const byId = merged.get(key) ?? merged.set(key, new Map()).get(key)!;
+      for (const entry of entries as Entry[]) byId.set(typeof entry === 'string' ? entry : JSON.stringify(Object.entries(entry).sort(([a], [b]) => compareText(a, b))), entry);
+    }
+  }
+  const out: Record<string, Entry[]> = {};
+  for (const key of [...merged.keys()].sort(compareText)) {
+    const byId = merged.get(key)!;
+    if (byId.size) out[key] = [...byId.keys()].sort(compareText).map((id) => byId.get(id)!);
+  }
+  return out as ProtectedDomains;
 }
 
 function contentChanges(pre: Baseline, post: Baseline): string[] {
@@ -50,16 +63,15 @@ function contentChanges(pre: Baseline, post: Baseline): string[] {
   return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((name) => before[name] !== after[name]).sort(compareText);
 }
 
-function protectedHits(changes: readonly DiffChange[], patterns: Record<string, string[]>, dimensions: readonly string[]): ProtectedHit[] {
+function hitsIn(items: readonly { change: ProtectedHit['change']; kind: string; name: string; scope?: Readonly<Record<string, readonly string[] | undefined>> }[], patterns: Record<string, string[]>): ProtectedHit[] {
   const hits: ProtectedHit[] = [];
-  for (const change of changes) {
-    for (const dimension of dimensions) {
-      const dimensionPatterns = patterns[dimension];
-      const names = change.scope?.[dimension];
-      if (!dimensionPatterns || !names || names.length === 0) continue;
+  for (const item of items) {
+    for (const [dimension, dimensionPatterns] of Object.entries(patterns)) {
+      const names = item.scope?.[dimension];
+      if (!names || names.length === 0) continue;
       const pattern = firstMatch(names, dimensionPatterns);
       if (pattern !== undefined) {
-        hits.push({ change: change.change, kind: change.kind, name: change.name, matched: `${dimension}:${pattern}` });
+        hits.push({ change: item.change, kind: item.kind, name: item.name, matched: `${dimension}:${pattern}` });
         break;
       }
     }
@@ -69,25 +81,27 @@ function protectedHits(changes: readonly DiffChange[], patterns: Record<string, 
 
 export interface ProtectedCheckInput {
   declaration: MigrationDeclaration;
+  vocabulary: Pick<StoreVocabulary, 'protectedKeys'>;
   pre: Baseline;
   post: Baseline;
   changes: readonly DiffChange[];
-  /** Effective protected domains (policy + declaration); the declaration's own are always added. */
+  data?: readonly DataChange[];
+  /** Effective protected domains (store + repository policy + declaration); the declaration's own are always added. */
   domains?: ProtectedDomains;
-  /** The protected dimensions the store type governs; undefined = every dimension the domains name. */
-  dimensions?: readonly string[];
 }
 
 export function protectedCheck(input: ProtectedCheckInput): Check {
   const { declaration, pre, post, changes } = input;
   const domains = mergeProtected(input.domains, declaration.protected);
-  const patterns = protectedPatterns(domains);
-  const dimensions = input.dimensions ?? Object.keys(patterns).sort(compareText);
+  const patterns = protectedPatterns(domains, input.vocabulary);
   const fingerprint = { pre: pre.fingerprints.protected ?? null, post: post.fingerprints.protected ?? null };
   // A fingerprint present on one side only cannot prove the domain is unchanged: fail closed.
   const fingerprintMoved = fingerprint.pre !== fingerprint.post;
   const contentMoved = contentChanges(pre, post);
-  const hits = protectedHits(changes, patterns, dimensions);
+  const hits = [
+    ...hitsIn(changes, patterns),
+    ...hitsIn((input.data ?? []).map((d) => ({ change: 'data' as const, kind: d.kind ?? 'data', name: d.object, scope: d.scope })), patterns),
+  ];
   const exceptionRef = declaration.approvals?.exception_ref;
   const base = {
     name: 'protected_domain_fingerprint',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiffChange } from '@kfm/migration-contracts';
 import { diffBaselines } from './baseline-diff.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
 import { csvCell, renderTouchedCsv } from './touched-csv.js';
 import { baseline, declaration, index, object, table } from './__fixtures__/build.js';
 

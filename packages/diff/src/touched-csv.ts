@@ -6,7 +6,7 @@ import { compareText } from './baseline-diff.js';
 
 export interface TouchedSource {
   changes: readonly DiffChange[];
-  touched?: Readonly<Record<string, readonly string[]>>;
+  touched?: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
 /** Characters that make spreadsheets evaluate a cell (OWASP CSV injection), tab and CR included. */

@@ -21,6 +21,8 @@ export interface LoadedDeclaration {
   /** Absolute paths of the forward and rollback scripts, in declared order. */
   forward: string[];
   rollback: string[];
+  /** line:column of a JSON pointer in migration.yml, for issues found after loading. */
+  locate(pointer: string): { line: number; column: number } | undefined;
 }
 
 export type DeclarationResult = ({ ok: true; issues: [] } & LoadedDeclaration) | { ok: false; issues: Issue[] };
@@ -69,7 +71,7 @@ export async function loadDeclaration(target: string): Promise<DeclarationResult
   if (value.requires_rollback === false) await check(artifacts.notes ?? 'notes.md', '/artifacts/notes', true);
   else if (artifacts.notes) await check(artifacts.notes, '/artifacts/notes', false);
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, issues: [], declaration: value, bundleDir, file, forward, rollback };
+  return { ok: true, issues: [], declaration: value, bundleDir, file, forward, rollback, locate: (pointer) => document.locate(pointer) };
 }
 
 /** Loads a JSON artifact (receipt, baseline, summary, registry, policy) and validates it. */

@@ -156,7 +156,7 @@ describe('readBounded', () => {
   it('reads a file within the cap and refuses one byte more', async () => {
     const file = path.join(dir, 'f.yml');
     await fs.writeFile(file, 'a: 1\n');
-    expect(await readBounded(file, 5)).toEqual({ ok: true, text: 'a: 1\n' });
+    expect(await readBounded(file, 5)).toEqual({ ok: true, text: 'a: 1\n', bom: false });
     const refused = await readBounded(file, 4);
     expect(refused).toEqual({ ok: false, issues: [expect.objectContaining({ code: 'FILE_TOO_LARGE', file, pointer: '', found: '5 bytes' })] });
   });

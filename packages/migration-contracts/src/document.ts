@@ -31,7 +31,40 @@ export async function readBounded(file: string, maxBytes = DEFAULT_MAX_BYTES): P
   if (size > maxBytes) {
     return { ok: false, issues: [{ code: 'FILE_TOO_LARGE', file, pointer: '', message: 'file is larger than the size cap', expected: `at most ${maxBytes} bytes`, found: `${size} bytes` }] };
   }
-  return { ok: true, text: await fs.readFile(file, 'utf8') };
+  return decodeText(await fs.readFile(file), file);
+}
+
+/**
+ * Strict UTF-8: an invalid byte is an issue at its line:column (never silently U+FFFD), and a leading
+ * byte-order mark is dropped. Every declaration, script and artifact is read through this.
+ */
+export function decodeText(bytes: Uint8Array, file: string): { ok: true; text: string; bom: boolean } | { ok: false; issues: Issue[] } {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    const bom = text.charCodeAt(0) === 0xfeff;
+    return { ok: true, text: bom ? text.slice(1) : text, bom };
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const valid = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const lines = valid.split('\n');
+    const line = lines.length;
+    const column = (lines[lines.length - 1] ?? '').replace(/^\uFEFF/, '').length + 1;
+    return { ok: false, issues: [{ code: 'ENCODING_INVALID', file, line, column, message: `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset} is not valid UTF-8`, expected: 'UTF-8 text', found: 'an invalid byte sequence' }] };
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(i, i + length));
+    if (decoded.includes('\uFFFD')) return i;
+    i += length;
+  }
+  return i;
 }
 
 /** Parses YAML text (JSON is accepted too: it is YAML 1.2) into a positioned document. */

@@ -34,7 +34,10 @@ describe('validateValue maps schema errors to stable issues', () => {
   it.each([
     ['a missing field', (d: any) => delete d.intent, { code: 'SCHEMA_REQUIRED', pointer: '/intent', expected: 'a value for intent', found: 'nothing' }],
     ['a wrong type', (d: any) => (d.requires_rollback = 'yes'), { code: 'SCHEMA_TYPE', pointer: '/requires_rollback', expected: 'boolean', found: '"yes"' }],
-    ['an unknown enum value', (d: any) => (d.type = 'mongodb'), { code: 'SCHEMA_ENUM', pointer: '/type', expected: 'one of "postgis", "search", "graph", "other"', found: '"mongodb"' }],
+    ['a type that is no store type name', (d: any) => (d.type = 'Mongo DB'), { code: 'SCHEMA_PATTERN', pointer: '/type', found: '"Mongo DB"' }],
+    ['an unknown enum value', (d: any) => (d.invariants = { required_relationships: [{ label: 'A', type: 'B', direction: 'sideways' }] }), { code: 'SCHEMA_ENUM', pointer: '/invariants/required_relationships/0/direction', expected: 'one of "out", "in", "any"', found: '"sideways"' }],
+    ['a limit that is not a safe integer', (d: any) => (d.limits.max_index_count_delta = 1e300), { code: 'SCHEMA_MAXIMUM', pointer: '/limits/max_index_count_delta' }],
+    ['a lock timeout of zero', (d: any) => (d.runner.lock_timeout = '0s'), { code: 'SCHEMA_PATTERN', pointer: '/runner/lock_timeout' }],
     ['a negative limit', (d: any) => (d.limits.max_index_count_delta = -2), { code: 'SCHEMA_MINIMUM', pointer: '/limits/max_index_count_delta', expected: 'a number >= 0', found: 'number -2' }],
     ['duplicate reviewers', (d: any) => (d.approvals.required_reviewers = ['a', 'b', 'a']), { code: 'SCHEMA_UNIQUE', pointer: '/approvals/required_reviewers', found: 'items 0 and 2 are equal' }],
     ['an empty intent', (d: any) => (d.intent = ''), { code: 'SCHEMA_LENGTH', pointer: '/intent', expected: 'at least 1 characters', found: '""' }],

@@ -22,9 +22,11 @@ function validatorFor(name: SchemaName): ValidateFunction {
     ajv ??= (() => {
       const instance = new Ajv2020({ allErrors: true, strict: false });
       addFormats(instance);
+      // Every schema is registered by its $id, so cross-file $refs (common.v1.schema.json#/$defs/…) resolve.
+      for (const schema of Object.values(schemasByName)) instance.addSchema(schema as object);
       return instance;
     })();
-    fn = ajv.compile(schemasByName[name] as object);
+    fn = ajv.getSchema(schemasByName[name].$id) as ValidateFunction;
     compiled.set(name, fn);
   }
   return fn;
@@ -116,6 +118,9 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
     case 'minimum':
     case 'exclusiveMinimum':
       return { code: 'SCHEMA_MINIMUM', pointer: instancePath, message: 'below the minimum', expected: `a number >= ${String(p.limit)}`, found };
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return { code: 'SCHEMA_MAXIMUM', pointer: instancePath, message: 'above the maximum', expected: `a number <= ${String(p.limit)}`, found };
     case 'uniqueItems': {
       const [first, second] = [Number(p.i), Number(p.j)].sort((a, b) => a - b);
       return { code: 'SCHEMA_UNIQUE', pointer: instancePath, message: 'duplicate items', expected: 'unique items', found: `items ${first} and ${second} are equal` };

@@ -1,5 +1,6 @@
 // @kfm/receipts: content addressing, run receipts, PROV, verification and the policy-safe scan.
 export { DIGEST_ALGORITHM, canonicalBytes, canonicalJson, cidOfBytes, cidOfJson, cidOfJsonSync, cidOfScript, inspectCid } from './digest.js';
+export { fingerprintOf } from './fingerprint.js';
 export { digestInput, digestInputBytes, digestInputText, digestOutput, digestOutputBytes, normalizeInputBytes, outputCodec } from './file-digest.js';
 export {
   buildRunReceipt,
@@ -23,6 +24,7 @@ export {
   STATEMENT_TYPE,
   buildStatement,
   bundleDigest,
+  bundleId,
   runDirectoryOf,
   sha256HexOf,
   type ResourceDescriptor,

@@ -37,6 +37,14 @@ export function bundleDigest(inputs: readonly Pick<FileDigest, 'path' | 'digest'
   return createHash('sha256').update(canonicalJson(list)).digest('hex');
 }
 
+/**
+ * The bundle's one identity, `sha256:<bundleDigest>`: what approvals name, what the store ledger records
+ * for an applied migration (a changed declaration or script is drift), and the in-toto subject.
+ */
+export function bundleId(inputs: readonly Pick<FileDigest, 'path' | 'digest'>[]): string {
+  return `sha256:${bundleDigest(inputs)}`;
+}
+
 /** The sha-256 (hex) a digest string holds: inside a CID, or after `sha256:`; '' when it holds none. */
 export function sha256HexOf(digest: string): string {
   if (digest.startsWith('sha256:')) return digest.slice('sha256:'.length).toLowerCase();

@@ -54,7 +54,7 @@ export function baseline(parts: BaselineParts): Baseline {
   return out;
 }
 
-const PREFIX = { postgis: 'PG', search: 'SEARCH', graph: 'GRAPH', other: 'OTHER' } as const;
+const PREFIX: Record<string, string> = { postgis: 'PG', search: 'SEARCH', graph: 'GRAPH', other: 'OTHER' } as const;
 
 export function declaration(
   type: MigrationDeclaration['type'],
