@@ -1,65 +1,117 @@
-// The PostGIS StoreAdapter: connects one session and composes the capabilities (baseline, preflight,
-// lock, ledger, apply) the runner's lifecycle calls, all on that session's single connection.
+// The PostGIS StoreAdapter: its vocabulary (schemas and tables; limits on tables, indexes, constraints
+// and rows), its language (SQL parsed by the real PostgreSQL parser) and one connected session composing
+// the capabilities the runner's lifecycle calls, all on that session's single connection.
 import type {
   ApplyRequest,
   ApplyResult,
   Baseline,
   BaselineOptions,
   ConnectionValues,
+  ConnectOptions,
+  LeaseRequest,
   LedgerEntry,
+  LedgerRecord,
   LedgerState,
   LockResult,
   MigrationDeclaration,
+  PreflightOptions,
   PreflightResult,
   Progress,
-  ProtectedDomains,
   ReceiptRecord,
   RollbackResult,
   ScriptFile,
+  ScriptLanguage,
   StoreAdapter,
+  StorePolicy,
   StoreSession,
+  StoreVocabulary,
 } from '@kfm/migration-contracts';
 import { KfmError } from '@kfm/migration-contracts';
 import type pg from 'pg';
 import { applyForward, applyRollback, type RunContext } from './apply.js';
 import { capturePostgisBaseline } from './capture.js';
 import { connectPostgres } from './connection.js';
-import { ensureLedger, readLedgerState, recordLedgerEntry, recordReceiptRow } from './ledger.js';
-import { releaseLock, tryLock } from './lock.js';
+import { ensureLedger, readLedgerHistory, readLedgerState, readStorePolicy, recordLedgerEntry, recordReceiptRow, writeStorePolicy } from './ledger.js';
+import { AdvisoryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
 import { postgisRehearsal } from './rehearsal.js';
+import { splitScripts } from './statements.js';
+
+const ALL = ['added', 'removed', 'changed'] as const;
+
+export const postgisVocabulary: StoreVocabulary = {
+  idPrefix: 'PG',
+  scopeDimensions: ['schemas', 'tables'],
+  protectedKeys: { schemas: { dimension: 'schemas' }, tables: { dimension: 'tables' } },
+  limits: {
+    max_table_count_touched: { measure: 'touched', dimension: 'tables', description: 'distinct tables (canonical names) whose definition or rows changed' },
+    max_index_count_delta: { measure: 'changes', kind: 'index', changes: ALL, description: 'index objects added, removed or changed' },
+    max_constraint_count_delta: { measure: 'changes', kind: 'constraint', changes: ALL, description: 'constraint objects added, removed or changed' },
+    max_row_backfill: { measure: 'data', counters: ['inserted', 'updated', 'deleted'], description: 'rows inserted, updated or deleted in any table, as the server counted them (dynamic SQL, functions and triggers included)' },
+  },
+  invariants: ['spatial_index_required'],
+};
+
+export const sqlLanguage: ScriptLanguage = {
+  forward: 'forward.sql',
+  rollback: 'rollback.sql',
+  placeholder: (text) => `-- ${text.replace(/\n/g, '\n-- ')}\n`,
+  async parse(scripts) {
+    const split = await splitScripts(scripts);
+    if (!split.ok) {
+      const { file, line, column, message } = split.failure;
+      return { statements: 0, issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }] };
+    }
+    return { statements: split.statements.length, issues: [] };
+  },
+};
 
 export class PostgisSession implements StoreSession {
   private ledgerReady = false;
   private readonly context: RunContext;
+  private readonly advisory: AdvisoryLock;
 
   constructor(
     /** The session's one connection: the advisory lock lives and dies with it. */
     readonly client: pg.Client,
     sanitize: (message: string) => string,
-    private readonly applicationName: string,
+    applicationName: string,
+    readonly server: string,
   ) {
     this.context = { client, sanitize };
+    this.advisory = new AdvisoryLock(client, applicationName);
   }
 
   captureBaseline(options: BaselineOptions): Promise<Baseline> {
     return capturePostgisBaseline(this.client, options);
   }
 
-  preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, protectedDomains?: ProtectedDomains): Promise<PreflightResult> {
-    return preflightPostgis(scripts, declaration, protectedDomains);
+  preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult> {
+    return preflightPostgis(scripts, declaration, options.protected);
   }
 
-  lock(owner: string): Promise<LockResult> {
-    return tryLock(this.client, owner, this.applicationName);
+  lock(request: LeaseRequest): Promise<LockResult> {
+    return this.advisory.lock(request);
   }
 
   unlock(): Promise<void> {
-    return releaseLock(this.client, this.applicationName);
+    return this.advisory.unlock();
+  }
+
+  lockHolder() {
+    return this.advisory.lockHolder();
+  }
+
+  breakLock(options: { force: boolean; reason: string }) {
+    return this.advisory.breakLock(options);
   }
 
   ledgerState(migrationId: string): Promise<LedgerState> {
     return readLedgerState(this.client, migrationId);
+  }
+
+  ledgerHistory(migrationId?: string): Promise<LedgerRecord[]> {
+    return readLedgerHistory(this.client, migrationId);
   }
 
   async recordLedger(entry: LedgerEntry): Promise<void> {
@@ -71,6 +123,15 @@ export class PostgisSession implements StoreSession {
   async recordReceipt(record: ReceiptRecord): Promise<void> {
     await this.ensureLedger();
     await recordReceiptRow(this.client, record);
+  }
+
+  readPolicy(): Promise<StorePolicy | undefined> {
+    return readStorePolicy(this.client);
+  }
+
+  async writePolicy(policy: StorePolicy): Promise<void> {
+    await this.ensureLedger();
+    await writeStorePolicy(this.client, policy);
   }
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
@@ -96,13 +157,16 @@ export class PostgisSession implements StoreSession {
 
 export const postgisAdapter: StoreAdapter = {
   type: 'postgis',
-  scripts: { forward: 'forward.sql', rollback: 'rollback.sql' },
+  description: 'PostgreSQL + PostGIS: transactional DDL/DML with the scope check before COMMIT',
+  vocabulary: postgisVocabulary,
+  language: sqlLanguage,
   connection: { dsn: 'KFM_PG_DSN' },
-  async connect(values: ConnectionValues, options: { applicationName: string }): Promise<StoreSession> {
+  async connect(values: ConnectionValues, options: ConnectOptions): Promise<StoreSession> {
     const dsn = values.dsn;
     if (!dsn) throw new KfmError({ code: 'ENV_MISSING', message: 'no PostgreSQL connection string was given (role `dsn`)' });
     const { client, sanitize } = await connectPostgres(dsn, options.applicationName);
-    return new PostgisSession(client, sanitize, options.applicationName);
+    const version = (await client.query(`SELECT current_setting('server_version') AS version`)).rows[0] as { version: string };
+    return new PostgisSession(client, sanitize, options.applicationName, `PostgreSQL ${version.version}`);
   },
   rehearsal: postgisRehearsal,
 };

@@ -1,11 +1,14 @@
 // Running the forward and rollback scripts. Transactional runs keep everything — statements, POST
-// baseline, the commit decision and the ledger row — in one transaction, so an abort or a failing
-// statement leaves the database exactly at PRE. Non-transactional runs use autocommit and leave the
-// rollback script as the safety net.
-import type { ApplyRequest, ApplyResult, Issue, MigrationDeclaration, Progress, RollbackResult, ScriptFile } from '@kfm/migration-contracts';
+// baseline, the rows the transaction changed (pg_stat_xact_user_tables: it sees writes from dynamic SQL,
+// functions and triggers too), the commit decision and the ledger row — in one transaction, so an abort
+// or a failing statement leaves the database exactly at PRE. Non-transactional runs use autocommit and
+// leave the rollback script as the safety net.
+import { commitPoint, errorText, runStatements, statementRuns, transactionGroups, type LoopFailure } from '@kfm/adapter-kit';
+import type { ApplyRequest, ApplyResult, DataChange, Issue, MigrationDeclaration, Progress, RollbackResult, ScriptFile } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { capturePostgisBaseline } from './capture.js';
 import { recordLedgerEntry } from './ledger.js';
+import { tableAliases } from './scope.js';
 import { statementFacts } from './statement-facts.js';
 import { splitScripts, type ParsedStatement } from './statements.js';
 
@@ -17,24 +20,33 @@ export interface RunContext {
   sanitize(message: string): string;
 }
 
-interface RunOutcome {
-  completed: number;
-  rowsAffected: number;
-  failure?: { statement: ParsedStatement; message: string };
+/** A parsed statement as the kit's run loop sees it. */
+type Runnable = ParsedStatement & { kind: string; transactional: boolean };
+
+function runnable(statements: readonly ParsedStatement[]): Runnable[] {
+  return statements.map((statement) => ({ ...statement, kind: statement.node, transactional: statementFacts(statement).transactional }));
 }
 
-async function runStatements(context: RunContext, statements: readonly ParsedStatement[], progress: Progress | undefined, label: string): Promise<RunOutcome> {
+function describe(context: RunContext) {
+  return (error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    return { message: context.sanitize(error instanceof Error ? error.message : String(error)), ...(typeof code === 'string' ? { code } : {}) };
+  };
+}
+
+async function runAll(context: RunContext, statements: readonly Runnable[], label: string, progress?: Progress, signal?: AbortSignal) {
   let rowsAffected = 0;
-  for (const [position, statement] of statements.entries()) {
-    progress?.(`${label} ${position + 1}/${statements.length} ${statement.file}:${statement.line} ${statement.node}`);
-    try {
-      const result = await context.client.query(statement.text);
-      if (statementFacts(statement).data) rowsAffected += result.rowCount ?? 0;
-    } catch (error) {
-      return { completed: position, rowsAffected, failure: { statement, message: context.sanitize(error instanceof Error ? error.message : String(error)) } };
-    }
-  }
-  return { completed: statements.length, rowsAffected };
+  const outcome = await runStatements(statements, async (statement) => {
+    const result = await context.client.query(statement.text);
+    if (statementFacts(statement).data) rowsAffected += result.rowCount ?? 0;
+  }, { label, describe: describe(context), ...(progress ? { progress } : {}), ...(signal ? { signal } : {}) });
+  return { ...outcome, rowsAffected };
+}
+
+/** Every statement with its group and whether it ran, for the receipt. */
+function runsOf(groups: Parameters<typeof statementRuns>[0], statements: readonly Runnable[], outcome: { completed: number; failure?: LoopFailure<Runnable> }) {
+  const through = outcome.failure ? outcome.failure.statement.index : (statements[statements.length - 1]?.index ?? -1);
+  return statementRuns(groups, outcome.failure ? { failedIndex: through, lastRunIndex: through } : { lastRunIndex: through });
 }
 
 /** Session timeouts from the declaration; set_config takes them as values, so nothing is spliced into SQL. */
@@ -52,48 +64,77 @@ async function restoreTimeouts(client: ClientBase, previous: { lock: string; sta
   await client.query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [previous.lock, previous.statement]).catch(() => undefined);
 }
 
-function statementIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', failure: NonNullable<RunOutcome['failure']>): Issue {
+function statementIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED' | 'LEASE_LOST', failure: LoopFailure<Runnable>): Issue {
   const { statement, message } = failure;
-  return { code, message: `${statement.node} failed: ${message}`, file: statement.file, line: statement.line };
+  const issueCode = failure.code === 'LEASE_LOST' ? 'LEASE_LOST' : code;
+  return { code: issueCode, message: `${statement.node} failed: ${message}`, file: statement.file, line: statement.line };
 }
 
 function parseIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', failure: { file: string; line: number; column: number; message: string }): Issue {
   return { code, message: `does not parse: ${failure.message}`, file: failure.file, line: failure.line, column: failure.column };
 }
 
+/**
+ * Rows changed by this transaction, per table, as the server counted them. `pg_stat_xact_user_tables`
+ * counts every insert, update and delete of the current transaction — from the script, from dynamic SQL
+ * in DO blocks and functions, and from triggers — so writes the parser could not see are observed.
+ * Temporary tables end with the session and are left out.
+ */
+export async function transactionDataChanges(client: ClientBase): Promise<DataChange[]> {
+  const { rows } = await client.query(
+    `SELECT schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
+       FROM pg_stat_xact_user_tables
+      WHERE (n_tup_ins + n_tup_upd + n_tup_del) > 0 AND schemaname !~ '^pg_temp_'
+      ORDER BY 1, 2`,
+  );
+  return (rows as { schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map((row) => ({
+    object: `${row.schema}.${row.table}`,
+    kind: 'table',
+    scope: { schemas: [row.schema], tables: tableAliases(row.schema, row.table) },
+    counts: { deleted: Number(row.deleted), inserted: Number(row.inserted), updated: Number(row.updated) },
+  }));
+}
+
 export async function applyForward(context: RunContext, request: ApplyRequest): Promise<ApplyResult> {
   const split = await splitScripts(request.scripts);
   if (!split.ok) return { status: 'failed', atPre: true, metrics: {}, failure: parseIssue('STATEMENT_FAILED', split.failure) };
-  return request.transactional ? applyInTransaction(context, request, split.statements) : applyAutocommit(context, request, split.statements);
+  const statements = runnable(split.statements);
+  return request.transactional ? applyInTransaction(context, request, statements) : applyAutocommit(context, request, statements);
 }
 
-async function applyInTransaction(context: RunContext, request: ApplyRequest, statements: ParsedStatement[]): Promise<ApplyResult> {
+async function applyInTransaction(context: RunContext, request: ApplyRequest, statements: Runnable[]): Promise<ApplyResult> {
   const { client } = context;
+  const groups = [{ group: 0, transaction: true, statements }];
   await client.query('BEGIN');
+  const lockedAt = performance.now();
   try {
     await setTimeouts(client, request.declaration, true);
-    const outcome = await runStatements(context, statements, request.progress, 'forward');
-    const metrics = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
+    const outcome = await runAll(context, statements, 'forward', request.progress, request.signal);
+    const runs = runsOf(groups, statements, outcome);
+    const metrics: Record<string, number> = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
     if (outcome.failure) {
       await client.query('ROLLBACK');
-      return { status: 'failed', atPre: true, metrics, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
+      return { status: 'failed', atPre: true, metrics, statements: runs, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
     }
+    // Writes into the runner's own ledger are observed like any other (no migration may touch it).
+    const data = await transactionDataChanges(client);
+    const captureStart = performance.now();
     const post = await capturePostgisBaseline(client, request.baseline);
-    if (!(await request.decide(post, metrics))) {
-      await client.query('ROLLBACK');
-      request.progress?.('aborted at the commit point: nothing was committed');
-      return { status: 'aborted', atPre: true, post, metrics };
-    }
-    await recordLedgerEntry(client, request.ledger);
-    try {
-      await client.query('COMMIT');
-    } catch (error) {
-      // Deferred constraints are checked at COMMIT; the server has rolled everything back.
-      const message = context.sanitize(error instanceof Error ? error.message : String(error));
-      return { status: 'failed', atPre: true, post, metrics, failure: { code: 'STATEMENT_FAILED', message: `COMMIT failed: ${message}` } };
-    }
-    request.progress?.('committed');
-    return { status: 'committed', atPre: false, post, metrics };
+    metrics.post_capture_ms = Math.round(performance.now() - captureStart);
+    const decision = await commitPoint({
+      request, post, metrics, data,
+      commit: async () => {
+        await recordLedgerEntry(client, request.ledger);
+        await client.query('COMMIT');
+        metrics.lock_held_ms = Math.round(performance.now() - lockedAt);
+      },
+      abort: async () => void (await client.query('ROLLBACK')),
+      describe: (error) => errorText(error, context.sanitize),
+    });
+    if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, data, statements: runs };
+    // A refused, lease-lost or failed commit: the server rolled everything back (deferred constraints fail at COMMIT).
+    if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);
+    return { status: decision.status, atPre: true, post, metrics, data, statements: runs, ...(decision.failure ? { failure: decision.failure } : {}) };
   } catch (error) {
     // A fault (capture, decide, ledger, connection): nothing may stay half-done.
     await client.query('ROLLBACK').catch(() => undefined);
@@ -101,22 +142,30 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
   }
 }
 
-async function applyAutocommit(context: RunContext, request: ApplyRequest, statements: ParsedStatement[]): Promise<ApplyResult> {
+async function applyAutocommit(context: RunContext, request: ApplyRequest, statements: Runnable[]): Promise<ApplyResult> {
   const { client } = context;
+  const groups = transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
   const previous = await setTimeouts(client, request.declaration, false);
   try {
-    const outcome = await runStatements(context, statements, request.progress, 'forward (autocommit)');
+    const outcome = await runAll(context, statements, 'forward (autocommit)', request.progress, request.signal);
+    const runs = runsOf(groups, statements, outcome);
     const metrics = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
     if (outcome.failure) {
       // Only a first statement that failed inside its own implicit transaction leaves nothing behind;
       // a failed CREATE INDEX CONCURRENTLY, for one, leaves an invalid index.
       const atPre = outcome.completed === 0 && statementFacts(outcome.failure.statement).transactional;
-      return { status: 'failed', atPre, metrics, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
+      return { status: 'failed', atPre, metrics, statements: runs, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
     }
     const post = await capturePostgisBaseline(client, request.baseline);
-    if (!(await request.decide(post, metrics))) return { status: 'applied', atPre: false, post, metrics };
-    await recordLedgerEntry(client, request.ledger);
-    return { status: 'committed', atPre: false, post, metrics };
+    const decision = await commitPoint({
+      request, post, metrics,
+      commit: () => recordLedgerEntry(client, request.ledger),
+      abort: async () => undefined,
+      describe: (error) => errorText(error, context.sanitize),
+    });
+    if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, statements: runs };
+    // Everything ran in autocommit: the change is visible, the rollback script is the safety net.
+    return { status: 'applied', atPre: false, post, metrics, statements: runs, ...(decision.failure ? { failure: decision.failure } : {}) };
   } finally {
     await restoreTimeouts(client, previous);
   }
@@ -126,13 +175,15 @@ async function applyAutocommit(context: RunContext, request: ApplyRequest, state
 export async function applyRollback(context: RunContext, scripts: readonly ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult> {
   const split = await splitScripts(scripts);
   if (!split.ok) return { ok: false, failure: parseIssue('ROLLBACK_FAILED', split.failure) };
+  const statements = runnable(split.statements);
   const { client } = context;
-  const transactional = split.statements.every((statement) => statementFacts(statement).transactional);
+  const transactional = statements.every((statement) => statement.transactional);
+  const groups = transactional ? [{ group: 0, transaction: true, statements }] : transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
   if (!transactional) {
     const previous = await setTimeouts(client, declaration, false);
     try {
-      const outcome = await runStatements(context, split.statements, progress, 'rollback (autocommit)');
-      return outcome.failure ? { ok: false, failure: statementIssue('ROLLBACK_FAILED', outcome.failure) } : { ok: true };
+      const outcome = await runAll(context, statements, 'rollback (autocommit)', progress);
+      return outcome.failure ? { ok: false, statements: runsOf(groups, statements, outcome), failure: statementIssue('ROLLBACK_FAILED', outcome.failure) } : { ok: true, statements: runsOf(groups, statements, outcome) };
     } finally {
       await restoreTimeouts(client, previous);
     }
@@ -140,13 +191,13 @@ export async function applyRollback(context: RunContext, scripts: readonly Scrip
   await client.query('BEGIN');
   try {
     await setTimeouts(client, declaration, true);
-    const outcome = await runStatements(context, split.statements, progress, 'rollback');
+    const outcome = await runAll(context, statements, 'rollback', progress);
     if (outcome.failure) {
       await client.query('ROLLBACK');
-      return { ok: false, failure: statementIssue('ROLLBACK_FAILED', outcome.failure) };
+      return { ok: false, statements: runsOf(groups, statements, outcome), failure: statementIssue('ROLLBACK_FAILED', outcome.failure) };
     }
     await client.query('COMMIT');
-    return { ok: true };
+    return { ok: true, statements: runsOf(groups, statements, outcome) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

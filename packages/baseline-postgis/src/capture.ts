@@ -1,7 +1,7 @@
 // PostGIS baseline capture: a few catalog queries (one per object kind) in one consistent snapshot,
 // turned into digested objects, counts, fingerprints, data measures and invariant checks.
 import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
-import { cidOfJson } from '@kfm/receipts';
+import { fingerprintOf } from '@kfm/receipts';
 import type { ClientBase } from 'pg';
 import {
   COLUMNS_QUERY,
@@ -19,7 +19,7 @@ import {
 import { catalogObjects, type CatalogRows, type Row } from './catalog-objects.js';
 import { contentDigests, exactRowCounts } from './data-measures.js';
 import { LEDGER_SCHEMA } from './ledger.js';
-import { compareText, isProtected, matchesAny } from './names.js';
+import { compareText, isProtected, matchesAny } from './scope.js';
 import { spatialIndexChecks } from './spatial-invariants.js';
 
 export interface PostgisBaselineOptions extends BaselineOptions {
@@ -84,7 +84,7 @@ async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOpt
 
   const domains = options.protected ?? options.declaration?.protected;
   const protectedObjects = facts.objects.filter((object) => isProtected(domains, object.scope));
-  const fingerprints = { schema: await rootDigest(facts.objects), protected: await rootDigest(protectedObjects) };
+  const fingerprints = { schema: await fingerprintOf(facts.objects), protected: await fingerprintOf(protectedObjects) };
 
   const measures: Record<string, Record<string, number>> = { rows_estimate: {} };
   for (const relation of facts.relations) {
@@ -122,12 +122,6 @@ async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOpt
   return baseline;
 }
 
-/** The root digest over [kind, name, digest] triples, sorted: identical catalogs give identical roots. */
-export async function rootDigest(objects: readonly BaselineObject[]): Promise<string> {
-  const keyed = objects.map((object) => ({ key: `${object.kind}\u0000${object.name}\u0000${object.digest}`, triple: [object.kind, object.name, object.digest] }));
-  keyed.sort((a, b) => compareText(a.key, b.key));
-  return cidOfJson(keyed.map((entry) => entry.triple));
-}
 
 function protectedPatterns(domains: ProtectedDomains): string[] {
   return [...(domains.schemas ?? []).map((pattern) => `schemas:${pattern}`), ...(domains.tables ?? []).map((pattern) => `tables:${pattern}`)];

@@ -2,7 +2,7 @@
 // the digest of its normalized definition, and a few reviewer-facing attributes. Never an OID.
 import type { BaselineObject } from '@kfm/migration-contracts';
 import { cidOfJson } from '@kfm/receipts';
-import { tableAliases } from './names.js';
+import { tableAliases } from './scope.js';
 
 export type Row = Record<string, unknown>;
 

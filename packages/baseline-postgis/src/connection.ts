@@ -1,5 +1,6 @@
 // Connecting to PostgreSQL without ever leaking a connection value: errors name host and port only,
 // and any DSN, user name or password the driver echoes is masked before it reaches a message.
+import { sanitizer } from '@kfm/adapter-kit';
 import { KfmError } from '@kfm/migration-contracts';
 import pg from 'pg';
 
@@ -14,24 +15,6 @@ export interface Connected {
 /** Milliseconds to wait for a server before calling it unreachable. */
 const CONNECT_TIMEOUT = 10_000;
 
-/** URLs with credentials, key=value passwords, and the quoted user/role names PostgreSQL echoes. */
-const GENERIC_SECRETS: [RegExp, string][] = [
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@'],
-  [/\b(password|user)\s*=\s*\S+/gi, '$1=***'],
-  [/\b(user|role)\s+"[^"]*"/gi, '$1 "***"'],
-];
-
-export function sanitizer(secrets: readonly (string | undefined)[]): (message: string) => string {
-  // Longest first, so a DSN is masked whole before its parts; very short values would mask
-  // innocent text, and the generic patterns above already cover where drivers echo them.
-  const values = [...new Set(secrets.filter((value): value is string => typeof value === 'string' && value.length >= 3))].sort((a, b) => b.length - a.length);
-  return (message: string) => {
-    let result = message;
-    for (const value of values) result = result.split(value).join('***');
-    for (const [pattern, replacement] of GENERIC_SECRETS) result = result.replace(pattern, replacement);
-    return result;
-  };
-}
 
 export async function connectPostgres(dsn: string, applicationName: string): Promise<Connected> {
   let client: pg.Client;

@@ -2,7 +2,7 @@
 // protected tables. Rows never travel to the client; each chunk of tables is one round trip.
 import type { ClientBase } from 'pg';
 import { cidOfJson } from '@kfm/receipts';
-import { qualifiedIdent } from './names.js';
+import { qualifiedIdent } from './scope.js';
 
 export interface TableRef {
   name: string;

@@ -1,11 +1,13 @@
-// The store ledger: kfm_ledger.applied, an append-only history of governed migrations, its own
-// schema versioned by postgres-migrations from the SQL files shipped in ledger-migrations/.
+// The store ledger: kfm_ledger.applied, an append-only history of governed runs (started, applied,
+// rolled back, rollback failed, receipt rows that head the receipt chain) and kfm_ledger.policy, the
+// store-held protected-domain policy. Its own schema is versioned by postgres-migrations from the SQL
+// files shipped in ledger-migrations/; no baseline includes it and no migration may touch it.
 import { fileURLToPath } from 'node:url';
-import type { LedgerEntry, LedgerState, ReceiptRecord } from '@kfm/migration-contracts';
+import type { LedgerEntry, LedgerRecord, LedgerState, Policy, ReceiptRecord, StorePolicy } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { migrate } from 'postgres-migrations';
 
-/** The runner's own schema; excluded from every baseline and fingerprint. */
+/** The runner's own schema; excluded from every baseline and fingerprint, forbidden to every migration. */
 export const LEDGER_SCHEMA = 'kfm_ledger';
 
 export const LEDGER_MIGRATIONS_DIR = fileURLToPath(new URL('../ledger-migrations/', import.meta.url));
@@ -34,35 +36,79 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
 
 export async function recordLedgerEntry(client: ClientBase, entry: LedgerEntry): Promise<void> {
   await client.query(
-    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, forward_digest, run_id, status, receipt_digest) VALUES ($1, $2, $3, $4, $5)`,
-    [entry.migration_id, entry.forward_digest, entry.run_id, entry.status, entry.receipt_digest ?? null],
+    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, bundle_digest, run_id, status, receipt_digest, pre_fingerprint, resume) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [entry.migration_id, entry.bundle_digest, entry.run_id, entry.status, entry.receipt_digest ?? null, entry.pre_fingerprint ?? null, entry.resume ? JSON.stringify(entry.resume) : null],
   );
 }
 
 /** Appends a 'receipt' row: the receipt chain's new head; no migration's state changes. */
 export async function recordReceiptRow(client: ClientBase, record: ReceiptRecord): Promise<void> {
   await client.query(
-    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, forward_digest, run_id, status, receipt_digest) VALUES ($1, $2, $3, 'receipt', $4)`,
-    [record.migration_id, record.forward_digest, record.run_id, record.receipt_digest],
+    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, bundle_digest, run_id, status, receipt_digest) VALUES ($1, $2, $3, 'receipt', $4)`,
+    [record.migration_id, record.bundle_digest, record.run_id, record.receipt_digest],
   );
+}
+
+async function ledgerExists(client: ClientBase): Promise<boolean> {
+  // Reading never creates the ledger (a dry run mutates nothing): no table means nothing recorded.
+  const row = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS applied, to_regclass('${LEDGER_SCHEMA}.policy') IS NOT NULL AS policy`)).rows[0] as { applied: boolean; policy: boolean };
+  return row.applied && row.policy;
 }
 
 /** The latest recorded state of one migration, and the newest receipt digest of any migration. */
 export async function readLedgerState(client: ClientBase, migrationId: string): Promise<LedgerState> {
-  // Reading never creates the ledger (a dry run mutates nothing): no table means nothing recorded.
-  const exists = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS present`)).rows[0] as { present: boolean };
-  if (!exists.present) return { state: 'absent' };
+  if (!(await ledgerExists(client))) return { state: 'absent', ...(await legacyHead(client)) };
   const { rows } = await client.query(
-    `SELECT latest.status, latest.forward_digest, latest.run_id,
+    `SELECT latest.status, latest.bundle_digest, latest.run_id, latest.pre_fingerprint, latest.resume,
             (SELECT receipt_digest FROM ${LEDGER_SCHEMA}.applied WHERE receipt_digest IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_receipt_digest
        FROM (SELECT 1) AS one
-       LEFT JOIN LATERAL (SELECT status, forward_digest, run_id FROM ${LEDGER_SCHEMA}.applied WHERE migration_id = $1 AND status <> 'receipt' ORDER BY seq DESC LIMIT 1) AS latest ON true`,
+       LEFT JOIN LATERAL (SELECT status, bundle_digest, run_id, pre_fingerprint, resume FROM ${LEDGER_SCHEMA}.applied
+                           WHERE migration_id = $1 AND status <> 'receipt' ORDER BY seq DESC LIMIT 1) AS latest ON true`,
     [migrationId],
   );
-  const row = rows[0] as { status: LedgerState['state'] | null; forward_digest: string | null; run_id: string | null; last_receipt_digest: string | null };
+  const row = rows[0] as { status: LedgerState['state'] | null; bundle_digest: string | null; run_id: string | null; pre_fingerprint: string | null; resume: Record<string, string | number> | null; last_receipt_digest: string | null };
   const state: LedgerState = { state: row.status ?? 'absent' };
-  if (row.forward_digest) state.forward_digest = row.forward_digest;
+  if (row.bundle_digest) state.bundle_digest = row.bundle_digest;
   if (row.run_id) state.run_id = row.run_id;
+  if (row.pre_fingerprint) state.pre_fingerprint = row.pre_fingerprint;
+  if (row.resume) state.resume = row.resume;
   if (row.last_receipt_digest) state.last_receipt_digest = row.last_receipt_digest;
   return state;
+}
+
+/** A ledger from before migration 003 (read-only callers never upgrade it): only the chain head matters. */
+async function legacyHead(client: ClientBase): Promise<Pick<LedgerState, 'last_receipt_digest'>> {
+  const exists = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS present`)).rows[0] as { present: boolean };
+  if (!exists.present) return {};
+  const row = (await client.query(`SELECT receipt_digest FROM ${LEDGER_SCHEMA}.applied WHERE receipt_digest IS NOT NULL ORDER BY seq DESC LIMIT 1`)).rows[0] as { receipt_digest: string } | undefined;
+  return row ? { last_receipt_digest: row.receipt_digest } : {};
+}
+
+/** Every ledger row (of one migration, or all), oldest first, plus the policy rows. */
+export async function readLedgerHistory(client: ClientBase, migrationId?: string): Promise<LedgerRecord[]> {
+  if (!(await ledgerExists(client))) return [];
+  const { rows } = await client.query(
+    `SELECT seq::text AS seq, migration_id, run_id, status, bundle_digest, receipt_digest, recorded_at
+       FROM ${LEDGER_SCHEMA}.applied WHERE $1::text IS NULL OR migration_id = $1 ORDER BY seq`,
+    [migrationId ?? null],
+  );
+  return (rows as { seq: string; migration_id: string; run_id: string; status: LedgerRecord['status']; bundle_digest: string | null; receipt_digest: string | null; recorded_at: Date }[]).map((row) => ({
+    seq: Number(row.seq),
+    migration_id: row.migration_id,
+    run_id: row.run_id,
+    status: row.status,
+    ...(row.bundle_digest ? { bundle_digest: row.bundle_digest } : {}),
+    ...(row.receipt_digest ? { receipt_digest: row.receipt_digest } : {}),
+    recorded_at: row.recorded_at.toISOString(),
+  }));
+}
+
+export async function readStorePolicy(client: ClientBase): Promise<StorePolicy | undefined> {
+  if (!(await ledgerExists(client))) return undefined;
+  const row = (await client.query(`SELECT policy, digest, run_id, recorded_at FROM ${LEDGER_SCHEMA}.policy ORDER BY seq DESC LIMIT 1`)).rows[0] as { policy: Policy; digest: string; run_id: string; recorded_at: Date } | undefined;
+  return row ? { policy: row.policy, digest: row.digest, run_id: row.run_id, recorded_at: row.recorded_at.toISOString() } : undefined;
+}
+
+export async function writeStorePolicy(client: ClientBase, policy: StorePolicy): Promise<void> {
+  await client.query(`INSERT INTO ${LEDGER_SCHEMA}.policy (policy, digest, run_id) VALUES ($1, $2, $3)`, [JSON.stringify(policy.policy), policy.digest, policy.run_id]);
 }

@@ -1,7 +1,7 @@
 // Static analysis of the forward script before the store is touched: parse errors, statements that
 // cannot run in a transaction, and statements naming forbidden or protected schemas and tables.
 import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
-import { firstMatch, isProtected, sortedUnique, tableAliases } from './names.js';
+import { firstMatch, isProtected, sortedUnique, tableAliases } from './scope.js';
 import { statementFacts, type NamedObject } from './statement-facts.js';
 import { splitScripts } from './statements.js';
 

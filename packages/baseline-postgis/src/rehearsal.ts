@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { KfmError, type ConnectionValues, type RehearsalCapability, type ScratchStore } from '@kfm/migration-contracts';
 import pg from 'pg';
-import { connectPostgres, sanitizer } from './connection.js';
+import { sanitizer } from '@kfm/adapter-kit';
+import { connectPostgres } from './connection.js';
 
 /** Every scratch database's name starts with this; dispose refuses to drop anything else. */
 export const SCRATCH_PREFIX = 'kfm_rehearsal_';

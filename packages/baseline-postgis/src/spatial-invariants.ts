@@ -2,7 +2,7 @@
 // must be a key column of a valid GiST, SP-GiST or BRIN index.
 import type { Check } from '@kfm/migration-contracts';
 import type { CatalogFacts } from './catalog-objects.js';
-import { compareText, matchesAny } from './names.js';
+import { compareText, matchesAny } from './scope.js';
 
 export function spatialIndexChecks(patterns: readonly string[] | undefined, facts: Pick<CatalogFacts, 'relations' | 'spatialColumns' | 'spatialIndexKeys'>): Check[] {
   if (!patterns || patterns.length === 0) return [];

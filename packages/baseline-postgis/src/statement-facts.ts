@@ -1,6 +1,6 @@
 // What a parsed statement means for governance: whether it can run inside a transaction, whether it
 // destroys data or schema, whether it writes rows, and which schemas and tables it names.
-import { DEFAULT_SCHEMA } from './names.js';
+import { DEFAULT_SCHEMA } from './scope.js';
 import type { ParsedStatement } from './statements.js';
 
 export interface NamedObject {

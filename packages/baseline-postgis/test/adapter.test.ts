@@ -54,33 +54,35 @@ async function request(forward: string, decide: (post: Baseline, metrics: Record
     scripts: [file],
     transactional: true,
     baseline: {},
-    ledger: { migration_id: 'PG-MIG-2026-03-01-01', forward_digest: file.digest, run_id: 'run-1', status: 'applied' },
-    decide: async (post, metrics) => decide(post, metrics),
+    ledger: { migration_id: 'PG-MIG-2026-03-01-01', bundle_digest: file.digest, run_id: 'run-1', status: 'applied' },
+    decide: async ({ post, metrics }) => decide(post, metrics),
     ...extra,
   };
 }
+
+const lease = (owner: string) => ({ owner, run_id: `run-of-${owner}`, ttlMs: 30_000, waitMs: 0 });
 
 const fingerprint = async () => (await capturePostgisBaseline(db.client)).fingerprints.schema;
 
 describe('postgisAdapter', () => {
   it('declares its type, scripts and connection variable', () => {
-    expect(postgisAdapter).toMatchObject({ type: 'postgis', scripts: { forward: 'forward.sql', rollback: 'rollback.sql' }, connection: { dsn: 'KFM_PG_DSN' } });
+    expect(postgisAdapter).toMatchObject({ type: 'postgis', language: { forward: 'forward.sql', rollback: 'rollback.sql' }, connection: { dsn: 'KFM_PG_DSN' }, vocabulary: { idPrefix: 'PG' } });
   });
 
   it('fails fast when another session holds the lock, naming the holder', async () => {
     const other = await postgisAdapter.connect({ dsn: db.dsn }, { applicationName: 'kfm-migrate' });
     try {
-      expect(await other.lock('run-A')).toEqual({ acquired: true });
+      expect(await other.lock(lease('run-A'))).toMatchObject({ acquired: true });
       const otherPid = (await db.client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'kfm-migrate run-A'`)).rows[0]?.pid;
       expect(otherPid).toBeTypeOf('number');
-      const denied = await session.lock('run-B');
+      const denied = await session.lock(lease('run-B'));
       expect(denied.acquired).toBe(false);
       if (denied.acquired) return;
-      expect(denied.holder).toContain(`pid ${otherPid}`);
-      expect(denied.holder).toContain('kfm-migrate run-A');
-      expect(denied.holder).toMatch(/since \d{4}-\d\d-\d\dT/);
+      expect(denied.holder.description).toContain(`pid ${otherPid}`);
+      expect(denied.holder.description).toContain('kfm-migrate run-A');
+      expect(denied.holder.description).toMatch(/since \d{4}-\d\d-\d\dT/);
       await other.unlock();
-      expect(await session.lock('run-B')).toEqual({ acquired: true });
+      expect(await session.lock(lease('run-B'))).toMatchObject({ acquired: true });
       await session.unlock();
     } finally {
       await other.close();
@@ -129,7 +131,8 @@ describe('postgisAdapter', () => {
       }),
     );
     expect(result.status).toBe('committed');
-    expect(metricsSeen).toEqual({ statements: 2, rows_affected: 75 });
+    expect(metricsSeen).toMatchObject({ statements: 2, rows_affected: 75 });
+    expect(metricsSeen.post_capture_ms).toBeTypeOf('number');
     const post = await capturePostgisBaseline(db.client);
     expect(post.fingerprints.schema).toBe(result.post?.fingerprints.schema);
     expect(post.fingerprints.schema).not.toBe(pre.fingerprints.schema);
@@ -138,15 +141,16 @@ describe('postgisAdapter', () => {
   });
 
   it('keeps an append-only ledger history and returns the latest state and newest receipt', async () => {
-    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-01-01', forward_digest: 'bafkreia', run_id: 'run-2', status: 'rolled_back', receipt_digest: 'bagaaierareceipt1' });
-    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-02-01', forward_digest: 'bafkreib', run_id: 'run-3', status: 'applied' });
-    expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'rolled_back', forward_digest: 'bafkreia', run_id: 'run-2', last_receipt_digest: 'bagaaierareceipt1' });
+    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-01-01', bundle_digest: 'bafkreia', run_id: 'run-2', status: 'rolled_back', receipt_digest: 'bagaaierareceipt1' });
+    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-02-01', bundle_digest: 'bafkreib', run_id: 'run-3', status: 'applied' });
+    expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'rolled_back', bundle_digest: 'bafkreia', run_id: 'run-2', last_receipt_digest: 'bagaaierareceipt1' });
     await expect(db.client.query(`DELETE FROM kfm_ledger.applied`)).rejects.toThrow(/append-only/);
     const versions = await db.client.query('SELECT id, name FROM kfm_ledger.migrations ORDER BY id');
     expect(versions.rows).toEqual([
       { id: 0, name: 'create-migrations-table' },
       { id: 1, name: 'create-applied' },
       { id: 2, name: 'receipt-rows' },
+      { id: 3, name: 'bundle-identity-states-policy' },
     ]);
   });
 
@@ -157,7 +161,8 @@ describe('postgisAdapter', () => {
     expect(result).toMatchObject({ status: 'applied', atPre: false });
     expect(await fingerprint()).not.toBe(pre);
     const rollback = await session.runRollback([await script('rollback.sql', 'DROP INDEX CONCURRENTLY IF EXISTS parcels_area_idx;')], declaration({ transactional: false }));
-    expect(rollback).toEqual({ ok: true });
+    expect(rollback).toMatchObject({ ok: true });
+    expect(rollback.statements?.map((s) => s.outcome)).toEqual(rollback.statements?.map(() => "ok"));
     expect(await fingerprint()).toBe(pre);
   });
 

@@ -93,7 +93,7 @@ describe('capturePostgisBaseline', () => {
   it('excludes the runner ledger: creating it leaves every fingerprint unchanged', async () => {
     const before = await capture();
     await ensureLedger(db.client);
-    await db.client.query(`INSERT INTO kfm_ledger.applied (migration_id, forward_digest, run_id, status) VALUES ('PG-MIG-2026-03-01-01', 'x', 'r1', 'applied')`);
+    await db.client.query(`INSERT INTO kfm_ledger.applied (migration_id, bundle_digest, run_id, status) VALUES ('PG-MIG-2026-03-01-01', 'x', 'r1', 'applied')`);
     const after = await capture();
     expect(after.fingerprints).toEqual(before.fingerprints);
     expect(after.objects.some((object) => object.name.startsWith('kfm_ledger'))).toBe(false);

@@ -68,14 +68,14 @@ describe('receipt rows in the ledger', () => {
   it('records the chain head without changing any migration state, and stays append-only', async () => {
     const session = await postgisAdapter.connect({ dsn: db.dsn }, { applicationName: 'kfm-test' });
     try {
-      await session.recordLedger({ migration_id: 'PG-MIG-2026-03-01-01', forward_digest: 'bafkreia', run_id: 'run-1', status: 'applied' });
-      await session.recordReceipt?.({ migration_id: 'PG-MIG-2026-03-01-01', forward_digest: 'bafkreia', run_id: 'run-1', receipt_digest: 'bagaaierareceipt1' });
-      await session.recordReceipt?.({ migration_id: 'PG-MIG-2026-03-02-01', forward_digest: 'bafkreib', run_id: 'run-2', receipt_digest: 'bagaaierareceipt2' });
-      expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'applied', forward_digest: 'bafkreia', run_id: 'run-1', last_receipt_digest: 'bagaaierareceipt2' });
+      await session.recordLedger({ migration_id: 'PG-MIG-2026-03-01-01', bundle_digest: 'bafkreia', run_id: 'run-1', status: 'applied' });
+      await session.recordReceipt?.({ migration_id: 'PG-MIG-2026-03-01-01', bundle_digest: 'bafkreia', run_id: 'run-1', receipt_digest: 'bagaaierareceipt1' });
+      await session.recordReceipt?.({ migration_id: 'PG-MIG-2026-03-02-01', bundle_digest: 'bafkreib', run_id: 'run-2', receipt_digest: 'bagaaierareceipt2' });
+      expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'applied', bundle_digest: 'bafkreia', run_id: 'run-1', last_receipt_digest: 'bagaaierareceipt2' });
       // A receipt row alone (an aborted first apply) leaves the migration absent.
       expect(await session.ledgerState('PG-MIG-2026-03-02-01')).toEqual({ state: 'absent', last_receipt_digest: 'bagaaierareceipt2' });
       await expect(db.client.query("UPDATE kfm_ledger.applied SET receipt_digest = 'forged' WHERE status = 'receipt'")).rejects.toThrow(/append-only/);
-      await expect(db.client.query("INSERT INTO kfm_ledger.applied (migration_id, forward_digest, run_id, status) VALUES ('x', 'y', 'z', 'bogus')")).rejects.toThrow(/applied_status_check/);
+      await expect(db.client.query("INSERT INTO kfm_ledger.applied (migration_id, bundle_digest, run_id, status) VALUES ('x', 'y', 'z', 'bogus')")).rejects.toThrow(/applied_status_check/);
     } finally {
       await session.close();
     }

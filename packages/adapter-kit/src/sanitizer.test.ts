@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sanitizer } from './connection.js';
+import { sanitizer } from './mask.js';
 
 describe('sanitizer', () => {
   it('masks the DSN, user and password wherever the driver echoes them', () => {

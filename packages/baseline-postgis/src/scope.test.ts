@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstMatch, isProtected, tableAliases } from './names.js';
+import { firstMatch, isProtected, tableAliases } from './scope.js';
 
 describe('tableAliases and protection', () => {
   it('gives every table its qualified name first and its bare name second', () => {
