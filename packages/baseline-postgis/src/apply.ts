@@ -74,25 +74,34 @@ function parseIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', failure: { fil
   return { code, message: `does not parse: ${failure.message}`, file: failure.file, line: failure.line, column: failure.column };
 }
 
+type RowCounts = Map<string, { schema: string; table: string; inserted: number; updated: number; deleted: number }>;
+
 /**
- * Rows changed by this transaction, per table, as the server counted them. `pg_stat_xact_user_tables`
- * counts every insert, update and delete of the current transaction — from the script, from dynamic SQL
- * in DO blocks and functions, and from triggers — so writes the parser could not see are observed.
- * Temporary tables end with the session and are left out.
+ * The session's row counters per table, as the server counts them. `pg_stat_xact_user_tables` counts every
+ * insert, update and delete — from the script, from dynamic SQL in DO blocks and functions, and from
+ * triggers — so writes the parser could not see are observed. It also still holds counts of the session's
+ * earlier transactions until they are flushed (which never happens inside a transaction block), so the
+ * run reads it right after BEGIN and again at the commit point, and keeps the difference.
  */
-export async function transactionDataChanges(client: ClientBase): Promise<DataChange[]> {
+export async function rowCounters(client: ClientBase): Promise<RowCounts> {
   const { rows } = await client.query(
-    `SELECT schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
+    `SELECT relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
        FROM pg_stat_xact_user_tables
-      WHERE (n_tup_ins + n_tup_upd + n_tup_del) > 0 AND schemaname !~ '^pg_temp_'
-      ORDER BY 1, 2`,
+      WHERE (n_tup_ins + n_tup_upd + n_tup_del) > 0 AND schemaname !~ '^pg_temp_'`,
   );
-  return (rows as { schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map((row) => ({
-    object: `${row.schema}.${row.table}`,
-    kind: 'table',
-    scope: { schemas: [row.schema], tables: tableAliases(row.schema, row.table) },
-    counts: { deleted: Number(row.deleted), inserted: Number(row.inserted), updated: Number(row.updated) },
-  }));
+  return new Map((rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map((row) => [row.id, { schema: row.schema, table: row.table, inserted: Number(row.inserted), updated: Number(row.updated), deleted: Number(row.deleted) }]));
+}
+
+/** Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are left out). */
+export function dataChangesSince(before: RowCounts, after: RowCounts): DataChange[] {
+  const changes: DataChange[] = [];
+  for (const [id, now] of after) {
+    const then = before.get(id);
+    const counts = { deleted: now.deleted - (then?.deleted ?? 0), inserted: now.inserted - (then?.inserted ?? 0), updated: now.updated - (then?.updated ?? 0) };
+    if (counts.deleted + counts.inserted + counts.updated === 0) continue;
+    changes.push({ object: `${now.schema}.${now.table}`, kind: 'table', scope: { schemas: [now.schema], tables: tableAliases(now.schema, now.table) }, counts });
+  }
+  return changes.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
 }
 
 export async function applyForward(context: RunContext, request: ApplyRequest): Promise<ApplyResult> {
@@ -108,6 +117,7 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
   await client.query('BEGIN');
   const lockedAt = performance.now();
   try {
+    const countersAtBegin = await rowCounters(client);
     await setTimeouts(client, request.declaration, true);
     const outcome = await runAll(context, statements, 'forward', request.progress, request.signal);
     const runs = runsOf(groups, statements, outcome);
@@ -117,7 +127,7 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
       return { status: 'failed', atPre: true, metrics, statements: runs, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
     }
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).
-    const data = await transactionDataChanges(client);
+    const data = dataChangesSince(countersAtBegin, await rowCounters(client));
     const captureStart = performance.now();
     const post = await capturePostgisBaseline(client, request.baseline);
     metrics.post_capture_ms = Math.round(performance.now() - captureStart);

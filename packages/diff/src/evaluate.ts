@@ -12,7 +12,7 @@ export interface Observed {
   pre: Baseline;
   post: Baseline;
   /** Run metrics the adapter reported (rows_affected, docs_reindexed, nodes_touched, …). */
-  metrics?: Record<string, number>;
+  metrics?: Readonly<Record<string, number | undefined>>;
   /** Data written per object, as the store counted it; each object's names count as touched. */
   data?: readonly DataChange[];
   /** Effective protected domains (store + repository policy + declaration); the declaration's own always apply. */
@@ -75,7 +75,7 @@ export function evaluate(declaration: MigrationDeclaration, observed: Observed, 
   const diff = observed.diff ?? diffBaselines(pre, post);
   const data = sortedData(observed.data ?? []);
   const seen = touchedWithData(diff, data);
-  const metrics = sortedRecord(observed.metrics ?? {}, (value) => typeof value === 'number' && Number.isFinite(value));
+  const metrics = sortedRecord(observed.metrics ?? {}, (value) => typeof value === 'number' && Number.isFinite(value)) as Record<string, number>;
   const dimensions = dimensionsFor(declaration, seen.touched, vocabulary.scopeDimensions);
 
   const checks = [

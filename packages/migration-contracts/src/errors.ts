@@ -17,6 +17,7 @@ export const ErrorCodes = {
   FILE_NOT_FOUND: [2, 'A file the command or declaration names does not exist.'],
   FILE_TOO_LARGE: [2, 'A declaration or artifact is larger than the size cap.'],
   ENCODING_INVALID: [2, 'A declaration, script or artifact is not valid UTF-8.'],
+  SECRET_IN_INPUT: [2, 'A declaration or script holds a secret, a DSN with credentials or restricted coordinates (found before any store is touched).'],
   SCRIPT_EMPTY: [2, 'A forward script holds no statement (empty or comments only).'],
   SCRIPT_PARSE: [2, 'A forward or rollback script does not parse (caught before the store is touched).'],
   POLICY_LIMIT: [2, 'A declared value is outside what the policy allows (e.g. a lock_timeout above its maximum).'],

@@ -91,7 +91,7 @@ export async function verifyChain(dir: string): Promise<ChainResult> {
     }
     byDigest.set(digest, {
       chain: `${receipt.store ?? 'unknown'}/${receipt.environment.name}`,
-      files: [name], digest, run_id: receipt.run_id, migration_id: receipt.migration_id,
+      files: [name], digest, run_id: receipt.run_id, migration_id: receipt.migration_id ?? receipt.subject ?? receipt.operation ?? "admin",
       ...(receipt.operation ? { operation: receipt.operation } : {}),
       finished_at: receipt.finished_at, previous_receipt: receipt.previous_receipt ?? null,
     });

@@ -9,6 +9,7 @@ export {
   runIdFor,
   validateRunReceipt,
   type BuildRunReceiptInput,
+  type ReceiptDetails,
   type ReceiptOperation,
   type ReceiptOutcome,
 } from './receipt.js';
@@ -17,7 +18,7 @@ export { buildReceiptRef, validateReceiptRef, type BuildReceiptRefInput } from '
 export { assertPolicySafe, policyFindingToIssue, scanArtifact, type PolicyFinding, type ScanResult } from './policy-scan.js';
 export { serializeArtifact, writeArtifacts, type ArtifactFile, type WriteArtifactsResult, type WrittenArtifact } from './artifact-writer.js';
 export { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR, digestsMatch, verifyBundle, verifyReceiptFile, type VerifiedFile, type VerifyOptions, type VerifyResult } from './verify.js';
-export { ENVELOPE_FILE, RECEIPT_FILE, STATEMENT_FILE } from './bundle-layout.js';
+export { ENVELOPE_FILE, EVIDENCE_ROLES, LATEST_COMPANIONS, PLAN_FILE, RECEIPT_FILE, STATEMENT_FILE, evidencePaths, type DeclaredEvidence, type EvidenceRole } from './bundle-layout.js';
 export { KNOWN_DIGEST_ALGORITHMS, digestAlgorithmOf, type DigestAlgorithm } from './digest-algorithms.js';
 export {
   RUN_RECEIPT_PREDICATE_TYPE,

@@ -18,7 +18,7 @@ export function buildReceiptRef(input: BuildReceiptRefInput): ReceiptRef {
   const ref: ReceiptRef = {
     kfm_receipt_ref_version: 'v1',
     run_id: input.receipt.run_id,
-    migration_id: input.receipt.migration_id,
+    migration_id: input.receipt.migration_id ?? '',
     receipt_digest: input.receiptDigest,
     location: input.location,
     media_type: input.mediaType ?? 'application/json',

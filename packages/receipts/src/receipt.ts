@@ -11,8 +11,12 @@ export type ReceiptOutcome = NonNullable<RunReceipt['outcome']>;
  * The facts of one run. Nested objects use the receipt's own (snake_case) field names, so what is passed
  * in is what appears in the receipt; only `params_digest`, the run id and the sort order are derived.
  */
+/** Optional sections of a receipt, passed through as recorded (schema field names). */
+export type ReceiptDetails = Partial<Pick<RunReceipt, 'bundle_digest' | 'policies' | 'lock' | 'attempts' | 'statements' | 'data_changes' | 'lint' | 'metrics' | 'drift' | 'subject'>>;
+
 export interface BuildRunReceiptInput {
-  migrationId: string;
+  /** Absent only for administrative runs (policy_push, unlock), which act on a store, not a migration. */
+  migrationId?: string;
   operation: ReceiptOperation;
   /** The store type the run touched (postgis, search, graph, …). */
   store: string;
@@ -41,6 +45,7 @@ export interface BuildRunReceiptInput {
   /** RFC 3339 timestamps, injected: this module never reads a clock. */
   startedAt: string;
   finishedAt: string;
+  details?: ReceiptDetails;
 }
 
 /** Builds a complete, schema-valid run receipt from the facts of one run. Pure and synchronous. */
@@ -51,15 +56,16 @@ export function buildRunReceipt(input: BuildRunReceiptInput): RunReceipt {
   const checks = input.checks.map((check) => dropUndefined({ ...check }));
   const status = input.validationStatus ?? (checks.some((check) => check.status === 'fail') ? 'fail' : 'pass');
   const runId = runIdFor({
-    migrationId: input.migrationId,
+    ...(input.migrationId ? { migrationId: input.migrationId } : { operation: input.operation }),
     startedAt: input.startedAt,
-    seed: { migration_id: input.migrationId, operation: input.operation, store: input.store, environment: input.environment.name, params_digest: paramsDigest, inputs, started_at: input.startedAt },
+    seed: { migration_id: input.migrationId ?? null, operation: input.operation, store: input.store, environment: input.environment.name, params_digest: paramsDigest, inputs, started_at: input.startedAt },
   });
+  const details = dropUndefined({ ...(input.details ?? {}) });
   return {
     kfm_run_receipt_version: 'v1',
     run_id: runId,
     run_type: input.runType ?? 'migration',
-    migration_id: input.migrationId,
+    ...(input.migrationId ? { migration_id: input.migrationId } : {}),
     operation: input.operation,
     store: input.store,
     actor: dropUndefined({ ...input.actor }),
@@ -72,6 +78,7 @@ export function buildRunReceipt(input: BuildRunReceiptInput): RunReceipt {
     policy: dropUndefined({ ...input.policy }),
     digest_algorithm: DIGEST_ALGORITHM,
     ...(input.previousReceipt !== undefined ? { previous_receipt: input.previousReceipt } : {}),
+    ...details,
     started_at: input.startedAt,
     finished_at: input.finishedAt,
   };
@@ -82,9 +89,10 @@ export function buildRunReceipt(input: BuildRunReceiptInput): RunReceipt {
  * sha256 over the canonical JSON of `seed`, so reruns with the same inputs at the same time share an id
  * and any other run gets a different one.
  */
-export function runIdFor(args: { migrationId: string; startedAt: string; seed: unknown }): string {
+export function runIdFor(args: { migrationId?: string; operation?: string; startedAt: string; seed: unknown }): string {
   const short = createHash('sha256').update(canonicalJson(args.seed)).digest('hex').slice(0, 8);
-  return `kfm://run/${args.startedAt}.migration.${args.migrationId}.${short}`;
+  const what = args.migrationId ? `migration.${args.migrationId}` : `admin.${args.operation ?? 'run'}`;
+  return `kfm://run/${args.startedAt}.${what}.${short}`;
 }
 
 /**

@@ -77,7 +77,7 @@ export function buildStatement(input: StatementInput): RunReceiptStatement {
   const isPre = (file: FileDigest) => file.path.endsWith('baselines/pre.json');
   return {
     _type: STATEMENT_TYPE,
-    subject: [{ name: receipt.migration_id, digest: { sha256: input.bundleDigest } }],
+    subject: [{ name: receipt.migration_id ?? receipt.subject ?? receipt.run_id, digest: { sha256: input.bundleDigest } }],
     predicateType: RUN_RECEIPT_PREDICATE_TYPE,
     predicate: {
       receipt,

@@ -6,9 +6,9 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseJson, resolveInBundle, validateValue, type Issue, type RunReceipt, type SchemaName } from '@kfm/migration-contracts';
+import { loadDeclaration, parseJson, resolveInBundle, validateValue, type Issue, type RunReceipt, type SchemaName } from '@kfm/migration-contracts';
 import { checkAttestation, type AttestationCheck } from './attestation-verify.js';
-import { LATEST_RECEIPT, RECEIPT_REF, RUNS_DIR } from './bundle-layout.js';
+import { LATEST_COMPANIONS, LATEST_RECEIPT, PLAN_FILE, RECEIPT_REF, RUNS_DIR, evidencePaths } from './bundle-layout.js';
 import { canonicalJson, inspectCid } from './digest.js';
 import { digestAlgorithmOf, type DigestAlgorithm } from './digest-algorithms.js';
 import { digestInput, digestOutput } from './file-digest.js';
@@ -56,6 +56,7 @@ export async function verifyBundle(bundleDir: string, options: VerifyOptions = {
   }
   const hasRef = await isFile(path.join(bundleDir, RECEIPT_REF));
   if (hasRef) await state.checkReceiptRef(RECEIPT_REF);
+  await state.checkEvidenceBinding();
   // A bundle whose receipt lives in an artifact store keeps only receipt_ref.json; with neither there is no evidence.
   if (found === 0 && !hasRef) {
     state.issues.push({ code: 'RECEIPT_FILE_MISSING', file: LATEST_RECEIPT, message: 'the bundle has no run receipt (nor receipts/receipt_ref.json)' });
@@ -78,6 +79,8 @@ export async function verifyReceiptFile(receiptPath: string, bundleDir: string, 
 
 class VerifyState {
   readonly issues: Issue[] = [];
+  /** Schema-valid receipts by bundle-relative name, for the evidence binding. */
+  private readonly valid = new Map<string, RunReceipt>();
   private readonly receipts: string[] = [];
   private readonly files: VerifiedFile[] = [];
   private readonly attestations: AttestationCheck[] = [];
@@ -110,6 +113,7 @@ class VerifyState {
     // Statements are rebuilt from a schema-valid receipt only; an invalid one is already reported.
     if (this.issues.length > issuesBefore && this.issues.slice(issuesBefore).some((issue) => issue.file === name)) return;
     const receipt = value as unknown as RunReceipt;
+    this.valid.set(name, receipt);
     if (name === LATEST_RECEIPT) await this.checkLatestCopy(receipt);
     const attestation = await checkAttestation({ bundleDir: this.bundleDir, receiptName: name, receiptAbs: absolute, receipt, algorithm: algorithm.algorithm, ...(this.options.publicKeys ? { publicKeys: this.options.publicKeys } : {}) });
     this.attestations.push(attestation.check);
@@ -124,6 +128,52 @@ class VerifyState {
     const copy = parseJson(await fs.readFile(resolved.path, 'utf8'), perRun);
     if (copy.ok && canonicalJson(copy.document.value) !== canonicalJson(receipt)) {
       this.issues.push({ code: 'RECEIPT_DIGEST_MISMATCH', file: LATEST_RECEIPT, message: `the latest receipt differs from its run's own copy ${perRun}` });
+    }
+  }
+
+  /**
+   * The files a reviewer reads are bound to the latest run: every file at a conventional or declared
+   * evidence path (and the receipt's companions at receipts/) must be byte-identical to that run's own
+   * copy, and must not exist when that run did not produce it. plan.json is bound to the newest plan run.
+   */
+  async checkEvidenceBinding(): Promise<void> {
+    const latest = this.valid.get(LATEST_RECEIPT);
+    const declared = await loadDeclaration(this.bundleDir);
+    const paths = evidencePaths(declared.ok ? declared.declaration.artifacts : undefined);
+    const runDir = latest ? runDirectoryOf(latest) : undefined;
+    const recorded = new Map((latest?.outputs ?? []).map((output) => [output.path, output.digest]));
+    for (const { latest: file, runCopy } of paths) {
+      const copy = runDir ? `${runDir}/${runCopy}` : undefined;
+      await this.bind(file, copy && recorded.has(copy) ? { copy, digest: recorded.get(copy) as string } : undefined, latest ? `the latest run ${latest.run_id}` : 'no run');
+    }
+    for (const companion of LATEST_COMPANIONS) {
+      const file = `receipts/${companion}`;
+      const copy = runDir ? `${runDir}/${companion}` : undefined;
+      const copyExists = copy ? await isFile(path.join(this.bundleDir, copy)) : false;
+      await this.bind(file, copy && copyExists ? { copy, digest: await digestOutput(path.join(this.bundleDir, copy)) } : undefined, latest ? `the latest run ${latest.run_id}` : 'no run');
+    }
+    const plans = [...this.valid.entries()].filter(([name, receipt]) => name !== LATEST_RECEIPT && receipt.operation === 'plan').sort(([, a], [, b]) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : 0));
+    const newestPlan = plans[plans.length - 1]?.[1];
+    const planCopy = newestPlan ? `${runDirectoryOf(newestPlan)}/${PLAN_FILE}` : undefined;
+    const planDigest = newestPlan?.outputs.find((output) => output.path === planCopy)?.digest;
+    await this.bind(PLAN_FILE, planCopy && planDigest ? { copy: planCopy, digest: planDigest } : undefined, newestPlan ? `the newest plan run ${newestPlan.run_id}` : 'no plan run');
+  }
+
+  /** `file` must equal the run copy's recorded digest, or not exist when there is no copy. */
+  private async bind(file: string, copy: { copy: string; digest: string } | undefined, which: string): Promise<void> {
+    const absolute = path.join(this.bundleDir, file);
+    const exists = await isFile(absolute);
+    if (!copy) {
+      if (exists) this.issues.push({ code: 'EVIDENCE_STALE', file, message: `${file} exists but ${which} did not produce it: it is stale or planted evidence`, expected: 'no file', found: await digestOutput(absolute) });
+      return;
+    }
+    if (!exists) {
+      this.issues.push({ code: 'EVIDENCE_MISMATCH', file, message: `${file} is missing although ${which} produced ${copy.copy}`, expected: copy.digest, found: 'nothing' });
+      return;
+    }
+    const actual = await digestOutput(absolute);
+    if (!digestsMatch(copy.digest, actual)) {
+      this.issues.push({ code: 'EVIDENCE_MISMATCH', file, message: `${file} differs from ${which}'s copy ${copy.copy} (byte for byte)`, expected: copy.digest, found: actual });
     }
   }
 

@@ -1,123 +1,128 @@
-// The governed apply lifecycle, store-agnostic:
-// load → gates → connect → lock → ledger → preflight → PRE → apply (decide at the commit point:
-// diff, scope, limits, invariants, policy scan) → COMMIT or ABORT (+ rollback + verify) →
-// artifacts + receipt → ledger + registry. Expected failures come back as values.
-import { evaluate, renderTouchedCsv, temporalDiff } from '@kfm/diff';
-import { ExitCode, loadDeclaration, type Baseline, type DiffSummary, type Issue, type LoadedDeclaration, type StoreSession } from '@kfm/migration-contracts';
-import { adapterFor, registeredTypes } from './adapters.js';
-import { forwardDigest, readScripts } from './bundle-scripts.js';
-import { findMigrationsRoot } from './migrations-registry.js';
-import { effectiveProtected, governanceGates, loadPolicy } from './policy.js';
-import { concludeRun } from './conclude.js';
-import { evidenceFiles, runIdentity, scanEvidence, type RunEvidence } from './run-artifacts.js';
-import { resolveConnection, withLockedSession, type RunOptions, type RunResult } from './run-context.js';
-import { verifyRestored } from './rollback.js';
+// The governed apply: after the shared skeleton (bundle, lease, policy, gates, ledger), refuse what the
+// ledger says must not run, preflight, capture PRE, mark a non-transactional run `started`, apply with the
+// scope check at the adapter's commit point, and end in COMMIT, or at PRE (proven by a new baseline), or in
+// the rollback script verified against PRE.
+import { evaluate, renderTouchedCsv, temporalDiff, type TemporalDiff } from '@kfm/diff';
+import type { ApplyResult, Baseline, Issue, Observation } from '@kfm/migration-contracts';
+import { durationMs } from '@kfm/adapter-kit';
+import { evidenceFiles, scanEvidence } from './evidence.js';
+import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
+import { verifyRestored } from './restore.js';
+import type { RunOptions, RunResult } from './run-context.js';
 
 export async function applyBundle(options: RunOptions): Promise<RunResult> {
-  const { reporter } = options;
-  const result: RunResult = { command: 'apply', status: 'failed', exit_code: ExitCode.InvalidInput, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
-  const finish = () => ({ ...result, timings: reporter.timings() });
+  return (await applyRun(options)).result;
+}
 
-  const loaded = await reporter.step('load declaration', () => loadDeclaration(options.bundle));
-  if (!loaded.ok) return { ...finish(), issues: loaded.issues, exit_code: ExitCode.InvalidInput };
-  const { declaration } = loaded;
-  const bundle: LoadedDeclaration = loaded;
-  result.migration_id = declaration.migration_id;
-  const adapter = adapterFor(declaration.type);
-  if (!adapter) {
-    return { ...finish(), issues: [{ code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `no store adapter registered for type ${declaration.type}`, expected: `one of ${registeredTypes().join(', ')}`, found: declaration.type }] };
-  }
-  const migrationsRoot = await findMigrationsRoot(loaded.bundleDir);
-  const policy = await loadPolicy(migrationsRoot);
-  if (!policy.ok) return { ...finish(), issues: policy.issues };
-  const protectedDomains = effectiveProtected(policy.policy, declaration);
-  const forward = await readScripts(loaded, 'forward');
-  const rollback = await readScripts(loaded, 'rollback');
-  const digest = await forwardDigest(forward);
-  const startedAt = options.now().toISOString();
-  const evidence: RunEvidence = { operation: 'apply', store: declaration.type, startedAt, finishedAt: startedAt, forwardDigest: digest, checks: [], outcome: { status: 'failed', exit_code: 1 } };
+/** The apply with its evidence (for rehearse). */
+export function applyRun(options: RunOptions): Promise<LifecycleOutcome> {
+  return runLifecycle({
+    command: 'apply', operation: 'apply', options, lock: true, latest: true, signs: true, gated: true,
+    registry: { on: 'committed', status: `executed_${options.environment}` },
+    body: applyBody,
+  });
+}
 
-  // Every execution past this point gets a receipt, pass or fail.
-  const conclusion = { loaded, options, evidence, result, migrationsRoot, registry: { on: 'committed' as const, status: `executed_${options.environment}` as const } };
-  const conclude = async (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']): Promise<RunResult> => {
-    const done = await concludeRun(conclusion, issues, status);
-    Object.assign(result, done);
-    return done;
+/** A structural diff worth writing: only stores whose baselines carry per-label counts or histograms. */
+function temporalOf(pre: Baseline, post: Baseline): TemporalDiff | undefined {
+  const temporal = temporalDiff(pre, post);
+  return Object.values(temporal).some((section) => Object.keys(section).length > 0) ? temporal : undefined;
+}
+
+/** The ledger decides whether this bundle may run at all. */
+function ledgerGate(run: LiveRun): boolean {
+  const { ledger, evidence, bundle, declaration } = run;
+  const bundlePath = bundle.registryPath ?? bundle.loaded.bundleDir;
+  const refuse = (code: string, message: string, extra = {}) => {
+    evidence.checks.push(failCheck('ledger', 'ledger', code, message, extra));
+    return false;
   };
-
-  evidence.checks.push(...governanceGates(declaration, options));
-  if (evidence.checks.some((c) => c.status === 'fail')) return conclude([], 'aborted');
-
-  const connection = resolveConnection(adapter, declaration, options.env);
-  if (!connection.ok) return conclude(connection.issues, 'failed');
-  return withLockedSession({ adapter, values: connection.values, owner: `kfm-migrate ${declaration.migration_id}`, reporter, checks: evidence.checks, conclude }, runLocked);
-
-  async function runLocked(session: StoreSession): Promise<RunResult> {
-    const ledger = await reporter.step('check ledger', () => session.ledgerState(declaration.migration_id));
-    // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
-    if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
-    if (ledger.state === 'applied') {
-      const drift = ledger.forward_digest !== digest;
-      evidence.checks.push({
-        name: 'ledger', rule: 'ledger', status: 'fail', code: drift ? 'LEDGER_DRIFT' : 'LEDGER_ALREADY_APPLIED',
-        declared: digest, observed: ledger.forward_digest,
-        message: drift ? `forward script changed after it was applied: applied ${ledger.forward_digest}, now ${digest}` : `already applied by ${ledger.run_id ?? 'an earlier run'}`,
-      });
-      return conclude([], 'aborted');
-    }
-    evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'pass', message: ledger.state === 'rolled_back' ? 'previously rolled back; applying again' : 'not applied yet' });
-
-    const preflight = await reporter.step('preflight', () => session.preflight(forward, declaration, protectedDomains));
-    evidence.checks.push(...preflight.checks);
-    reporter.info(`${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`);
-    if (preflight.checks.some((c) => c.status === 'fail')) return conclude([], 'aborted');
-
-    const baselineOptions = { declaration, protected: protectedDomains, capturedAt: startedAt };
-    evidence.pre = await reporter.step('capture PRE baseline', () => session.captureBaseline(baselineOptions));
-    let summary: DiffSummary | undefined;
-    const runId = await runIdentity(bundle, options, evidence);
-    const applied = await reporter.step('apply forward', () => session.apply({
-      declaration, scripts: forward, transactional: declaration.transactional !== false, baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
-      ledger: { migration_id: declaration.migration_id, forward_digest: digest, run_id: runId, status: 'applied' },
-      progress: (m) => reporter.info(m),
-      decide: async (post: Baseline, metrics: Record<string, number>) => {
-        summary = evaluate(declaration, { pre: evidence.pre as Baseline, post, metrics, protected: protectedDomains });
-        evidence.post = post;
-        evidence.summary = summary;
-        evidence.touchedCsv = renderTouchedCsv(summary);
-        if (declaration.type === 'graph') evidence.temporal = temporalDiff(evidence.pre as Baseline, post);
-        const scan = await scanEvidence(evidenceFiles(evidence));
-        summary.checks.push(...scan);
-        if (scan.length) summary.status = 'fail';
-        reporter.info(`diff: ${summary.changes.length} change(s); ${summary.checks.filter((c) => c.status === 'fail').length} failing check(s)`);
-        return summary.status === 'pass';
-      },
-    }));
-    result.metrics = applied.metrics;
-    if (summary) {
-      evidence.checks.push(...summary.checks);
-      result.touched = summary.touched;
-    }
-    if (applied.status === 'committed') return conclude([], 'committed');
-    const issues: Issue[] = applied.failure ? [applied.failure] : [];
-    if (applied.atPre) {
-      // The store guarantees PRE (transaction rolled back / shadow dropped): prove it.
-      const now = await reporter.step('verify store is at PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-      evidence.afterRollback = now;
-      const restored = verifyRestored(evidence.pre, now);
-      evidence.checks.push(restored);
-      if (restored.status === 'fail') issues.push({ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'store not at PRE' });
-      return conclude(issues, applied.status === 'failed' ? 'failed' : 'aborted');
-    }
-    // Non-transactional: the change is visible; the rollback script is the safety net.
-    const rolled = await reporter.step('run rollback', () => session.runRollback(rollback, declaration, (m) => reporter.info(m)));
-    if (!rolled.ok) return conclude([...issues, rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], 'rollback_failed');
-    const after = await reporter.step('verify rollback restored PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-    evidence.afterRollback = after;
-    const restored = verifyRestored(evidence.pre, after);
-    evidence.checks.push(restored);
-    if (restored.status === 'fail') return conclude([...issues, { code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'fingerprint differs from PRE' }], 'rollback_failed');
-    return conclude(issues, 'rolled_back');
+  switch (ledger.state) {
+    case 'applied':
+      return ledger.bundle_digest !== bundle.bundleDigest
+        ? refuse('LEDGER_DRIFT', `the bundle changed after it was applied: applied ${ledger.bundle_digest ?? 'unknown'}, now ${bundle.bundleDigest}`, { declared: bundle.bundleDigest, observed: ledger.bundle_digest })
+        : refuse('LEDGER_ALREADY_APPLIED', `already applied by ${ledger.run_id ?? 'an earlier run'}`);
+    case 'started':
+      return refuse('INCOMPLETE_RUN', `run ${ledger.run_id ?? '?'} started ${declaration.migration_id} without transaction and never finished; run \`kfm-migrate rollback ${bundlePath}\`: it runs the rollback script, verifies the store against the recorded PRE and clears the mark`);
+    case 'rollback_failed':
+      return refuse('ROLLBACK_PENDING', `the last rollback of ${declaration.migration_id} (run ${ledger.run_id ?? '?'}) failed; fix the rollback script and run \`kfm-migrate rollback ${bundlePath}\` until it restores PRE, then apply again`);
+    default:
+      evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'pass', message: ledger.state === 'rolled_back' ? 'previously rolled back; applying again' : 'not applied yet' });
+      return true;
   }
 }
 
+async function applyBody(run: LiveRun): Promise<Step> {
+  const { session, declaration, bundle, evidence, options, result } = run;
+  const { reporter } = options;
+  if (!ledgerGate(run)) return { issues: [], status: 'aborted' };
+
+  const preflight = await reporter.step('preflight', () => session.preflight(bundle.forward, declaration, { protected: run.protected, allowedRules: run.allowed.rules, ...(run.policy.lint ? { lint: run.policy.lint } : {}) }));
+  evidence.checks.push(...preflight.checks);
+  if (preflight.lint?.length) evidence.details.lint = preflight.lint;
+  reporter.info(`${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`);
+  if (preflight.checks.some((check) => check.status === 'fail')) return { issues: [], status: 'aborted' };
+
+  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string) => reporter.info(m) };
+  const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ ...baselineOptions, capturedAt: evidence.startedAt }));
+  evidence.pre = pre;
+  const transactional = declaration.transactional !== false;
+  const ledgerEntry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId };
+  if (!transactional) {
+    // Nothing of a non-transactional run can be taken back by the server: mark it before its first statement.
+    await reporter.step('mark the run started in the ledger', () => session.recordLedger({ ...ledgerEntry, status: 'started', pre_fingerprint: pre.fingerprints.schema }));
+  }
+
+  const decide = async ({ post, metrics, data }: Observation): Promise<boolean> => {
+    const summary = evaluate(declaration, { pre, post, metrics, ...(data ? { data } : {}), protected: run.protected }, bundle.adapter.vocabulary);
+    evidence.post = post;
+    evidence.summary = summary;
+    evidence.touchedCsv = renderTouchedCsv(summary);
+    const temporal = temporalOf(pre, post);
+    if (temporal) evidence.temporal = temporal;
+    const scan = await scanEvidence(evidenceFiles(evidence));
+    summary.checks.push(...scan);
+    if (scan.length) summary.status = 'fail';
+    reporter.info(`diff: ${summary.changes.length} change(s), ${data?.length ?? 0} object(s) with data changes; ${summary.checks.filter((c) => c.status === 'fail').length} failing check(s)`);
+    return summary.status === 'pass';
+  };
+  const retries = run.policy.retries ? { attempts: run.policy.retries.attempts ?? 5, maxWaitMs: durationMs(run.policy.retries.max_wait) ?? 60_000 } : undefined;
+  const applied: ApplyResult = await reporter.step('apply forward', () => session.apply({
+    declaration, scripts: bundle.forward, transactional, baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
+    ledger: { ...ledgerEntry, status: 'applied' }, decide, progress: (m) => reporter.info(m),
+    ...(run.lost ? { signal: run.lost } : {}), ...(retries ? { retries } : {}),
+  }));
+  result.metrics = applied.metrics;
+  evidence.details.metrics = { ...evidence.details.metrics, ...applied.metrics };
+  if (applied.statements) evidence.details.statements = applied.statements;
+  if (applied.attempts) evidence.details.attempts = applied.attempts;
+  if (applied.data?.length) evidence.details.data_changes = applied.data;
+  if (evidence.summary) {
+    evidence.checks.push(...evidence.summary.checks);
+    result.touched = Object.fromEntries(Object.entries(evidence.summary.touched).map(([dimension, names]) => [dimension, names ?? []]));
+  }
+  if (applied.status === 'committed') return { issues: [], status: 'committed' };
+
+  const issues: Issue[] = applied.failure ? [applied.failure] : [];
+  if (applied.atPre) {
+    // The adapter says nothing is left (transaction rolled back, shadow dropped): prove it.
+    const now = await reporter.step('verify store is at PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+    evidence.afterRollback = now;
+    const restored = verifyRestored(pre, now);
+    evidence.checks.push(restored);
+    if (!transactional) await session.recordLedger({ ...ledgerEntry, status: restored.status === 'pass' ? 'rolled_back' : 'rollback_failed', pre_fingerprint: pre.fingerprints.schema });
+    if (restored.status === 'fail') issues.push({ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'store not at PRE' });
+    return { issues, status: applied.status === 'failed' ? 'failed' : 'aborted' };
+  }
+  // Visible change refused or failed: the rollback script is the safety net, verified against PRE.
+  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m) => reporter.info(m)));
+  const after = rolled.ok ? await reporter.step('verify rollback restored PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() })) : undefined;
+  if (after) evidence.afterRollback = after;
+  const restored = after ? verifyRestored(pre, after) : undefined;
+  if (restored) evidence.checks.push(restored);
+  const ok = rolled.ok && restored?.status === 'pass';
+  await session.recordLedger({ ...ledgerEntry, status: ok ? 'rolled_back' : 'rollback_failed', pre_fingerprint: pre.fingerprints.schema });
+  if (!rolled.ok) return { issues: [...issues, rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], status: 'rollback_failed' };
+  if (!ok) return { issues: [...issues, { code: 'ROLLBACK_UNVERIFIED', message: restored?.message ?? 'fingerprint differs from PRE' }], status: 'rollback_failed' };
+  return { issues, status: 'rolled_back' };
+}

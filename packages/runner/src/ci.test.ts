@@ -4,11 +4,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { evaluate, renderTouchedCsv } from '@kfm/diff';
-import { loadDeclaration, type Baseline, type LoadedDeclaration } from '@kfm/migration-contracts';
+import type { Baseline } from '@kfm/migration-contracts';
+import { postgisAdapter } from '@kfm/baseline-postgis';
 import { cidOfJson } from '@kfm/receipts';
+import { registerAdapter } from './adapters.js';
+import { prepareBundle, type PreparedBundle } from './bundle.js';
 import { runCi } from './ci.js';
 import { silentReporter } from './progress.js';
-import { writeRun } from './run-artifacts.js';
+import { writeRun } from './evidence.js';
+
+registerAdapter(postgisAdapter);
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUNDLE = 'postgis/PG-MIG-2026-02-28-01';
@@ -19,17 +24,17 @@ async function baseline(objects: { kind: string; name: string; table: string; sc
   return { kfm_baseline_version: 'v1', store: 'postgis', server: { product: 'PostgreSQL', version: '15' }, counts: { indexes: objs.filter((o) => o.kind === 'index').length }, objects: objs, fingerprints: { schema: await cidOfJson(objs.map((o) => [o.kind, o.name, o.digest])) } };
 }
 
-async function committedRun(loaded: LoadedDeclaration, post: Baseline, forgeStatus = false) {
+async function committedRun(bundle: PreparedBundle, post: Baseline, forgeStatus = false) {
   const pre = await baseline([{ kind: 'table', name: 'public.parcels', table: 'parcels' }]);
-  const summary = evaluate(loaded.declaration, { pre, post, metrics: { rows_affected: 0 } });
+  const summary = evaluate(bundle.loaded.declaration, { pre, post, metrics: { rows_affected: 0 } }, postgisAdapter.vocabulary);
   if (forgeStatus) {
     summary.status = 'pass';
     for (const check of summary.checks) check.status = 'pass';
   }
-  const written = await writeRun(loaded, { bundle: loaded.bundleDir, environment: 'dev', actor: { principal: 'svc:test' }, env: {}, runnerVersion: 'test', now: () => new Date('2026-11-24T10:00:00Z'), reporter: silentReporter() }, {
-    operation: 'apply', store: 'postgis', startedAt: '2026-11-24T10:00:00.000Z', finishedAt: '2026-11-24T10:00:01.000Z', forwardDigest: 'x', checks: summary.checks,
-    outcome: { status: 'committed', exit_code: 0 }, pre, post, summary, touchedCsv: renderTouchedCsv(summary),
-  });
+  const written = await writeRun(bundle, { bundle: bundle.loaded.bundleDir, environment: 'dev', actor: { principal: 'svc:test' }, env: {}, runnerVersion: 'test', now: () => new Date('2026-11-24T10:00:00Z'), reporter: silentReporter() }, {
+    operation: 'apply', store: 'postgis', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), checks: summary.checks,
+    outcome: { status: 'committed', exit_code: 0 }, pre, post, summary, touchedCsv: renderTouchedCsv(summary), details: {},
+  }, { dir: bundle.loaded.bundleDir, latest: true });
   expect(written.ok).toBe(true);
 }
 
@@ -38,7 +43,8 @@ beforeEach(async () => {
   await fs.mkdir(path.join(root, 'migrations/registry'), { recursive: true });
   await fs.cp(path.join(repo, 'migrations', BUNDLE), path.join(root, 'migrations', BUNDLE), { recursive: true });
   const registry = JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/migrations.v1.json'), 'utf8'));
-  registry.migrations = registry.migrations.filter((m: { path: string }) => m.path === BUNDLE);
+  // The bundle as authored: registered as a draft, never run (its committed evidence is not part of these cases).
+  registry.migrations = registry.migrations.filter((m: { path: string }) => m.path === BUNDLE).map((m: object) => ({ ...m, status: 'draft', history: [{ status: 'draft', at: '2026-02-28T09:00:00Z' }] }));
   await fs.writeFile(path.join(root, 'migrations/registry/migrations.v1.json'), JSON.stringify(registry));
   // Start from the bundle as authored: the committed evidence of its real run is not part of these cases.
   for (const evidence of ['receipts', 'baselines', 'diffs', 'plan.json']) await fs.rm(path.join(root, 'migrations', BUNDLE, evidence), { recursive: true, force: true });
@@ -80,8 +86,9 @@ describe('kfm-migrate ci gates', () => {
   });
 
   it('accepts honest committed evidence and catches a forged summary and a tampered receipt output', async () => {
-    const loaded = await loadDeclaration(path.join(root, 'migrations', BUNDLE));
-    if (!loaded.ok) throw new Error('fixture bundle invalid');
+    const prepared = await prepareBundle(path.join(root, 'migrations', BUNDLE));
+    if (!prepared.ok) throw new Error(`fixture bundle invalid: ${JSON.stringify(prepared.issues)}`);
+    const loaded = prepared.bundle;
     const inScope = await baseline([{ kind: 'table', name: 'public.parcels', table: 'parcels' }, { kind: 'index', name: 'public.parcels_geom_gist', table: 'parcels' }]);
     await committedRun(loaded, inScope);
     expect((await runCi(root)).findings).toEqual([]);
@@ -98,6 +105,8 @@ describe('kfm-migrate ci gates', () => {
     const latest = runs.sort().at(-1) as string;
     await fs.appendFile(path.join(root, 'migrations', BUNDLE, 'receipts/runs', latest, 'diffs/touched.csv'), 'x');
     const tampered = await runCi(root);
-    expect(tampered.findings.filter((f) => f.gate === 'receipts').map((f) => f.code)).toContain('RECEIPT_DIGEST_MISMATCH');
+    const codes = tampered.findings.filter((f) => f.gate === 'receipts').map((f) => f.code);
+    expect(codes).toContain('RECEIPT_DIGEST_MISMATCH');
+    expect(codes).toContain('EVIDENCE_MISMATCH');
   });
 });

@@ -4,47 +4,66 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
+import { durationMs } from '@kfm/adapter-kit';
 import { formatIssue, ExitCode, type Issue } from '@kfm/migration-contracts';
 import { parseSigningKey, parseVerifyKey } from '@kfm/receipts';
 import { formatSummary } from '@kfm/diff';
 import { postgisAdapter } from '@kfm/baseline-postgis';
 import { graphAdapter } from '@kfm/baseline-graph';
 import { searchAdapter } from '@kfm/baseline-search';
-import { registerAdapter } from './adapters.js';
+import { registerAdapter, registeredTypes } from './adapters.js';
+import { pushPolicy, showPolicy, unlockStore, type AdminResult } from './admin.js';
 import { applyBundle } from './apply.js';
-import { verifyChainDirectory } from './chain.js';
-import { runCi } from './ci.js';
-import { captureStoreBaseline, diffFiles, discoverBundles, storeStatus, validatePaths, verifyTarget } from './commands.js';
+import { approveBundle, markBundle, type ApprovalResult } from './approvals.js';
+import { runCi, type CiResult } from './ci.js';
+import { captureStoreBaseline, diffFiles, discoverBundles, validatePaths } from './commands.js';
 import { planBundle } from './plan.js';
 import { createReporter } from './progress.js';
-import { rehearseBundle, rehearseRegistered } from './rehearse.js';
+import { rehearseBundle, rehearseRegistered, type CiRehearsal } from './rehearse.js';
 import { rollbackBundle } from './rollback.js';
 import type { RunOptions, RunResult } from './run-context.js';
 import { scaffoldBundle } from './scaffold.js';
+import { storeStatus } from './status.js';
+import { verifyChainDirectory, verifyTarget } from './verify.js';
 
+// Adapter registration: the only place the CLI names stores.
 registerAdapter(postgisAdapter);
-registerAdapter(graphAdapter);
 registerAdapter(searchAdapter);
+registerAdapter(graphAdapter);
+
+interface Printable {
+  exit_code: ExitCode;
+  issues?: Issue[];
+}
+
+interface GlobalOptions {
+  json?: boolean;
+  env: RunOptions['environment'];
+  approval?: string;
+  actor: string;
+  signKey?: string;
+  signKeyEnv?: string;
+}
 
 const pkg = JSON.parse(await fs.readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('kfm-migrate')
-  .description('Governed, reversible migrations for PostGIS, Elasticsearch and Neo4j')
+  .description(`Governed, reversible migrations with baselines, scope enforcement and content-addressed receipts (stores: ${registeredTypes().join(', ')})`)
   .version(pkg.version)
   .option('--json', 'machine output on stdout (progress stays on stderr)')
   .addOption(new Option('--env <name>', 'target environment').choices(['dev', 'stage', 'prod']).default('dev'))
-  .option('--approval <ref>', 'approval reference (required with --env prod)')
+  .option('--approval <ref>', 'approval reference (recorded approvals bind it to the bundle digest; required with --env prod)')
   .option('--actor <principal>', 'who runs this (service principal)', process.env.KFM_ACTOR ?? 'svc:kfm-migrate')
   .option('--sign-key <file>', 'Ed25519 private key (PEM) that signs each in-toto statement (DSSE)')
   .option('--sign-key-env <name>', 'name of the environment variable holding the Ed25519 private key (PEM)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-type Printable = { exit_code: ExitCode; issues?: Issue[] } & Record<string, unknown>;
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-function emit(value: Printable, human: (v: Printable) => string[]): never {
-  const json = program.opts().json as boolean | undefined;
-  if (json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+function emit<T extends Printable>(value: T, human: (v: T) => string[]): never {
+  if (globals().json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
   else {
     for (const line of human(value)) process.stdout.write(line + '\n');
     for (const issue of value.issues ?? []) process.stderr.write(formatIssue(issue) + '\n');
@@ -52,34 +71,67 @@ function emit(value: Printable, human: (v: Printable) => string[]): never {
   process.exit(value.exit_code);
 }
 
+function invalid(message: string): never {
+  return emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [{ code: 'ARGUMENT_INVALID', message }] }, () => []);
+}
+
+/** A duration flag (`30s`, `500ms`, `2min`) in milliseconds; a malformed one ends the command (exit 2). */
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = durationMs(value);
+  if (ms === undefined) invalid(`${flag} ${value} is not a duration (e.g. 500ms, 30s, 2min)`);
+  return ms;
+}
+
 /** The signing key named by --sign-key / --sign-key-env; a bad key ends the command (exit 2) before any run. */
-async function signingKey(): Promise<RunOptions['signingKey']> {
-  const opts = program.opts<{ signKey?: string; signKeyEnv?: string }>();
+async function signingKey(): Promise<KeyObject | undefined> {
+  const opts = globals();
   if (!opts.signKey && !opts.signKeyEnv) return undefined;
   const source = opts.signKey ? `--sign-key ${opts.signKey}` : `environment variable ${opts.signKeyEnv}`;
   const pem = opts.signKey ? await fs.readFile(opts.signKey).catch(() => undefined) : process.env[opts.signKeyEnv as string];
-  const parsed = pem ? parseSigningKey(pem, source) : { ok: false as const, issue: { code: 'ARGUMENT_INVALID' as const, message: `${source} is empty or unreadable` } };
-  if (!parsed.ok) emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
+  if (!pem) return invalid(`${source} is empty or unreadable`);
+  const parsed = parseSigningKey(pem, source);
+  if (!parsed.ok) return emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
   return parsed.key;
 }
 
-function runOptions(bundle: string, key?: RunOptions['signingKey']): RunOptions {
-  const opts = program.opts<{ env: RunOptions['environment']; approval?: string; actor: string }>();
-  let gitCommit: string | undefined;
-  try {
-    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.resolve(bundle), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    gitCommit = undefined;
+async function publicKeys(files: readonly string[]): Promise<KeyObject[]> {
+  const keys: KeyObject[] = [];
+  for (const file of files) {
+    const parsed = parseVerifyKey(await fs.readFile(file).catch(() => ''), `--public-key ${file}`);
+    if (!parsed.ok) emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
+    else keys.push(parsed.key);
   }
+  return keys;
+}
+
+function gitCommitOf(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.resolve(dir), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockFlags {
+  lockWait?: string;
+  lockTtl?: string;
+}
+
+function runOptions(bundle: string, extra: Partial<RunOptions> = {}, lock: LockFlags = {}): RunOptions {
+  const opts = globals();
+  const gitCommit = gitCommitOf(bundle);
+  const lockWaitMs = duration('--lock-wait', lock.lockWait);
+  const lockTtlMs = duration('--lock-ttl', lock.lockTtl);
   return {
     bundle, environment: opts.env, ...(opts.approval ? { approval: opts.approval } : {}), actor: { principal: opts.actor, role: 'pipeline' },
     env: process.env, ...(gitCommit ? { gitCommit } : {}), runnerVersion: `@kfm/runner@${pkg.version}`, now: () => new Date(), reporter: createReporter(),
-    ...(key ? { signingKey: key } : {}),
+    ...(lockWaitMs !== undefined ? { lockWaitMs } : {}), ...(lockTtlMs !== undefined ? { lockTtlMs } : {}),
+    ...extra,
   };
 }
 
-function renderRun(r: Printable): string[] {
-  const run = r as unknown as RunResult;
+function renderRun(run: RunResult): string[] {
   const lines = [`${run.command} ${run.migration_id ?? ''}: ${run.status.toUpperCase()} (exit ${run.exit_code})${run.outcome ? ` — ${run.outcome.status}` : ''}`];
   for (const check of run.checks) lines.push(`  ${check.status === 'pass' ? 'ok  ' : check.status === 'fail' ? 'FAIL' : 'skip'} ${check.name}${check.code && check.status === 'fail' ? ` [${check.code}]` : ''}${check.message ? ` — ${check.message}` : ''}`);
   if (run.fingerprints.pre) lines.push(`  PRE  ${run.fingerprints.pre}`);
@@ -89,119 +141,171 @@ function renderRun(r: Printable): string[] {
   return lines;
 }
 
+function renderAdmin(result: AdminResult): string[] {
+  const lines = [`${result.command} ${result.store}: ${result.status.toUpperCase()} (exit ${result.exit_code})`];
+  for (const check of result.checks) lines.push(`  ${check.status === 'pass' ? 'ok  ' : 'FAIL'} ${check.message ?? check.name}`);
+  if (result.policy) lines.push(`  policy ${result.policy.digest} (run ${result.policy.run_id}${result.policy.recorded_at ? `, ${result.policy.recorded_at}` : ''})`, JSON.stringify(result.policy.policy, null, 2));
+  else if (result.command === 'policy show') lines.push('  the store holds no policy (kfm-migrate policy push)');
+  if (result.receipt) lines.push(`  receipt ${result.receipt}`);
+  return lines;
+}
+
+function renderApproval(result: ApprovalResult): string[] {
+  if (!result.migration_id) return [];
+  return [`${result.migration_id}: ${result.registry_status ?? ''} (bundle ${result.bundle_digest ?? ''})${result.missing?.length ? `; still needs approvals by ${result.missing.join(', ')}` : ''}`];
+}
+
+const lockOptions = (command: Command) => command
+  .option('--lock-wait <duration>', 'wait up to this long for a held store lock, with backoff (default 0: fail fast)')
+  .option('--lock-ttl <duration>', 'lease time-to-live for search and graph stores (default 30s; renewed every third of it)');
+
 program.command('validate').argument('[paths...]', 'bundles, migration.yml files or JSON artifacts (default: every bundle under ./migrations)')
-  .description('validate bundles, declarations and artifacts against the schemas')
+  .description('validate bundles (as a run would prepare them), declarations and artifacts against the schemas')
   .action(async (paths: string[]) => {
     const targets = paths.length ? paths : await discoverBundles(process.cwd());
     const result = await validatePaths(targets);
-    emit(result as unknown as Printable, (r) => (r as unknown as Awaited<ReturnType<typeof validatePaths>>).results.flatMap((x) => [`${x.ok ? 'ok  ' : 'FAIL'} ${x.path} (${x.kind})`, ...x.issues.map((i) => `  ${formatIssue(i)}`)]));
+    emit(result, (r) => r.results.flatMap((x) => [`${x.ok ? 'ok  ' : 'FAIL'} ${x.path} (${x.kind})`, ...x.issues.map((i) => `  ${formatIssue(i)}`)]));
   });
 
 program.command('ci').option('--root <dir>', 'repository root holding migrations/', '.')
   .option('--rehearse', 'also rehearse forward + rollback of every draft/approved bundle on a scratch copy of its store')
-  .description('all CI gates over migrations/')
-  .action(async (o: { root: string; rehearse?: boolean }) => {
-    const result = await runCi(path.resolve(o.root));
+  .option('--public-key <file>', 'Ed25519 public key (PEM) for signature checks (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .description('every CI gate over migrations/: schema, secrets, evidence, chains, registry, scope of committed diffs')
+  .action(async (o: { root: string; rehearse?: boolean; publicKey: string[] }) => {
+    const keys = await publicKeys(o.publicKey);
+    const ci = await runCi(path.resolve(o.root), keys.length ? { publicKeys: keys } : {});
+    let rehearsals: CiRehearsal[] = [];
     if (o.rehearse) {
       const key = await signingKey();
-      const rehearsals = await rehearseRegistered(path.resolve(o.root, 'migrations'), (bundle) => runOptions(bundle, key));
+      rehearsals = await rehearseRegistered(path.resolve(o.root, 'migrations'), (bundle) => runOptions(bundle, key ? { signingKey: key } : {}));
       for (const r of rehearsals.filter((x) => x.status === 'failed')) {
-        const found: Issue[] = r.issues.length ? r.issues : r.checks.map((c) => ({ code: (c.code ?? 'ROLLBACK_UNVERIFIED') as Issue['code'], message: `${c.name}: ${c.message ?? ''}` }));
-        result.findings.push(...found.map((issue) => ({ ...issue, gate: 'rehearsal' as const, file: issue.file ?? `migrations/${r.path}` })));
+        const found: Issue[] = r.issues.length ? r.issues : r.checks.map((c) => ({ code: 'ROLLBACK_UNVERIFIED', message: `${c.name}: ${c.message ?? ''}` }));
+        ci.findings.push(...found.map((issue) => ({ ...issue, gate: 'rehearsal' as const, file: issue.file ?? `migrations/${r.path}` })));
       }
-      const worst = Math.max(result.exit_code, ...rehearsals.map((r) => r.exit_code)) as ExitCode;
-      Object.assign(result, { rehearsals, exit_code: worst, status: result.findings.length || worst ? 'failed' : 'passed' });
     }
-    emit({ ...result, issues: [] } as unknown as Printable, (r) => {
-      const ci = r as unknown as Awaited<ReturnType<typeof runCi>> & { rehearsals?: Awaited<ReturnType<typeof rehearseRegistered>> };
-      const rehearsed = (ci.rehearsals ?? []).map((x) => `rehearse ${x.migration_id}: ${x.status.toUpperCase()}${x.note ? ` — ${x.note}` : ''}`);
-      return [...ci.findings.map((f) => `${f.gate}: ${formatIssue(f)}`), ...rehearsed, `ci: ${ci.bundles.length} bundle(s), ${ci.findings.length} finding(s): ${ci.status.toUpperCase()}`];
-    });
+    const exit = Math.max(ci.exit_code, ...rehearsals.map((r) => r.exit_code)) as ExitCode;
+    const result: CiResult & { rehearsals: CiRehearsal[]; issues: Issue[] } = { ...ci, rehearsals, exit_code: exit, status: ci.findings.length || exit ? 'failed' : 'passed', issues: [] };
+    emit(result, (r) => [
+      ...r.findings.map((f) => `${f.gate}: ${formatIssue(f)}`),
+      ...r.rehearsals.map((x) => `rehearse ${x.migration_id}: ${x.status.toUpperCase()}${x.note ? ` — ${x.note}` : ''}`),
+      `ci: ${r.bundles.length} bundle(s), ${r.findings.length} finding(s): ${r.status.toUpperCase()}`,
+    ]);
   });
 
-program.command('plan').argument('<bundle>').description('dry run: preflight + PRE baseline + predicted touches → plan.json')
-  .action(async (bundle: string) => emit((await planBundle(runOptions(bundle))) as unknown as Printable, renderRun));
+program.command('plan').argument('<bundle>').description('dry run: preflight + PRE baseline + predicted touches + drift → plan.json (nothing changes)')
+  .action(async (bundle: string) => emit(await planBundle(runOptions(bundle)), renderRun));
 
-program.command('apply').argument('<bundle>').description('the full governed lifecycle')
-  .action(async (bundle: string) => emit((await applyBundle(runOptions(bundle, await signingKey()))) as unknown as Printable, renderRun));
+lockOptions(program.command('apply').argument('<bundle>').description('the full governed lifecycle'))
+  .option('--full', 'capture full baselines, not only what the declaration scopes')
+  .action(async (bundle: string, o: LockFlags & { full?: boolean }) => {
+    const key = await signingKey();
+    emit(await applyBundle(runOptions(bundle, { ...(key ? { signingKey: key } : {}), ...(o.full ? { full: true } : {}) }, o)), renderRun);
+  });
 
-program.command('rollback').argument('<bundle>').description('run rollback, verify PRE is restored, write a receipt')
-  .action(async (bundle: string) => emit((await rollbackBundle(runOptions(bundle, await signingKey()))) as unknown as Printable, renderRun));
+lockOptions(program.command('rollback').argument('<bundle>').description('drift gate, then the rollback script, verified against PRE'))
+  .option('--accept-drift', 'roll back although objects the apply touched drifted since its POST (needs --approval REF; recorded)')
+  .action(async (bundle: string, o: LockFlags & { acceptDrift?: boolean }) => {
+    const key = await signingKey();
+    emit(await rollbackBundle(runOptions(bundle, { ...(key ? { signingKey: key } : {}), ...(o.acceptDrift ? { acceptDrift: true } : {}) }, o)), renderRun);
+  });
 
 program.command('rehearse').argument('<bundle>').description('apply + rollback on a scratch copy of the store; passes only if rollback restores PRE')
-  .action(async (bundle: string) => emit((await rehearseBundle(runOptions(bundle, await signingKey()))) as unknown as Printable, renderRun));
+  .action(async (bundle: string) => {
+    const key = await signingKey();
+    emit(await rehearseBundle(runOptions(bundle, key ? { signingKey: key } : {})), renderRun);
+  });
 
 program.command('verify').argument('[target]', 'a bundle directory or a run_receipt.json')
   .option('--chain <dir>', 'check the receipt chain of every store found under DIR (first break per store)')
   .option('--public-key <file>', 'Ed25519 public key (PEM); every receipt must be signed by one of them (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-  .description('recompute every digest, validate schemas, check statements, signatures and receipt chains')
-  .action(async (target: string | undefined, o: { chain?: string; publicKey: string[] }) => {
+  .option('--against-store', "compare the bundle's receipts with the store's ledger (connection variables from the declaration)")
+  .description('recompute every digest; bind the evidence to the latest run; statements, signatures, chains, the store ledger')
+  .action(async (target: string | undefined, o: { chain?: string; publicKey: string[]; againstStore?: boolean }) => {
     if (o.chain) {
-      const chain = await verifyChainDirectory(o.chain);
-      emit(chain as unknown as Printable, (r) => {
-        const c = r as unknown as Awaited<ReturnType<typeof verifyChainDirectory>> & { chains?: { chain: string; links: unknown[]; head: string }[] };
-        return [...(c.chains ?? []).map((x) => `chain ${x.chain}: ${x.links.length} receipt(s), head ${x.head}`), `verify --chain: ${c.status.toUpperCase()}`];
-      });
+      emit(await verifyChainDirectory(o.chain), (c) => ['chains' in c ? c.chains.map((x) => `chain ${x.chain}: ${x.links.length} receipt(s), head ${x.head}`) : [], [`verify --chain: ${c.status.toUpperCase()}`]].flat());
     }
-    if (!target) emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [{ code: 'ARGUMENT_INVALID', message: 'verify needs a bundle, a receipt or --chain DIR' }] }, () => []);
-    const publicKeys = [];
-    for (const file of o.publicKey) {
-      const parsed = parseVerifyKey(await fs.readFile(file).catch(() => ''), `--public-key ${file}`);
-      if (!parsed.ok) emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
-      publicKeys.push(parsed.key);
-    }
-    const result = await verifyTarget(target, publicKeys.length ? { publicKeys } : {});
-    emit(result as unknown as Printable, (r) => {
-      const v = r as unknown as { status: string; files?: { path: string; status: string }[]; attestations?: { receipt: string; statement: string; signature: string }[] };
-      return [
-        ...(v.files ?? []).map((f) => `${f.status === 'ok' ? 'ok  ' : 'FAIL'} ${f.path}${f.status === 'ok' ? '' : ` (${f.status})`}`),
-        ...(v.attestations ?? []).map((a) => `${a.statement === 'mismatch' || a.signature === 'invalid' ? 'FAIL' : 'ok  '} ${a.receipt}: statement ${a.statement}, signature ${a.signature}`),
-        `verify: ${v.status.toUpperCase()}`,
-      ];
-    });
+    if (!target) return invalid('verify needs a bundle, a receipt or --chain DIR');
+    const keys = await publicKeys(o.publicKey);
+    const result = await verifyTarget(target, { ...(keys.length ? { publicKeys: keys } : {}), ...(o.againstStore ? { againstStore: { env: process.env } } : {}) });
+    emit(result, (v) => [
+      ...('files' in v ? v.files.map((f) => `${f.status === 'ok' ? 'ok  ' : 'FAIL'} ${f.path}${f.status === 'ok' ? '' : ` (${f.status})`}`) : []),
+      ...('attestations' in v ? v.attestations.map((a) => `${a.statement === 'mismatch' || a.signature === 'invalid' ? 'FAIL' : 'ok  '} ${a.receipt}: statement ${a.statement}, signature ${a.signature}`) : []),
+      ...('ledger' in v && v.ledger ? [`ledger: ${v.ledger.status} (${v.ledger.ledger.length} receipt(s) in the store, ${v.ledger.bundle.length} chained in the bundle)`] : []),
+      `verify: ${v.status.toUpperCase()}`,
+    ]);
   });
 
-program.command('baseline').argument('<store>', 'postgis | search | graph').option('--out <file>', 'write the baseline here (default stdout)')
+program.command('baseline').argument('<store>', `store type (${registeredTypes().join(' | ')})`).option('--out <file>', 'write the baseline here (default stdout)')
+  .option('--full', 'every object and histogram, not a declaration-scoped capture')
   .description('capture a baseline of a store')
-  .action(async (store: string, o: { out?: string }) => {
-    const result = await captureStoreBaseline(store, process.env, new Date().toISOString());
+  .action(async (store: string, o: { out?: string; full?: boolean }) => {
+    const result = await captureStoreBaseline(store, process.env, new Date().toISOString(), o.full ? { full: true } : {});
     if (result.status === 'passed' && o.out) await fs.writeFile(o.out, result.text);
-    if (result.status === 'passed' && !o.out && !program.opts().json) {
+    if (result.status === 'passed' && !o.out && !globals().json) {
       process.stdout.write(result.text + '\n');
       process.exit(0);
     }
-    const { text: _text, ...value } = result as typeof result & { text?: string };
-    emit(value as unknown as Printable, () => (o.out ? [`baseline written to ${o.out}`] : []));
+    const { text: _text, ...value } = { text: undefined, ...result };
+    emit(value, () => (o.out ? [`baseline written to ${o.out}`] : []));
   });
 
 program.command('diff').argument('<pre>').argument('<post>').option('--declaration <file>', 'evaluate against this migration.yml')
   .description('diff two baselines; with --declaration, evaluate scope and limits')
   .action(async (pre: string, post: string, o: { declaration?: string }) => {
-    const result = await diffFiles(pre, post, o.declaration);
-    emit(result as unknown as Printable, (r) => {
-      const d = r as unknown as Awaited<ReturnType<typeof diffFiles>>;
+    emit(await diffFiles(pre, post, o.declaration), (d) => {
       if ('summary' in d && d.summary) return [formatSummary(d.summary)];
       if ('diff' in d && d.diff) return d.diff.changes.map((c) => `${c.change.padEnd(8)} ${c.kind} ${c.name}`).concat(`${d.diff.changes.length} change(s)`);
       return [];
     });
   });
 
-program.command('new').argument('<store>', 'postgis | search | graph').requiredOption('--intent <text>', 'what the migration does, in plain language')
+program.command('new').argument('<store>', `store type (${registeredTypes().join(' | ')})`).requiredOption('--intent <text>', 'what the migration does, in plain language')
   .option('--root <dir>', 'repository root holding migrations/', '.')
   .description('scaffold a bundle with a fresh id and register it as draft')
   .action(async (store: string, o: { intent: string; root: string }) => {
     const result = await scaffoldBundle({ root: path.resolve(o.root), type: store, intent: o.intent, now: new Date() });
-    emit({ ...result, exit_code: result.status === 'passed' ? 0 : 2 } as unknown as Printable, (r) => {
-      const s = r as unknown as typeof result;
-      return s.migration_id ? [`created ${s.migration_id} at ${s.path}`, ...s.files.map((f) => `  ${f}`)] : [];
-    });
+    emit({ ...result, exit_code: result.status === 'passed' ? ExitCode.Passed : ExitCode.InvalidInput }, (s) => (s.migration_id ? [`created ${s.migration_id} at ${s.path}`, ...s.files.map((f) => `  ${f}`)] : []));
   });
 
 program.command('status').option('--root <dir>', 'repository root holding migrations/', '.')
-  .description('registry + ledger view')
+  .description('registry + ledger view: state, drift, incomplete runs, evidence against the store, lease holders')
   .action(async (o: { root: string }) => {
-    const result = await storeStatus(path.resolve(o.root), process.env);
-    emit(result as unknown as Printable, (r) => (r as unknown as typeof result).migrations.map((m) => `${m.migration_id.padEnd(24)} ${m.type.padEnd(8)} ${m.status.padEnd(15)} ledger=${m.ledger}`));
+    emit(await storeStatus(path.resolve(o.root), process.env), (r) => [
+      ...r.migrations.map((m) => `${m.migration_id.padEnd(24)} ${m.type.padEnd(8)} ${m.status.padEnd(15)} ledger=${m.ledger.padEnd(15)} drift=${m.drift ?? '-'} evidence=${m.evidence}${m.note ? `  (${m.note})` : ''}`),
+      ...Object.entries(r.locks).map(([store, holder]) => `lock ${store}: ${holder === null ? 'free' : holder === 'unreachable' ? 'store unreachable' : holder.description}`),
+    ]);
+  });
+
+program.command('approve').argument('<bundle>').requiredOption('--reviewer <name>', 'who approves (one of approvals.required_reviewers)').requiredOption('--ref <ref>', 'the approval reference (ticket, PR review)')
+  .description('record an approval bound to the bundle digest (an edit voids it)')
+  .action(async (bundle: string, o: { reviewer: string; ref: string }) => emit(await approveBundle(bundle, { reviewer: o.reviewer, ref: o.ref, now: new Date() }), renderApproval));
+
+program.command('mark').argument('<bundle>').argument('<status>', 'merged | superseded').option('--by <id>', 'the migration that supersedes this one').option('--ref <ref>', 'a reference (merge commit, PR)')
+  .description('record a registry transition (merged, superseded); history is appended, never rewritten')
+  .action(async (bundle: string, status: string, o: { by?: string; ref?: string }) => emit(await markBundle(bundle, { status, ...(o.by ? { by: o.by } : {}), ...(o.ref ? { ref: o.ref } : {}), now: new Date() }), renderApproval));
+
+const policy = program.command('policy').description("the store-held protected-domain policy");
+lockOptions(policy.command('push').argument('<store>', `store type (${registeredTypes().join(' | ')})`).option('--file <file>', 'the policy to push (default migrations/registry/policy.v1.json)').option('--root <dir>', 'repository root holding migrations/', '.'))
+  .description('write the policy into the store\'s ledger (needs --env and --approval REF), with a receipt')
+  .action(async (store: string, o: LockFlags & { file?: string; root: string }) => {
+    const { bundle: _bundle, ...options } = runOptions(path.resolve(o.root), {}, o);
+    emit(await pushPolicy(store, { ...options, root: path.resolve(o.root), ...(o.file ? { file: o.file } : {}) }), renderAdmin);
+  });
+policy.command('show').argument('<store>', `store type (${registeredTypes().join(' | ')})`).description('print the policy the store holds')
+  .action(async (store: string) => emit(await showPolicy(store, process.env), renderAdmin));
+
+program.command('unlock').argument('<store>', `store type (${registeredTypes().join(' | ')})`).requiredOption('--reason <text>', 'why the lock is removed (goes into the audit receipt)')
+  .option('--force', 'remove a live lease too (its run aborts before its commit point); PostgreSQL: terminate the holding backend')
+  .option('--root <dir>', 'repository root holding migrations/ (the audit receipt goes to its registry)', '.')
+  .description('show the lock holder; remove an expired lease (a live one only with --force); audit receipt')
+  .action(async (store: string, o: { reason: string; force?: boolean; root: string }) => {
+    const { bundle: _bundle, ...options } = runOptions(path.resolve(o.root));
+    emit(await unlockStore(store, { ...options, root: path.resolve(o.root), reason: o.reason, force: o.force === true }), (r) => [
+      `unlock ${r.store}: ${r.unlock?.message ?? r.status}`,
+      ...(r.holder ? [`  holder: ${r.holder.description}`] : []),
+      ...(r.unlock?.cleaned.length ? [`  cleaned: ${r.unlock.cleaned.join(', ')}`] : []),
+      ...(r.receipt ? [`  receipt ${r.receipt}`] : []),
+    ]);
   });
 
 try {

@@ -1,63 +1,53 @@
-// The dry run: gates, preflight and the PRE baseline, written to plan.json. Nothing is mutated
-// and no lock is taken; the predicted touches are checked against the declared scope.
-import { ExitCode, exitCodeFor, loadDeclaration, type Check, type Plan } from '@kfm/migration-contracts';
+// The dry run: the shared skeleton without a lease (nothing is changed), then preflight (names resolved
+// as the store will, lint), the PRE baseline, and for an applied bundle the drift of what its apply
+// touched. The plan goes to plan.json — bound, like all evidence, to its run's receipt.
 import { writeArtifacts } from '@kfm/receipts';
-import { adapterFor } from './adapters.js';
-import { readScripts } from './bundle-scripts.js';
-import { findMigrationsRoot } from './migrations-registry.js';
-import { effectiveProtected, governanceGates, loadPolicy } from './policy.js';
-import { faultIssue, resolveConnection, type RunOptions, type RunResult } from './run-context.js';
+import { ExitCode, type Plan } from '@kfm/migration-contracts';
+import { driftFrom, latestApplied } from './drift.js';
+import { runLifecycle, type LiveRun, type Step } from './lifecycle.js';
+import { governanceGates } from './registry-gates.js';
+import type { RunOptions, RunResult } from './run-context.js';
 
 export async function planBundle(options: RunOptions): Promise<RunResult & { plan?: Plan }> {
+  const outcome = await runLifecycle({ command: 'plan', operation: 'plan', options, lock: false, latest: false, signs: false, gated: false, body: planBody });
+  const plan = outcome.evidence?.plan;
+  if (!plan || !outcome.result.run_id || !outcome.bundle) return outcome.result;
+  // The reviewer's copy at the bundle root: the same canonical bytes as the run's own copy.
+  const written = await writeArtifacts(outcome.bundle.loaded.bundleDir, [{ path: 'plan.json', content: plan }]);
+  if (!written.ok) return { ...outcome.result, status: 'failed', exit_code: ExitCode.CheckFailed, issues: [...outcome.result.issues, ...written.issues] };
+  return { ...outcome.result, artifacts: [...outcome.result.artifacts, 'plan.json'].sort(), plan };
+}
+
+async function planBody(run: LiveRun): Promise<Step> {
+  const { session, declaration, bundle, evidence, options, result } = run;
   const { reporter } = options;
-  const result: RunResult = { command: 'plan', status: 'failed', exit_code: ExitCode.InvalidInput, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
-  const done = (extra: Partial<RunResult>) => ({ ...result, ...extra, timings: reporter.timings() });
-  const loaded = await reporter.step('load declaration', () => loadDeclaration(options.bundle));
-  if (!loaded.ok) return done({ issues: loaded.issues });
-  const { declaration } = loaded;
-  result.migration_id = declaration.migration_id;
-  const adapter = adapterFor(declaration.type);
-  if (!adapter) return done({ issues: [{ code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `no store adapter registered for type ${declaration.type}` }] });
-  const policy = await loadPolicy(await findMigrationsRoot(loaded.bundleDir));
-  if (!policy.ok) return done({ issues: policy.issues });
-  const protectedDomains = effectiveProtected(policy.policy, declaration);
-  const checks: Check[] = governanceGates(declaration, options);
-  const connection = resolveConnection(adapter, declaration, options.env);
-  if (!connection.ok) return done({ issues: connection.issues, exit_code: exitCodeFor(connection.issues) });
-  let session;
-  try {
-    session = await reporter.step(`connect ${declaration.type}`, () => adapter.connect(connection.values, { applicationName: `kfm-migrate plan ${declaration.migration_id}` }));
-  } catch (error) {
-    const issues = [faultIssue(error)];
-    return done({ issues, exit_code: exitCodeFor(issues) });
-  }
-  try {
-    const forward = await readScripts(loaded, 'forward');
-    const preflight = await reporter.step('preflight', () => session.preflight(forward, declaration, protectedDomains));
-    checks.push(...preflight.checks);
-    const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ declaration, protected: protectedDomains, capturedAt: options.now().toISOString() }));
-    const status = checks.some((c) => c.status === 'fail') ? 'fail' : 'pass';
-    const plan: Plan = {
-      kfm_plan_version: 'v1', migration_id: declaration.migration_id, store: declaration.type, status,
-      transactional: declaration.transactional !== false,
-      pre: { fingerprints: pre.fingerprints, counts: pre.counts },
-      statements: preflight.statements,
-      predicted: { touched: preflight.predicted },
-      checks,
-    };
-    const written = await reporter.step('write plan.json', () => writeArtifacts(loaded.bundleDir, [{ path: 'plan.json', content: plan }]));
-    if (!written.ok) {
-      const issues = written.findings.map((f) => ({ code: 'POLICY_SCAN_HIT' as const, file: f.file, line: f.line, message: `${f.rule}: ${f.message}` }));
-      return done({ issues, exit_code: ExitCode.CheckFailed, checks });
+  // What apply would decide, reported, never enforced here: a plan is information.
+  const gates = governanceGates({ environment: options.environment, ...(options.approval ? { approval: options.approval } : {}), declaration, entry: bundle.entry, bundleDigest: bundle.bundleDigest, policy: run.policy });
+  const preflight = await reporter.step('preflight', () => session.preflight(bundle.forward, declaration, { protected: run.protected, allowedRules: run.allowed.rules, ...(run.policy.lint ? { lint: run.policy.lint } : {}) }));
+  const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ declaration, protected: run.protected, capturedAt: options.now().toISOString(), progress: (m) => reporter.info(m) }));
+  evidence.pre = pre;
+  const checks = [...gates, ...preflight.checks];
+  if (run.ledger.state === 'applied') {
+    const applied = await latestApplied(bundle.loaded.bundleDir);
+    if (applied?.post && applied.summary) {
+      const drifted = driftFrom({ post: applied.post, summary: applied.summary }, pre);
+      checks.push(drifted.length
+        ? { name: 'drift', rule: 'rollback', status: 'fail', code: 'DRIFT', observed: drifted, message: `${drifted.length} object(s) the apply touched changed since its POST: a rollback would refuse` }
+        : { name: 'drift', rule: 'rollback', status: 'pass', message: 'no drift since the apply' });
     }
-    return {
-      ...done({ status: status === 'pass' ? 'passed' : 'failed', exit_code: status === 'pass' ? ExitCode.Passed : ExitCode.CheckFailed, checks, touched: preflight.predicted, fingerprints: { pre: pre.fingerprints.schema }, artifacts: ['plan.json'] }),
-      plan,
-    };
-  } catch (error) {
-    const issues = [faultIssue(error)];
-    return done({ issues, exit_code: exitCodeFor(issues) });
-  } finally {
-    await session.close().catch(() => undefined);
   }
+  if (preflight.lint?.length) evidence.details.lint = preflight.lint;
+  const status = checks.some((check) => check.status === 'fail') ? 'fail' : 'pass';
+  evidence.plan = {
+    kfm_plan_version: 'v1', migration_id: declaration.migration_id, store: declaration.type, status,
+    transactional: declaration.transactional !== false,
+    pre: { fingerprints: pre.fingerprints, counts: pre.counts },
+    statements: preflight.statements,
+    predicted: { touched: preflight.predicted },
+    ...(preflight.lint?.length ? { lint: preflight.lint } : {}),
+    checks,
+  };
+  evidence.checks.push(...checks);
+  result.touched = preflight.predicted;
+  return { issues: [], status: 'planned' };
 }

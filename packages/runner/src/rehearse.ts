@@ -16,17 +16,18 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, exitCodeOf, loadDeclaration, type Baseline, type Check, type DiffSummary, type Issue, type LoadedDeclaration, type ScratchStore, type StoreAdapter } from '@kfm/migration-contracts';
-import { runDirectoryName } from '@kfm/receipts';
+import { ExitCode, exitCodeFor, exitCodeOf, type Baseline, type Check, type Issue, type ScratchStore } from '@kfm/migration-contracts';
+import { loadDeclaration } from '@kfm/migration-contracts';
 import { adapterFor } from './adapters.js';
-import { applyBundle } from './apply.js';
-import { forwardDigest, readScripts } from './bundle-scripts.js';
-import { concludeRun } from './conclude.js';
-import { findMigrationsRoot, loadRegistry } from './migrations-registry.js';
-import { effectiveProtected, loadPolicy } from './policy.js';
-import { rollbackBundle, verifyRestored } from './rollback.js';
-import type { RunEvidence } from './run-artifacts.js';
-import { connectionVariables, faultIssue, resolveConnection, type RunOptions, type RunResult } from './run-context.js';
+import { applyRun } from './apply.js';
+import { prepareBundle, type PreparedBundle } from './bundle.js';
+import { connectionVariables, resolveConnection } from './connection.js';
+import { writeRun, type RunEvidence } from './evidence.js';
+import { loadRegistry } from './migrations-registry.js';
+import { verifyRestored } from './restore.js';
+import { rollbackRun } from './rollback.js';
+import { emptyResult, faultIssue, type RunOptions, type RunResult } from './run-context.js';
+import type { Reporter } from './progress.js';
 
 export interface RehearsalStage {
   run_id?: string;
@@ -38,41 +39,33 @@ export type RehearsalResult = RunResult & {
   rehearsal?: { scratch?: string; apply?: RehearsalStage; rollback?: RehearsalStage; real?: { before?: string; after?: string } };
 };
 
-/** Evidence files a scratch run leaves under its run directory, read back before the copy is deleted. */
-const STAGE_FILES = { pre: 'baselines/pre.json', post: 'baselines/post.json', afterRollback: 'baselines/after_rollback.json', summary: 'diffs/summary.json', touchedCsv: 'diffs/touched.csv' } as const;
-
 export async function rehearseBundle(options: RunOptions): Promise<RehearsalResult> {
   const { reporter } = options;
-  const result: RehearsalResult = { command: 'rehearse', status: 'failed', exit_code: ExitCode.InvalidInput, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
-  const loaded = await reporter.step('load declaration', () => loadDeclaration(options.bundle));
-  if (!loaded.ok) return { ...result, issues: loaded.issues, timings: reporter.timings() };
-  const { declaration } = loaded;
+  const result: RehearsalResult = emptyResult('rehearse');
+  const prepared = await reporter.step('load bundle', () => prepareBundle(options.bundle, { requireRollback: true }));
+  if (!prepared.ok) return { ...result, issues: prepared.issues, exit_code: exitCodeFor(prepared.issues), timings: reporter.timings() };
+  const bundle = prepared.bundle;
+  const { declaration } = bundle.loaded;
+  const { adapter } = bundle;
   result.migration_id = declaration.migration_id;
-  const adapter = adapterFor(declaration.type);
-  if (!adapter?.rehearsal) {
-    const issue: Issue = { code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `the ${declaration.type} store adapter cannot make scratch copies, so it cannot rehearse`, found: declaration.type };
+  const rehearsalCapability = adapter.rehearsal;
+  if (!rehearsalCapability) {
+    const issue: Issue = { code: 'ARGUMENT_INVALID', file: bundle.loaded.file, pointer: '/type', message: `the ${declaration.type} store adapter cannot make scratch copies, so it cannot rehearse`, found: declaration.type };
     return { ...result, issues: [issue], timings: reporter.timings() };
   }
-  const migrationsRoot = await findMigrationsRoot(loaded.bundleDir);
-  const policy = await loadPolicy(migrationsRoot);
-  if (!policy.ok) return { ...result, issues: policy.issues, timings: reporter.timings() };
-  const baselineOptions = { declaration, protected: effectiveProtected(policy.policy, declaration) };
   const startedAt = options.now().toISOString();
-  const evidence: RunEvidence = { operation: 'rehearse', store: declaration.type, startedAt, finishedAt: startedAt, forwardDigest: await forwardDigest(await readScripts(loaded, 'forward')), checks: [], outcome: { status: 'failed', exit_code: 1 } };
+  const evidence: RunEvidence = { operation: 'rehearse', store: declaration.type, startedAt, finishedAt: startedAt, checks: [], outcome: { status: 'failed', exit_code: 1 }, details: {} };
   const rehearsal: NonNullable<RehearsalResult['rehearsal']> = {};
-  const conclude = async (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']): Promise<RehearsalResult> => ({
-    ...(await concludeRun({ loaded, options, evidence, result, migrationsRoot }, issues, status)),
-    rehearsal,
-  });
+  const conclude = (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']) => concludeRehearsal(bundle, options, evidence, result, rehearsal, issues, status);
 
   const connection = resolveConnection(adapter, declaration, options.env);
   if (!connection.ok) return conclude(connection.issues, 'failed');
   const capture = async (label: string): Promise<Baseline> => {
     const session = await adapter.connect(connection.values, { applicationName: `kfm-migrate rehearse ${declaration.migration_id}` });
     try {
-      return await reporter.step(label, () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+      return await reporter.step(label, () => session.captureBaseline({ declaration, capturedAt: options.now().toISOString() }));
     } finally {
-      // Closed before the copy: a TEMPLATE copy needs the source to have no session at all.
+      // Closed before the copy: a PostgreSQL TEMPLATE copy needs the source to have no session at all.
       await session.close().catch(() => undefined);
     }
   };
@@ -82,7 +75,7 @@ export async function rehearseBundle(options: RunOptions): Promise<RehearsalResu
   try {
     realBefore = await capture('capture the real store (before)');
     rehearsal.real = { before: realBefore.fingerprints.schema };
-    scratch = await reporter.step('create scratch copy', () => (adapter.rehearsal as NonNullable<StoreAdapter['rehearsal']>).createScratch(connection.values, { label: `${declaration.migration_id} ${startedAt}`, applicationName: `kfm-migrate rehearse ${declaration.migration_id}` }));
+    scratch = await reporter.step('create scratch copy', () => rehearsalCapability.createScratch(connection.values, { label: `${declaration.migration_id} ${startedAt}`, applicationName: `kfm-migrate rehearse ${declaration.migration_id}`, declaration }));
   } catch (error) {
     return conclude([faultIssue(error)], 'failed');
   }
@@ -94,22 +87,25 @@ export async function rehearseBundle(options: RunOptions): Promise<RehearsalResu
   let rolled: RunResult | undefined;
   const workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-rehearsal-'));
   try {
-    const copy = await copyBundle(loaded, migrationsRoot, workspace);
+    const copy = await copyBundle(bundle, workspace);
     const scratchEnv = { ...options.env };
     for (const [role, variable] of Object.entries(connectionVariables(adapter, declaration))) if (scratch.values[role] !== undefined) scratchEnv[variable] = scratch.values[role];
     const { signingKey: _unsigned, ...plain } = options;
-    const scratchOptions: RunOptions = { ...plain, bundle: copy, env: scratchEnv, reporter: prefixed(options.reporter, 'scratch: ') };
-    applied = await applyBundle(scratchOptions);
+    // The copy is a scratch store in dev: approvals of the real environment do not gate a rehearsal.
+    const scratchOptions: RunOptions = { ...plain, bundle: copy, env: scratchEnv, environment: 'dev', reporter: prefixed(options.reporter, 'scratch: ') };
+    const apply = await applyRun(scratchOptions);
+    applied = apply.result;
     rehearsal.apply = stage(applied);
     result.touched = applied.touched;
     result.metrics = applied.metrics;
     evidence.checks.push(...applied.checks.map((check) => renamed(check, 'apply')));
-    Object.assign(evidence, await readStage(copy, applied.run_id, ['pre', 'post', 'summary', 'touchedCsv']));
+    if (apply.evidence) Object.assign(evidence, pick(apply.evidence, ['pre', 'post', 'summary', 'touchedCsv', 'temporal']));
     if (applied.outcome?.status === 'committed') {
-      rolled = await rollbackBundle(scratchOptions);
+      const rollback = await rollbackRun(scratchOptions);
+      rolled = rollback.result;
       rehearsal.rollback = stage(rolled);
       evidence.checks.push(...rolled.checks.map((check) => renamed(check, 'rollback')));
-      Object.assign(evidence, await readStage(copy, rolled.run_id, ['afterRollback']));
+      if (rollback.evidence?.afterRollback) evidence.afterRollback = rollback.evidence.afterRollback;
     }
   } catch (error) {
     issues.push(faultIssue(error));
@@ -145,6 +141,40 @@ export async function rehearseBundle(options: RunOptions): Promise<RehearsalResu
   return conclude(issues, status);
 }
 
+/** The rehearsal's receipt goes to the real bundle's run directory only; it is no link of a store's chain. */
+async function concludeRehearsal(bundle: PreparedBundle, options: RunOptions, evidence: RunEvidence, result: RehearsalResult, rehearsal: NonNullable<RehearsalResult['rehearsal']>, issues: Issue[], status: NonNullable<RunResult['outcome']>['status']): Promise<RehearsalResult> {
+  const failedCheck = evidence.checks.find((check) => check.status === 'fail');
+  const exit = issues.length ? exitCodeFor(issues) : failedCheck ? ExitCode.CheckFailed : ExitCode.Passed;
+  const first = issues[0] ?? failedCheck;
+  evidence.finishedAt = options.now().toISOString();
+  evidence.outcome = { status, exit_code: exit, ...(first?.code ? { code: first.code } : {}), ...(first?.message ? { message: first.message } : {}) };
+  const written = await options.reporter.step('write rehearsal receipt', () => writeRun(bundle, options, evidence, { dir: bundle.loaded.bundleDir, latest: false }));
+  const all = written.ok ? issues : [...issues, ...written.issues];
+  const finalExit = written.ok ? exit : (Math.max(exitCodeFor(all), ExitCode.CheckFailed) as ExitCode);
+  return {
+    ...result,
+    rehearsal,
+    status: finalExit === ExitCode.Passed ? 'passed' : 'failed',
+    exit_code: finalExit,
+    outcome: evidence.outcome,
+    checks: evidence.checks,
+    issues: all,
+    ...(written.ok ? { run_id: written.run.runId, artifacts: written.run.paths } : {}),
+    fingerprints: {
+      ...(evidence.pre ? { pre: evidence.pre.fingerprints.schema } : {}),
+      ...(evidence.post ? { post: evidence.post.fingerprints.schema } : {}),
+      ...(evidence.afterRollback ? { after_rollback: evidence.afterRollback.fingerprints.schema } : {}),
+    },
+    timings: options.reporter.timings(),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out;
+}
+
 /** The rehearsal's own checks: the apply committed on the copy, the copy matched the source, rollback restored PRE. */
 function rehearsalChecks(realBefore: Baseline, evidence: RunEvidence, applied: RunResult | undefined, rolled: RunResult | undefined): Check[] {
   const checks: Check[] = [];
@@ -164,26 +194,16 @@ function rehearsalChecks(realBefore: Baseline, evidence: RunEvidence, applied: R
 }
 
 /** Copies the declaration and scripts (not the evidence) and the registry + policy into `workspace`. */
-async function copyBundle(loaded: LoadedDeclaration, migrationsRoot: string | undefined, workspace: string): Promise<string> {
-  const relative = migrationsRoot ? path.relative(migrationsRoot, loaded.bundleDir) : path.basename(loaded.bundleDir);
+async function copyBundle(bundle: PreparedBundle, workspace: string): Promise<string> {
+  const { bundleDir } = bundle.loaded;
+  const relative = bundle.registryPath ?? path.basename(bundleDir);
   const root = path.join(workspace, 'migrations');
   const target = path.join(root, relative);
-  const evidence = new Set(['receipts', 'baselines', 'diffs', 'plan.json'].map((name) => path.join(loaded.bundleDir, name)));
-  await fs.cp(loaded.bundleDir, target, { recursive: true, filter: (source) => !evidence.has(source) });
+  const evidence = new Set(['receipts', 'baselines', 'diffs', 'plan.json'].map((name) => path.join(bundleDir, name)));
+  await fs.cp(bundleDir, target, { recursive: true, filter: (source) => !evidence.has(source) });
   // The policy decides the protected domains: the scratch run must see the same one.
-  if (migrationsRoot) await fs.cp(path.join(migrationsRoot, 'registry'), path.join(root, 'registry'), { recursive: true });
+  if (bundle.migrationsRoot) await fs.cp(path.join(bundle.migrationsRoot, 'registry'), path.join(root, 'registry'), { recursive: true });
   return target;
-}
-
-async function readStage(bundle: string, runId: string | undefined, keys: (keyof typeof STAGE_FILES)[]): Promise<Partial<Pick<RunEvidence, 'pre' | 'post' | 'afterRollback' | 'summary' | 'touchedCsv'>>> {
-  if (!runId) return {};
-  const dir = path.join(bundle, 'receipts', 'runs', runDirectoryName(runId));
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    const text = await fs.readFile(path.join(dir, STAGE_FILES[key]), 'utf8').catch(() => undefined);
-    if (text !== undefined) out[key] = key === 'touchedCsv' ? text : (JSON.parse(text) as Baseline | DiffSummary);
-  }
-  return out;
 }
 
 function stage(run: RunResult): RehearsalStage {
@@ -194,7 +214,7 @@ function renamed(check: Check, stageName: string): Check {
   return { ...check, name: `${stageName}/${check.name}` };
 }
 
-function prefixed(reporter: RunOptions['reporter'], prefix: string): RunOptions['reporter'] {
+function prefixed(reporter: Reporter, prefix: string): Reporter {
   return { step: (name, work) => reporter.step(`${prefix}${name}`, work), info: (message) => reporter.info(`${prefix}${message}`), timings: () => reporter.timings() };
 }
 

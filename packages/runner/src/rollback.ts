@@ -1,96 +1,78 @@
-// The rollback command and rollback verification: run the rollback script, capture a baseline and
-// compare its schema fingerprint with the PRE baseline of the applied run. A mismatch is exit 4.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { ExitCode, loadArtifact, loadDeclaration, type Baseline, type Check, type Issue, type RunReceipt } from '@kfm/migration-contracts';
-import { adapterFor } from './adapters.js';
-import { forwardDigest, readScripts } from './bundle-scripts.js';
-import { findMigrationsRoot } from './migrations-registry.js';
-import { effectiveProtected, loadPolicy } from './policy.js';
-import { concludeRun } from './conclude.js';
-import { runIdentity, type RunEvidence } from './run-artifacts.js';
-import { resolveConnection, withLockedSession, type RunOptions, type RunResult } from './run-context.js';
-
-/** Compares the schema (and protected) fingerprints of two baselines. */
-export function verifyRestored(pre: Baseline, after: Baseline): Check {
-  const same = pre.fingerprints.schema === after.fingerprints.schema && (pre.fingerprints.protected ?? null) === (after.fingerprints.protected ?? null);
-  return {
-    name: 'rollback_restored_pre', rule: 'rollback', status: same ? 'pass' : 'fail', ...(same ? {} : { code: 'ROLLBACK_UNVERIFIED' }),
-    declared: pre.fingerprints.schema, observed: after.fingerprints.schema,
-    message: same ? 'store fingerprint equals PRE' : 'store fingerprint differs from PRE after rollback',
-  };
-}
-
-/** The PRE baseline of the newest committed apply recorded in the bundle's receipts. */
-export async function latestAppliedPre(bundleDir: string): Promise<Baseline | undefined> {
-  const runsDir = path.join(bundleDir, 'receipts', 'runs');
-  let runs: string[];
-  try {
-    runs = (await fs.readdir(runsDir)).sort().reverse();
-  } catch {
-    return undefined;
-  }
-  for (const run of runs) {
-    const receipt = await loadArtifact<RunReceipt>(path.join(runsDir, run, 'run_receipt.json'), 'run_receipt.v1');
-    if (!receipt.ok || receipt.value.operation !== 'apply' || receipt.value.outcome?.status !== 'committed') continue;
-    const pre = receipt.value.outputs.find((o) => o.path.endsWith('baselines/pre.json'));
-    if (!pre) continue;
-    const baseline = await loadArtifact<Baseline>(path.join(bundleDir, pre.path), 'baseline.v1');
-    if (baseline.ok) return baseline.value;
-  }
-  return undefined;
-}
+// The rollback command: after the shared skeleton, the ledger must say the bundle is applied, started (a
+// crashed non-transactional run) or rollback_failed (a fix is being retried). The drift gate runs first:
+// the objects the apply touched must still be as its POST recorded, else nothing is changed (DRIFT) unless
+// --accept-drift --approval REF says otherwise (recorded in the receipt). Then the rollback script, a new
+// baseline and the comparison with PRE; the ledger records rolled_back or rollback_failed.
+import type { Baseline, Issue } from '@kfm/migration-contracts';
+import { driftFrom, latestApplied } from './drift.js';
+import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
+import { verifyRestored } from './restore.js';
+import type { RunOptions, RunResult } from './run-context.js';
 
 export async function rollbackBundle(options: RunOptions): Promise<RunResult> {
-  const { reporter } = options;
-  const result: RunResult = { command: 'rollback', status: 'failed', exit_code: ExitCode.InvalidInput, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
-  const loaded = await reporter.step('load declaration', () => loadDeclaration(options.bundle));
-  if (!loaded.ok) return { ...result, issues: loaded.issues, timings: reporter.timings() };
-  const { declaration } = loaded;
-  result.migration_id = declaration.migration_id;
-  const adapter = adapterFor(declaration.type);
-  if (!adapter) return { ...result, issues: [{ code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `no store adapter registered for type ${declaration.type}` }], timings: reporter.timings() };
-  if (loaded.rollback.length === 0) {
-    return { ...result, issues: [{ code: 'ROLLBACK_ARTIFACT_MISSING', file: loaded.file, pointer: '/artifacts/rollback', message: 'this migration declares no rollback script' }], timings: reporter.timings() };
-  }
-  const migrationsRoot = await findMigrationsRoot(loaded.bundleDir);
-  const policy = await loadPolicy(migrationsRoot);
-  if (!policy.ok) return { ...result, issues: policy.issues, timings: reporter.timings() };
-  const protectedDomains = effectiveProtected(policy.policy, declaration);
-  const forward = await readScripts(loaded, 'forward');
-  const rollback = await readScripts(loaded, 'rollback');
-  const digest = await forwardDigest(forward);
-  const startedAt = options.now().toISOString();
-  const evidence: RunEvidence = { operation: 'rollback', store: declaration.type, startedAt, finishedAt: startedAt, forwardDigest: digest, checks: [], outcome: { status: 'failed', exit_code: 1 } };
-  const pre = await latestAppliedPre(loaded.bundleDir);
+  return (await rollbackRun(options)).result;
+}
 
-  const conclusion = { loaded, options, evidence, result, migrationsRoot, registry: { on: 'rolled_back' as const, status: 'rolled_back' as const } };
-  const conclude = (issues: Issue[], status: NonNullable<RunResult['outcome']>['status']) => concludeRun(conclusion, issues, status);
-
-  const connection = resolveConnection(adapter, declaration, options.env);
-  if (!connection.ok) return conclude(connection.issues, 'failed');
-  return withLockedSession({ adapter, values: connection.values, owner: `kfm-migrate rollback ${declaration.migration_id}`, reporter, checks: evidence.checks, conclude }, async (session) => {
-    const ledger = await session.ledgerState(declaration.migration_id);
-    // Only a store that can record receipts keeps a chain; elsewhere the receipt stays unchained.
-    if (session.recordReceipt) Object.assign(evidence, { previousReceipt: ledger.last_receipt_digest ?? null, receiptLedger: session });
-    if (ledger.state !== 'applied') {
-      evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'fail', code: 'LEDGER_NOT_APPLIED', message: `${declaration.migration_id} is not applied to this store (${ledger.state})` });
-      return await conclude([], 'aborted');
-    }
-    const baselineOptions = { declaration, protected: protectedDomains };
-    evidence.post = await reporter.step('capture baseline before rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-    if (pre) evidence.pre = pre;
-    const rolled = await reporter.step('run rollback', () => session.runRollback(rollback, declaration, (m) => reporter.info(m)));
-    if (!rolled.ok) return await conclude([rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], 'rollback_failed');
-    evidence.afterRollback = await reporter.step('capture baseline after rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
-    if (!pre) {
-      evidence.checks.push({ name: 'rollback_restored_pre', rule: 'rollback', status: 'fail', code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline of a committed apply in this bundle to verify against' });
-      return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: 'no PRE baseline to verify against' }], 'rollback_failed');
-    }
-    const restored = verifyRestored(pre, evidence.afterRollback);
-    evidence.checks.push(restored);
-    if (restored.status === 'fail') return await conclude([{ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'fingerprint differs' }], 'rollback_failed');
-    await session.recordLedger({ migration_id: declaration.migration_id, forward_digest: digest, run_id: await runIdentity(loaded, options, evidence), status: 'rolled_back' });
-    return await conclude([], 'rolled_back');
+export function rollbackRun(options: RunOptions): Promise<LifecycleOutcome> {
+  return runLifecycle({
+    command: 'rollback', operation: 'rollback', options, requireRollback: true, lock: true, latest: true, signs: true, gated: false,
+    registry: { on: 'rolled_back', status: 'rolled_back' },
+    body: rollbackBody,
   });
+}
+
+async function rollbackBody(run: LiveRun): Promise<Step> {
+  const { session, declaration, bundle, evidence, options, ledger } = run;
+  const { reporter } = options;
+  if (ledger.state !== 'applied' && ledger.state !== 'started' && ledger.state !== 'rollback_failed') {
+    evidence.checks.push(failCheck('ledger', 'ledger', 'LEDGER_NOT_APPLIED', `${declaration.migration_id} is not applied to this store (${ledger.state})`));
+    return { issues: [], status: 'aborted' };
+  }
+  evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'pass', message: `ledger state ${ledger.state} (run ${ledger.run_id ?? '?'})` });
+  const applied = await latestApplied(bundle.loaded.bundleDir);
+  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string) => reporter.info(m) };
+  const before = await reporter.step('capture baseline before rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+  evidence.post = before;
+  // PRE: the committed apply's baseline; for a crashed non-transactional run, the fingerprint it recorded.
+  const pre: Baseline | { fingerprints: { schema: string } } | undefined = applied?.pre ?? (ledger.pre_fingerprint ? { fingerprints: { schema: ledger.pre_fingerprint } } : undefined);
+  if (applied?.pre) evidence.pre = applied.pre;
+
+  if (ledger.state === 'applied' && applied?.post && applied.summary) {
+    const drifted = driftFrom({ post: applied.post, summary: applied.summary }, before);
+    if (drifted.length > 0) {
+      const listed = drifted.slice(0, 10).map((d) => `${d.kind} ${d.name} (POST ${d.expected ?? 'absent'}, now ${d.found ?? 'absent'})`).join('; ');
+      if (!options.acceptDrift) {
+        evidence.checks.push(failCheck('drift', 'rollback', 'DRIFT', `${drifted.length} object(s) the apply touched changed since its POST: ${listed}${drifted.length > 10 ? ' …' : ''}; nothing was changed. Investigate, or re-run with --accept-drift --approval REF`, { observed: drifted }));
+        evidence.details.drift = { accepted: false, objects: drifted };
+        return { issues: [], status: 'aborted' };
+      }
+      if (!options.approval) return { issues: [{ code: 'ARGUMENT_INVALID', message: '--accept-drift needs --approval REF naming who accepted the drift' }], status: 'aborted' };
+      evidence.details.drift = { accepted: true, approval_ref: options.approval, objects: drifted };
+      evidence.checks.push({ name: 'drift', rule: 'rollback', status: 'pass', observed: drifted, message: `${drifted.length} drifted object(s) accepted under ${options.approval}: ${listed}` });
+    } else evidence.checks.push({ name: 'drift', rule: 'rollback', status: 'pass', message: 'every object the apply touched is as its POST recorded' });
+  }
+
+  const entry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId, ...(pre ? { pre_fingerprint: pre.fingerprints.schema } : {}) };
+  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m) => reporter.info(m)));
+  if (rolled.statements) evidence.details.statements = rolled.statements;
+  if (!rolled.ok) {
+    await session.recordLedger({ ...entry, status: 'rollback_failed' });
+    return { issues: [rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], status: 'rollback_failed' };
+  }
+  const after = await reporter.step('capture baseline after rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+  evidence.afterRollback = after;
+  if (!pre) {
+    evidence.checks.push(failCheck('rollback_restored_pre', 'rollback', 'ROLLBACK_UNVERIFIED', 'no PRE baseline of a committed apply in this bundle, and no PRE fingerprint in the ledger, to verify against'));
+    await session.recordLedger({ ...entry, status: 'rollback_failed' });
+    return { issues: [{ code: 'ROLLBACK_UNVERIFIED', message: 'no PRE to verify against' }], status: 'rollback_failed' };
+  }
+  const restored = verifyRestored(pre, after);
+  evidence.checks.push(restored);
+  if (restored.status === 'fail') {
+    await session.recordLedger({ ...entry, status: 'rollback_failed' });
+    const issue: Issue = { code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'fingerprint differs' };
+    return { issues: [issue], status: 'rollback_failed' };
+  }
+  await session.recordLedger({ ...entry, status: 'rolled_back' });
+  return { issues: [], status: 'rolled_back' };
 }

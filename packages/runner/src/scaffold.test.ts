@@ -3,14 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeclaration } from '@kfm/migration-contracts';
+import { postgisAdapter } from '@kfm/baseline-postgis';
+import { registerAdapter } from './adapters.js';
 import { nextMigrationId, scaffoldBundle } from './scaffold.js';
+
+registerAdapter(postgisAdapter);
 import { loadRegistry } from './migrations-registry.js';
 
 describe('nextMigrationId', () => {
   it('takes the next number after every id used that day, never reusing one', () => {
-    expect(nextMigrationId('postgis', '2026-11-24', [])).toBe('PG-MIG-2026-11-24-01');
-    expect(nextMigrationId('postgis', '2026-11-24', ['PG-MIG-2026-11-24-01', 'PG-MIG-2026-11-24-03', 'PG-MIG-2026-11-23-09'])).toBe('PG-MIG-2026-11-24-04');
-    expect(nextMigrationId('graph', '2026-11-24', ['PG-MIG-2026-11-24-05'])).toBe('GRAPH-MIG-2026-11-24-01');
+    expect(nextMigrationId('PG', '2026-11-24', [])).toBe('PG-MIG-2026-11-24-01');
+    expect(nextMigrationId('PG', '2026-11-24', ['PG-MIG-2026-11-24-01', 'PG-MIG-2026-11-24-03', 'PG-MIG-2026-11-23-09'])).toBe('PG-MIG-2026-11-24-04');
+    expect(nextMigrationId('GRAPH', '2026-11-24', ['PG-MIG-2026-11-24-05'])).toBe('GRAPH-MIG-2026-11-24-01');
   });
 });
 
