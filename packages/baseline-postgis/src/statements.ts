@@ -43,6 +43,8 @@ export async function splitScripts(scripts: readonly ScriptFile[]): Promise<Spli
 }
 
 export async function splitScript(file: string, text: string, firstIndex = 0): Promise<SplitResult> {
+  // The parser refuses an empty input; an empty (or whitespace-only) script simply holds no statement.
+  if (text.trim() === '') return { ok: true, statements: [] };
   let tree: { stmts?: RawStatement[] };
   try {
     tree = (await parse(text)) as { stmts?: RawStatement[] };

@@ -159,3 +159,25 @@ export async function allBytes(dir: string): Promise<string> {
   }
   return out;
 }
+
+/** A repository root with migrations/registry (registry + policy) and the bundle registered as a draft. */
+export async function repository(spec: BundleSpec & { policy?: Record<string, unknown> | null }): Promise<{ root: string; dir: string; id: string; rel: string }> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-repo-'));
+  const id = spec.id ?? 'PG-MIG-2026-11-24-01';
+  const rel = `postgis/${id}`;
+  const source = await bundle(spec);
+  const dir = path.join(root, 'migrations', rel);
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  await fs.cp(source, dir, { recursive: true });
+  await fs.rm(source, { recursive: true, force: true });
+  await fs.mkdir(path.join(root, 'migrations/registry'), { recursive: true });
+  const registry = { kfm_migrations_registry_version: 'v1', migrations: [{ migration_id: id, type: 'postgis', path: rel, status: 'draft', history: [{ status: 'draft', at: '2026-11-24T00:00:00Z' }] }] };
+  await fs.writeFile(path.join(root, 'migrations/registry/migrations.v1.json'), JSON.stringify(registry, null, 2));
+  const policy = spec.policy === undefined ? JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/policy.v1.json'), 'utf8')) : spec.policy;
+  if (policy) await fs.writeFile(path.join(root, 'migrations/registry/policy.v1.json'), JSON.stringify(policy, null, 2));
+  return { root, dir, id, rel };
+}
+
+export async function readJson<T = Record<string, any>>(file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
