@@ -72,7 +72,7 @@ export const ErrorCodes = {
   EVIDENCE_MISSING: [1, 'The registry says the bundle ran, but its evidence (receipts) is missing.'],
   CHAIN_BROKEN: [1, 'A store\'s receipt chain is broken: a receipt was removed, edited or re-digested.'],
   LEDGER_MISMATCH: [1, 'The bundle\'s receipts and the store\'s ledger disagree (truncated, re-digested or swapped evidence).'],
-  DRIFT: [1, 'The objects the apply touched no longer match its POST baseline; rollback refused before changing anything.'],
+  DRIFT_DETECTED: [1, 'The objects the apply touched no longer match its POST baseline; rollback refused before changing anything.'],
   INCOMPLETE_RUN: [1, 'An earlier non-transactional run started and never finished; roll it back first.'],
   ROLLBACK_PENDING: [1, 'An earlier rollback failed; fix the rollback script and run `kfm-migrate rollback` again.'],
   LEASE_LOST: [1, 'The run lost its store lease before its commit point and stopped.'],

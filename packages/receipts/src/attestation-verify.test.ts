@@ -41,17 +41,20 @@ async function writeRun(signingKey?: KeyObject): Promise<{ receipt: RunReceipt; 
     startedAt: '2026-03-01T18:30:00Z', finishedAt: '2026-03-01T18:31:12Z',
   };
   const runDir = `receipts/runs/${runDirectoryName(buildRunReceipt({ ...facts, outputs: [] }).run_id)}`;
-  const evidence = ok(await writeArtifacts(bundle, [
-    { path: `${runDir}/baselines/pre.json`, content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'a' } } },
-    { path: `${runDir}/baselines/post.json`, content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'b' } } },
-    { path: `${runDir}/diffs/summary.json`, content: { status: 'pass', changes: [] } },
-  ]));
+  const files = [
+    { path: 'baselines/pre.json', content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'a' } } },
+    { path: 'baselines/post.json', content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'b' } } },
+    { path: 'diffs/summary.json', content: { status: 'pass', changes: [] } },
+  ];
+  const evidence = ok(await writeArtifacts(bundle, files.map((file) => ({ ...file, path: `${runDir}/${file.path}` }))));
+  ok(await writeArtifacts(bundle, files));
   const receipt = buildRunReceipt({ ...facts, outputs: evidence.written });
   const prov = buildProv(receipt);
   const provDigest = await digestOutputBytes('prov.jsonld', new TextEncoder().encode(canonicalJson(prov)));
   ok(await writeArtifacts(bundle, [
     { path: `${runDir}/run_receipt.json`, content: receipt },
     { path: `${runDir}/prov.jsonld`, content: prov },
+    { path: 'receipts/prov.jsonld', content: prov },
     { path: 'receipts/run_receipt.json', content: receipt },
     ...attestationFiles({ receipt, provDigest, ...(signingKey ? { signingKey } : {}), directories: [runDir, 'receipts'] }),
   ]));
@@ -118,7 +121,8 @@ describe('statements and signatures', () => {
     expect(wrong.issues.map((i) => `${i.code} ${i.file}`).sort()).toEqual([`RECEIPT_DIGEST_MISMATCH ${runDir}/statement.intoto.dsse.json`, 'RECEIPT_DIGEST_MISMATCH receipts/statement.intoto.dsse.json']);
     await fs.rm(path.join(bundle, runDir, 'statement.intoto.dsse.json'));
     const missing = await verifyBundle(bundle, { publicKeys: [signer.publicKey] });
-    expect(missing.issues.map((i) => `${i.code} ${i.file}`)).toEqual([`RECEIPT_FILE_MISSING ${runDir}/statement.intoto.dsse.json`]);
+    // The latest copy of the envelope is now stale too: its run's own copy is gone.
+    expect(missing.issues.map((i) => `${i.code} ${i.file}`)).toEqual([`RECEIPT_FILE_MISSING ${runDir}/statement.intoto.dsse.json`, 'EVIDENCE_STALE receipts/statement.intoto.dsse.json']);
     // No key material anywhere in the bundle.
     const pem = signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const everything = await Promise.all((await fs.readdir(bundle, { recursive: true })).map((f) => fs.readFile(path.join(bundle, String(f))).catch(() => Buffer.alloc(0))));

@@ -67,6 +67,7 @@ async function writeBundle(): Promise<{ receipt: RunReceipt; runDir: string }> {
   expect(receipt.run_id).toBe(draft.run_id);
   ok(await writeArtifacts(bundle, [
     { path: `${runDir}/run_receipt.json`, content: receipt },
+    { path: 'receipts/prov.jsonld', content: buildProv(draft) },
     { path: 'receipts/run_receipt.json', content: receipt },
   ]));
   return { receipt, runDir };

@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { durationMs } from '@kfm/adapter-kit';
-import { formatIssue, ExitCode, type Issue } from '@kfm/migration-contracts';
+import { formatIssue, ExitCode, type Issue, type StoreAdapter } from '@kfm/migration-contracts';
 import { parseSigningKey, parseVerifyKey } from '@kfm/receipts';
 import { formatSummary } from '@kfm/diff';
 import { postgisAdapter } from '@kfm/baseline-postgis';
@@ -28,10 +29,47 @@ import { scaffoldBundle } from './scaffold.js';
 import { storeStatus } from './status.js';
 import { verifyChainDirectory, verifyTarget } from './verify.js';
 
-// Adapter registration: the only place the CLI names stores.
+// Adapter registration: the only place the CLI names stores. Third-party adapters are modules named in
+// KFM_ADAPTERS (comma-separated) or by --adapter; each exports a StoreAdapter as `adapter` or default.
 registerAdapter(postgisAdapter);
 registerAdapter(searchAdapter);
 registerAdapter(graphAdapter);
+await loadAdapterModules([...(process.env.KFM_ADAPTERS ?? '').split(','), ...adapterFlags(process.argv)].map((s) => s.trim()).filter(Boolean));
+
+/** `--adapter <module>` may appear anywhere; read before commander so registered types show in --help. */
+function adapterFlags(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === '--adapter' && argv[i + 1]) out.push(argv[i + 1] as string);
+    else if (arg.startsWith('--adapter=')) out.push(arg.slice('--adapter='.length));
+  });
+  return out;
+}
+
+async function loadAdapterModules(specifiers: readonly string[]): Promise<void> {
+  for (const specifier of specifiers) {
+    // A path is resolved from the working directory; a package name from node_modules.
+    const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(specifier)).href : specifier;
+    let loaded: { adapter?: unknown; default?: unknown };
+    try {
+      loaded = (await import(target)) as { adapter?: unknown; default?: unknown };
+    } catch (error) {
+      process.stderr.write(`kfm-migrate: cannot load store adapter ${specifier}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(ExitCode.InvalidInput);
+    }
+    const candidate = loaded.adapter ?? loaded.default;
+    if (!isStoreAdapter(candidate)) {
+      process.stderr.write(`kfm-migrate: ${specifier} exports no StoreAdapter (as \`adapter\` or default)\n`);
+      process.exit(ExitCode.InvalidInput);
+    }
+    registerAdapter(candidate);
+  }
+}
+
+function isStoreAdapter(value: unknown): value is StoreAdapter {
+  const candidate = value as Partial<StoreAdapter> | undefined;
+  return typeof candidate?.type === 'string' && typeof candidate.connect === 'function' && typeof candidate.vocabulary === 'object' && typeof candidate.language?.parse === 'function';
+}
 
 interface Printable {
   exit_code: ExitCode;
@@ -57,6 +95,7 @@ const program = new Command('kfm-migrate')
   .option('--actor <principal>', 'who runs this (service principal)', process.env.KFM_ACTOR ?? 'svc:kfm-migrate')
   .option('--sign-key <file>', 'Ed25519 private key (PEM) that signs each in-toto statement (DSSE)')
   .option('--sign-key-env <name>', 'name of the environment variable holding the Ed25519 private key (PEM)')
+  .option('--adapter <module>', 'load a third-party store adapter module (repeatable; or KFM_ADAPTERS=mod1,mod2)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 

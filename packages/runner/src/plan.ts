@@ -32,7 +32,7 @@ async function planBody(run: LiveRun): Promise<Step> {
     if (applied?.post && applied.summary) {
       const drifted = driftFrom({ post: applied.post, summary: applied.summary }, pre);
       checks.push(drifted.length
-        ? { name: 'drift', rule: 'rollback', status: 'fail', code: 'DRIFT', observed: drifted, message: `${drifted.length} object(s) the apply touched changed since its POST: a rollback would refuse` }
+        ? { name: 'drift', rule: 'rollback', status: 'fail', code: 'DRIFT_DETECTED', observed: drifted, message: `${drifted.length} object(s) the apply touched changed since its POST: a rollback would refuse` }
         : { name: 'drift', rule: 'rollback', status: 'pass', message: 'no drift since the apply' });
     }
   }

@@ -42,7 +42,7 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
     if (drifted.length > 0) {
       const listed = drifted.slice(0, 10).map((d) => `${d.kind} ${d.name} (POST ${d.expected ?? 'absent'}, now ${d.found ?? 'absent'})`).join('; ');
       if (!options.acceptDrift) {
-        evidence.checks.push(failCheck('drift', 'rollback', 'DRIFT', `${drifted.length} object(s) the apply touched changed since its POST: ${listed}${drifted.length > 10 ? ' …' : ''}; nothing was changed. Investigate, or re-run with --accept-drift --approval REF`, { observed: drifted }));
+        evidence.checks.push(failCheck('drift', 'rollback', 'DRIFT_DETECTED', `${drifted.length} object(s) the apply touched changed since its POST: ${listed}${drifted.length > 10 ? ' …' : ''}; nothing was changed. Investigate, or re-run with --accept-drift --approval REF`, { observed: drifted }));
         evidence.details.drift = { accepted: false, objects: drifted };
         return { issues: [], status: 'aborted' };
       }

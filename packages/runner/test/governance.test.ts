@@ -144,12 +144,12 @@ describe('the drift gate', () => {
     const status = await kfm(['status', '--root', root], db.env);
     expect(status.json.migrations[0].drift).toBeGreaterThan(0);
     const plan = await kfm(['plan', dir], db.env);
-    expect(plan.json.checks.find((c: { name: string }) => c.name === 'drift')).toMatchObject({ status: 'fail', code: 'DRIFT' });
+    expect(plan.json.checks.find((c: { name: string }) => c.name === 'drift')).toMatchObject({ status: 'fail', code: 'DRIFT_DETECTED' });
 
     const refused = await kfm(['rollback', dir], db.env);
     expect(refused.code).toBe(1);
     const drift = refused.json.checks.find((c: { name: string }) => c.name === 'drift');
-    expect(drift).toMatchObject({ status: 'fail', code: 'DRIFT' });
+    expect(drift).toMatchObject({ status: 'fail', code: 'DRIFT_DETECTED' });
     expect(JSON.stringify(drift.observed)).toContain('public.parcels.x');
     expect(await indexes()).toContain('parcels_geom_gist');
     expect((await query(db.name, "SELECT 1 FROM information_schema.columns WHERE table_name = 'parcels' AND column_name = 'x'")).length).toBe(1);
