@@ -26,7 +26,17 @@ export interface ScriptFile {
 /** Connection values by role (`dsn`, `url`, `uri`, `user`, `password`). Never logged, never written. */
 export type ConnectionValues = Readonly<Record<string, string>>;
 
-export type Progress = (message: string) => void;
+/** How far a long operation is (rows backfilled, documents reindexed, tables captured). */
+export interface ProgressAmount {
+  done: number;
+  /** Unknown totals show a count without a percentage. */
+  total?: number;
+  /** What is counted, plural (`rows`, `documents`). */
+  unit?: string;
+}
+
+/** Human progress: a line, optionally with an amount so a terminal can draw a bar with percentage and ETA. */
+export type Progress = (message: string, amount?: ProgressAmount) => void;
 
 // ------------------------------------------------------------------------------------------------
 // Vocabulary: what a store governs and how its limits are measured (declarative, so it can be

@@ -3,7 +3,7 @@
 // scope check at the adapter's commit point, and end in COMMIT, or at PRE (proven by a new baseline), or in
 // the rollback script verified against PRE.
 import { evaluate, renderTouchedCsv, temporalDiff, type TemporalDiff } from '@kfm/diff';
-import type { ApplyResult, Baseline, Issue, Observation } from '@kfm/migration-contracts';
+import type { ApplyResult, Baseline, Issue, Observation, ProgressAmount } from '@kfm/migration-contracts';
 import { durationMs } from '@kfm/adapter-kit';
 import { evidenceFiles, scanEvidence } from './evidence.js';
 import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
@@ -63,7 +63,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
   reporter.info(`${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`);
   if (preflight.checks.some((check) => check.status === 'fail')) return { issues: [], status: 'aborted' };
 
-  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string) => reporter.info(m) };
+  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string, a?: ProgressAmount) => reporter.info(m, a) };
   const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ ...baselineOptions, capturedAt: evidence.startedAt }));
   evidence.pre = pre;
   const transactional = declaration.transactional !== false;
@@ -89,7 +89,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
   const retries = run.policy.retries ? { attempts: run.policy.retries.attempts ?? 5, maxWaitMs: durationMs(run.policy.retries.max_wait) ?? 60_000 } : undefined;
   const applied: ApplyResult = await reporter.step('apply forward', () => session.apply({
     declaration, scripts: bundle.forward, transactional, baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
-    ledger: { ...ledgerEntry, status: 'applied' }, decide, progress: (m) => reporter.info(m),
+    ledger: { ...ledgerEntry, status: 'applied' }, decide, progress: (m, a) => reporter.info(m, a),
     ...(run.lost ? { signal: run.lost } : {}), ...(retries ? { retries } : {}),
   }));
   result.metrics = applied.metrics;
@@ -115,7 +115,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
     return { issues, status: applied.status === 'failed' ? 'failed' : 'aborted' };
   }
   // Visible change refused or failed: the rollback script is the safety net, verified against PRE.
-  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m) => reporter.info(m)));
+  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m, a) => reporter.info(m, a)));
   const after = rolled.ok ? await reporter.step('verify rollback restored PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() })) : undefined;
   if (after) evidence.afterRollback = after;
   const restored = after ? verifyRestored(pre, after) : undefined;

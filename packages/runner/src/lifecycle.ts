@@ -99,7 +99,7 @@ export async function runLifecycle(spec: LifecycleSpec): Promise<LifecycleOutcom
     const connection = resolveConnection(bundle.adapter, declaration, options.env);
     if (!connection.ok) return await conclude(connection.issues, 'failed');
     try {
-      session = await reporter.step(`connect ${declaration.type}`, () => bundle.adapter.connect(connection.values, { applicationName: `kfm-migrate ${spec.operation} ${declaration.migration_id}`, progress: (m) => reporter.info(m) }));
+      session = await reporter.step(`connect ${declaration.type}`, () => bundle.adapter.connect(connection.values, { applicationName: `kfm-migrate ${spec.operation} ${declaration.migration_id}`, progress: (m, a) => reporter.info(m, a) }));
     } catch (error) {
       return await conclude([faultIssue(error)], 'failed');
     }

@@ -24,7 +24,7 @@ async function planBody(run: LiveRun): Promise<Step> {
   // What apply would decide, reported, never enforced here: a plan is information.
   const gates = governanceGates({ environment: options.environment, ...(options.approval ? { approval: options.approval } : {}), declaration, entry: bundle.entry, bundleDigest: bundle.bundleDigest, policy: run.policy });
   const preflight = await reporter.step('preflight', () => session.preflight(bundle.forward, declaration, { protected: run.protected, allowedRules: run.allowed.rules, ...(run.policy.lint ? { lint: run.policy.lint } : {}) }));
-  const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ declaration, protected: run.protected, capturedAt: options.now().toISOString(), progress: (m) => reporter.info(m) }));
+  const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ declaration, protected: run.protected, capturedAt: options.now().toISOString(), progress: (m, a) => reporter.info(m, a) }));
   evidence.pre = pre;
   const checks = [...gates, ...preflight.checks];
   if (run.ledger.state === 'applied') {

@@ -3,7 +3,7 @@
 // the objects the apply touched must still be as its POST recorded, else nothing is changed (DRIFT) unless
 // --accept-drift --approval REF says otherwise (recorded in the receipt). Then the rollback script, a new
 // baseline and the comparison with PRE; the ledger records rolled_back or rollback_failed.
-import type { Baseline, Issue } from '@kfm/migration-contracts';
+import type { Baseline, Issue, ProgressAmount } from '@kfm/migration-contracts';
 import { driftFrom, latestApplied } from './drift.js';
 import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
 import { verifyRestored } from './restore.js';
@@ -30,7 +30,7 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
   }
   evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'pass', message: `ledger state ${ledger.state} (run ${ledger.run_id ?? '?'})` });
   const applied = await latestApplied(bundle.loaded.bundleDir);
-  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string) => reporter.info(m) };
+  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string, a?: ProgressAmount) => reporter.info(m, a) };
   const before = await reporter.step('capture baseline before rollback', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
   evidence.post = before;
   // PRE: the committed apply's baseline; for a crashed non-transactional run, the fingerprint it recorded.
@@ -53,7 +53,7 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
   }
 
   const entry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId, ...(pre ? { pre_fingerprint: pre.fingerprints.schema } : {}) };
-  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m) => reporter.info(m)));
+  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m, a) => reporter.info(m, a)));
   if (rolled.statements) evidence.details.statements = rolled.statements;
   if (!rolled.ok) {
     await session.recordLedger({ ...entry, status: 'rollback_failed' });
