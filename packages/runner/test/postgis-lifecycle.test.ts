@@ -128,6 +128,39 @@ describe('kfm-migrate apply on PostGIS', () => {
     expect(await indexNames()).toContain('killed_idx');
   });
 
+  it('marks a non-transactional run started; killed mid-way, apply refuses and rollback restores PRE and clears the mark', async () => {
+    const pre = await fingerprint(db.name);
+    const dir = await bundle({
+      transactional: false,
+      forward: 'CREATE INDEX CONCURRENTLY crash_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(60);\n',
+      rollback: 'DROP INDEX CONCURRENTLY IF EXISTS public.crash_idx;\n',
+    });
+    const run = startCli(['apply', dir], db.env);
+    await until(async () => (await query(db.name, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).length > 0, 'the second statement to be running');
+    run.kill('SIGKILL');
+    await run.done;
+    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0, 'the server to release the dead run');
+    // The index of the first statement is there (autocommit); the ledger says the run started.
+    expect(await indexNames()).toContain('crash_idx');
+    const ledger = await query<{ status: string; pre_fingerprint: string }>(db.name, "SELECT status, pre_fingerprint FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq");
+    expect(ledger).toEqual([{ status: 'started', pre_fingerprint: pre }]);
+
+    const refused = await kfm(['apply', dir], db.env);
+    expect(refused.code).toBe(1);
+    expect(refused.json.outcome.code).toBe('INCOMPLETE_RUN');
+    expect(refused.json.outcome.message).toMatch(/kfm-migrate rollback/);
+    expect(await indexNames()).toContain('crash_idx'); // the refusal changed nothing
+
+    const rolled = await kfm(['rollback', dir], db.env);
+    expect(rolled.code).toBe(0);
+    expect(await indexNames()).not.toContain('crash_idx');
+    expect(await fingerprint(db.name)).toBe(pre);
+    expect((await query<{ status: string }>(db.name, "SELECT status FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq DESC LIMIT 1"))[0]?.status).toBe('rolled_back');
+
+    await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX CONCURRENTLY crash_idx ON public.parcels (parcel_no);\n');
+    expect((await kfm(['apply', dir], db.env)).code).toBe(0);
+  });
+
   it('detects drift: an applied id whose forward script changed is refused with both digests', async () => {
     const dir = await bundle({ forward: 'CREATE INDEX drift_idx ON public.parcels (parcel_no);\n' });
     const first = await kfm(['apply', dir], db.env);
