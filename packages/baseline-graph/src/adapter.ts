@@ -1,19 +1,52 @@
-// The graph StoreAdapter: a connected session composing baseline capture, static preflight, the
-// KfmLock node, the KfmLedger and the apply/rollback runs for the generic runner lifecycle.
+// The graph StoreAdapter: its vocabulary (labels and relationship types; limits on label/type appearances
+// and on nodes/relationships touched), its language (Cypher, split and classified by a real lexer) and a
+// connected session composing baseline capture, preflight, the KfmLock lease, the KfmLedger, the store-held
+// policy and the apply/rollback runs for the runner's lifecycle.
 import type {
-  ApplyRequest, ApplyResult, Baseline, BaselineOptions, ConnectionValues, LedgerEntry, LedgerState, LockResult,
-  MigrationDeclaration, PreflightResult, Progress, ProtectedDomains, RollbackResult, ScriptFile, StoreAdapter, StoreSession,
+  ApplyRequest, ApplyResult, Baseline, BaselineOptions, ConnectionValues, ConnectOptions, LeaseRequest, LedgerEntry, LedgerRecord, LedgerState,
+  LockResult, MigrationDeclaration, PreflightOptions, PreflightResult, Progress, ReceiptRecord, RollbackResult, ScriptFile, ScriptLanguage,
+  StoreAdapter, StorePolicy, StoreSession, StoreVocabulary,
 } from '@kfm/migration-contracts';
-import { randomUUID } from 'node:crypto';
+import type { LeaseLock } from '@kfm/adapter-kit';
 import type { Session } from 'neo4j-driver';
+import { applyForward, applyRollback, type GraphRunContext } from './apply.js';
 import { captureGraphBaseline } from './capture.js';
 import { connectNeo4j, type Connected } from './connection.js';
-import { applyForward, applyRollback, type GraphRunContext } from './graph-apply.js';
-import type { GraphScopeOptions } from './graph-scope.js';
-import { readLedgerState, recordLedgerEntry } from './ledger.js';
-import { DEFAULT_LOCK_ID, releaseLock, tryLock } from './lock.js';
-import { preflightGraph } from './preflight.js';
-import { ensureRunnerSchema } from './runner-schema.js';
+import { rows } from './cypher-runner.js';
+import { readLedgerHistory, readLedgerState, readStorePolicy, recordLedgerEntry, recordReceiptEntry, writeStorePolicy } from './ledger.js';
+import { DEFAULT_LOCK_ID, graphLock } from './lock.js';
+import { preflightGraph, splitScripts } from './preflight.js';
+import { ensureRunnerSchema } from './runner-store.js';
+import type { GraphScopeOptions } from './scope.js';
+
+const ADDED_OR_REMOVED = ['added', 'removed'] as const;
+
+export const graphVocabulary: StoreVocabulary = {
+  idPrefix: 'GRAPH',
+  scopeDimensions: ['labels', 'relationship_types'],
+  protectedKeys: { labels: { dimension: 'labels', nameField: 'label' }, relationship_types: { dimension: 'relationship_types' } },
+  limits: {
+    max_label_count_delta: { measure: 'changes', kind: 'label', changes: ADDED_OR_REMOVED, description: 'labels that appeared or disappeared' },
+    max_relationship_type_count_delta: { measure: 'changes', kind: 'relationship_type', changes: ADDED_OR_REMOVED, description: 'relationship types that appeared or disappeared' },
+    max_nodes_touched: { measure: 'metric', metric: 'nodes_touched', description: 'nodes created or deleted plus labels added or removed (adapter metric nodes_touched)' },
+    max_relationships_touched: { measure: 'metric', metric: 'relationships_touched', description: 'relationships created plus deleted (adapter metric relationships_touched)' },
+  },
+  invariants: ['provenance_label', 'required_relationships', 'exclusive_labels'],
+};
+
+export const cypherLanguage: ScriptLanguage = {
+  forward: 'forward.cypher',
+  rollback: 'rollback.cypher',
+  placeholder: (text) => `// ${text.replace(/\n/g, '\n// ')}\n`,
+  async parse(scripts) {
+    const split = splitScripts(scripts);
+    if (!split.ok) {
+      const { file, line, column, message } = split.failure;
+      return { statements: 0, issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }] };
+    }
+    return { statements: split.statements.length, issues: [] };
+  },
+};
 
 export interface GraphAdapterOptions extends GraphScopeOptions {
   /** The id of the KfmLock node; runs sharing it exclude each other (default `kfm-migrate`). */
@@ -21,21 +54,25 @@ export interface GraphAdapterOptions extends GraphScopeOptions {
 }
 
 export class GraphSession implements StoreSession {
-  private lockToken: string | undefined;
+  private readonly lease: LeaseLock;
+  private runnerSchemaReady = false;
 
   constructor(
     private readonly connected: Connected,
+    readonly server: string,
     private readonly options: GraphAdapterOptions = {},
-  ) {}
-
-  private session(mode: 'READ' | 'WRITE'): Session {
-    const { driver, database } = this.connected;
-    return driver.session({ defaultAccessMode: mode, ...(database ? { database } : {}) });
+  ) {
+    this.lease = graphLock(connected.driver, connected.database, options.lockId ?? DEFAULT_LOCK_ID);
   }
 
   private async with<T>(mode: 'READ' | 'WRITE', work: (session: Session) => Promise<T>): Promise<T> {
-    const session = this.session(mode);
+    const { driver, database } = this.connected;
+    const session = driver.session({ defaultAccessMode: mode, ...(database ? { database } : {}) });
     try {
+      if (mode === 'WRITE' && !this.runnerSchemaReady) {
+        await ensureRunnerSchema(session);
+        this.runnerSchemaReady = true;
+      }
       return await work(session);
     } finally {
       await session.close();
@@ -51,36 +88,53 @@ export class GraphSession implements StoreSession {
     return this.with('READ', (session) => captureGraphBaseline(session, { ...options, ...(this.options.labelPrefix !== undefined ? { labelPrefix: this.options.labelPrefix } : {}) }));
   }
 
-  async preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, protectedDomains?: ProtectedDomains): Promise<PreflightResult> {
-    return preflightGraph(scripts, declaration, protectedDomains);
+  async preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult> {
+    return preflightGraph(scripts, declaration, options);
   }
 
-  async lock(owner: string): Promise<LockResult> {
-    const token = randomUUID();
-    const result = await this.with('WRITE', async (session) => {
-      await ensureRunnerSchema(session);
-      return tryLock(session, this.options.lockId ?? DEFAULT_LOCK_ID, owner, token);
-    });
-    if (result.acquired) this.lockToken = token;
-    return result;
+  lock(request: LeaseRequest): Promise<LockResult> {
+    return this.lease.lock(request);
   }
 
-  async unlock(): Promise<void> {
-    const token = this.lockToken;
-    if (!token) return;
-    await this.with('WRITE', (session) => releaseLock(session, this.options.lockId ?? DEFAULT_LOCK_ID, token));
-    this.lockToken = undefined;
+  unlock(): Promise<void> {
+    return this.lease.unlock();
+  }
+
+  lockHolder() {
+    return this.lease.lockHolder();
+  }
+
+  breakLock(options: { force: boolean; reason: string }) {
+    return this.lease.breakLock(options);
   }
 
   ledgerState(migrationId: string): Promise<LedgerState> {
     return this.with('READ', (session) => readLedgerState(session, migrationId));
   }
 
+  ledgerHistory(migrationId?: string): Promise<LedgerRecord[]> {
+    return this.with('READ', (session) => readLedgerHistory(session, migrationId));
+  }
+
   recordLedger(entry: LedgerEntry): Promise<void> {
     return this.with('WRITE', (session) => session.executeWrite((transaction) => recordLedgerEntry(transaction, entry)));
   }
 
-  apply(request: ApplyRequest): Promise<ApplyResult> {
+  recordReceipt(record: ReceiptRecord): Promise<void> {
+    return this.with('WRITE', (session) => session.executeWrite((transaction) => recordReceiptEntry(transaction, record)));
+  }
+
+  readPolicy(): Promise<StorePolicy | undefined> {
+    return this.with('READ', (session) => readStorePolicy(session));
+  }
+
+  writePolicy(policy: StorePolicy): Promise<void> {
+    return this.with('WRITE', (session) => session.executeWrite((transaction) => writeStorePolicy(transaction, policy)));
+  }
+
+  async apply(request: ApplyRequest): Promise<ApplyResult> {
+    // The ledger node is written in the data transaction: its constraint must exist before it begins.
+    await this.with('WRITE', async () => undefined);
     return applyForward(this.context, request);
   }
 
@@ -93,14 +147,32 @@ export class GraphSession implements StoreSession {
   }
 }
 
+async function serverOf(connected: Connected): Promise<string> {
+  const session = connected.driver.session({ defaultAccessMode: 'READ', ...(connected.database ? { database: connected.database } : {}) });
+  try {
+    const [row] = await rows(session, "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition");
+    return `Neo4j ${String(row?.version ?? 'unknown')} ${String(row?.edition ?? '')}`.trim();
+  } finally {
+    await session.close();
+  }
+}
+
 /** A graph adapter; options confine it to a label namespace or give it its own lock id (tests). */
 export function createGraphAdapter(options: GraphAdapterOptions = {}): StoreAdapter {
   return {
     type: 'graph',
-    scripts: { forward: 'forward.cypher', rollback: 'rollback.cypher' },
+    description: 'Neo4j: data rewrites in one transaction with the scope check before commit; schema commands in script order',
+    vocabulary: graphVocabulary,
+    language: cypherLanguage,
     connection: { uri: 'KFM_NEO4J_URI', user: 'KFM_NEO4J_USER', password: 'KFM_NEO4J_PASSWORD' },
-    async connect(values: ConnectionValues, connectOptions: { applicationName: string }): Promise<StoreSession> {
-      return new GraphSession(await connectNeo4j(values, connectOptions.applicationName), options);
+    async connect(values: ConnectionValues, connectOptions: ConnectOptions): Promise<StoreSession> {
+      const connected = await connectNeo4j(values, connectOptions.applicationName);
+      try {
+        return new GraphSession(connected, await serverOf(connected), options);
+      } catch (error) {
+        await connected.driver.close().catch(() => undefined);
+        throw error;
+      }
     },
   };
 }

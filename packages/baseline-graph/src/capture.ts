@@ -3,11 +3,11 @@
 // invariant checks. Everything is aggregated in the database; the client holds one row per schema
 // object or histogram bucket, never nodes. Same graph ⇒ same fingerprints.
 import type { Baseline, BaselineObject, BaselineOptions, ProtectedDomains } from '@kfm/migration-contracts';
-import { cidOfJson } from '@kfm/receipts';
+import { cidOfJson, fingerprintOf } from '@kfm/receipts';
 import type { Driver, Session, SessionMode } from 'neo4j-driver';
 import { rows, type CypherRunner } from './cypher-runner.js';
 import { invariantChecks } from './graph-invariants.js';
-import { compareText, inScope, type GraphScopeOptions } from './graph-scope.js';
+import { compareText, inScope, type GraphScopeOptions } from './scope.js';
 import { captureShape, type GraphShape } from './graph-structure.js';
 import { protectedLabelContent, resolveProtectedLabels } from './protected-content.js';
 import { schemaObjects } from './schema-catalog.js';
@@ -108,7 +108,7 @@ async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): P
     counts: sortedRecord(counts),
     objects,
     measures: sortedRecord(measures),
-    fingerprints: { schema: await cidOfJson(objects.map((o) => [o.kind, o.name, o.digest])) },
+    fingerprints: { schema: await fingerprintOf(objects) },
   };
 
   const existing = shape.labels.map((label) => label.name);

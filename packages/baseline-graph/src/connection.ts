@@ -1,5 +1,6 @@
 // Connecting to Neo4j over Bolt without ever leaking a connection value: failures name the host
 // and port and the driver's error code only, and anything the driver echoes is masked.
+import { sanitizer } from '@kfm/adapter-kit';
 import { KfmError, type ConnectionValues } from '@kfm/migration-contracts';
 import neo4j, { type Driver } from 'neo4j-driver';
 
@@ -12,16 +13,6 @@ export interface Connected {
   /** `host:port`, safe to show. */
   endpoint: string;
   sanitize(message: string): string;
-}
-
-export function sanitizer(secrets: readonly (string | undefined)[]): (message: string) => string {
-  // Longest first so `user:password` is masked whole; very short values would mask innocent text.
-  const values = [...new Set(secrets.filter((value): value is string => typeof value === 'string' && value.length >= 3))].sort((a, b) => b.length - a.length);
-  return (message: string) => {
-    let result = message;
-    for (const value of values) result = result.split(value).join('***');
-    return result.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@');
-  };
 }
 
 /** Host and port of a Bolt/Neo4j URI, without user info, path or query. */

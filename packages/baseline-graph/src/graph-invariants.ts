@@ -3,7 +3,7 @@
 // carries two mutually exclusive labels. Results are Check values; the diff reports them.
 import type { Check, MigrationDeclaration } from '@kfm/migration-contracts';
 import { rows, type CypherRunner } from './cypher-runner.js';
-import { quoteName } from './graph-scope.js';
+import { quoteName } from './scope.js';
 import { toCount } from './neo4j-values.js';
 
 type Invariants = NonNullable<MigrationDeclaration['invariants']>;

@@ -4,7 +4,7 @@
 // Costs: property keys and degrees scan each label's nodes; pattern counts scan each type's
 // relationships (the count store cannot count a pattern with labels on both ends).
 import { rows, type CypherRunner } from './cypher-runner.js';
-import { compareText, inScope, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './graph-scope.js';
+import { compareText, inScope, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './scope.js';
 import { toCount } from './neo4j-values.js';
 
 export interface LabelShape {

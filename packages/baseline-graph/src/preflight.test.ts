@@ -45,8 +45,8 @@ describe('preflightGraph', () => {
   it('stops a protected label without approvals.exception_ref, and allows it with one', () => {
     const text = forward("MATCH (s:Site) SET s.flag = true;");
     const domains = { labels: [{ label: 'Si*', key: 'site_id' }] };
-    expect(failing(preflightGraph(text, declaration(), domains))).toEqual(['PREFLIGHT_FORBIDDEN']);
-    const approved = preflightGraph(text, declaration({ approvals: { exception_ref: 'GOV-42' } }), domains);
+    expect(failing(preflightGraph(text, declaration(), { protected: domains }))).toEqual(['PREFLIGHT_FORBIDDEN']);
+    const approved = preflightGraph(text, declaration({ approvals: { exception_ref: 'GOV-42' } }), { protected: domains });
     expect(failing(approved)).toEqual([]);
     expect(approved.checks.find((c) => c.name.startsWith('preflight:protected'))?.message).toContain('GOV-42');
   });

@@ -2,9 +2,9 @@
 // commands, schema or batched statements in a transactional declaration, and statements naming a
 // forbidden or protected label or relationship type. Names come from tokens (strings and comments
 // never count); the POST diff still enforces scope for whatever a script does at run time.
-import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
+import type { Check, MigrationDeclaration, PlanStatement, PreflightOptions, PreflightResult, ScriptFile } from '@kfm/migration-contracts';
 import { splitCypher } from './cypher-split.js';
-import { compareText, firstMatching } from './graph-scope.js';
+import { compareText, firstMatching, isReserved, RESERVED_PREFIX } from './scope.js';
 import { statementFacts, type StatementFacts } from './statement-facts.js';
 
 const RULE = 'preflight' as const;
@@ -49,7 +49,8 @@ function planStatement(statement: ScriptStatement): PlanStatement {
   return { index: statement.index, file: statement.file, line: statement.line, kind: facts.kind, objects, transactional: facts.transactional, destructive: facts.destructive, data: facts.data };
 }
 
-export function preflightGraph(scripts: readonly ScriptFile[], declaration: MigrationDeclaration, protectedDomains?: ProtectedDomains): PreflightResult {
+export function preflightGraph(scripts: readonly ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions = {}): PreflightResult {
+  const protectedDomains = options.protected;
   const split = splitScripts(scripts);
   if (!split.ok) {
     const { file, line, column, message } = split.failure;
@@ -89,6 +90,10 @@ export function preflightGraph(scripts: readonly ScriptFile[], declaration: Migr
       ...facts.labels.map((name) => ({ dimension: 'labels', name, pattern: firstMatching(name, forbiddenLabels) })),
       ...facts.relationshipTypes.map((name) => ({ dimension: 'relationship_types', name, pattern: firstMatching(name, forbiddenTypes) })),
     ];
+    // The runner's own records (KfmLock, KfmLedger, KfmPolicy) are out of every migration's reach.
+    for (const name of [...facts.labels, ...facts.relationshipTypes].filter(isReserved)) {
+      findings.push({ name: `preflight:reserved:${where}:${name}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', observed: name, message: `${where} names ${name}: ${RESERVED_PREFIX}* labels and types hold the runner's lock, ledger and policy, which no migration may touch` });
+    }
     for (const hit of named.filter((entry) => entry.pattern !== undefined)) {
       findings.push({
         name: `preflight:forbidden:${where}:${hit.name}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: `/scope/forbidden_${hit.dimension}`,

@@ -9,7 +9,7 @@ import type { ProtectedDomains } from '@kfm/migration-contracts';
 import { canonicalJson, cidOfJson } from '@kfm/receipts';
 import { stream, type CypherRunner } from './cypher-runner.js';
 import { matchesNamePattern } from '@kfm/migration-contracts';
-import { compareText, quoteName } from './graph-scope.js';
+import { compareText, quoteName } from './scope.js';
 import { toPlain } from './neo4j-values.js';
 
 const MODULUS = 1n << 256n;

@@ -31,16 +31,26 @@ export class RunMetrics {
   updated = false;
   private readonly totals: Record<string, number> = Object.fromEntries(Object.values(COUNTERS).map((name) => [name, 0]));
   private last: Record<string, number> = {};
+  /** Indexes (script positions) of the statements that reported updates. */
+  private readonly updating: number[] = [];
 
-  add(counters: Counters): void {
+  add(counters: Counters, index?: number): void {
     this.statements++;
     this.last = {};
     for (const [counter, name] of Object.entries(COUNTERS)) {
       const value = counters[counter] ?? 0;
-      if (value > 0) this.updated = true;
+      if (value > 0) {
+        this.updated = true;
+        if (index !== undefined && !this.updating.includes(index)) this.updating.push(index);
+      }
       this.totals[name] = (this.totals[name] ?? 0) + value;
       if (value) this.last[name] = value;
     }
+  }
+
+  /** Did a statement before script position `index` report an update (a change already visible or pending)? */
+  updatedBefore(index: number): boolean {
+    return this.updating.some((position) => position < index);
   }
 
   /** The metrics handed to `decide` and written to the receipt, keys sorted. */

@@ -6,7 +6,7 @@
 import type { BaselineObject } from '@kfm/migration-contracts';
 import { cidOfJson } from '@kfm/receipts';
 import { rows, type CypherRunner, type Row } from './cypher-runner.js';
-import { compareText, inScope, isReserved, type GraphScopeOptions } from './graph-scope.js';
+import { compareText, inScope, isReserved, type GraphScopeOptions } from './scope.js';
 import { toPlain, type Plain } from './neo4j-values.js';
 
 export const CONSTRAINTS_QUERY = 'SHOW CONSTRAINTS YIELD *';

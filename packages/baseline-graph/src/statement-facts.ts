@@ -4,7 +4,7 @@
 // transaction, and `CALL {…} IN TRANSACTIONS` commits on its own: both are non-transactional.
 import { isSignificant, type Token } from './cypher-lexer.js';
 import type { CypherStatement } from './cypher-split.js';
-import { compareText } from './graph-scope.js';
+import { compareText } from './scope.js';
 
 export type StatementKind =
   | 'create_constraint' | 'drop_constraint' | 'create_index' | 'drop_index'

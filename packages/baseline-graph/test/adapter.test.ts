@@ -29,7 +29,7 @@ async function request(declaration: MigrationDeclaration, forward: string, decid
     scripts: [await script('forward.cypher', forward)],
     transactional: declaration.transactional !== false,
     baseline: baselineOptions(declaration),
-    ledger: { migration_id: declaration.migration_id, forward_digest: 'bafkreitest', run_id: `${declaration.migration_id}${runIdSuffix(ns)}`, status: 'applied' },
+    ledger: { migration_id: declaration.migration_id, bundle_digest: 'sha256:test', run_id: `${declaration.migration_id}${runIdSuffix(ns)}`, status: 'applied' },
     decide,
   };
 }
@@ -57,7 +57,7 @@ describe('GraphSession.apply', () => {
   it('measures a relationship-type rewrite inside the transaction and leaves the graph at PRE when refused', async () => {
     const declaration = declarationFor(ns);
     let seen: { post: Baseline; metrics: Record<string, number> } | undefined;
-    const result = await session.apply(await request(declaration, REWRITE, async (post, metrics) => {
+    const result = await session.apply(await request(declaration, REWRITE, async ({ post, metrics }) => {
       seen = { post, metrics };
       return false;
     }));
@@ -78,7 +78,7 @@ describe('GraphSession.apply', () => {
     const declaration = declarationFor(ns);
     let post: Baseline | undefined;
     const result = await session.apply(await request(declaration, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-7'}) SET a.name = 'Moved';`, async (observed) => {
-      post = observed;
+      post = observed.post;
       return false;
     }));
     expect(result).toMatchObject({ status: 'aborted', atPre: true });
@@ -100,17 +100,19 @@ describe('GraphSession.apply', () => {
 
   it('runs schema commands in auto-commit; when refused, the runner rollback restores the PRE fingerprint', async () => {
     const declaration = declarationFor(ns, { transactional: false });
-    const result = await session.apply(await request(declaration, `${CONSTRAINT}\n${REWRITE}`, async (post) => {
+    const result = await session.apply(await request(declaration, `${CONSTRAINT}\n${REWRITE}`, async ({ post }) => {
       expect(post.objects.some((o) => o.kind === 'constraint' && o.name === `UNIQUENESS (:${n('Parcel')} {parcel_id})`)).toBe(true);
       return false;
     }));
     expect(result).toMatchObject({ status: 'applied', atPre: false });
     expect(result.metrics).toMatchObject({ constraints_added: 1, relationships_touched: 4400 });
+    // In script order: the constraint in auto-commit (group 1), then the rewrite in a transaction (group 2).
+    expect(result.statements?.map((s) => [s.index, s.kind, s.group, s.transactional, s.outcome])).toEqual([[0, 'create_constraint', 0, false, 'ok'], [1, 'data', 1, true, 'ok']]);
     // The data transaction rolled back; the constraint is visible until the rollback script runs.
     expect(await typeCount(n('OWNS'))).toBe(2200);
     expect(await countOf(driver, 'SHOW CONSTRAINTS YIELD name WHERE name = $name RETURN count(*) AS count', { name: n('parcel_id_unique') })).toBe(1);
     const rolled = await session.runRollback([await script('rollback.cypher', `${REWRITE_BACK}\n${DROP_CONSTRAINT}`)], declaration);
-    expect(rolled).toEqual({ ok: true });
+    expect(rolled).toMatchObject({ ok: true });
     expect(await countOf(driver, 'SHOW CONSTRAINTS YIELD name WHERE name = $name RETURN count(*) AS count', { name: n('parcel_id_unique') })).toBe(0);
     expect((await session.captureBaseline(baselineOptions(declaration))).fingerprints).toEqual(pre.fingerprints);
   });
@@ -122,17 +124,18 @@ describe('GraphSession.apply', () => {
     expect(result.status).toBe('committed');
     expect(await typeCount(n('HAS_OWNER'))).toBe(2200);
     expect(await typeCount(n('OWNS'))).toBe(0);
-    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'applied', forward_digest: 'bafkreitest', run_id: `${declaration.migration_id}${runIdSuffix(ns)}` });
+    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'applied', bundle_digest: 'sha256:test', run_id: `${declaration.migration_id}${runIdSuffix(ns)}` });
+    expect((await session.ledgerHistory(declaration.migration_id)).map((row) => row.status)).toEqual(['applied']);
     const after = await session.captureBaseline(baselineOptions(declaration));
     expect(after.fingerprints.schema).not.toBe(pre.fingerprints.schema);
 
     const rolled = await session.runRollback([await script('rollback.cypher', `${REWRITE_BACK}\n${DROP_CONSTRAINT}`)], declaration);
-    expect(rolled).toEqual({ ok: true });
+    expect(rolled).toMatchObject({ ok: true });
     expect(await typeCount(n('OWNS'))).toBe(2200);
     const restored = await session.captureBaseline(baselineOptions(declaration));
     expect(restored.fingerprints).toEqual(pre.fingerprints);
     expect(restored.counts).toEqual(pre.counts);
-    await session.recordLedger({ migration_id: declaration.migration_id, forward_digest: 'bafkreitest', run_id: `r2${runIdSuffix(ns)}`, status: 'rolled_back', receipt_digest: 'bagaaieratestreceipt' });
+    await session.recordLedger({ migration_id: declaration.migration_id, bundle_digest: 'sha256:test', run_id: `r2${runIdSuffix(ns)}`, status: 'rolled_back', receipt_digest: 'bagaaieratestreceipt' });
     expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'rolled_back', run_id: `r2${runIdSuffix(ns)}`, last_receipt_digest: 'bagaaieratestreceipt' });
   });
 
@@ -143,23 +146,94 @@ describe('GraphSession.apply', () => {
   });
 });
 
-describe('GraphSession.lock', () => {
-  it('fails fast naming the holder while another run holds the lock, and frees it on unlock', async () => {
+describe('GraphSession.lock (a lease)', () => {
+  const lease = (run: string, extra: Partial<{ ttlMs: number; waitMs: number }> = {}) => ({ owner: `kfm-migrate ${run}`, run_id: run, ttlMs: 30_000, waitMs: 0, ...extra });
+
+  it('fails fast naming the holder and expiry while another run holds the lease, and frees it on unlock', async () => {
     const other = await adapter.connect(connection, { applicationName: 'second runner' });
     try {
-      expect(await session.lock('kfm-migrate GRAPH-MIG-A')).toEqual({ acquired: true });
-      const second = await other.lock('kfm-migrate GRAPH-MIG-B');
+      expect(await session.lock(lease('GRAPH-MIG-A'))).toMatchObject({ acquired: true });
+      const second = await other.lock(lease('GRAPH-MIG-B'));
       expect(second.acquired).toBe(false);
-      if (!second.acquired) expect(second.holder).toMatch(/^kfm-migrate GRAPH-MIG-A since \d{4}-\d\d-\d\dT/);
-      await other.unlock(); // not the holder: must not release someone else's lock
-      expect((await other.lock('kfm-migrate GRAPH-MIG-B')).acquired).toBe(false);
+      if (!second.acquired) expect(second.holder.description).toMatch(/^kfm-migrate GRAPH-MIG-A \(run GRAPH-MIG-A\) since \d{4}-\d\d-\d\dT.*lease expires/);
+      await other.unlock(); // not the holder: must not release someone else's lease
+      expect((await other.lock(lease('GRAPH-MIG-B'))).acquired).toBe(false);
       await session.unlock();
-      expect(await other.lock('kfm-migrate GRAPH-MIG-B')).toEqual({ acquired: true });
+      expect(await other.lock(lease('GRAPH-MIG-B'))).toMatchObject({ acquired: true });
       await other.unlock();
       expect(await countOf(driver, 'MATCH (l:KfmLock {id: $id}) RETURN count(l) AS count', { id: `test-${ns.prefix}` })).toBe(0);
     } finally {
       await other.close();
     }
+  });
+
+  it('takes over the lease of a crashed run after its TTL, records the takeover, and the lost run learns it', async () => {
+    const crashed = await adapter.connect(connection, { applicationName: 'crashed runner' });
+    const held = await crashed.lock(lease('GRAPH-MIG-DEAD', { ttlMs: 600 }));
+    expect(held.acquired).toBe(true);
+    // The "crash": the driver goes away without releasing; nothing renews the lease any more.
+    await crashed.close();
+    const refused = await session.lock(lease('GRAPH-MIG-NEXT'));
+    expect(refused.acquired).toBe(false);
+    const next = await session.lock(lease('GRAPH-MIG-NEXT', { waitMs: 5_000 }));
+    expect(next).toMatchObject({ acquired: true, takeover: { previous_owner: 'kfm-migrate GRAPH-MIG-DEAD', previous_run: 'GRAPH-MIG-DEAD' } });
+    const [node] = await run(driver, 'MATCH (l:KfmLock {id: $id}) RETURN l.run_id AS run', { id: `test-${ns.prefix}` });
+    expect(node?.run).toBe('GRAPH-MIG-NEXT');
+    await session.unlock();
+  });
+
+  it('breakLock removes an expired lease, and a live one only with force', async () => {
+    const holder = await adapter.connect(connection, { applicationName: 'holder' });
+    try {
+      await holder.lock(lease('GRAPH-MIG-LIVE'));
+      expect(await session.breakLock({ force: false, reason: 'test' })).toMatchObject({ removed: false, holder: { run_id: 'GRAPH-MIG-LIVE', expired: false } });
+      expect(await session.breakLock({ force: true, reason: 'test' })).toMatchObject({ removed: true });
+      expect(await countOf(driver, 'MATCH (l:KfmLock {id: $id}) RETURN count(l) AS count', { id: `test-${ns.prefix}` })).toBe(0);
+    } finally {
+      await holder.close();
+    }
+  });
+});
+
+describe('GraphSession runs statements in script order (clean up, then constrain)', () => {
+  const CODE_CONSTRAINT = () => `CREATE CONSTRAINT \`${n('parcel_code')}\` IF NOT EXISTS FOR (p:\`${n('Parcel')}\`) REQUIRE p.code IS UNIQUE`;
+  const dropCode = () => run(driver, `DROP CONSTRAINT \`${n('parcel_code')}\` IF EXISTS`);
+  const constraintCount = () => countOf(driver, 'SHOW CONSTRAINTS YIELD name WHERE name = $name RETURN count(*) AS count', { name: n('parcel_code') });
+
+  it('cleans duplicates first, then adds the uniqueness constraint, and records the order', async () => {
+    await run(driver, `MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN ['P-1', 'P-2', 'P-3'] SET p.code = 'DUP'`);
+    try {
+      const declaration = declarationFor(ns, { transactional: false });
+      const forward = `MATCH (p:\`${n('Parcel')}\`) WHERE p.code = 'DUP' SET p.code = p.parcel_id;\n${CODE_CONSTRAINT()};`;
+      const result = await session.apply(await request(declaration, forward, async () => true));
+      expect(result.status).toBe('committed');
+      expect(await constraintCount()).toBe(1);
+      expect(await countOf(driver, `MATCH (p:\`${n('Parcel')}\`) WHERE p.code = 'DUP' RETURN count(p) AS count`)).toBe(0);
+      expect(result.statements?.map((s) => [s.line, s.kind, s.group, s.transactional])).toEqual([[1, 'data', 0, true], [2, 'create_constraint', 1, false]]);
+    } finally {
+      await dropCode();
+      await run(driver, `MATCH (p:\`${n('Parcel')}\`) REMOVE p.code`);
+      await run(driver, 'MATCH (l:KfmLedger) WHERE l.run_id ENDS WITH $suffix DELETE l', { suffix: runIdSuffix(ns) });
+    }
+  });
+
+  it('constrain-then-violate fails at the violating statement; the rollback script restores PRE', async () => {
+    const declaration = declarationFor(ns, { transactional: false });
+    const forward = `${CODE_CONSTRAINT()};\nMATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN ['P-1', 'P-2'] SET p.code = 'SAME';`;
+    const result = await session.apply(await request(declaration, forward, async () => true));
+    expect(result).toMatchObject({ status: 'failed', atPre: false, failure: { code: 'STATEMENT_FAILED', line: 2 } });
+    expect(result.statements?.map((s) => s.outcome)).toEqual(['ok', 'failed']);
+    expect(await constraintCount()).toBe(1);
+    const rolled = await session.runRollback([await script('rollback.cypher', `DROP CONSTRAINT \`${n('parcel_code')}\` IF EXISTS;\nMATCH (p:\`${n('Parcel')}\`) REMOVE p.code;`)], declaration);
+    expect(rolled.ok).toBe(true);
+    expect(await constraintCount()).toBe(0);
+    expect((await session.captureBaseline(baselineOptions(declaration))).fingerprints).toEqual(pre.fingerprints);
+  });
+
+  it('refuses a script mixing schema and data commands in a transactional declaration, naming the schema command', async () => {
+    const result = await session.apply(await request(declarationFor(ns), `MATCH (p:\`${n('Parcel')}\`) SET p.x = 1;\n${CODE_CONSTRAINT()};`, async () => true));
+    expect(result).toMatchObject({ status: 'failed', atPre: true, failure: { line: 2 } });
+    expect(await constraintCount()).toBe(0);
   });
 });
 
@@ -178,7 +252,8 @@ describe('graph adapter connect', () => {
   it('is a GraphSession with the documented adapter shape', () => {
     expect(session).toBeInstanceOf(GraphSession);
     expect(adapter.type).toBe('graph');
-    expect(adapter.scripts).toEqual({ forward: 'forward.cypher', rollback: 'rollback.cypher' });
+    expect(adapter.language).toMatchObject({ forward: 'forward.cypher', rollback: 'rollback.cypher' });
+    expect(adapter.vocabulary.idPrefix).toBe('GRAPH');
     expect(adapter.connection).toEqual({ uri: 'KFM_NEO4J_URI', user: 'KFM_NEO4J_USER', password: 'KFM_NEO4J_PASSWORD' });
   });
 });

@@ -81,7 +81,7 @@ describe('captureGraphBaseline', () => {
     const parcelOut = baseline.measures?.[`degree_out:${n('Parcel')}`];
     expect(parcelOut).toEqual(await histogram(n('Parcel'), '(x)-->()'));
     expect(Object.keys(parcelOut ?? {})).toEqual(['2-3', '4-7']);
-    expect(Object.values(parcelOut ?? {}).reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(Object.values(parcelOut ?? {}).reduce((a: number, b) => a + (b ?? 0), 0)).toBe(2000);
     expect(baseline.measures?.[`degree_in:${n('Parcel')}`]).toEqual({ '0': 2000 });
     expect(baseline.measures?.[`degree_in:${n('Owner')}`]).toEqual(await histogram(n('Owner'), '(x)<--()'));
     expect(baseline.measures?.[`degree_out:${n('Owner')}`]).toEqual({ '0': 500 });

@@ -5,10 +5,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluate } from '@kfm/diff';
-import { loadDeclaration, type DiffSummary, type MigrationDeclaration, type StoreSession } from '@kfm/migration-contracts';
+import { loadDeclaration, type Baseline, type DiffSummary, type MigrationDeclaration, type StoreSession } from '@kfm/migration-contracts';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGraphAdapter } from '../src/index.js';
+import { createGraphAdapter, graphVocabulary } from '../src/index.js';
 import { connection, countOf, namespaced, openDriver, runIdSuffix, script, testNamespace } from './neo4j-harness.js';
 
 const BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations/graph/GRAPH-MIG-2026-03-06-01');
@@ -37,17 +37,17 @@ async function applyBundle(decl: MigrationDeclaration) {
     scripts: [await bundleScript('forward.cypher')],
     transactional: decl.transactional !== false,
     baseline,
-    ledger: { migration_id: decl.migration_id, forward_digest: 'bafkreiexample', run_id: `${decl.migration_id}${runIdSuffix(ns)}`, status: 'applied' },
-    decide: async (post, metrics) => {
-      summary = evaluate(decl, { pre, post, metrics, protected: decl.protected ?? {} });
+    ledger: { migration_id: decl.migration_id, bundle_digest: 'sha256:example', run_id: `${decl.migration_id}${runIdSuffix(ns)}`, status: 'applied' },
+    decide: async ({ post, metrics }) => {
+      summary = evaluate(decl, { pre, post, metrics, protected: decl.protected ?? {} }, graphVocabulary);
       return summary.status === 'pass';
     },
   });
   return { pre, result, summary };
 }
 
-async function rollbackAndVerify(decl: MigrationDeclaration, pre: { fingerprints: Record<string, string> }) {
-  expect(await session.runRollback([await bundleScript('rollback.cypher')], decl)).toEqual({ ok: true });
+async function rollbackAndVerify(decl: MigrationDeclaration, pre: Baseline) {
+  expect(await session.runRollback([await bundleScript('rollback.cypher')], decl)).toMatchObject({ ok: true });
   const after = await session.captureBaseline({ declaration: decl, protected: decl.protected ?? {} });
   expect(after.fingerprints).toEqual(pre.fingerprints);
 }
@@ -69,7 +69,7 @@ afterAll(async () => {
 
 describe('GRAPH-MIG-2026-03-06-01', () => {
   it('passes preflight with the repository policy protecting AuthoritySite', async () => {
-    const result = await session.preflight([await bundleScript('forward.cypher')], declaration, { labels: [{ label: ns.name('AuthoritySite'), key: 'site_id' }] });
+    const result = await session.preflight([await bundleScript('forward.cypher')], declaration, { protected: { labels: [{ label: ns.name('AuthoritySite'), key: 'site_id' }] } });
     expect(result.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(result.statements.map((s) => [s.kind, s.transactional])).toEqual([['create_constraint', false], ['data', true]]);
     expect(result.predicted).toEqual({ labels: [ns.name('Owner'), ns.name('Parcel')], relationship_types: [ns.name('HAS_OWNER'), ns.name('OWNS')] });

@@ -25,8 +25,7 @@ export function inScope(name: string, options: GraphScopeOptions): boolean {
   return options.labelPrefix === undefined || name.startsWith(options.labelPrefix);
 }
 
-/** `*` matches any run of characters; everything else is literal. */
-
+/** The first pattern `name` matches (`*` matches any run of characters; everything else is literal). */
 export function firstMatching(name: string, patterns: readonly string[]): string | undefined {
   return patterns.find((pattern) => matchesNamePattern(name, pattern));
 }
@@ -36,7 +35,4 @@ export function quoteName(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
-/** Code-unit order: the same on every machine, unlike localeCompare. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareText } from '@kfm/adapter-kit';
