@@ -2,10 +2,10 @@
 // index), turned into digested objects, counts, doc-count measures and fingerprints. The runner's
 // own hidden index and every `.`-prefixed (system/hidden) index are outside every fingerprint.
 import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
-import { cidOfJson } from '@kfm/receipts';
+import { fingerprintOf } from '@kfm/receipts';
 import { catalogObjects, included, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
 import { restOf, serverInfo, type Client, type SearchRest } from './es-client.js';
-import { compareText, expressionPatterns, matchesPattern } from './name-patterns.js';
+import { compareText, expressionPatterns, matchesPattern } from './scope.js';
 
 /** The runner's hidden index: lock and ledger documents; never part of a baseline. */
 export const RUNNER_INDEX = '.kfm-migrations';
@@ -87,22 +87,17 @@ export function catalogFilter(indexPattern?: string): CatalogFilter {
 /** True when any index or alias name of the object matches a protected pattern. */
 export function isProtectedObject(object: BaselineObject, domains: ProtectedDomains | undefined): boolean {
   const patterns = domains?.indices ?? [];
-  if (patterns.length === 0) return false;
+  if (patterns.length === 0 && (domains?.aliases ?? []).length === 0) return false;
   const names = [...(object.scope.indices ?? []), ...(object.scope.aliases ?? [])];
-  return names.some((name) => patterns.some((pattern) => matchesPattern(name, pattern)));
+  const aliasPatterns = domains?.aliases ?? [];
+  return names.some((name) => patterns.some((pattern) => matchesPattern(name, pattern))) || (object.scope.aliases ?? []).some((name) => aliasPatterns.some((pattern) => matchesPattern(name, pattern)));
 }
 
-/** Root digest over sorted [kind, name, digest] triples: identical catalogs give identical roots. */
-export async function rootDigest(objects: readonly BaselineObject[]): Promise<string> {
-  const triples = objects.map((object) => [object.kind, object.name, object.digest]);
-  triples.sort((a, b) => compareText(a.join('\u0000'), b.join('\u0000')));
-  return cidOfJson(triples);
-}
 
 export interface BaselineParts {
   version: string;
   objects: BaselineObject[];
-  docs: Record<string, number>;
+  docs: Readonly<Record<string, number | undefined>>;
 }
 
 /** Counts, fingerprints, protected objects and invariants around a set of objects. */
@@ -116,7 +111,7 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
   const domains = options.protected ?? options.declaration?.protected;
   const protectedObjects = objects.filter((object) => isProtectedObject(object, domains));
   const docs: Record<string, number> = {};
-  for (const name of Object.keys(parts.docs).sort(compareText)) docs[name] = parts.docs[name]!;
+  for (const name of Object.keys(parts.docs).sort(compareText)) docs[name] = parts.docs[name] ?? 0;
   const baseline: Baseline = {
     kfm_baseline_version: 'v1',
     store: 'search',
@@ -125,7 +120,7 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
     counts,
     objects,
     measures: { docs },
-    fingerprints: { schema: await rootDigest(objects), protected: await rootDigest(protectedObjects) },
+    fingerprints: { schema: await fingerprintOf(objects), protected: await fingerprintOf(protectedObjects) },
   };
   if (domains?.indices?.length) {
     baseline.protected = {

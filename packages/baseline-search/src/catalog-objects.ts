@@ -4,7 +4,7 @@
 import type { BaselineObject } from '@kfm/migration-contracts';
 import { cidOfJson } from '@kfm/receipts';
 import { analyzerDefinitions, normalizeSettings, normalizeTemplate, withoutTimestamps, type FlatSettings } from './normalize.js';
-import { compareText, matchesPattern } from './name-patterns.js';
+import { compareText, matchesPattern } from './scope.js';
 
 /** What the catalog requests answered, keyed as Elasticsearch keys them. */
 export interface CatalogResponses {
@@ -82,6 +82,19 @@ export function byKindAndName(a: BaselineObject, b: BaselineObject): number {
 }
 
 /** Objects of every kind, sorted by kind then name. */
+/**
+ * A governed apply tags the shadow indices it creates with its run id in `_meta` (so a takeover can
+ * find a dead run's leftovers) and removes the tag at commit; the tag is bookkeeping, never part of an
+ * index's definition or digest (an empty `_meta` is no `_meta`).
+ */
+function withoutRunTag(mappings: Record<string, unknown>): Record<string, unknown> {
+  const meta = mappings._meta as Record<string, unknown> | undefined;
+  if (!meta || typeof meta !== 'object') return mappings;
+  const { kfm_run_id: _tag, ...rest } = meta;
+  const { _meta: _dropped, ...others } = mappings;
+  return Object.keys(rest).length ? { ...others, _meta: rest } : others;
+}
+
 export async function catalogObjects(responses: CatalogResponses, filter: CatalogFilter): Promise<BaselineObject[]> {
   const objects: BaselineObject[] = [];
   const indexNames = responses.indices.map((row) => row.index).filter((name) => included(name, filter));
@@ -89,7 +102,7 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
 
   for (const index of indexNames) {
     const settings = normalizeSettings(responses.settings[index]?.settings ?? {});
-    const mappings = responses.mappings[index]?.mappings ?? {};
+    const mappings = withoutRunTag(responses.mappings[index]?.mappings ?? {});
     const state = status.get(index) ?? 'open';
     objects.push({
       kind: 'index',

@@ -26,7 +26,14 @@ function objectPath(operation: SearchOperation): string | undefined {
   }
 }
 
-export async function executeOperation(rest: SearchRest, operation: SearchOperation, progress: Progress | undefined, sleep: Sleep): Promise<OperationOutcome> {
+export interface ExecuteHooks {
+  /** Told when a reindex task starts and ends (the apply records it for a takeover to cancel). */
+  tasks?: { started(task: string): Promise<void>; finished(task: string): Promise<void> };
+  /** Aborted when the lease is lost: a running reindex is cancelled. */
+  signal?: AbortSignal;
+}
+
+export async function executeOperation(rest: SearchRest, operation: SearchOperation, progress: Progress | undefined, sleep: Sleep, hooks: ExecuteHooks = {}): Promise<OperationOutcome> {
   switch (operation.op) {
     case 'create_index':
       await rest.request('PUT', `/${seg(operation.index)}`, { body: operation.body ?? {} });
@@ -44,7 +51,7 @@ export async function executeOperation(rest: SearchRest, operation: SearchOperat
       await rest.request('POST', '/_aliases', { body: operation.body });
       return { ok: true, reindexed: 0 };
     case 'reindex': {
-      const result = await runReindex(rest, operation.body, progress, sleep);
+      const result = await runReindex(rest, operation.body, progress, sleep, hooks);
       return result.ok ? { ok: true, reindexed: result.reindexed } : result;
     }
     case 'put_index_template':

@@ -1,5 +1,5 @@
 // @kfm/baseline-search: Elasticsearch baselines and the search StoreAdapter (shadow index + alias flip).
-export { searchAdapter, connectSearch, aliasLookup, SearchSession, type SearchConnectOptions } from './search-adapter.js';
+export { searchAdapter, createSearchAdapter, searchVocabulary, planLanguage, connectSearch, aliasLookup, SearchSession, type SearchConnectOptions } from './adapter.js';
 export {
   captureSearchBaseline,
   captureWith,
@@ -7,7 +7,6 @@ export {
   fetchCatalog,
   catalogFilter,
   isProtectedObject,
-  rootDigest,
   RUNNER_INDEX,
   type BaselineParts,
   type SearchBaselineOptions,
@@ -16,14 +15,13 @@ export {
 export { catalogObjects, aliasObject, aliasObjectName, aliasDefinition, type AliasDefinition, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
 export { normalizeSettings, normalizeTemplate, isVolatileSetting, flattenSettings, withoutTimestamps, analyzerDefinitions, type FlatSettings } from './normalize.js';
 export { createSearchClient, restOf, serverInfo, describeError, safeHost, type Client, type SearchRest, type RequestSpec, type ServerInfo, type ConnectOptions } from './es-client.js';
-export { readPlan, schemaIssues, namedIndices, namedObject, whereOf, type SearchOperation, type OperationKind, type LocatedOperation, type AliasAction, type ReindexBody, type PlanResult } from './operations.js';
-export { searchOperationsSchema } from './operations-schema.js';
+export { readPlan, namedIndices, namedObject, whereOf, type SearchOperation, type OperationKind, type LocatedOperation, type AliasAction, type ReindexBody, type PlanResult } from './operations.js';
 export { preflightSearch, type AliasLookup, type SearchPreflightResult } from './preflight.js';
 export { projectAliasActions, expectedAliasNames } from './alias-projection.js';
 export { planInvariants } from './plan-invariants.js';
-export { governedApply, runRollbackPlan, type ApplyContext } from './governed-apply.js';
+export { governedApply, runRollbackPlan, type ApplyContext } from './apply.js';
 export { executeOperation, prepareUndo, type OperationOutcome, type Undo } from './execute.js';
 export { runReindex, type ReindexResult, type Sleep } from './reindex.js';
-export { SearchLock, LOCK_ID } from './lock.js';
+export { SearchLeaseStore, searchLock, LOCK_ID, RUN_TAG } from './lock.js';
 export { SearchLedger } from './ledger.js';
-export { ensureRunnerIndex } from './runner-index.js';
+export { ensureRunnerIndex } from './runner-store.js';

@@ -1,43 +1,103 @@
-// The store lock: one document created with op_type=create in the runner index. Creation is atomic
-// per document id, so exactly one run wins; the loser learns the holder at once (never waits).
-// Unlock deletes the document only if it is still the one this run created (seq_no/primary_term).
-import type { LockResult } from '@kfm/migration-contracts';
+// One run per cluster: a lease on one document of the runner index. Creation uses op_type=create, so
+// exactly one run wins; renewal, takeover and release are compare-and-set on the document's
+// seq_no/primary_term; reads are realtime GETs. The kit's LeaseLock does the rest (renewal every TTL/3,
+// takeover of an expired lease, bounded waiting). A run that takes over a dead run's lease cleans what it
+// left: its reindex tasks are cancelled and the shadow indices tagged with its run id (and not behind any
+// alias) are deleted — nothing else.
+import { LeaseLock, type LeaseRecord, type LeaseStore, type VersionedLease } from '@kfm/adapter-kit';
 import { errors, type SearchRest } from './es-client.js';
-import { docPath, ensureRunnerIndex } from './runner-index.js';
+import { docPath, ensureRunnerIndex } from './runner-store.js';
 
 export const LOCK_ID = 'lock';
+/** The `_meta` key of a shadow index that names the run that created it. */
+export const RUN_TAG = 'kfm_run_id';
 
-interface LockDocument {
-  type: 'lock';
-  owner: string;
-  at: string;
+interface Versioned {
+  _seq_no: number;
+  _primary_term: number;
 }
 
-export class SearchLock {
-  private held: { seqNo: number; primaryTerm: number } | undefined;
+function leaseOf(source: Partial<LeaseRecord> & { at?: string }): LeaseRecord {
+  return {
+    owner: source.owner ?? 'an unknown run',
+    run_id: source.run_id ?? 'unknown',
+    token: source.token ?? '',
+    since: source.since ?? source.at ?? '',
+    // A lock document from before leases has no expiry: a crashed old run must not block forever.
+    expires_at: source.expires_at ?? '1970-01-01T00:00:00.000Z',
+  };
+}
 
-  constructor(private readonly rest: SearchRest, private readonly index: string, private readonly now: () => Date) {}
+export class SearchLeaseStore implements LeaseStore {
+  readonly where: string;
 
-  async lock(owner: string): Promise<LockResult> {
+  constructor(private readonly rest: SearchRest, private readonly index: string) {
+    this.where = `lock document ${index}/_doc/${LOCK_ID}`;
+  }
+
+  async read(): Promise<VersionedLease | undefined> {
     await ensureRunnerIndex(this.rest, this.index);
-    const document: LockDocument = { type: 'lock', owner, at: this.now().toISOString() };
-    try {
-      const created = await this.rest.request<{ _seq_no: number; _primary_term: number }>('PUT', docPath(this.index, LOCK_ID, '_create'), { body: document, query: { refresh: 'true' } });
-      this.held = { seqNo: created._seq_no, primaryTerm: created._primary_term };
-      return { acquired: true };
-    } catch (error) {
-      if (!(error instanceof errors.ResponseError) || error.statusCode !== 409) throw error;
-    }
-    // A realtime GET sees the winner's document even before a refresh.
-    const current = await this.rest.request<{ _source?: LockDocument }>('GET', docPath(this.index, LOCK_ID), { ignore: [404] });
-    const holder = current?._source;
-    return { acquired: false, holder: holder ? `${holder.owner} since ${holder.at} (lock document ${this.index}/${LOCK_ID})` : 'another run (released while we looked; try again)' };
+    const current = await this.rest.request<(Versioned & { _source?: Partial<LeaseRecord> }) | undefined>('GET', docPath(this.index, LOCK_ID), { query: { realtime: true }, ignore: [404] });
+    if (!current?._source) return undefined;
+    return { lease: leaseOf(current._source), version: { seqNo: current._seq_no, primaryTerm: current._primary_term } };
   }
 
-  async unlock(): Promise<void> {
-    if (!this.held) return;
-    const { seqNo, primaryTerm } = this.held;
-    this.held = undefined;
-    await this.rest.request('DELETE', docPath(this.index, LOCK_ID), { query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' }, ignore: [404, 409] });
+  async create(lease: LeaseRecord): Promise<VersionedLease | undefined> {
+    await ensureRunnerIndex(this.rest, this.index);
+    try {
+      const created = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID, '_create'), { body: { type: 'lock', ...lease }, query: { refresh: 'true', wait_for_active_shards: 'all' } });
+      return { lease, version: { seqNo: created._seq_no, primaryTerm: created._primary_term } };
+    } catch (error) {
+      if (error instanceof errors.ResponseError && error.statusCode === 409) return undefined;
+      throw error;
+    }
   }
+
+  async replace(version: unknown, lease: LeaseRecord): Promise<VersionedLease | undefined> {
+    const { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
+    try {
+      const written = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID), { body: { type: 'lock', ...lease }, query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true', wait_for_active_shards: 'all' } });
+      return { lease, version: { seqNo: written._seq_no, primaryTerm: written._primary_term } };
+    } catch (error) {
+      if (error instanceof errors.ResponseError && (error.statusCode === 409 || error.statusCode === 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async remove(version: unknown): Promise<boolean> {
+    const { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
+    const answer = await this.rest.request<{ result?: string } | undefined>('DELETE', docPath(this.index, LOCK_ID), { query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' }, ignore: [404, 409] });
+    return answer?.result === 'deleted';
+  }
+
+  /** Cancels the dead run's reindex tasks and deletes the unaliased indices tagged with its run id. */
+  async cleanup(deadRunId: string): Promise<string[]> {
+    const cleaned: string[] = [];
+    await this.rest.request('POST', `/${encodeURIComponent(this.index)}/_refresh`, { ignore: [404] });
+    const tasks = await this.rest.request<{ hits?: { hits?: { _id: string; _source?: { task?: string } }[] } } | undefined>('POST', `/${encodeURIComponent(this.index)}/_search`, {
+      body: { size: 100, query: { bool: { filter: [{ term: { type: 'task' } }, { term: { run_id: deadRunId } }] } } },
+      ignore: [404],
+    });
+    for (const hit of tasks?.hits?.hits ?? []) {
+      const task = hit._source?.task;
+      if (task) {
+        await this.rest.request('POST', `/_tasks/${encodeURIComponent(task)}/_cancel`, { ignore: [404] });
+        cleaned.push(`reindex task ${task} cancelled`);
+      }
+      await this.rest.request('DELETE', docPath(this.index, hit._id), { query: { refresh: 'true' }, ignore: [404] });
+    }
+    const mappings = await this.rest.request<Record<string, { mappings?: { _meta?: Record<string, unknown> } }> | undefined>('GET', '/_all/_mapping', { query: { expand_wildcards: 'all' }, ignore: [404] });
+    for (const [index, entry] of Object.entries(mappings ?? {})) {
+      if (entry.mappings?._meta?.[RUN_TAG] !== deadRunId) continue;
+      const aliases = await this.rest.request<Record<string, { aliases?: Record<string, unknown> }> | undefined>('GET', `/${encodeURIComponent(index)}/_alias`, { ignore: [404] });
+      if (Object.keys(aliases?.[index]?.aliases ?? {}).length > 0) continue; // an alias points at it: not a leftover shadow
+      await this.rest.request('DELETE', `/${encodeURIComponent(index)}`, { ignore: [404] });
+      cleaned.push(`shadow index ${index} deleted`);
+    }
+    return cleaned;
+  }
+}
+
+export function searchLock(rest: SearchRest, index: string): LeaseLock {
+  return new LeaseLock(new SearchLeaseStore(rest, index));
 }

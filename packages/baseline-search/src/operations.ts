@@ -1,8 +1,6 @@
 // The operation plan of a search migration (forward.json / rollback.json): its types, and reading
 // the bundle's scripts into validated operations with issues that point into the plan file.
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { parseJson, type ErrorCode, type Issue, type ScriptFile } from '@kfm/migration-contracts';
-import { searchOperationsSchema } from './operations-schema.js';
+import { parseJson, validateValue, type Issue, type ScriptFile } from '@kfm/migration-contracts';
 
 export interface AliasAction {
   add?: { index: string; alias: string; filter?: Record<string, unknown>; routing?: string; index_routing?: string; search_routing?: string; is_write_index?: boolean; is_hidden?: boolean };
@@ -47,49 +45,6 @@ export interface LocatedOperation {
 
 export type PlanResult = { ok: true; operations: LocatedOperation[] } | { ok: false; issues: Issue[] };
 
-let validator: ReturnType<Ajv2020['compile']> | undefined;
-
-function validate(value: unknown): ErrorObject[] {
-  validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(searchOperationsSchema as object);
-  return validator(value) ? [] : [...(validator.errors ?? [])];
-}
-
-const KEYWORD_CODES: Record<string, ErrorCode> = {
-  required: 'SCHEMA_REQUIRED', type: 'SCHEMA_TYPE', enum: 'SCHEMA_ENUM', const: 'SCHEMA_CONST', pattern: 'SCHEMA_PATTERN',
-  additionalProperties: 'SCHEMA_UNKNOWN_FIELD', minItems: 'SCHEMA_LENGTH', minLength: 'SCHEMA_LENGTH', maxLength: 'SCHEMA_LENGTH',
-  minProperties: 'SCHEMA_LENGTH', maxProperties: 'SCHEMA_LENGTH', minimum: 'SCHEMA_MINIMUM',
-};
-
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Ajv errors as issues; `if` errors only repeat what the branch said, so they are dropped. */
-export function schemaIssues(errors: readonly ErrorObject[], file: string): Issue[] {
-  const issues: Issue[] = [];
-  const seen = new Set<string>();
-  for (const error of errors) {
-    if (error.keyword === 'if') continue;
-    let pointer = error.instancePath;
-    let message = error.message ?? 'does not match the schema';
-    const params = error.params as Record<string, unknown>;
-    if (error.keyword === 'required') {
-      pointer += `/${escapePointer(String(params.missingProperty))}`;
-      message = 'required field is missing';
-    } else if (error.keyword === 'additionalProperties') {
-      pointer += `/${escapePointer(String(params.additionalProperty))}`;
-      message = 'field is not allowed here';
-    }
-    const code = KEYWORD_CODES[error.keyword] ?? 'SCHEMA_INVALID';
-    const key = `${code}|${pointer}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const expected = params.allowedValues ? `one of ${(params.allowedValues as unknown[]).join(', ')}` : params.allowedValue !== undefined ? String(params.allowedValue) : params.pattern ? `a string matching ${String(params.pattern)}` : params.type ? String(params.type) : undefined;
-    issues.push({ code, file, pointer, message, ...(expected ? { expected } : {}) });
-  }
-  return issues;
-}
-
 /** Reads every plan file of the bundle (in declaration order) into located, schema-valid operations. */
 export function readPlan(scripts: readonly ScriptFile[]): PlanResult {
   const operations: LocatedOperation[] = [];
@@ -100,7 +55,8 @@ export function readPlan(scripts: readonly ScriptFile[]): PlanResult {
       issues.push(...parsed.issues);
       continue;
     }
-    const found = schemaIssues(validate(parsed.document.value), script.path).map((issue) => ({ ...issue, ...parsed.document.locate(issue.pointer ?? '') }));
+    // The one validator of every KFM schema: same issue codes, pointers and line:column as declarations.
+    const found = validateValue('search_operations.v1', parsed.document.value, parsed.document);
     if (found.length > 0) {
       issues.push(...found);
       continue;

@@ -3,7 +3,7 @@
 // alias move is an explicit plan action, and an index an alias pointed to at PRE is retained.
 import type { Baseline, Check, MigrationDeclaration } from '@kfm/migration-contracts';
 import { expectedAliasNames } from './alias-projection.js';
-import { compareText } from './name-patterns.js';
+import { compareText } from './scope.js';
 import type { AliasAction } from './operations.js';
 
 function objectsOf(baseline: Baseline, kind: string): Map<string, string> {

@@ -16,13 +16,13 @@ const declaration: MigrationDeclaration = {
 const live: AliasLookup = async (indices) => new Map(indices.filter((i) => i === 'parcels_v1').map((i) => [i, new Set(['parcels'])]));
 const plan = (operations: unknown[]) => [{ path: 'forward.json', text: JSON.stringify({ operations }, null, 2), digest: 'bafkreitest' }];
 const failures = async (operations: unknown[], overrides: Partial<MigrationDeclaration> = {}) =>
-  (await preflightSearch(plan(operations), { ...declaration, ...overrides }, undefined, live)).checks.filter((c) => c.status === 'fail').map((c) => [c.code, c.pointer]);
+  (await preflightSearch(plan(operations), { ...declaration, ...overrides }, {}, live)).checks.filter((c) => c.status === 'fail').map((c) => [c.code, c.pointer]);
 
 const flip = { op: 'update_aliases', body: { actions: [{ remove: { index: 'parcels_v1', alias: 'parcels' } }, { add: { index: 'parcels_v2', alias: 'parcels' } }] } };
 
 describe('preflightSearch', () => {
   it('passes the shadow-index pattern and predicts its touches', async () => {
-    const result = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v2' }, { op: 'reindex', body: { source: { index: 'parcels_v1' }, dest: { index: 'parcels_v2' } } }, flip]), declaration, undefined, live);
+    const result = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v2' }, { op: 'reindex', body: { source: { index: 'parcels_v1' }, dest: { index: 'parcels_v2' } } }, flip]), declaration, {}, live);
     expect(result.checks.every((c) => c.status === 'pass')).toBe(true);
     expect(result.predicted).toEqual({ aliases: ['parcels'], indices: ['parcels_v1', 'parcels_v2'], pipelines: [], templates: [] });
     expect(result.statements.map((s) => [s.kind, s.transactional, s.data])).toEqual([['create_index', true, false], ['reindex', true, true], ['update_aliases', true, false]]);
@@ -41,9 +41,9 @@ describe('preflightSearch', () => {
   it('names forbidden indices with a pointer to the rule, and protected ones without approval', async () => {
     const ops = [{ op: 'create_index', index: 'authority-sites' }];
     expect(await failures(ops)).toEqual([['PREFLIGHT_FORBIDDEN', '/scope/forbidden_indices/0']]);
-    const protectedOnly = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v9' }]), declaration, { indices: ['parcels_v9'] }, live);
+    const protectedOnly = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v9' }]), declaration, { protected: { indices: ['parcels_v9'] } }, live);
     expect(protectedOnly.checks.filter((c) => c.status === 'fail').map((c) => c.pointer)).toEqual(['/approvals/exception_ref']);
-    const approved = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v9' }]), { ...declaration, approvals: { exception_ref: 'CHG-1' } }, { indices: ['parcels_v9'] }, live);
+    const approved = await preflightSearch(plan([{ op: 'create_index', index: 'parcels_v9' }]), { ...declaration, approvals: { exception_ref: 'CHG-1' } }, { protected: { indices: ['parcels_v9'] } }, live);
     expect(approved.checks.filter((c) => c.status === 'fail')).toEqual([]);
   });
 
@@ -56,7 +56,7 @@ describe('preflightSearch', () => {
   });
 
   it('turns schema violations into failing checks with pointers', async () => {
-    const result = await preflightSearch(plan([{ op: 'create_index', index: 'Parcels' }]), declaration, undefined, live);
+    const result = await preflightSearch(plan([{ op: 'create_index', index: 'Parcels' }]), declaration, {}, live);
     expect(result.checks).toHaveLength(1);
     expect(result.checks[0]).toMatchObject({ status: 'fail', code: 'PREFLIGHT_PARSE', pointer: '/operations/0/index', observed: 'SCHEMA_PATTERN' });
     expect(result.checks[0]!.message).toMatch(/^forward\.json:5:\d+ \/operations\/0\/index/);

@@ -1,8 +1,8 @@
 // Static analysis of a search plan before the cluster is touched: the plan schema, names the
 // declaration forbids or the policy protects, deletions of undeclared or still-aliased indices, and
 // (for a governed, transactional apply) operations that a dropped shadow could not undo.
-import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
-import { firstMatch, sortedUnique } from './name-patterns.js';
+import type { Check, MigrationDeclaration, PlanStatement, PreflightOptions, PreflightResult, ScriptFile } from '@kfm/migration-contracts';
+import { firstMatch, isReserved, RESERVED_PREFIX, sortedUnique } from './scope.js';
 import { namedIndices, namedObject, readPlan, whereOf, type LocatedOperation } from './operations.js';
 
 const RULE = 'preflight' as const;
@@ -56,7 +56,7 @@ function statementOf(located: LocatedOperation, created: ReadonlySet<string>): P
 export async function preflightSearch(
   scripts: readonly ScriptFile[],
   declaration: MigrationDeclaration,
-  protectedDomains: ProtectedDomains | undefined,
+  options: PreflightOptions,
   lookupAliases: AliasLookup,
   mode: { transactional: boolean } = { transactional: declaration.transactional !== false },
 ): Promise<SearchPreflightResult> {
@@ -77,7 +77,7 @@ export async function preflightSearch(
   }
   const { operations } = plan;
   const scope = declaration.scope ?? {};
-  const domains = protectedDomains ?? declaration.protected;
+  const domains = options.protected ?? declaration.protected;
   const approval = declaration.approvals?.exception_ref;
   const findings: Check[] = [];
   const created = new Set<string>();
@@ -116,8 +116,12 @@ export async function preflightSearch(
         if (hit >= 0) fail(`preflight:forbidden:${where}:${name}`, 'PREFLIGHT_FORBIDDEN', `/scope/${key}/${hit}`, `${where} names ${name}, which the declaration forbids (${patterns![hit]})`, { declared: patterns![hit], observed: name });
       }
     }
+    // The runner's own index (lease, ledger, policy) is out of every migration's reach.
+    for (const name of [...names.reads, ...names.writes, ...names.aliases].filter(isReserved)) {
+      fail(`preflight:reserved:${where}:${name}`, 'PREFLIGHT_FORBIDDEN', located.pointer, `${where} names ${name}: indices starting with ${RESERVED_PREFIX} hold the runner's lease, ledger and policy, which no migration may touch`, { observed: name });
+    }
     for (const name of [...names.reads, ...names.writes, ...names.aliases]) {
-      if (firstMatch(domains?.indices, [name]) < 0) continue;
+      if (firstMatch(domains?.indices, [name]) < 0 && firstMatch(domains?.aliases, [name]) < 0) continue;
       findings.push(approval
         ? { name: `preflight:protected:${where}:${name}`, rule: 'protected', status: 'pass', observed: name, message: `${where} names protected ${name}; approved by ${approval}` }
         : { name: `preflight:protected:${where}:${name}`, rule: 'protected', status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: '/approvals/exception_ref', observed: name, message: `${where} names protected ${name} without approvals.exception_ref` });

@@ -2,6 +2,7 @@
 // API with progress, then verified by counting documents in both indices. The data never passes
 // through the runner; only counters do.
 import type { Progress } from '@kfm/migration-contracts';
+import type { ExecuteHooks } from './execute.js';
 import { describeErrorBody, type EsErrorBody, type SearchRest } from './es-client.js';
 import type { ReindexBody } from './operations.js';
 
@@ -35,26 +36,31 @@ async function count(rest: SearchRest, index: string, query?: Record<string, unk
   return answer.count;
 }
 
-export async function runReindex(rest: SearchRest, body: ReindexBody, progress: Progress | undefined, sleep: Sleep): Promise<ReindexResult> {
+export async function runReindex(rest: SearchRest, body: ReindexBody, progress: Progress | undefined, sleep: Sleep, hooks: ExecuteHooks = {}): Promise<ReindexResult> {
   const label = `reindex ${body.source.index} -> ${body.dest.index}`;
   const started = await rest.request<{ task: string }>('POST', '/_reindex', { body, query: { wait_for_completion: false, refresh: true } });
   const taskPath = `/_tasks/${encodeURIComponent(started.task)}`;
+  await hooks.tasks?.started(started.task);
   let answer: TaskAnswer;
   let wait = 100;
   try {
     for (;;) {
+      if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error('the store lease was lost');
       answer = await rest.request<TaskAnswer>('GET', taskPath);
       if (answer.completed) break;
       const status = answer.task?.status ?? {};
-      progress?.(`${label}: ${(status.created ?? 0) + (status.updated ?? 0)}/${status.total ?? '?'} documents`);
+      const done = (status.created ?? 0) + (status.updated ?? 0);
+      progress?.(label, { done, ...(status.total ? { total: status.total } : {}), unit: 'documents' });
       await sleep(wait);
       wait = Math.min(wait * 2, 2_000);
     }
   } catch (error) {
     // A task left running would keep writing (and re-create a dropped shadow by auto-creation).
     await rest.request('POST', `${taskPath}/_cancel`).catch(() => undefined);
+    await hooks.tasks?.finished(started.task).catch(() => undefined);
     throw error;
   }
+  await hooks.tasks?.finished(started.task);
   const response = answer.response ?? {};
   // A task that failed has no response; its status still counts what was written before the failure.
   const counters = answer.response ?? answer.task?.status ?? {};

@@ -5,7 +5,7 @@ import { evaluate } from '@kfm/diff';
 import type { Baseline } from '@kfm/migration-contracts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
-import type { SearchSession } from '../src/index.js';
+import { searchVocabulary, type SearchSession } from '../src/index.js';
 import { adminRest, aliasTargets, applyRequest, bundleDeclaration, bundleScript, cleanup, ES_URL, fingerprint, indexExists, openSession, script, uniquePrefix } from './cluster.js';
 
 const prefix = uniquePrefix();
@@ -35,14 +35,14 @@ describe('governed apply: shadow index + alias flip', () => {
   it('flips the alias only after decide() says yes, and the projected POST is what the cluster then holds', async () => {
     const declaration = await bundleDeclaration(prefix);
     const forward = await bundleScript('forward.json', prefix);
-    const preflight = await session.preflight([forward], declaration, declaration.protected);
+    const preflight = await session.preflight([forward], declaration, { protected: declaration.protected ?? {} });
     expect(preflight.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(preflight.predicted).toEqual({ aliases: [names.alias], indices: [names.v1, names.v2], pipelines: [], templates: [] });
     const before = await pre();
     let aliasesAtDecision: Record<string, string[]> = {};
-    const result = await session.apply(applyRequest(declaration, [forward], async (post, metrics) => {
+    const result = await session.apply(applyRequest(declaration, [forward], async ({ post, metrics }) => {
       aliasesAtDecision = await aliasTargets(admin.rest, prefix);
-      const summary = evaluate(declaration, { pre: before, post, metrics, protected: declaration.protected! });
+      const summary = evaluate(declaration, { pre: before, post, metrics, protected: declaration.protected! }, searchVocabulary);
       expect(summary.checks.filter((c) => c.status === 'fail')).toEqual([]);
       return summary.status === 'pass';
     }));
@@ -55,14 +55,14 @@ describe('governed apply: shadow index + alias flip', () => {
     expect(real.fingerprints.schema).toBe(result.post!.fingerprints.schema);
     expect(real.measures?.docs?.[names.v2]).toBe(DOCS);
     expect(result.post!.invariants?.map((c) => `${c.name}:${c.status}`)).toEqual(['search.mapping_versioned:pass', 'search.alias_plan_explicit:pass', 'search.old_index_retained:pass']);
-    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'applied', forward_digest: forward.digest });
+    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'applied', bundle_digest: forward.digest });
     // the folding analyzer is live behind the alias: an unaccented query finds accented names
     const hits = await admin.rest.request<{ hits: { total: { value: number } } }>('POST', `/${names.alias}/_search`, { body: { query: { match: { name: 'emile' } } } });
     expect(hits.hits.total.value).toBeGreaterThan(0);
 
     // the rollback plan flips back and drops parcels_v2: the fingerprint equals PRE again
     const rollback = await session.runRollback([await bundleScript('rollback.json', prefix)], declaration);
-    expect(rollback).toEqual({ ok: true });
+    expect(rollback).toMatchObject({ ok: true });
     expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v1] });
     expect(await indexExists(admin.rest, names.v2)).toBe(false);
     expect(fingerprint(await pre())).toEqual(fingerprint(before));
@@ -73,7 +73,7 @@ describe('governed apply: shadow index + alias flip', () => {
     const forward = await bundleScript('forward.json', prefix);
     const before = await pre();
     let seen: Baseline | undefined;
-    const result = await session.apply(applyRequest(declaration, [forward], async (post) => {
+    const result = await session.apply(applyRequest(declaration, [forward], async ({ post }) => {
       seen = post;
       return false;
     }));
@@ -91,7 +91,7 @@ describe('governed apply: shadow index + alias flip', () => {
     declaration.limits.max_docs_reindexed = DOCS - 1;
     const forward = await bundleScript('forward.json', prefix);
     const before = await pre();
-    const result = await session.apply(applyRequest(declaration, [forward], async (post, metrics) => evaluate(declaration, { pre: before, post, metrics }).status === 'pass'));
+    const result = await session.apply(applyRequest(declaration, [forward], async ({ post, metrics }) => evaluate(declaration, { pre: before, post, metrics }, searchVocabulary).status === 'pass'));
     expect(result.status).toBe('aborted');
     expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v1] });
     expect(fingerprint(await pre())).toEqual(fingerprint(before));
@@ -143,7 +143,7 @@ describe('governed apply: shadow index + alias flip', () => {
       ],
     });
     const before = await pre();
-    const result = await session.apply(applyRequest(declaration, [plan], async (post) => {
+    const result = await session.apply(applyRequest(declaration, [plan], async ({ post }) => {
       expect(post.objects.map((o) => o.kind)).toContain('pipeline');
       return false;
     }));

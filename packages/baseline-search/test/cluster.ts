@@ -72,7 +72,7 @@ export function applyRequest(declaration: MigrationDeclaration, scripts: ScriptF
     scripts,
     transactional,
     baseline: { declaration, ...(declaration.protected ? { protected: declaration.protected } : {}) },
-    ledger: { migration_id: declaration.migration_id, forward_digest: scripts[0]!.digest, run_id: `${declaration.migration_id}@test`, status: 'applied' },
+    ledger: { migration_id: declaration.migration_id, bundle_digest: scripts[0]!.digest, run_id: `${declaration.migration_id}@test`, status: 'applied' },
     decide,
   };
 }
