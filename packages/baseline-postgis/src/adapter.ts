@@ -34,6 +34,7 @@ import { connectPostgres } from './connection.js';
 import { ensureLedger, readLedgerHistory, readLedgerState, readStorePolicy, recordLedgerEntry, recordReceiptRow, writeStorePolicy } from './ledger.js';
 import { AdvisoryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
+import { loadNameCatalog } from './resolve.js';
 import { postgisRehearsal } from './rehearsal.js';
 import { splitScripts } from './statements.js';
 
@@ -87,7 +88,8 @@ export class PostgisSession implements StoreSession {
   }
 
   preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult> {
-    return preflightPostgis(scripts, declaration, options.protected);
+    return loadNameCatalog(this.client).then((catalog) =>
+      preflightPostgis(scripts, declaration, options.protected, { catalog, ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}) }));
   }
 
   lock(request: LeaseRequest): Promise<LockResult> {

@@ -6,12 +6,20 @@ import type { ClientBase } from 'pg';
 import {
   COLUMNS_QUERY,
   CONSTRAINTS_QUERY,
+  combinedQuery,
+  DATABASE_QUERY,
+  DEFAULT_ACLS_QUERY,
+  EVENT_TRIGGERS_QUERY,
   EXTENSIONS_QUERY,
   FUNCTIONS_QUERY,
   INDEXES_QUERY,
   PIN_SETTINGS_QUERY,
+  POLICIES_QUERY,
+  PUBLICATIONS_QUERY,
   RELATIONS_QUERY,
   RESTORE_SETTINGS_QUERY,
+  ROLES_QUERY,
+  RULES_QUERY,
   SCHEMAS_QUERY,
   TRIGGERS_QUERY,
   TYPES_QUERY,
@@ -34,6 +42,7 @@ export interface PostgisBaselineOptions extends BaselineOptions {
 const COUNT_KEYS: Record<string, string> = {
   schema: 'schemas', table: 'tables', column: 'columns', index: 'indexes', constraint: 'constraints', view: 'views',
   materialized_view: 'materialized_views', function: 'functions', trigger: 'triggers', sequence: 'sequences', type: 'types', extension: 'extensions',
+  policy: 'policies', rule: 'rules', default_privileges: 'default_privileges', event_trigger: 'event_triggers', publication: 'publications', role: 'roles',
 };
 
 /**
@@ -62,6 +71,15 @@ export async function capturePostgisBaseline(client: ClientBase, options: Postgi
 
 async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOptions, version: string): Promise<Baseline> {
   const read = async (sql: string, parameters: unknown[] = [LEDGER_SCHEMA]) => (await client.query(sql, parameters)).rows as Row[];
+  // Privileges, policies, rules, database- and cluster-level objects: one round trip for all of them.
+  const readSecurity = async () => {
+    const [row] = await read(combinedQuery({
+      policies: POLICIES_QUERY, rules: RULES_QUERY, defaultAcls: DEFAULT_ACLS_QUERY, eventTriggers: EVENT_TRIGGERS_QUERY,
+      publications: PUBLICATIONS_QUERY, database: DATABASE_QUERY, roles: ROLES_QUERY,
+    }));
+    const part = (name: string) => ((row?.[name] as Row[] | null) ?? []);
+    return { policies: part('policies'), rules: part('rules'), defaultAcls: part('defaultAcls'), eventTriggers: part('eventTriggers'), publications: part('publications'), database: part('database'), roles: part('roles') };
+  };
   const rows: CatalogRows = {
     schemas: await read(SCHEMAS_QUERY),
     relations: await read(RELATIONS_QUERY),
@@ -72,6 +90,7 @@ async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOpt
     triggers: await read(TRIGGERS_QUERY),
     types: await read(TYPES_QUERY),
     extensions: await read(EXTENSIONS_QUERY, []),
+    ...(await readSecurity()),
   };
   const facts = await catalogObjects(rows);
   options.progress?.(`baseline: ${facts.objects.length} objects in ${rows.schemas.length} schema(s)`);

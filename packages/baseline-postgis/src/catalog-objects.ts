@@ -16,7 +16,21 @@ export interface CatalogRows {
   triggers: Row[];
   types: Row[];
   extensions: Row[];
+  policies: Row[];
+  rules: Row[];
+  defaultAcls: Row[];
+  eventTriggers: Row[];
+  publications: Row[];
+  database: Row[];
+  roles: Row[];
 }
+
+/**
+ * Scope dimensions no declaration can allow (they are not in the adapter's vocabulary): a change to the
+ * database itself, its event triggers or publications, or to the cluster's roles always fails the scope check.
+ */
+export const DATABASE_DIMENSION = 'database';
+export const CLUSTER_DIMENSION = 'cluster';
 
 /** Facts the measures and invariants need, gathered in the same pass. */
 export interface CatalogFacts {
@@ -94,7 +108,7 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
   const spatialColumns = new Map<string, string[]>();
   const spatialIndexKeys = new Map<string, string[][]>();
 
-  for (const row of rows.schemas) pending.push(object('schema', text(row.name), { schemas: [text(row.name)] }, { schema: row.name }));
+  for (const row of rows.schemas) pending.push(object('schema', text(row.name), { schemas: [text(row.name)] }, { schema: row.name, owner: row.owner, acl: row.acl, comment: row.comment }, { owner: row.owner }));
 
   const columnOrder = new Map<string, string[]>();
   for (const row of rows.columns) {
@@ -112,6 +126,8 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
       identity: row.identity || null,
       generated: row.generated || null,
       collation: row.collation,
+      acl: row.acl,
+      comment: row.comment,
       geometry: spatial ? { type: spatial.type, srid: spatial.srid } : null,
     };
     pending.push(object('column', `${qualified}.${name}`, tableScope(schema, table), facts, { type, not_null: row.not_null, geometry_type: spatial?.type, srid: spatial?.srid }));
@@ -128,16 +144,27 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
       const definition = {
         type: row.sequence_type, start: row.sequence_start, increment: row.sequence_increment, min: row.sequence_min,
         max: row.sequence_max, cache: row.sequence_cache, cycle: row.sequence_cycle, owned_by: ownedBy, persistence: row.persistence,
+        owner: row.owner, acl: row.acl, comment: row.comment,
       };
       pending.push(object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy }));
       continue;
     }
     const definition = {
-      relkind, persistence: row.persistence, options, row_security: row.row_security, view: row.view_definition,
+      relkind, persistence: row.persistence, options, row_security: row.row_security, force_row_security: row.force_row_security || null, view: row.view_definition,
       partition_key: row.partition_key, partition_bound: row.partition_bound, parents: row.parents, access_method: row.access_method,
       columns: kind === 'view' ? null : (columnOrder.get(qualified) ?? []),
+      owner: row.owner, acl: row.acl, comment: row.comment,
+      // DISABLE TRIGGER ALL also disables the internal triggers that enforce foreign keys.
+      disabled_internal_triggers: Number(row.disabled_internal_triggers ?? 0) || null,
     };
-    pending.push(object(kind, qualified, tableScope(schema, name), definition, { relkind: RELKIND_LABEL[relkind], unlogged: row.persistence === 'u' || null }));
+    // A view answers to the tables it reads too: a view in an allowed schema exposing a protected table touches that table.
+    const bases = ((row.base_tables as string[] | null) ?? []).slice().sort();
+    const ownScope = tableScope(schema, name);
+    const scope = bases.length === 0 ? ownScope : {
+      schemas: [...new Set([...(ownScope.schemas ?? []), ...bases.map((base) => base.split('.')[0] as string)])],
+      tables: [...(ownScope.tables ?? []), ...bases.flatMap((base) => tableAliases(base.split('.')[0] as string, base.slice(base.indexOf('.') + 1)))],
+    };
+    pending.push(object(kind, qualified, scope, definition, { relkind: RELKIND_LABEL[relkind], unlogged: row.persistence === 'u' || null, owner: row.owner, row_security: row.row_security || null }));
     if (kind !== 'view' && relkind !== 'f') {
       relations.push({ name: qualified, schema, table: name, aliases: tableAliases(schema, name), reltuples: Number(row.reltuples), relkind });
     }
@@ -168,8 +195,11 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
 
   for (const row of rows.functions) {
     const kind = FUNCTION_LABEL[text(row.kind)] ?? text(row.kind);
-    const definition = { kind, language: row.language, definition: row.definition, result: row.result, aggregate: row.aggregate };
-    pending.push(object('function', text(row.signature), { schemas: [text(row.schema)] }, definition, { kind, language: row.language }));
+    const definition = {
+      kind, language: row.language, definition: row.definition, result: row.result, aggregate: row.aggregate,
+      owner: row.owner, acl: row.acl, security_definer: row.security_definer || null, config: row.config, comment: row.comment,
+    };
+    pending.push(object('function', text(row.signature), { schemas: [text(row.schema)] }, definition, { kind, language: row.language, security_definer: row.security_definer || null }));
   }
 
   for (const row of rows.triggers) {
@@ -179,11 +209,56 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
 
   for (const row of rows.types) {
     const type = TYPE_LABEL[text(row.type)] ?? text(row.type);
-    pending.push(object('type', `${text(row.schema)}.${text(row.name)}`, { schemas: [text(row.schema)] }, { type, definition: row.definition }, { type }));
+    pending.push(object('type', `${text(row.schema)}.${text(row.name)}`, { schemas: [text(row.schema)] }, { type, definition: row.definition, owner: row.owner, acl: row.acl }, { type }));
   }
 
   for (const row of rows.extensions) {
-    pending.push(object('extension', text(row.name), { schemas: [text(row.schema)] }, { version: row.version, schema: row.schema }, { version: row.version, schema: row.schema }));
+    // An extension answers to every schema its member tables live in: ALTER EXTENSION … ADD TABLE cannot hide one.
+    const schemas = [text(row.schema), ...(((row.member_schemas as string[] | null) ?? []).filter((s) => s !== row.schema).sort())];
+    pending.push(object('extension', text(row.name), { schemas }, { version: row.version, schema: row.schema, members: row.members }, { version: row.version, schema: row.schema }));
+  }
+
+  for (const row of rows.policies) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    pending.push(object('policy', `${schema}.${table}.${name}`, tableScope(schema, table), { command: row.command, permissive: row.permissive, roles: row.roles, using: row.using, with_check: row.with_check }, { command: row.command }));
+  }
+
+  for (const row of rows.rules) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    pending.push(object('rule', `${schema}.${table}.${name}`, tableScope(schema, table), { definition: row.definition, enabled: row.enabled }));
+  }
+
+  // The database's own name differs between a database and its copy (a rehearsal's scratch): never part of a digest.
+  const database = 'current_database';
+  for (const row of rows.defaultAcls) {
+    const schema = row.schema === null || row.schema === undefined ? undefined : text(row.schema);
+    const scope: Record<string, string[]> = schema ? { schemas: [schema] } : { [DATABASE_DIMENSION]: [database] };
+    pending.push(object('default_privileges', `${text(row.role)}:${schema ?? '*'}:${text(row.object_type)}`, scope, { acl: row.acl }));
+  }
+
+  for (const row of rows.eventTriggers) {
+    pending.push(object('event_trigger', text(row.name), { [DATABASE_DIMENSION]: [database] }, { event: row.event, enabled: row.enabled, tags: row.tags, function: row.function, owner: row.owner }));
+  }
+
+  for (const row of rows.publications) {
+    const tables = (row.tables as string[] | null) ?? [];
+    pending.push(object('publication', text(row.name), { [DATABASE_DIMENSION]: [database] }, { all_tables: row.all_tables, insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate, owner: row.owner, tables }));
+    // Publishing a table is a change to that table: a protected table added to a publication is caught.
+    for (const qualified of tables) {
+      const at = qualified.indexOf('.');
+      pending.push(object('publication_table', `${text(row.name)}:${qualified}`, tableScope(qualified.slice(0, at), qualified.slice(at + 1)), { publication: row.name }));
+    }
+  }
+
+  for (const row of rows.database) {
+    pending.push(object('database', database, { [DATABASE_DIMENSION]: [database] }, { owner: row.owner, acl: row.acl, settings: row.settings, role_settings: row.role_settings }));
+  }
+
+  for (const row of rows.roles) {
+    pending.push(object('role', text(row.name), { [CLUSTER_DIMENSION]: ['roles'] }, {
+      superuser: row.superuser, inherit: row.inherit, create_role: row.create_role, create_db: row.create_db, login: row.login,
+      replication: row.replication, bypass_rls: row.bypass_rls, connection_limit: row.connection_limit, member_of: row.member_of,
+    }, { superuser: row.superuser || null }));
   }
 
   const objects = await digested(pending);

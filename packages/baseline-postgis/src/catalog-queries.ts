@@ -5,6 +5,9 @@
 /** User schemas: not system, not the ledger. */
 const userSchema = (alias: string) => `(${alias}.nspname !~ '^pg_' AND ${alias}.nspname <> 'information_schema' AND ${alias}.nspname <> $1)`;
 
+/** An ACL as sorted aclitem texts (grantee=privileges/grantor), or null for the default. */
+const sortedAcl = (column: string) => `(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(${column}) AS a)`;
+
 /** Objects an extension created belong to the extension, represented once by its name and version. */
 const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
@@ -32,7 +35,8 @@ SELECT set_config('search_path', $1, true), set_config('TimeZone', $2, true), se
        set_config('IntervalStyle', $4, true), set_config('extra_float_digits', $5, true), set_config('jit', $6, true)`;
 
 export const SCHEMAS_QUERY = `
-SELECT n.nspname AS name
+SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, ${sortedAcl('n.nspacl')} AS acl,
+       obj_description(n.oid, 'pg_namespace') AS comment
 FROM pg_namespace n
 WHERE ${userSchema('n')} AND ${notExtensionMember('pg_namespace', 'n.oid')}
 ORDER BY 1`;
@@ -41,6 +45,14 @@ ORDER BY 1`;
 export const RELATIONS_QUERY = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
        c.reltuples::float8 AS reltuples, c.reloptions::text[] AS options, c.relrowsecurity AS row_security,
+       c.relforcerowsecurity AS force_row_security, pg_get_userbyid(c.relowner) AS owner, ${sortedAcl('c.relacl')} AS acl,
+       obj_description(c.oid, 'pg_class') AS comment,
+       (SELECT count(*)::int FROM pg_trigger it WHERE it.tgrelid = c.oid AND it.tgisinternal AND it.tgenabled = 'D') AS disabled_internal_triggers,
+       CASE WHEN c.relkind IN ('v', 'm') THEN (
+         SELECT array_agg(DISTINCT (bn.nspname || '.' || bc.relname)::text)
+           FROM pg_rewrite rw JOIN pg_depend dp ON dp.classid = 'pg_rewrite'::regclass AND dp.objid = rw.oid AND dp.refclassid = 'pg_class'::regclass
+           JOIN pg_class bc ON bc.oid = dp.refobjid JOIN pg_namespace bn ON bn.oid = bc.relnamespace
+          WHERE rw.ev_class = c.oid AND bc.oid <> c.oid AND bc.relkind IN ('r', 'p', 'f', 'v', 'm')) END AS base_tables,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS view_definition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
@@ -68,6 +80,7 @@ export const COLUMNS_QUERY = `
 SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS type, t.typname AS type_name, a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS identity, a.attgenerated AS generated,
+       ${sortedAcl('a.attacl')} AS acl, col_description(c.oid, a.attnum) AS comment,
        CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname || '.' || co.collname END AS collation
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
@@ -112,7 +125,8 @@ ORDER BY 1, 2, 3`;
 export const FUNCTIONS_QUERY = `
 SELECT n.nspname AS schema, p.oid::regprocedure::text AS signature, p.prokind AS kind, l.lanname AS language,
        CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition,
-       pg_get_function_result(p.oid) AS result,
+       pg_get_function_result(p.oid) AS result, pg_get_userbyid(p.proowner) AS owner, ${sortedAcl('p.proacl')} AS acl,
+       p.prosecdef AS security_definer, p.proconfig AS config, obj_description(p.oid, 'pg_proc') AS comment,
        CASE WHEN p.prokind = 'a' THEN json_build_object(
          'arguments', pg_get_function_arguments(p.oid), 'kind', ag.aggkind, 'transition', ag.aggtransfn::text,
          'final', ag.aggfinalfn::text, 'combine', ag.aggcombinefn::text, 'state_type', ag.aggtranstype::regtype::text,
@@ -134,7 +148,7 @@ ORDER BY 1, 2, 3`;
 
 /** Enums, domains and free-standing composite types (a table's row type is the table). */
 export const TYPES_QUERY = `
-SELECT n.nspname AS schema, t.typname AS name, t.typtype AS type,
+SELECT n.nspname AS schema, t.typname AS name, t.typtype AS type, pg_get_userbyid(t.typowner) AS owner, ${sortedAcl('t.typacl')} AS acl,
        CASE t.typtype
          WHEN 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)::text
          WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
@@ -152,6 +166,71 @@ WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typrelid = 0 OR c.relkind = 'c')
 ORDER BY 1, 2`;
 
 export const EXTENSIONS_QUERY = `
-SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema
+SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema,
+       -- Members are described by what they are, never by OID: ALTER EXTENSION … ADD changes this list.
+       (SELECT array_agg(pg_describe_object(d.classid, d.objid, 0) ORDER BY pg_describe_object(d.classid, d.objid, 0))
+          FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e') AS members,
+       (SELECT array_agg(DISTINCT mn.nspname::text)
+          FROM pg_depend d JOIN pg_class mc ON d.classid = 'pg_class'::regclass AND mc.oid = d.objid JOIN pg_namespace mn ON mn.oid = mc.relnamespace
+         WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e') AS member_schemas
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ORDER BY 1`;
+
+/** The objects below come back in ONE round trip: a single row with one JSON array per kind. */
+export function combinedQuery(parts: Record<string, string>): string {
+  const columns = Object.entries(parts).map(([name, sql]) => `(SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql}) AS q) AS "${name}"`);
+  return `SELECT ${columns.join(',\n       ')}`;
+}
+
+/** Row-level security policies, each on its table. */
+export const POLICIES_QUERY = `
+SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
+       (SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END ORDER BY 1) FROM unnest(p.polroles) AS r) AS roles,
+       pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE ${userSchema('n')}
+ORDER BY 1, 2, 3`;
+
+/** Rewrite rules other than a view's own _RETURN rule (DO INSTEAD NOTHING on a table is a change to it). */
+export const RULES_QUERY = `
+SELECT n.nspname AS schema, c.relname AS table, r.rulename AS name, pg_get_ruledef(r.oid) AS definition, r.ev_enabled AS enabled
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE r.rulename <> '_RETURN' AND ${userSchema('n')}
+ORDER BY 1, 2, 3`;
+
+/** Default privileges, per role and schema (global ones have no schema). */
+export const DEFAULT_ACLS_QUERY = `
+SELECT pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS object_type, ${sortedAcl('d.defaclacl')} AS acl
+FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+WHERE n.nspname IS NULL OR n.nspname <> $1
+ORDER BY 1, 2, 3`;
+
+/** Event triggers: database-wide. */
+export const EVENT_TRIGGERS_QUERY = `
+SELECT e.evtname AS name, e.evtevent AS event, e.evtenabled AS enabled, e.evttags AS tags, e.evtfoid::regprocedure::text AS function, pg_get_userbyid(e.evtowner) AS owner
+FROM pg_event_trigger e
+ORDER BY 1`;
+
+/** Publications and the tables each publishes. */
+export const PUBLICATIONS_QUERY = `
+SELECT p.pubname AS name, p.puballtables AS all_tables, p.pubinsert AS "insert", p.pubupdate AS "update", p.pubdelete AS "delete", p.pubtruncate AS "truncate",
+       pg_get_userbyid(p.pubowner) AS owner,
+       (SELECT array_agg((pn.nspname || '.' || pc.relname)::text ORDER BY 1) FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = p.oid) AS tables
+FROM pg_publication p
+ORDER BY 1`;
+
+/** The database itself (owner, ACL, per-database settings) and the cluster's roles: outside any migration's scope. */
+export const DATABASE_QUERY = `
+SELECT current_database() AS name, pg_get_userbyid(d.datdba) AS owner, ${sortedAcl('d.datacl')} AS acl,
+       (SELECT array_agg(s ORDER BY s) FROM pg_db_role_setting rs, unnest(rs.setconfig) AS s WHERE rs.setdatabase = d.oid AND rs.setrole = 0) AS settings,
+       (SELECT array_agg(pg_get_userbyid(rs.setrole) || ':' || s ORDER BY 1) FROM pg_db_role_setting rs, unnest(rs.setconfig) AS s WHERE rs.setdatabase = d.oid AND rs.setrole <> 0) AS role_settings
+FROM pg_database d WHERE d.datname = current_database()`;
+
+export const ROLES_QUERY = `
+SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS create_role, r.rolcreatedb AS create_db,
+       r.rolcanlogin AS login, r.rolreplication AS replication, r.rolbypassrls AS bypass_rls, r.rolconnlimit AS connection_limit,
+       (SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS member_of
+FROM pg_roles r
+WHERE r.rolname !~ '^pg_'
 ORDER BY 1`;

@@ -32,23 +32,33 @@ export function exactRowCounts(client: ClientBase, tables: readonly TableRef[]):
 }
 
 /**
- * An order-independent digest of a table's rows: the row count and two sums of 64-bit slices of
- * md5(row text). Memory stays constant on the server (no string_agg over millions of rows), and
- * any changed, added or removed row moves it. The capture pins TimeZone, DateStyle and
- * extra_float_digits so row text is the same in every session.
+ * An order-independent digest of a protected table's content and identity: the row count and two sums of
+ * 64-bit slices of md5(row text), the table's OID (a table dropped and recreated with identical rows is
+ * another table: its grants, policies and dependants are gone) and the state of the sequences it owns
+ * (`ALTER SEQUENCE … RESTART` is a change). Memory stays constant on the server (no string_agg over
+ * millions of rows), and any changed, added or removed row moves it. The capture pins TimeZone, DateStyle
+ * and extra_float_digits so row text is the same in every session. OIDs never enter the schema
+ * fingerprint, only this content digest, which is compared within one database.
  */
 export async function contentDigests(client: ClientBase, tables: readonly TableRef[]): Promise<Record<string, string>> {
   const sums = await perTable(
     client,
     tables,
-    (from, position) =>
-      `SELECT ${position} AS position, count(*)::text AS rows,
+    (from, position) => {
+      const relation = `${client.escapeLiteral(from)}::regclass`;
+      return `SELECT ${position} AS position, count(*)::text AS rows,
         coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text AS high,
-        coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS low
-       FROM (SELECT md5(t::text) AS h FROM ${from} AS t) AS hashed`,
-    (row) => ({ rows: String(row.rows), high: String(row.high), low: String(row.low) }),
+        coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS low,
+        (${relation})::oid::text AS identity,
+        (SELECT coalesce(string_agg(s.schemaname || '.' || s.sequencename || '=' || coalesce(s.last_value::text, 'unused'), ',' ORDER BY s.sequencename), '')
+           FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S' JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+           JOIN pg_sequences s ON s.schemaname = sn.nspname AND s.sequencename = sc.relname
+          WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = ${relation} AND d.deptype IN ('a', 'i')) AS sequences
+       FROM (SELECT md5(t::text) AS h FROM ${from} AS t) AS hashed`;
+    },
+    (row) => ({ rows: String(row.rows), high: String(row.high), low: String(row.low), identity: String(row.identity), sequences: String(row.sequences) }),
   );
   const digests: Record<string, string> = {};
-  for (const [name, value] of Object.entries(sums)) digests[name] = await cidOfJson({ algorithm: 'md5-row-sum/v1', ...value });
+  for (const [name, value] of Object.entries(sums)) digests[name] = await cidOfJson({ algorithm: 'md5-row-sum/v2', ...value });
   return digests;
 }

@@ -2,7 +2,8 @@
 // PostgreSQL StoreAdapter (advisory lock, ledger, transactional apply with scope enforced before commit).
 export { postgisAdapter, postgisVocabulary, sqlLanguage, PostgisSession } from './adapter.js';
 export { capturePostgisBaseline, type PostgisBaselineOptions } from './capture.js';
-export { preflightPostgis } from './preflight.js';
+export { preflightPostgis, type PostgisPreflightOptions } from './preflight.js';
+export { loadNameCatalog, type NameCatalog } from './resolve.js';
 export { splitScript, splitScripts, type ParsedStatement, type ParseFailure, type SplitResult } from './statements.js';
 export { statementFacts, type NamedObject, type StatementFacts } from './statement-facts.js';
 export { spatialType } from './catalog-objects.js';

@@ -1,6 +1,7 @@
 import type { MigrationDeclaration, ScriptFile } from '@kfm/migration-contracts';
 import { describe, expect, it } from 'vitest';
 import { preflightPostgis } from './preflight.js';
+import type { NameCatalog } from './resolve.js';
 
 function declaration(extra: Partial<MigrationDeclaration> = {}): MigrationDeclaration {
   return {
@@ -49,7 +50,7 @@ describe('preflightPostgis', () => {
   ])('treats %s as non-transactional', async (sql, kind) => {
     const result = await preflightPostgis(script(sql), declaration());
     expect(result.statements[0]).toMatchObject({ kind, transactional: false });
-    expect(failures(result.checks)).toEqual(['PREFLIGHT_NON_TRANSACTIONAL']);
+    expect(failures(result.checks)).toContain('PREFLIGHT_NON_TRANSACTIONAL');
   });
 
   it('keeps ANALYZE and ALTER TYPE … ADD VALUE transactional (PostgreSQL 12+)', async () => {
@@ -119,5 +120,84 @@ describe('preflightPostgis', () => {
     );
     expect(result.predicted).toEqual({ schemas: ['staging'], tables: ['staging.roads'] });
     expect(result.statements[2]!.objects).toEqual([{ schema: 'staging', index: 'old_idx' }]);
+  });
+
+  describe('names resolved as the server will', () => {
+    const catalog: NameCatalog = {
+      searchPath: ['public'],
+      user: 'app',
+      relations: { parcels: ['public'], policies: ['governance'], decisions: ['governance', 'public'], pg_class: ['pg_catalog'] },
+      opaqueFunctions: { grant_everything: ['public'] },
+    };
+    const tablesOf = async (sql: string, extra: Partial<MigrationDeclaration> = {}) =>
+      (await preflightPostgis(script(sql), declaration({ scope: {}, ...extra }), undefined, { catalog })).predicted.tables;
+
+    it('follows SET search_path, SET LOCAL, set_config and RESET, statement by statement', async () => {
+      expect(await tablesOf('SET search_path = governance; CREATE INDEX CONCURRENTLY p_idx ON policies (rule);', { transactional: false })).toEqual(['governance.policies']);
+      expect(await tablesOf('SET LOCAL search_path TO governance, public; UPDATE decisions SET x = 1;')).toEqual(['governance.decisions']);
+      expect(await tablesOf("SELECT set_config('search_path', 'governance', false); DELETE FROM policies;")).toEqual(['governance.policies']);
+      expect(await tablesOf('SET search_path = governance; RESET search_path; UPDATE decisions SET x = 1;')).toEqual(['public.decisions']);
+      expect(await tablesOf('SET search_path = "$user", governance; CREATE TABLE fresh (id int);')).toEqual(['app.fresh']);
+    });
+
+    it('resolves against the connection\'s own search_path and the live catalog', async () => {
+      const result = await preflightPostgis(script('UPDATE policies SET rule = NULL;'), declaration(), undefined, { catalog: { ...catalog, searchPath: ['governance', 'public'] } });
+      expect(result.predicted.tables).toEqual(['governance.policies']);
+      expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
+    });
+
+    it('never lets a WITH query hide the table a write targets', async () => {
+      const result = await preflightPostgis(script('WITH authority_sites AS (SELECT 1) DELETE FROM authority_sites;'), declaration(), undefined, { catalog });
+      expect(result.predicted.tables).toEqual(['public.authority_sites']);
+      expect(failures(result.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
+    });
+
+    it('refuses the migration ledger to every script', async () => {
+      const result = await preflightPostgis(script('DELETE FROM kfm_ledger.migrations;'), declaration({ scope: {} }), undefined, { catalog });
+      expect(result.checks.find((check) => check.status === 'fail')?.message).toMatch(/kfm_ledger/);
+    });
+  });
+
+  describe('escapes', () => {
+    const catalog: NameCatalog = { searchPath: ['public'], user: 'app', relations: { parcels: ['public'] }, opaqueFunctions: { grant_everything: ['public'] } };
+    const refused = async (sql: string, transactional = true, allowedRules: string[] = []) => {
+      const result = await preflightPostgis(script(sql), declaration({ transactional }), undefined, { catalog, allowedRules });
+      return result.checks.filter((check) => check.status === 'fail' && check.code === 'PREFLIGHT_FORBIDDEN').map((check) => check.observed);
+    };
+
+    it.each([
+      ['CREATE ROLE mallory SUPERUSER', 'cluster-object'],
+      ['GRANT pg_read_all_data TO app', 'cluster-object'],
+      ["ALTER DATABASE kfm SET search_path = governance", 'database-setting'],
+      ['CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f()', 'event-trigger'],
+      ['CREATE PUBLICATION leak FOR TABLE parcels', 'publication'],
+      ['CREATE EXTENSION dblink', 'out-of-transaction-channel'],
+      ["SELECT dblink_exec('dbname=kfm', 'DELETE FROM governance.policies')", 'out-of-transaction-channel'],
+      ['ALTER EXTENSION postgis ADD TABLE parcels', 'extension-membership'],
+      ['ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC', 'default-privileges'],
+    ])('refuses %s in every run [%s]', async (sql, rule) => {
+      expect(await refused(sql)).toContain(rule);
+      expect(await refused(sql, false)).toContain(rule);
+    });
+
+    it.each([
+      ['SET ROLE postgres', 'role-switch'],
+      ['SET SESSION AUTHORIZATION postgres', 'role-switch'],
+      ["DO $$ BEGIN EXECUTE 'GRANT ALL ON gover' || 'nance.policies TO PUBLIC'; END $$", 'dynamic-sql'],
+      ['CALL refresh_everything()', 'opaque-call'],
+      ['SELECT grant_everything()', 'opaque-call'],
+      ["CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'select 1'; SELECT f()", 'opaque-call'],
+      ["SELECT set_config('search_path', current_setting('app.path'), false)", 'dynamic-search-path'],
+    ])('refuses %s only without a commit point [%s]', async (sql, rule) => {
+      expect(await refused(sql, false)).toContain(rule);
+      expect(await refused(sql, true)).toEqual([]);
+    });
+
+    it('lets built-in and extension functions through, and an allowed rule pass with its reason', async () => {
+      expect(await refused('SELECT count(*), ST_Area(geom) FROM parcels', false)).toEqual([]);
+      const result = await preflightPostgis(script('DO $$ BEGIN END $$'), declaration({ transactional: false }), undefined, { catalog, allowedRules: ['dynamic-sql'] });
+      expect(failures(result.checks)).toEqual([]);
+      expect(result.checks.find((check) => check.observed === 'dynamic-sql')?.message).toMatch(/allowed by the policy/);
+    });
   });
 });

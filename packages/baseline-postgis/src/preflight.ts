@@ -1,20 +1,32 @@
 // Static analysis of the forward script before the store is touched: parse errors, statements that
 // cannot run in a transaction, and statements naming forbidden or protected schemas and tables.
 import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
+import { searchPathChange, statementEscapes } from './escapes.js';
+import { LEDGER_SCHEMA } from './ledger.js';
+import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
 import { firstMatch, isProtected, sortedUnique, tableAliases } from './scope.js';
-import { statementFacts, type NamedObject } from './statement-facts.js';
+import { nameList, statementFacts, type NamedObject } from './statement-facts.js';
 import { splitScripts } from './statements.js';
 
 const RULE = 'preflight' as const;
 
+export interface PostgisPreflightOptions {
+  /** The live catalog names resolve against; without it unqualified names are in `public`. */
+  catalog?: NameCatalog;
+  /** Escape rules the policy allows for this bundle (an exception with an approval reference). */
+  allowedRules?: readonly string[];
+}
+
 /**
- * Unqualified names resolve to `public` (the server's default search_path), so `parcels` in a script
- * and `public.parcels` in a declaration are the same table.
+ * Every name is resolved the way the server will: unqualified ones along the connection's search_path as
+ * the script changes it, against the live catalog. So `parcels` in a script and `public.parcels` in a
+ * declaration are the same table, and `SET search_path = governance; … policies` names governance.policies.
  */
 export async function preflightPostgis(
   scripts: readonly ScriptFile[],
   declaration: MigrationDeclaration,
   protectedDomains?: ProtectedDomains,
+  options: PostgisPreflightOptions = {},
 ): Promise<PreflightResult> {
   const split = await splitScripts(scripts);
   if (!split.ok) {
@@ -32,10 +44,23 @@ export async function preflightPostgis(
   const findings: Check[] = [];
   const schemas: string[] = [];
   const tables: string[] = [];
+  const catalog = options.catalog ?? STATIC_CATALOG;
+  const resolver = new NameResolver(catalog);
+  const allowed = new Set(options.allowedRules ?? []);
+  const createdFunctions = new Set<string>();
 
   for (const statement of split.statements) {
-    const facts = statementFacts(statement);
     const where = `${statement.file}:${statement.line}`;
+    const pathChange = searchPathChange(statement.node, statement.ast, catalog.user, parseSearchPath);
+    const escapes = statementEscapes(statement.node, statement.ast, transactionalRun, resolver, createdFunctions);
+    if (pathChange && 'escape' in pathChange) {
+      if (!transactionalRun) escapes.push(pathChange.escape);
+    } else if (pathChange) {
+      resolver.setPath(pathChange.path ?? undefined);
+    }
+    if (statement.node === 'CreateFunctionStmt') createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
+    for (const escape of escapes) findings.push(escapeFinding(escape, where, allowed));
+    const facts = statementFacts(statement, resolver);
     statements.push({
       index: statement.index,
       file: statement.file,
@@ -68,11 +93,26 @@ export async function preflightPostgis(
   if (!findings.some((check) => check.code === 'PREFLIGHT_NON_TRANSACTIONAL')) {
     checks.push({ name: 'preflight:transactional', rule: RULE, status: 'pass', message: transactionalRun ? 'every statement can run in one transaction' : 'declared non-transactional' });
   }
-  if (!findings.some((check) => check.code === 'PREFLIGHT_FORBIDDEN')) {
+  if (!findings.some((check) => check.code === 'PREFLIGHT_FORBIDDEN' && check.status === 'fail')) {
     checks.push({ name: 'preflight:forbidden', rule: RULE, status: 'pass', message: 'no forbidden or unapproved protected name' });
   }
   checks.push(...dedupe(findings));
   return { statements, checks, predicted: { schemas: sortedUnique(schemas), tables: sortedUnique(tables) } };
+}
+
+/** An escape is a failure unless the policy's exception for this bundle names its rule. */
+function escapeFinding(escape: { rule: string; message: string }, where: string, allowed: ReadonlySet<string>): Check {
+  const name = `preflight:${escape.rule}:${where}`;
+  if (allowed.has(escape.rule)) return { name, rule: RULE, status: 'pass', observed: escape.rule, message: `${where} ${escape.message}; allowed by the policy's exception for this bundle` };
+  return {
+    name,
+    rule: RULE,
+    status: 'fail',
+    code: 'PREFLIGHT_FORBIDDEN',
+    pointer: '/exceptions',
+    observed: escape.rule,
+    message: `${where} ${escape.message} [${escape.rule}]; refused unless the policy allows rule ${escape.rule} for this bundle with an approval reference`,
+  };
 }
 
 function scopeFindings(
@@ -85,6 +125,16 @@ function scopeFindings(
   const findings: Check[] = [];
   const aliases = object.table ? tableAliases(object.schema, object.table) : [];
   const label = object.table ? aliases[0]! : object.index ? `${object.schema}.${object.index}` : object.schema;
+  if (object.schema === LEDGER_SCHEMA) {
+    findings.push({
+      name: `preflight:ledger:${where}:${label}`,
+      rule: RULE,
+      status: 'fail',
+      code: 'PREFLIGHT_FORBIDDEN',
+      observed: label,
+      message: `${where} names ${label} in ${LEDGER_SCHEMA}, the migration ledger; only the runner writes there`,
+    });
+  }
   const forbiddenSchema = firstMatch(declaration.scope.forbidden_schemas, [object.schema]);
   const forbiddenTable = firstMatch(declaration.scope.forbidden_tables, aliases);
   if (forbiddenSchema >= 0 || forbiddenTable >= 0) {

@@ -1,6 +1,6 @@
 // What a parsed statement means for governance: whether it can run inside a transaction, whether it
 // destroys data or schema, whether it writes rows, and which schemas and tables it names.
-import { DEFAULT_SCHEMA } from './scope.js';
+import { NameResolver, STATIC_CATALOG } from './resolve.js';
 import type { ParsedStatement } from './statements.js';
 
 export interface NamedObject {
@@ -82,31 +82,57 @@ function isDestructive(node: string, ast: Node): boolean {
   }
 }
 
-export function statementFacts(statement: Pick<ParsedStatement, 'node' | 'ast'>): StatementFacts {
+export function statementFacts(statement: Pick<ParsedStatement, 'node' | 'ast'>, resolver: NameResolver = new NameResolver(STATIC_CATALOG)): StatementFacts {
   const { node, ast } = statement;
   const reason = nonTransactionalReason(node, ast);
   const facts: StatementFacts = {
     transactional: reason === undefined,
     destructive: isDestructive(node, ast),
     data: writesRows(node, ast),
-    objects: namedObjects(node, ast),
+    objects: namedObjects(node, ast, resolver),
   };
   if (reason) facts.nonTransactionalReason = reason;
   return facts;
 }
 
-/** Every schema and relation the statement names; unqualified names resolve to `public`. */
-export function namedObjects(node: string, ast: Node): NamedObject[] {
+/** Where a statement creates its relation (the RangeVar is a new name, not a lookup). */
+function creationTarget(node: string, ast: Node): unknown {
+  switch (node) {
+    case 'CreateStmt':
+    case 'CreateSeqStmt':
+    case 'CreateForeignTableStmt':
+      return ast.relation ?? (ast.base as Node | undefined)?.relation;
+    case 'ViewStmt':
+      return ast.view;
+    case 'CreateTableAsStmt':
+      return (ast.into as Node | undefined)?.rel;
+    default:
+      return undefined;
+  }
+}
+
+/** The table a write statement targets: always a table, even when a WITH clause reuses its name. */
+const WRITE_TARGETS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * Every schema and relation the statement names, each resolved as the store will: qualified names as
+ * written, unqualified ones along the resolver's search_path (new objects in its first schema).
+ */
+export function namedObjects(node: string, ast: Node, resolver: NameResolver = new NameResolver(STATIC_CATALOG)): NamedObject[] {
   const found = new Map<string, NamedObject>();
   const add = (object: NamedObject) => found.set(JSON.stringify(object), object);
   const cteNames = new Set<string>();
   collectCteNames(ast, cteNames);
+  const created = creationTarget(node, ast);
+  const target = WRITE_TARGETS.has(node) ? ast.relation : undefined;
+  const relationSchema = (relation: Node | undefined, name: string) =>
+    typeof relation?.schemaname === 'string' ? relation.schemaname : relation !== undefined && relation === created ? resolver.creation() : resolver.relation(name);
   walk(ast, (value) => {
     if (typeof value.relname === 'string') {
-      const schema = typeof value.schemaname === 'string' ? value.schemaname : undefined;
-      // An unqualified name that a WITH clause defines is not a table.
-      if (!schema && cteNames.has(value.relname)) return;
-      add({ schema: schema ?? DEFAULT_SCHEMA, table: value.relname });
+      const qualified = typeof value.schemaname === 'string';
+      // An unqualified name that a WITH clause defines is not a table, unless it is the write's target.
+      if (!qualified && cteNames.has(value.relname) && value !== target) return;
+      add({ schema: relationSchema(value, value.relname), table: value.relname });
     }
   });
   const lists = (items: unknown): string[][] => asArray(items).map((item) => nameList(item));
@@ -116,7 +142,7 @@ export function namedObjects(node: string, ast: Node): NamedObject[] {
       break;
     case 'DropStmt':
       for (const names of lists(ast.objects)) {
-        const [schema, name] = names.length > 1 ? [names[0]!, names[1]!] : [DEFAULT_SCHEMA, names[0]!];
+        const [schema, name] = names.length > 1 ? [names[0]!, names[1]!] : [resolver.relation(names[0]!), names[0]!];
         if (ast.removeType === 'OBJECT_SCHEMA') add({ schema: names[0]! });
         else if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FOREIGN_TABLE'].includes(String(ast.removeType)))
           add({ schema, table: name });
@@ -124,9 +150,10 @@ export function namedObjects(node: string, ast: Node): NamedObject[] {
         else if (['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY'].includes(String(ast.removeType))) {
           // [schema?, table, object]: the object hangs off a table.
           const relation = names.slice(0, -1);
-          add(relation.length > 1 ? { schema: relation[0]!, table: relation[1]! } : { schema: DEFAULT_SCHEMA, table: relation[0]! });
+          add(relation.length > 1 ? { schema: relation[0]!, table: relation[1]! } : { schema: resolver.relation(relation[0]!), table: relation[0]! });
         }
-        else if (names.length > 1 || ast.removeType === 'OBJECT_FUNCTION' || ast.removeType === 'OBJECT_PROCEDURE') add({ schema });
+        else if (names.length > 1) add({ schema });
+        else if (ast.removeType === 'OBJECT_FUNCTION' || ast.removeType === 'OBJECT_PROCEDURE') add({ schema: resolver.creation() });
       }
       break;
     case 'AlterObjectSchemaStmt':
@@ -138,18 +165,24 @@ export function namedObjects(node: string, ast: Node): NamedObject[] {
         if (typeof ast.newname === 'string') add({ schema: ast.newname });
       } else if (ast.relation && typeof ast.newname === 'string' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW'].includes(String(ast.renameType))) {
         const relation = ast.relation as Node;
-        add({ schema: typeof relation.schemaname === 'string' ? relation.schemaname : DEFAULT_SCHEMA, table: ast.newname });
+        add({ schema: relationSchema(relation, String(relation.relname)), table: ast.newname });
       }
       break;
     case 'IndexStmt':
       if (typeof ast.idxname === 'string') {
         const relation = ast.relation as Node | undefined;
-        add({ schema: typeof relation?.schemaname === 'string' ? relation.schemaname : DEFAULT_SCHEMA, index: ast.idxname });
+        add({ schema: relationSchema(relation, String(relation?.relname)), index: ast.idxname });
+      }
+      break;
+    case 'AlterDefaultPrivilegesStmt':
+      for (const option of asArray(ast.options)) {
+        const element = (option as Node).DefElem as Node | undefined;
+        if (element?.defname === 'schemas') for (const schema of nameList(element.arg)) add({ schema });
       }
       break;
     case 'CreateFunctionStmt': {
       const names = nameList({ List: { items: ast.funcname } });
-      add(names.length > 1 ? { schema: names[0]!, function: names[1]! } : { schema: DEFAULT_SCHEMA, function: names[0]! });
+      add(names.length > 1 ? { schema: names[0]!, function: names[1]! } : { schema: resolver.creation(), function: names[0]! });
       break;
     }
     default:
@@ -164,7 +197,7 @@ function collectCteNames(value: unknown, into: Set<string>): void {
   });
 }
 
-function walk(value: unknown, visit: (node: Node) => void): void {
+export function walk(value: unknown, visit: (node: Node) => void): void {
   if (Array.isArray(value)) {
     for (const item of value) walk(item, visit);
   } else if (value !== null && typeof value === 'object') {
@@ -173,7 +206,7 @@ function walk(value: unknown, visit: (node: Node) => void): void {
   }
 }
 
-function nameList(item: unknown): string[] {
+export function nameList(item: unknown): string[] {
   const node = item as Node;
   if (node.String) return [String((node.String as Node).sval)];
   if (node.List) return asArray((node.List as Node).items).flatMap((entry) => nameList(entry));

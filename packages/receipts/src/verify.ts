@@ -171,7 +171,7 @@ class VerifyState {
     const absolute = path.join(this.bundleDir, file);
     const exists = await isFile(absolute);
     if (!copy) {
-      if (exists) this.issues.push({ code: 'EVIDENCE_STALE', file, message: `${file} exists but ${which} did not produce it: it is stale or planted evidence`, expected: 'no file', found: await digestOutput(absolute) });
+      if (exists) this.issues.push({ code: 'EVIDENCE_STALE', file, message: `${file} exists but ${which === 'no run' || which === 'no plan run' ? `there is ${which} that produced it` : `${which} did not produce it`}: it is stale or planted evidence`, expected: 'no file', found: await digestOutput(absolute) });
       return;
     }
     if (!exists) {
