@@ -11,7 +11,11 @@ import { seedSearch } from '../../fixtures/seed/search/seed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'packages/runner/dist/cli.js');
-const work = path.join(root, '.kfm-tmp/demo');
+// `--refresh-examples` runs the same steps on the committed migrations/ itself (after removing its
+// generated evidence and the registry's run history), so the evidence a reviewer reads there is what
+// this version of kfm-migrate writes. Otherwise the demo works on a scratch copy.
+const refresh = process.argv.includes('--refresh-examples');
+const work = refresh ? root : path.join(root, '.kfm-tmp/demo');
 
 function kfm(args) {
   const started = performance.now();
@@ -81,10 +85,25 @@ function expect(label, ok, detail) {
   } else console.error(`  ✓ ${label}`);
 }
 
-fs.rmSync(work, { recursive: true, force: true });
-fs.mkdirSync(work, { recursive: true });
-fs.cpSync(path.join(root, 'migrations'), path.join(work, 'migrations'), { recursive: true });
-fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive: true });
+if (refresh) {
+  for (const store of ['postgis', 'search', 'graph']) {
+    for (const id of fs.readdirSync(path.join(root, 'migrations', store))) {
+      for (const generated of ['baselines', 'diffs', 'receipts', 'plan.json']) fs.rmSync(path.join(root, 'migrations', store, id, generated), { recursive: true, force: true });
+    }
+  }
+  const registryFile = path.join(root, 'migrations/registry/migrations.v1.json');
+  const registry = JSON.parse(fs.readFileSync(registryFile, 'utf8'));
+  for (const entry of registry.migrations) {
+    entry.history = entry.history.filter((event) => !event.run_id);
+    entry.status = entry.history.at(-1).status;
+  }
+  fs.writeFileSync(registryFile, JSON.stringify(registry, null, 2) + '\n');
+} else {
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+  fs.cpSync(path.join(root, 'migrations'), path.join(work, 'migrations'), { recursive: true });
+  fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive: true });
+}
 
 console.error('[demo] reseeding the PostGIS demo database');
 await reseedPostgis();
@@ -101,7 +120,7 @@ const bundles = [
   { dir: 'migrations/graph/GRAPH-MIG-2026-03-06-01', expect: 0 },
 ];
 
-for (const bundle of bundles) {
+for (const bundle of bundles.filter((b) => !refresh || b.dir.startsWith('migrations/'))) {
   // Each bundle starts from the committed seed, so the rows are independent of each other.
   const runsDir = path.join(work, bundle.dir, 'receipts', 'runs');
   const prior = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0;
