@@ -122,7 +122,7 @@ export interface CliRun {
   json: Record<string, any>;
 }
 
-export function startCli(args: string[], env: Record<string, string>): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void } {
+export function startCli(args: string[], env: Record<string, string>): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void; output: () => string } {
   const child = spawn(process.execPath, [cli, ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -137,7 +137,7 @@ export function startCli(args: string[], env: Record<string, string>): { done: P
     }
     resolve({ code, stdout, stderr, json });
   }));
-  return { done, pid: child.pid, kill: (signal) => child.kill(signal) };
+  return { done, pid: child.pid, kill: (signal) => child.kill(signal), output: () => stderr };
 }
 
 export const kfm = (args: string[], env: Record<string, string>) => startCli(args, env).done;
