@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { durationMs } from '@kfm/adapter-kit';
-import { formatIssue, ExitCode, type Issue, type StoreAdapter } from '@kfm/migration-contracts';
+import { formatIssue, ExitCode, exitCodeFor, type Issue, type StoreAdapter } from '@kfm/migration-contracts';
 import { parseSigningKey, parseVerifyKey } from '@kfm/receipts';
 import { formatSummary } from '@kfm/diff';
 import { postgisAdapter } from '@kfm/baseline-postgis';
@@ -23,6 +23,7 @@ import { captureStoreBaseline, diffFiles, discoverBundles, validatePaths } from 
 import { planBundle } from './plan.js';
 import { createReporter } from './progress.js';
 import { rehearseBundle, rehearseRegistered, type CiRehearsal } from './rehearse.js';
+import { reportBundle } from './report.js';
 import { rollbackBundle } from './rollback.js';
 import type { RunOptions, RunResult } from './run-context.js';
 import { scaffoldBundle } from './scaffold.js';
@@ -345,6 +346,21 @@ program.command('unlock').argument('<store>', `store type (${registeredTypes().j
       ...(r.unlock?.cleaned.length ? [`  cleaned: ${r.unlock.cleaned.join(', ')}`] : []),
       ...(r.receipt ? [`  receipt ${r.receipt}`] : []),
     ]);
+  });
+
+program.command('report').argument('<bundle>').option('--format <format>', 'md (a pull-request comment or job summary) | html (one self-contained file)', 'md')
+  .option('--out <file>', 'write the report here (default stdout)')
+  .description("a reviewer's report of the bundle's evidence: checks, limits, touched objects, fingerprints, run history")
+  .action(async (bundle: string, o: { format: string; out?: string }) => {
+    if (o.format !== 'md' && o.format !== 'html') invalid(`--format ${o.format} is not md or html`);
+    const report = await reportBundle(path.resolve(bundle), o.format as 'md' | 'html');
+    if (!report.ok) emit({ exit_code: exitCodeFor(report.issues), status: 'failed', issues: report.issues }, () => []);
+    if (!o.out) {
+      process.stdout.write(report.text);
+      process.exit(ExitCode.Passed);
+    }
+    await fs.writeFile(o.out, report.text);
+    emit({ exit_code: ExitCode.Passed, status: 'passed', issues: [], file: o.out }, () => [`report written to ${o.out}`]);
   });
 
 try {

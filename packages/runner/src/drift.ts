@@ -15,26 +15,35 @@ export interface AppliedEvidence {
   summary?: DiffSummary;
 }
 
-/** The newest committed apply in the bundle's receipts, with its PRE, POST and summary. */
-export async function latestApplied(bundleDir: string): Promise<AppliedEvidence | undefined> {
+/** Every valid run receipt of the bundle, oldest first (an invalid one is skipped: verify reports it). */
+export async function bundleReceipts(bundleDir: string): Promise<RunReceipt[]> {
   const runsDir = path.join(bundleDir, RUNS_DIR);
   const runs = await fs.readdir(runsDir).catch(() => [] as string[]);
-  let newest: RunReceipt | undefined;
+  const receipts: RunReceipt[] = [];
   for (const run of runs) {
     const receipt = await loadArtifact<RunReceipt>(path.join(runsDir, run, 'run_receipt.json'), 'run_receipt.v1');
-    if (!receipt.ok || receipt.value.operation !== 'apply' || receipt.value.run_type === 'rehearsal' || receipt.value.outcome?.status !== 'committed') continue;
-    if (!newest || receipt.value.finished_at > newest.finished_at) newest = receipt.value;
+    if (receipt.ok) receipts.push(receipt.value);
   }
-  if (!newest) return undefined;
-  const dir = runDirectoryOf(newest);
+  return receipts.sort((a, b) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : 0));
+}
+
+/** A run's PRE, POST and diff summary, read from the files its receipt lists and validated. */
+export async function runEvidence(bundleDir: string, receipt: RunReceipt): Promise<AppliedEvidence> {
+  const dir = runDirectoryOf(receipt);
   const read = async <T>(role: keyof typeof EVIDENCE_ROLES, schema: 'baseline.v1' | 'diff_summary.v1'): Promise<T | undefined> => {
     const file = `${dir}/${EVIDENCE_ROLES[role]}`;
-    if (!newest?.outputs.some((output) => output.path === file)) return undefined;
+    if (!receipt.outputs.some((output) => output.path === file)) return undefined;
     const loaded = await loadArtifact<T>(path.join(bundleDir, file), schema);
     return loaded.ok ? loaded.value : undefined;
   };
   const [pre, post, summary] = await Promise.all([read<Baseline>('pre', 'baseline.v1'), read<Baseline>('post', 'baseline.v1'), read<DiffSummary>('summary', 'diff_summary.v1')]);
-  return { receipt: newest, ...(pre ? { pre } : {}), ...(post ? { post } : {}), ...(summary ? { summary } : {}) };
+  return { receipt, ...(pre ? { pre } : {}), ...(post ? { post } : {}), ...(summary ? { summary } : {}) };
+}
+
+/** The newest committed apply in the bundle's receipts, with its PRE, POST and summary. */
+export async function latestApplied(bundleDir: string): Promise<AppliedEvidence | undefined> {
+  const newest = (await bundleReceipts(bundleDir)).filter((receipt) => receipt.operation === 'apply' && receipt.run_type !== 'rehearsal' && receipt.outcome?.status === 'committed').pop();
+  return newest ? runEvidence(bundleDir, newest) : undefined;
 }
 
 export interface DriftedObject {
