@@ -13,7 +13,7 @@ import { createSearchClient, restOf, serverInfo, type Client, type SearchRest } 
 import { SearchLedger } from './ledger.js';
 import { searchLock } from './lock.js';
 import { readPlan } from './operations.js';
-import { preflightSearch, type AliasLookup } from './preflight.js';
+import { preflightSearch, type AliasLookup, type IndexResolver } from './preflight.js';
 import type { Sleep } from './reindex.js';
 
 const ALL = ['added', 'removed', 'changed'] as const;
@@ -63,6 +63,20 @@ export function aliasLookup(rest: SearchRest): AliasLookup {
   };
 }
 
+/** Each name as the cluster resolves it (`GET /_resolve/index`): an index is itself, an alias its indices. */
+export function indexResolver(rest: SearchRest): IndexResolver {
+  return async (names) => {
+    const answer = await rest.request<{ indices?: { name: string }[]; aliases?: { name: string; indices?: string[] }[] }>('GET', `/_resolve/index/${names.map(encodeURIComponent).join(',')}`, {
+      query: { expand_wildcards: 'all' },
+      ignore: [404],
+    });
+    const out = new Map<string, string[]>();
+    for (const index of answer?.indices ?? []) out.set(index.name, [index.name]);
+    for (const alias of answer?.aliases ?? []) out.set(alias.name, [...(alias.indices ?? [])].sort());
+    return out;
+  };
+}
+
 export class SearchSession implements StoreSession {
   private readonly lease: LeaseLock;
   private readonly ledger: SearchLedger;
@@ -83,6 +97,7 @@ export class SearchSession implements StoreSession {
       runnerIndex,
       sleep: options.sleep ?? ((ms) => delay(ms)),
       lookupAliases: aliasLookup(rest),
+      resolveIndices: indexResolver(rest),
     };
   }
 
@@ -91,7 +106,7 @@ export class SearchSession implements StoreSession {
   }
 
   preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions) {
-    return preflightSearch(scripts, declaration, options, this.context.lookupAliases).then(({ operations: _operations, ...result }) => result);
+    return preflightSearch(scripts, declaration, options, this.context.lookupAliases, undefined, this.context.resolveIndices).then(({ operations: _operations, ...result }) => result);
   }
 
   lock(request: LeaseRequest) {

@@ -14,7 +14,7 @@ import type { SearchLedger } from './ledger.js';
 import { RUN_TAG } from './lock.js';
 import { readPlan, whereOf, type AliasAction, type LocatedOperation, type SearchOperation } from './operations.js';
 import { planInvariants } from './plan-invariants.js';
-import { preflightSearch, type AliasLookup } from './preflight.js';
+import { preflightSearch, type AliasLookup, type IndexResolver } from './preflight.js';
 import type { Sleep } from './reindex.js';
 import { docPath } from './runner-store.js';
 
@@ -27,6 +27,7 @@ export interface ApplyContext {
   runnerIndex: string;
   sleep: Sleep;
   lookupAliases: AliasLookup;
+  resolveIndices?: IndexResolver;
 }
 
 type Metrics = { operations_applied: number; docs_reindexed: number; alias_actions: number };
@@ -215,7 +216,7 @@ async function inPlaceApply(ctx: ApplyContext, request: ApplyRequest, operations
 
 /** Runs the rollback plan in order after checking it (schema, scope, no deletion of an aliased index). */
 export async function runRollbackPlan(ctx: ApplyContext, scripts: ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult> {
-  const checked = await preflightSearch(scripts, declaration, {}, ctx.lookupAliases, { transactional: false });
+  const checked = await preflightSearch(scripts, declaration, {}, ctx.lookupAliases, { transactional: false }, ctx.resolveIndices);
   const failed = checked.checks.filter((check) => check.status === 'fail');
   if (failed.length > 0) {
     return { ok: false, failure: { code: 'ROLLBACK_FAILED', message: `the rollback plan does not pass its checks: ${failed.map((check) => check.message).join('; ')}` } };

@@ -34,14 +34,15 @@ function expressionSegment(expression: string): string {
   return encodeURIComponent(expression).replace(/%2A/gi, '*').replace(/%2C/gi, ',');
 }
 
-/** The catalog requests; an absent expression means every non-hidden index. */
+/** The catalog requests; an absent expression means every index, hidden ones included (`index.hidden`
+ *  does not put an index outside a migration's reach); `.`-prefixed system indices are filtered later. */
 export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
   const target = indexPattern ? `/${expressionSegment(indexPattern)}` : '';
-  const wildcards = { expand_wildcards: 'open,closed', allow_no_indices: true, ignore_unavailable: true };
+  const wildcards = { expand_wildcards: 'all', allow_no_indices: true, ignore_unavailable: true };
   // The doc-count search goes out with the catalog requests (one parallel phase, not two): it asks
   // for up to DOC_BUCKETS indices and is repeated with the exact size only on larger clusters.
   const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines, counted] = await Promise.all([
-    rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, { query: { format: 'json', h: 'index,status', expand_wildcards: 'open,closed' }, ignore: [404] }),
+    rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, { query: { format: 'json', h: 'index,status', expand_wildcards: 'all' }, ignore: [404] }),
     rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
     rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, { query: { ...wildcards, flat_settings: true }, ignore: [404] }),
     rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
@@ -72,7 +73,7 @@ const DOC_BUCKETS = 10_000;
 /** Top-level document counts per open index in ONE search (a terms aggregation on `_index`). */
 async function countDocuments(rest: SearchRest, target: string, size: number): Promise<{ key: string; doc_count: number }[]> {
   const answer = await rest.request<{ aggregations?: { docs?: { buckets?: { key: string; doc_count: number }[] } } }>('POST', `${target || '/*'}/_search`, {
-    query: { expand_wildcards: 'open', allow_no_indices: true, ignore_unavailable: true, request_cache: false },
+    query: { expand_wildcards: 'open,hidden', allow_no_indices: true, ignore_unavailable: true, request_cache: false },
     body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size } } } },
     ignore: [404],
   });

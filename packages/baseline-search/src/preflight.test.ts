@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MigrationDeclaration } from '@kfm/migration-contracts';
-import { preflightSearch, type AliasLookup } from './preflight.js';
+import { preflightSearch, type AliasLookup, type IndexResolver } from './preflight.js';
 
 const declaration: MigrationDeclaration = {
   migration_id: 'SEARCH-MIG-2026-03-05-01',
@@ -60,5 +60,33 @@ describe('preflightSearch', () => {
     expect(result.checks).toHaveLength(1);
     expect(result.checks[0]).toMatchObject({ status: 'fail', code: 'PREFLIGHT_PARSE', pointer: '/operations/0/index', observed: 'SCHEMA_PATTERN' });
     expect(result.checks[0]!.message).toMatch(/^forward\.json:5:\d+ \/operations\/0\/index/);
+  });
+
+  describe('names resolved as the cluster will', () => {
+    const resolve: IndexResolver = async (names) => new Map(names.flatMap((name) => (name === 'authority_bar' ? [[name, ['authority_bar_v1']]] : name === 'parcels' ? [[name, ['parcels_v1']]] : [])) as [string, string[]][]);
+    const refused = async (operations: unknown[], overrides: Partial<MigrationDeclaration> = {}) =>
+      (await preflightSearch(plan(operations), { ...declaration, scope: { ...declaration.scope, forbidden_indices: ['authority-sites', 'authority_bar_*'] }, ...overrides }, {}, live, { transactional: false }, resolve))
+        .checks.filter((c) => c.status === 'fail').map((c) => c.message);
+
+    it('refuses a reindex into an alias of a forbidden index, naming both', async () => {
+      const messages = await refused([{ op: 'reindex', body: { source: { index: 'parcels_v1' }, dest: { index: 'authority_bar' } } }], { transactional: false });
+      expect(messages.join('\n')).toMatch(/authority_bar, an alias of authority_bar_v1, which the declaration forbids/);
+      expect(messages.join('\n')).toMatch(/writes to authority_bar, an alias of authority_bar_v1, which scope.allowed_indices does not declare/);
+    });
+
+    it('predicts the indices behind an alias a plan writes to', async () => {
+      const result = await preflightSearch(plan([{ op: 'put_settings', index: 'parcels', body: { index: { refresh_interval: '1s' } } }]), { ...declaration, scope: { ...declaration.scope, allowed_indices: ['parcels', 'parcels_*'] }, transactional: false }, {}, live, { transactional: false }, resolve);
+      expect(result.predicted.indices).toEqual(['parcels', 'parcels_v1']);
+      expect(result.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    });
+
+    it('refuses reindex scripts and pipelines that re-route documents, and undeclared pipelines', async () => {
+      const reindex = (extra: object) => ({ op: 'reindex', body: { source: { index: 'parcels_v1' }, dest: { index: 'parcels_v2' }, ...extra } });
+      expect((await refused([{ op: 'create_index', index: 'parcels_v2' }, reindex({ script: { source: "ctx._index = 'authority-sites'" } })])).join()).toMatch(/\[reindex-routing\]/);
+      expect((await refused([{ op: 'create_index', index: 'parcels_v2' }, reindex({ script: { source: "if (ctx['op'] == 'x') { ctx['op'] = 'delete' }" } })])).join()).toMatch(/\[reindex-routing\]/);
+      expect(await refused([{ op: 'create_index', index: 'parcels_v2' }, reindex({ script: { source: "ctx._source.name = ctx._source.name.toLowerCase(); if (ctx.op == 'index') {}" } })])).toEqual([]);
+      expect((await refused([{ op: 'put_pipeline', id: 'p1', body: { processors: [{ set: { field: '_index', value: 'authority-sites' } }] } }], { scope: { ...declaration.scope, allowed_pipelines: ['p1'] } })).join()).toMatch(/\[pipeline-routing\]/);
+      expect((await refused([{ op: 'create_index', index: 'parcels_v2' }, { op: 'reindex', body: { source: { index: 'parcels_v1' }, dest: { index: 'parcels_v2', pipeline: 'mystery' } } }])).join()).toMatch(/pipeline mystery, which scope.allowed_pipelines does not declare/);
+    });
   });
 });

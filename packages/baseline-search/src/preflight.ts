@@ -10,6 +10,17 @@ const RULE = 'preflight' as const;
 /** Aliases per existing index, for the indices a plan names (absent index = not in the map). */
 export type AliasLookup = (indices: string[]) => Promise<Map<string, Set<string>>>;
 
+/**
+ * The concrete indices each name stands for on the live cluster: an index is itself, an alias is every
+ * index behind it. A name that does not exist yet is absent (it will be created as written).
+ */
+export type IndexResolver = (names: string[]) => Promise<Map<string, string[]>>;
+
+/** A painless assignment that re-routes a document: into another index, under another id, or to deletion. */
+const ROUTING_ASSIGNMENT = /ctx\s*(?:\.\s*(?:_index|_id|_routing|op)|\[\s*['"](?:_index|_id|_routing|op)['"]\s*\])\s*=(?!=)/;
+/** An ingest processor that writes a routing field (set/rename/script on _index, _id or _routing). */
+const PIPELINE_ROUTING = /"(?:field|target_field)"\s*:\s*"(?:_index|_id|_routing)"|ctx\s*(?:\.\s*(?:_index|_id|_routing)|\[\s*['"\\]+(?:_index|_id|_routing))/;
+
 export interface SearchPreflightResult extends PreflightResult {
   operations: LocatedOperation[];
 }
@@ -59,6 +70,7 @@ export async function preflightSearch(
   options: PreflightOptions,
   lookupAliases: AliasLookup,
   mode: { transactional: boolean } = { transactional: declaration.transactional !== false },
+  resolve: IndexResolver = async () => new Map(),
 ): Promise<SearchPreflightResult> {
   const plan = readPlan(scripts);
   const predicted: Record<string, string[]> = { aliases: [], indices: [], pipelines: [], templates: [] };
@@ -87,7 +99,9 @@ export async function preflightSearch(
   const templates: string[] = [];
   const pipelines: string[] = [];
   const everyIndex = sortedUnique(operations.flatMap(({ operation }) => { const n = namedIndices(operation); return [...n.reads, ...n.writes]; }));
-  const live = everyIndex.length > 0 ? await lookupAliases(everyIndex) : new Map<string, Set<string>>();
+  const [live, resolved] = everyIndex.length > 0 ? await Promise.all([lookupAliases(everyIndex), resolve(everyIndex)]) : [new Map<string, Set<string>>(), new Map<string, string[]>()];
+  /** The concrete indices behind a name other than the name itself (an alias's indices). */
+  const behindName = (name: string) => (resolved.get(name) ?? []).filter((index) => index !== name);
   // Alias state as the plan runs in order (a governed apply defers update_aliases, checked below).
   const aliasState = new Map([...live].map(([index, set]) => [index, new Set(set)]));
   let sawCommit = false;
@@ -115,6 +129,32 @@ export async function preflightSearch(
         const hit = firstMatch(patterns, [name]);
         if (hit >= 0) fail(`preflight:forbidden:${where}:${name}`, 'PREFLIGHT_FORBIDDEN', `/scope/${key}/${hit}`, `${where} names ${name}, which the declaration forbids (${patterns![hit]})`, { declared: patterns![hit], observed: name });
       }
+    }
+    // Names as the cluster resolves them: a write through an alias lands in the indices behind it, so each
+    // of those must be as allowed as the alias, and none forbidden or protected.
+    for (const name of [...names.reads, ...names.writes]) {
+      for (const index of behindName(name)) {
+        const forbidden = firstMatch(scope.forbidden_indices, [index]);
+        if (forbidden >= 0) fail(`preflight:forbidden:${where}:${name}->${index}`, 'PREFLIGHT_FORBIDDEN', `/scope/forbidden_indices/${forbidden}`, `${where} names ${name}, an alias of ${index}, which the declaration forbids (${scope.forbidden_indices![forbidden]})`, { declared: scope.forbidden_indices![forbidden], observed: index });
+        if (firstMatch(domains?.indices, [index]) >= 0 && !approval) fail(`preflight:protected:${where}:${name}->${index}`, 'PREFLIGHT_FORBIDDEN', '/approvals/exception_ref', `${where} names ${name}, an alias of protected ${index}, without approvals.exception_ref`, { observed: index });
+        if (names.writes.includes(name) && firstMatch(scope.allowed_indices, [index]) < 0) {
+          fail(`preflight:undeclared-write:${where}:${name}->${index}`, 'PREFLIGHT_FORBIDDEN', '/scope/allowed_indices', `${where} writes to ${name}, an alias of ${index}, which scope.allowed_indices does not declare`, { observed: index });
+        }
+        if (isReserved(index)) fail(`preflight:reserved:${where}:${name}->${index}`, 'PREFLIGHT_FORBIDDEN', located.pointer, `${where} names ${name}, an alias of the runner's own ${index}`, { observed: index });
+        if (names.writes.includes(name)) writes.push(index);
+      }
+    }
+    if (operation.op === 'reindex' && operation.body.script && ROUTING_ASSIGNMENT.test(operation.body.script.source)) {
+      fail(`preflight:reindex-routing:${where}`, 'PREFLIGHT_FORBIDDEN', `${located.pointer}/body/script/source`, `${where} reindex script assigns ctx._index, ctx._id, ctx._routing or ctx.op: documents could land outside the declared destination [reindex-routing]`, { observed: 'reindex-routing' });
+    }
+    if (operation.op === 'reindex' && operation.body.dest.pipeline) {
+      const pipeline = operation.body.dest.pipeline;
+      pipelines.push(pipeline);
+      const allowed = firstMatch(scope.allowed_pipelines, [pipeline]);
+      if (allowed < 0) fail(`preflight:reindex-pipeline:${where}`, 'PREFLIGHT_FORBIDDEN', '/scope/allowed_pipelines', `${where} reindexes through pipeline ${pipeline}, which scope.allowed_pipelines does not declare`, { observed: pipeline });
+    }
+    if (operation.op === 'put_pipeline' && PIPELINE_ROUTING.test(JSON.stringify(operation.body))) {
+      fail(`preflight:pipeline-routing:${where}`, 'PREFLIGHT_FORBIDDEN', `${located.pointer}/body`, `${where} pipeline ${operation.id} writes _index, _id or _routing: documents could land outside the declared destination [pipeline-routing]`, { observed: 'pipeline-routing' });
     }
     // The runner's own index (lease, ledger, policy) is out of every migration's reach.
     for (const name of [...names.reads, ...names.writes, ...names.aliases].filter(isReserved)) {

@@ -1,0 +1,79 @@
+// Escapes on the real Elasticsearch, tried as a hostile contributor would: a write through an alias of a
+// protected index, and a reindex script that re-routes documents. Both must be refused before the first
+// request, with the protected index checked unchanged through the REST API.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ES module fixtures, shared with the demo
+import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
+import { kfm, repo } from './postgis-harness.js';
+
+const url = process.env.KFM_ES_URL ?? 'http://127.0.0.1:9200';
+let prefix = '';
+
+async function rest(method: string, pathname: string, body?: unknown) {
+  const response = await fetch(`${url}${pathname}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  return response.json() as Promise<any>;
+}
+
+/** What the attacker is after: the protected index's documents, counted and summed by the server. */
+async function protectedState() {
+  await rest('POST', `/${prefix}authority-sites/_refresh`);
+  const count = await rest('GET', `/${prefix}authority-sites/_count`);
+  const aliases = await rest('GET', `/${prefix}authority-sites/_alias`);
+  return { count: count.count, aliases };
+}
+
+async function bundleWith(operations: unknown[]): Promise<string> {
+  const source = path.join(repo, 'migrations/search/SEARCH-MIG-2026-03-05-01');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-search-escape-'));
+  const id = `SEARCH-MIG-20${randomInt(30, 90)}-0${randomInt(1, 10)}-1${randomInt(0, 10)}-${randomInt(10, 100)}`;
+  const yml = (await fs.readFile(path.join(source, 'migration.yml'), 'utf8'))
+    .replace(/SEARCH-MIG-2026-03-05-01/g, id)
+    .replace('transactional: true', 'transactional: false')
+    .replace(/^(\s+- )(parcels_v1|parcels_v2|parcels|authority-sites)$/gm, `$1${prefix}$2`);
+  await fs.writeFile(path.join(dir, 'migration.yml'), yml);
+  await fs.writeFile(path.join(dir, 'forward.json'), JSON.stringify({ operations }, null, 2));
+  await fs.writeFile(path.join(dir, 'rollback.json'), JSON.stringify({ operations: [{ op: 'delete_index', index: `${prefix}parcels_v2` }] }, null, 2));
+  await fs.writeFile(path.join(dir, 'notes.md'), 'escape test\n');
+  return dir;
+}
+
+beforeEach(async () => {
+  prefix = `kfmesc-${randomBytes(3).toString('hex')}-`;
+  await seedSearch({ url, prefix, docs: 200 });
+  // An alias the declaration does not list, pointing at the protected index.
+  await rest('POST', '/_aliases', { actions: [{ add: { index: `${prefix}authority-sites`, alias: `${prefix}authority_bar` } }] });
+});
+
+afterEach(async () => {
+  const rows = (await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index&expand_wildcards=all`)) as { index: string }[];
+  if (rows.length) await rest('DELETE', `/${rows.map((row) => row.index).join(',')}`);
+});
+
+describe('search escapes are refused before the first request', () => {
+  it('a reindex into an alias of the protected index, without a commit point: exit 1, protected documents unchanged', async () => {
+    const before = await protectedState();
+    const dir = await bundleWith([{ op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}authority_bar` } } }]);
+    const run = await kfm(['apply', dir], { KFM_ES_URL: url });
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    const messages = (run.json.checks ?? []).filter((check: { status: string }) => check.status === 'fail').map((check: { message: string }) => check.message).join('\n');
+    expect(messages).toContain(`${prefix}authority_bar, an alias of ${prefix}authority-sites`);
+    expect(await protectedState()).toEqual(before);
+  });
+
+  it('a reindex script that sets ctx._index: exit 1, nothing created, protected documents unchanged', async () => {
+    const before = await protectedState();
+    const dir = await bundleWith([
+      { op: 'create_index', index: `${prefix}parcels_v2` },
+      { op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}parcels_v2` }, script: { source: `ctx._index = '${prefix}authority-sites'` } } },
+    ]);
+    const run = await kfm(['apply', dir], { KFM_ES_URL: url });
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    expect(JSON.stringify(run.json.checks)).toContain('[reindex-routing]');
+    expect(await protectedState()).toEqual(before);
+    expect((await fetch(`${url}/${prefix}parcels_v2`, { method: 'HEAD' })).status).toBe(404);
+  });
+});
