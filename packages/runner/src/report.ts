@@ -156,7 +156,7 @@ ${barChart('Limits: used vs declared', limitRows, ['used', 'declared'])}
 ${barChart('Objects per kind: after vs before', counts, ['after', 'before'])}
 <h2>Checks</h2><table><thead><tr><th></th><th>check</th><th>message</th></tr></thead><tbody>${checkRows}</tbody></table>
 <h2>Touched objects (${changes.length})</h2>
-<input id="filter" type="search" placeholder="filter by change, kind or name" aria-label="filter touched objects">
+<input id="filter" type="text" placeholder="filter by change, kind or name" aria-label="filter touched objects">
 <table id="touched"><thead><tr><th>change</th><th>kind</th><th>name</th></tr></thead><tbody>${changeRows}</tbody></table>
 <h2>Run history</h2><table><thead><tr><th>finished</th><th>operation</th><th>outcome</th><th>run</th></tr></thead><tbody>${historyRows}</tbody></table>
 <script>
