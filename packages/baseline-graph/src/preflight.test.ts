@@ -56,7 +56,9 @@ describe('preflightGraph', () => {
     const transactional = preflightGraph(text, declaration());
     expect(failing(transactional)).toEqual(['PREFLIGHT_NON_TRANSACTIONAL', 'PREFLIGHT_NON_TRANSACTIONAL']);
     expect(transactional.checks[0]?.message).toMatch(/^forward.cypher:1 a schema command/);
-    expect(failing(preflightGraph(text, declaration({ transactional: false })))).toEqual([]);
+    // Without a commit point, batches commit on their own: only a policy exception lets them through.
+    expect(preflightGraph(text, declaration({ transactional: false })).checks.filter((c) => c.status === 'fail').map((c) => c.observed)).toEqual(['batched-write']);
+    expect(failing(preflightGraph(text, declaration({ transactional: false }), { allowedRules: ['batched-write'] }))).toEqual([]);
   });
 
   it('stops administration commands', () => {
@@ -66,5 +68,38 @@ describe('preflightGraph', () => {
   it('reports an unterminated string as PREFLIGHT_PARSE with its position', () => {
     const result = preflightGraph(forward("RETURN 1;\nMATCH (p:Parcel {id: 'open}) RETURN p;"), declaration());
     expect(result.checks).toEqual([{ name: 'preflight:parse', rule: 'preflight', status: 'fail', code: 'PREFLIGHT_PARSE', message: 'forward.cypher:2:22 unterminated string literal' }]);
+  });
+
+  describe('writes preflight cannot attribute to the scope', () => {
+    const refused = (text: string, transactional = true, allowedRules: string[] = []) =>
+      preflightGraph(forward(text), declaration({ transactional }), { allowedRules }).checks.filter((c) => c.status === 'fail').map((c) => c.observed);
+
+    it.each([
+      ["MATCH (n) WHERE n.oid = 'O1' SET n.oid = 'O1-moved'", 'unlabeled-write'],
+      ["MATCH (p:Parcel)-[:OWNS]->(o) SET o.oid = 'x'", 'unlabeled-write'],
+      ['MATCH (p:Parcel)-[r]->(:Owner) DELETE r', 'unlabeled-write'],
+      ["MATCH (p:Parcel) WITH p AS q SET q.x = 1", 'unlabeled-write'],
+      ["CREATE (n {name: 'ghost'})", 'unlabeled-write'],
+      ["CREATE ({name: 'ghost'})", 'unlabeled-write'],
+      ["MATCH (p:Parcel) SET p:$($label)", 'dynamic-label'],
+    ])('refuses %s in every run [%s]', (text, rule) => {
+      expect(refused(text)).toContain(rule);
+      expect(refused(text, false)).toContain(rule);
+    });
+
+    it.each([
+      ["LOAD CSV FROM 'file:///x.csv' AS row MERGE (p:Parcel {parcel_id: row[0]})", 'load-csv'],
+      ["MATCH (p:Parcel) CALL apoc.create.addLabels(p, ['Owner']) YIELD node RETURN node", 'procedure-call'],
+    ])('refuses %s without a commit point [%s]', (text, rule) => {
+      expect(refused(text, false)).toContain(rule);
+      expect(refused(text, true)).not.toContain(rule);
+      expect(refused(text, false, [rule])).not.toContain(rule);
+    });
+
+    it('lets writes through variables that a label or type binds', () => {
+      expect(refused('MATCH (p:Parcel)-[r:OWNS]->(o:Owner) SET p.x = 1, r.share = 0.5 REMOVE o.tmp DETACH DELETE o')).toEqual([]);
+      expect(refused('MATCH (p:Parcel) MATCH (o:Owner) MERGE (p)-[h:HAS_OWNER]->(o) ON CREATE SET h.since = 1')).toEqual([]);
+      expect(refused("CREATE (n:Parcel {parcel_id: 'P9'}) SET n.area = count(*)")).toEqual([]);
+    });
   });
 });

@@ -49,6 +49,22 @@ function planStatement(statement: ScriptStatement): PlanStatement {
   return { index: statement.index, file: statement.file, line: statement.line, kind: facts.kind, objects, transactional: facts.transactional, destructive: facts.destructive, data: facts.data };
 }
 
+/**
+ * Statements whose writes preflight cannot attribute to the declared scope. Unbound write targets and
+ * dynamic labels are refused in every run (the baseline only hashes what labels and types scope);
+ * without a commit point, batched writes, LOAD CSV and procedure calls are refused too.
+ */
+function escapesOf(facts: StatementFacts, transactional: boolean): { rule: string; message: string }[] {
+  const escapes: { rule: string; message: string }[] = [];
+  if (facts.data && facts.unboundWrites.length > 0) escapes.push({ rule: 'unlabeled-write', message: `writes through ${facts.unboundWrites.join(', ')}, which no label or relationship type in the statement binds` });
+  if (facts.dynamicNames && facts.data) escapes.push({ rule: 'dynamic-label', message: 'writes with a dynamic label or relationship type that cannot be checked before the run' });
+  if (transactional) return escapes;
+  if (facts.batched) escapes.push({ rule: 'batched-write', message: 'commits in batches (CALL { … } IN TRANSACTIONS) with no commit point to stop it' });
+  if (facts.loadCsv) escapes.push({ rule: 'load-csv', message: 'reads LOAD CSV input the baseline never sees' });
+  if (facts.procedures.length > 0) escapes.push({ rule: 'procedure-call', message: `calls ${facts.procedures.join(', ')}, whose writes preflight cannot read` });
+  return escapes;
+}
+
 export function preflightGraph(scripts: readonly ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions = {}): PreflightResult {
   const protectedDomains = options.protected;
   const split = splitScripts(scripts);
@@ -65,6 +81,7 @@ export function preflightGraph(scripts: readonly ScriptFile[], declaration: Migr
   const forbiddenTypes = declaration.scope.forbidden_relationship_types ?? [];
   const protectedLabels = unique([...(protectedDomains?.labels ?? []), ...(declaration.protected?.labels ?? [])].map((entry) => entry.label));
   const approval = declaration.approvals.exception_ref;
+  const allowed = new Set(options.allowedRules ?? []);
   const findings: Check[] = [];
   const labels: string[] = [];
   const types: string[] = [];
@@ -108,8 +125,11 @@ export function preflightGraph(scripts: readonly ScriptFile[], declaration: Migr
         ? { ...base, status: 'pass', message: `${where} names protected label ${label}; allowed by approved exception ${approval}` }
         : { ...base, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', message: `${where} names protected label ${label} (${pattern}) without approvals.exception_ref` });
     }
-    if (facts.dynamicNames) {
-      findings.push({ name: `preflight:dynamic_names:${where}`, rule: RULE, status: 'skip', message: `${where} uses a dynamic label or type; it cannot be checked before the run (the POST diff still enforces scope)` });
+    for (const escape of escapesOf(facts, transactionalRun)) {
+      const name = `preflight:${escape.rule}:${where}`;
+      findings.push(allowed.has(escape.rule)
+        ? { name, rule: RULE, status: 'pass', observed: escape.rule, message: `${where} ${escape.message}; allowed by the policy's exception for this bundle` }
+        : { name, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: '/exceptions', observed: escape.rule, message: `${where} ${escape.message} [${escape.rule}]; refused unless the policy allows rule ${escape.rule} for this bundle with an approval reference` });
     }
   }
   const checks: Check[] = findings.length ? findings : [];

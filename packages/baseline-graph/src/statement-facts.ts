@@ -28,6 +28,77 @@ export interface StatementFacts {
   schemaName?: string;
   /** A dynamic label or type (`:$(expr)`) that cannot be known before the run. */
   dynamicNames: boolean;
+  /**
+   * Write targets no label or type binds: variables SET, REMOVEd or DELETEd that no pattern in the
+   * statement gives a label (node) or type (relationship), and nodes CREATEd or MERGEd without a label.
+   * Their writes cannot be attributed to the declared scope before the run.
+   */
+  unboundWrites: string[];
+  /** Procedures the statement CALLs (lower-cased, dotted). */
+  procedures: string[];
+  /** `LOAD CSV`: reads a file or URL the baseline never sees. */
+  loadCsv: boolean;
+  /** `CALL { … } IN TRANSACTIONS`: commits batch by batch, outside the run's transaction. */
+  batched: boolean;
+}
+
+const PATTERN_PRECEDERS = new Set([',', '-', '->', '<-', '>', '<', '=']);
+
+/**
+ * Which variables a label or relationship type binds, and which write targets none does. Node patterns
+ * are `(v:Label …)`, `(v)`, `(v {…})`; relationships `-[r:TYPE]-`, `-[r]-`. Variables introduced by
+ * `AS`, `UNWIND … AS`, `FOREACH (x IN …)` or YIELD are bound by no label: writing through them fails.
+ */
+function unboundWriteTargets(significant: readonly Token[]): string[] {
+  const labeled = new Set<string>();
+  const mentioned = new Set<string>();
+  const unbound: string[] = [];
+  let clause = '';
+  let depth = 0;
+  let itemStart = false;
+  for (let i = 0; i < significant.length; i++) {
+    const token = significant[i] as Token;
+    const upper = word(token);
+    const previous = significant[i - 1];
+    if (depth === 0 && CLAUSE_KEYWORDS.has(upper)) {
+      clause = upper === 'DETACH' ? 'DELETE' : upper === 'OPTIONAL' ? 'MATCH' : upper;
+      itemStart = clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE';
+      continue;
+    }
+    if (token.kind === 'punct') {
+      if (token.text === '(' || token.text === '[' || token.text === '{') {
+        const opensPattern = token.text === '(' && (!previous || CLAUSE_KEYWORDS.has(word(previous)) || (previous.kind === 'punct' && (PATTERN_PRECEDERS.has(previous.text) || previous.text === '(')));
+        const opensRelationship = token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
+        if (opensPattern || opensRelationship) {
+          const variable = nameOf(significant[i + 1]);
+          const after = significant[i + 2];
+          const close = opensPattern ? ')' : ']';
+          if (variable !== undefined && after?.kind === 'punct' && [':', close, '{', '*'].includes(after.text)) {
+            if (after.text === ':') labeled.add(variable);
+            else if (opensPattern && (clause === 'CREATE' || clause === 'MERGE') && !mentioned.has(variable) && !labeled.has(variable)) unbound.push(variable);
+            mentioned.add(variable);
+          } else if (opensPattern && (clause === 'CREATE' || clause === 'MERGE') && significant[i + 1]?.kind === 'punct' && [')', '{'].includes(significant[i + 1]!.text)) {
+            unbound.push('(anonymous node)');
+          }
+        }
+        depth++;
+        continue;
+      }
+      if (token.text === ')' || token.text === ']' || token.text === '}') {
+        depth = Math.max(0, depth - 1);
+        continue;
+      }
+      if (depth === 0 && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE')) itemStart = true;
+      continue;
+    }
+    if (depth === 0 && itemStart) {
+      const variable = nameOf(token);
+      if (variable !== undefined && upper !== 'DETACH' && upper !== 'DELETE') unbound.push(`?${variable}`);
+      itemStart = false;
+    }
+  }
+  // A write target counts as bound when any pattern of the statement labels or types it.
+  return [...new Set(unbound.filter((entry) => !(entry.startsWith('?') && labeled.has(entry.slice(1)))).map((entry) => (entry.startsWith('?') ? entry.slice(1) : entry)))].sort(compareText);
 }
 
 const SCHEMA_QUALIFIERS = new Set(['RANGE', 'TEXT', 'POINT', 'LOOKUP', 'FULLTEXT', 'VECTOR', 'BTREE', 'OR', 'REPLACE']);
@@ -159,11 +230,16 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
   const significant = statement.tokens.filter(isSignificant);
   const words = significant.map(word);
   const { labels, types, dynamic } = namesIn(significant);
+  const calls = procedures(significant);
   const base = {
     labels: [...labels].sort(compareText),
     relationshipTypes: [...types].sort(compareText),
     dynamicNames: dynamic,
     destructive: words.some((w) => DESTRUCTIVE_KEYWORDS.has(w)),
+    unboundWrites: unboundWriteTargets(significant),
+    procedures: calls,
+    loadCsv: words.some((w, i) => w === 'LOAD' && words[i + 1] === 'CSV'),
+    batched: isBatched(significant),
   };
   const schema = schemaKind(words);
   if (schema) {
@@ -175,7 +251,6 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
   if (isAdmin(words)) return { ...base, kind: 'admin', schema: false, transactional: false, data: false };
   // SHOW reads the catalog and may share the data transaction.
   if (words[0] === 'SHOW') return { ...base, kind: 'show', schema: false, transactional: true, data: false };
-  const calls = procedures(significant);
   const writes = words.some((w) => WRITE_KEYWORDS.has(w)) || calls.length > 0;
   if (isBatched(significant)) return { ...base, kind: 'data_batched', schema: false, transactional: false, data: writes };
   if (calls.some((name) => AUTOCOMMIT_PROCEDURES.some((prefix) => name.startsWith(prefix)))) {
