@@ -26,11 +26,15 @@ export interface ProtectedLabelContent extends ProtectedLabel {
   digest: string;
 }
 
+// Identity and exact types, not only values: the node's elementId (deleted and recreated with the same
+// properties is another node), each property's value type (1 and 1.0 differ), and every relationship by
+// type, the elementId at its other end and its own elementId (re-pointing or recreating one is a change).
 const CONTENT_QUERY = (label: string) => `
 MATCH (n:${quoteName(label)})
-RETURN n[$key] AS key, labels(n) AS labels, properties(n) AS properties,
-  COLLECT { MATCH (n)-[r]->() WITH type(r) AS type, count(*) AS c ORDER BY type RETURN type + ':' + toString(c) } AS outgoing,
-  COLLECT { MATCH (n)<-[r]-() WITH type(r) AS type, count(*) AS c ORDER BY type RETURN type + ':' + toString(c) } AS incoming`;
+RETURN n[$key] AS key, elementId(n) AS identity, labels(n) AS labels, properties(n) AS properties,
+  [k IN keys(n) | k + ':' + valueType(n[k])] AS types,
+  COLLECT { MATCH (n)-[r]->(m) RETURN type(r) + '>' + elementId(m) + '#' + elementId(r) } AS outgoing,
+  COLLECT { MATCH (n)<-[r]-(m) RETURN type(r) + '<' + elementId(m) + '#' + elementId(r) } AS incoming`;
 
 /**
  * The protected labels that apply: literal names always (a missing label hashes as empty, so its
@@ -53,14 +57,16 @@ export async function protectedLabelContent(runner: CypherRunner, entry: Protect
     if (key === null) missingKey++;
     const node = {
       key,
+      identity: String(row.identity),
       labels: (row.labels as string[]).map(String).sort(compareText),
       properties: toPlain(row.properties),
-      outgoing: (row.outgoing as string[]).map(String),
-      incoming: (row.incoming as string[]).map(String),
+      types: (row.types as string[]).map(String).sort(compareText),
+      outgoing: (row.outgoing as string[]).map(String).sort(compareText),
+      incoming: (row.incoming as string[]).map(String).sort(compareText),
     };
     const hash = createHash('sha256').update(canonicalJson(node)).digest('hex');
     sum = (sum + BigInt(`0x${hash}`)) % MODULUS;
   });
-  const digest = await cidOfJson({ label: entry.label, key: entry.key, nodes, missing_key: missingKey, sum: sum.toString(16).padStart(64, '0') });
+  const digest = await cidOfJson({ algorithm: 'node-sum/v2', label: entry.label, key: entry.key, nodes, missing_key: missingKey, sum: sum.toString(16).padStart(64, '0') });
   return { ...entry, nodes, missingKey, digest };
 }

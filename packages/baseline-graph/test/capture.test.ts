@@ -139,16 +139,29 @@ describe('captureGraphBaseline', () => {
     expect((await capture()).fingerprints).toEqual(before.fingerprints);
   });
 
-  it('hashes protected nodes independently of their identity and creation order', async () => {
+  it('hashes protected nodes with their identity, exact value types and relationship endpoints', async () => {
     const before = await capture();
-    // Delete and re-create one protected node with the same content and relationships: new id, same digest.
-    const [site] = await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) RETURN properties(a) AS props, elementId(a) AS id`);
-    await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) DETACH DELETE a`);
-    await run(driver, `CREATE (a:\`${n('AuthoritySite')}\`) SET a = $props WITH a MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN ['P-0', 'P-1920'] CREATE (p)-[:\`${n('WITHIN')}\`]->(a)`, { props: site?.props });
+    const site = n('AuthoritySite');
+    // Delete and re-create one protected node with the same content and relationships: another node.
+    const [original] = await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-0'}) RETURN properties(a) AS props, elementId(a) AS id, COLLECT { MATCH (p)-[:\`${n('WITHIN')}\`]->(a) RETURN p.parcel_id } AS parcels`);
+    await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-0'}) DETACH DELETE a`);
+    await run(driver, `CREATE (a:\`${site}\`) SET a = $props WITH a MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN $parcels CREATE (p)-[:\`${n('WITHIN')}\`]->(a)`, { props: original?.props, parcels: original?.parcels });
+    const recreated = await capture();
+    expect(recreated.protected?.content).not.toEqual(before.protected?.content);
+    expect(recreated.counts).toEqual(before.counts);
+
+    // An integer turned into the equal float is a change.
+    await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-1'}) SET a.rank = 1`);
+    const integer = await capture();
+    await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-1'}) SET a.rank = 1.0`);
+    expect((await capture()).protected?.content).not.toEqual(integer.protected?.content);
+
+    // A relationship moved to another parcel keeps every count but not the digest.
+    const moved = await capture();
+    await run(driver, `MATCH (p:\`${n('Parcel')}\`)-[r:\`${n('WITHIN')}\`]->(a:\`${site}\` {site_id: 'A-1'}) WITH p, r, a LIMIT 1 DELETE r WITH a MATCH (q:\`${n('Parcel')}\`) WHERE NOT (q)-[:\`${n('WITHIN')}\`]->(a) WITH q, a LIMIT 1 CREATE (q)-[:\`${n('WITHIN')}\`]->(a)`);
     const after = await capture();
-    expect(after.protected?.content).toEqual(before.protected?.content);
-    const [recreated] = await run(driver, `MATCH (a:\`${n('AuthoritySite')}\` {site_id: 'A-0'}) RETURN elementId(a) AS id`);
-    expect(recreated?.id).not.toBe(site?.id);
+    expect(after.counts).toEqual(moved.counts);
+    expect(after.protected?.content).not.toEqual(moved.protected?.content);
   });
 
   it('adds constraints and indexes as objects named by what they enforce, and they move the schema fingerprint', async () => {

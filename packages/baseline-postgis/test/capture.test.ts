@@ -137,6 +137,26 @@ describe('capturePostgisBaseline', () => {
     expect(skipped.protected?.content).toBeUndefined();
   });
 
+  it('digests a protected table with its identity and owned sequences, not only its rows', async () => {
+    await db.client.query('CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)');
+    await db.client.query("INSERT INTO governance.ledger_copy (note) VALUES ('a'), ('b')");
+    const options = { protected: { schemas: ['governance'], tables: ['governance.ledger_copy'] } };
+    const before = (await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy'];
+    // Dropped and recreated with the same rows: grants, policies and dependants would be gone.
+    await db.client.query('CREATE TABLE governance.ledger_tmp AS TABLE governance.ledger_copy');
+    await db.client.query('DROP TABLE governance.ledger_copy');
+    await db.client.query('CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)');
+    await db.client.query('INSERT INTO governance.ledger_copy (id, note) OVERRIDING SYSTEM VALUE SELECT id, note FROM governance.ledger_tmp');
+    await db.client.query("SELECT setval(pg_get_serial_sequence('governance.ledger_copy', 'id'), 2)");
+    await db.client.query('DROP TABLE governance.ledger_tmp');
+    const recreated = (await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy'];
+    expect(recreated).not.toBe(before);
+    // The identity sequence restarted: the next insert would reuse ids.
+    await db.client.query('ALTER TABLE governance.ledger_copy ALTER COLUMN id RESTART WITH 1');
+    expect((await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy']).not.toBe(recreated);
+    await db.client.query('DROP TABLE governance.ledger_copy');
+  });
+
   it('counts rows exactly for the declaration scope only', async () => {
     const declaration = { scope: { allowed_tables: ['parcels'], forbidden_tables: ['authority_*'] } } as never;
     const baseline = await capture({ declaration });
