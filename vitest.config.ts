@@ -10,7 +10,14 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], ...slow } },
-      { test: { name: 'store', include: ['packages/*/test/**/*.test.ts', 'tools/stores/test/**/*.test.ts'], fileParallelism: false, ...slow } },
+      {
+        test: {
+          name: 'store',
+          include: ['packages/*/test/**/*.test.ts', 'tools/stores/test/**/*.test.ts'],
+          fileParallelism: false,
+          ...slow,
+        },
+      },
     ],
   },
 });

@@ -40,12 +40,15 @@ const reps = Number(values.reps);
 if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const unknown = [...(only ?? [])].filter((key) => !SUITES.some((s) => s.key === key));
-if (unknown.length) throw new Error(`unknown suite(s): ${unknown.join(', ')} (known: ${SUITES.map((s) => s.key).join(', ')})`);
+if (unknown.length)
+  throw new Error(`unknown suite(s): ${unknown.join(', ')} (known: ${SUITES.map((s) => s.key).join(', ')})`);
 
 const progress = (line) => process.stderr.write(`[bench] ${line}\n`);
 
 // The bench measures the built packages; a missing dist would measure nothing.
-for (const entry of ['baseline-postgis', 'baseline-search', 'baseline-graph', 'diff', 'receipts', 'migration-contracts'].map((p) => `packages/${p}/dist/index.js`).concat('packages/runner/dist/cli.js')) {
+for (const entry of ['baseline-postgis', 'baseline-search', 'baseline-graph', 'diff', 'receipts', 'migration-contracts']
+  .map((p) => `packages/${p}/dist/index.js`)
+  .concat('packages/runner/dist/cli.js')) {
   if (!fs.existsSync(path.join(root, entry))) {
     progress(`${entry} is missing: run \`npm run build\` first`);
     process.exit(2);
@@ -56,7 +59,9 @@ const workDir = path.join(root, 'bench/work');
 fs.mkdirSync(workDir, { recursive: true });
 const started = new Date();
 const machine = await describeMachine();
-progress(`${machine.cpus} CPUs, ${machine.memory_gb} GB, load ${machine.load_average_start.join(' ')}; ${reps} reps${values.quick ? ', --quick' : ''}`);
+progress(
+  `${machine.cpus} CPUs, ${machine.memory_gb} GB, load ${machine.load_average_start.join(' ')}; ${reps} reps${values.quick ? ', --quick' : ''}`,
+);
 
 const benchmarks = [];
 const stamp = () => ({ measured_at: new Date().toISOString(), load_average: os.loadavg().map((v) => round(v, 2)) });
@@ -67,7 +72,12 @@ for (const suite of SUITES) {
   progress(`${suite.key}: sizes ${sizes.join(', ')}`);
   try {
     const benchmark = await suite.run({ sizes, reps, progress, root, workDir });
-    benchmarks.push({ short: suite.short, ...judge(benchmark), seconds: round((performance.now() - suiteStarted) / 1000, 1), ...stamp() });
+    benchmarks.push({
+      short: suite.short,
+      ...judge(benchmark),
+      seconds: round((performance.now() - suiteStarted) / 1000, 1),
+      ...stamp(),
+    });
   } catch (error) {
     progress(`${suite.key}: FAILED: ${error.message}`);
     benchmarks.push({ name: suite.key, short: suite.short, error: error.message, met: false, ...stamp() });

@@ -19,7 +19,12 @@ const work = refresh ? root : path.join(root, '.kfm-tmp/demo');
 
 function kfm(args) {
   const started = performance.now();
-  const run = spawnSync(process.execPath, [cli, ...args, '--json'], { cwd: work, encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [cli, ...args, '--json'], {
+    cwd: work,
+    encoding: 'utf8',
+    env: process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = performance.now() - started;
   let result;
   try {
@@ -27,7 +32,14 @@ function kfm(args) {
   } catch {
     result = { exit_code: run.status, raw: run.stdout };
   }
-  if (run.stderr) process.stderr.write(run.stderr.split('\n').filter(Boolean).map((l) => `    ${l}`).join('\n') + '\n');
+  if (run.stderr)
+    process.stderr.write(
+      run.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `    ${l}`)
+        .join('\n') + '\n',
+    );
   return { code: run.status, result, ms };
 }
 
@@ -62,7 +74,10 @@ async function retryTransient(work, attempts = 5) {
 }
 
 async function reseedGraph() {
-  const driver = neo4j.driver(process.env.KFM_NEO4J_URI, neo4j.auth.basic(process.env.KFM_NEO4J_USER, process.env.KFM_NEO4J_PASSWORD ?? ''));
+  const driver = neo4j.driver(
+    process.env.KFM_NEO4J_URI,
+    neo4j.auth.basic(process.env.KFM_NEO4J_USER, process.env.KFM_NEO4J_PASSWORD ?? ''),
+  );
   try {
     // Only the demo's own data and the runner's lock and ledger nodes: other data in the database stays.
     await retryTransient(() => clearGraph(driver, ''));
@@ -88,7 +103,8 @@ function expect(label, ok, detail) {
 if (refresh) {
   for (const store of ['postgis', 'search', 'graph']) {
     for (const id of fs.readdirSync(path.join(root, 'migrations', store))) {
-      for (const generated of ['baselines', 'diffs', 'receipts', 'plan.json']) fs.rmSync(path.join(root, 'migrations', store, id, generated), { recursive: true, force: true });
+      for (const generated of ['baselines', 'diffs', 'receipts', 'plan.json'])
+        fs.rmSync(path.join(root, 'migrations', store, id, generated), { recursive: true, force: true });
     }
   }
   const registryFile = path.join(root, 'migrations/registry/migrations.v1.json');
@@ -137,19 +153,30 @@ for (const bundle of bundles.filter((b) => !refresh || b.dir.startsWith('migrati
     const rollback = kfm(['rollback', bundle.dir]);
     rollbackMs = rollback.ms;
     after = rollback.result.fingerprints?.after_rollback;
-    expect('rollback restores PRE', rollback.code === 0 && after === apply.result.fingerprints?.pre, `exit ${rollback.code}`);
+    expect(
+      'rollback restores PRE',
+      rollback.code === 0 && after === apply.result.fingerprints?.pre,
+      `exit ${rollback.code}`,
+    );
     const again = kfm(['verify', bundle.dir]);
     expect('receipts verify after rollback', again.code === 0, `exit ${again.code}`);
   } else {
     after = apply.result.fingerprints?.after_rollback;
-    expect('store left at PRE', after === apply.result.fingerprints?.pre, `${after} vs ${apply.result.fingerprints?.pre}`);
+    expect(
+      'store left at PRE',
+      after === apply.result.fingerprints?.pre,
+      `${after} vs ${apply.result.fingerprints?.pre}`,
+    );
   }
   const checks = apply.result.checks ?? [];
   rows.push({
     bundle: path.basename(bundle.dir),
     outcome: apply.result.outcome?.status ?? `exit ${apply.code}`,
     checks: `${checks.filter((c) => c.status === 'pass').length}/${checks.length}`,
-    touched: Object.entries(apply.result.touched ?? {}).map(([k, v]) => `${k}:${v.length}`).join(' ') || '-',
+    touched:
+      Object.entries(apply.result.touched ?? {})
+        .map(([k, v]) => `${k}:${v.length}`)
+        .join(' ') || '-',
     pre: short(apply.result.fingerprints?.pre),
     post: short(apply.result.fingerprints?.post),
     after_rollback: short(after),
@@ -164,5 +191,7 @@ const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' 
 console.log('\n' + line(headers));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows) console.log(line(headers.map((h) => row[h])));
-console.log(`\nartifacts: ${path.relative(root, work)}/ — ${failures === 0 ? 'every step behaved as governed' : `${failures} step(s) misbehaved`}`);
+console.log(
+  `\nartifacts: ${path.relative(root, work)}/ — ${failures === 0 ? 'every step behaved as governed' : `${failures} step(s) misbehaved`}`,
+);
 process.exit(failures === 0 ? 0 : 1);

@@ -18,4 +18,11 @@ export {
   type CommitOutcome,
   type CommitSteps,
 } from './run-loop.js';
-export { LeaseLock, withBackoff, type LeaseRecord, type LeaseStore, type LeaseClock, type VersionedLease } from './lease.js';
+export {
+  LeaseLock,
+  withBackoff,
+  type LeaseRecord,
+  type LeaseStore,
+  type LeaseClock,
+  type VersionedLease,
+} from './lease.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseLock, withBackoff, type LeaseClock, type LeaseRecord, type LeaseStore, type VersionedLease } from './lease.js';
+import {
+  LeaseLock,
+  withBackoff,
+  type LeaseClock,
+  type LeaseRecord,
+  type LeaseStore,
+  type VersionedLease,
+} from './lease.js';
 
 /** A compare-and-set record in memory: the contract a store's lease document or node implements. */
 class MemoryStore implements LeaseStore {
@@ -35,10 +42,21 @@ class MemoryStore implements LeaseStore {
 
 function fakeClock(start = Date.parse('2026-12-01T00:00:00Z')): LeaseClock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => new Date(now), sleep: async (ms) => void (now += ms), random: () => 0.5, advance: (ms) => void (now += ms) };
+  return {
+    now: () => new Date(now),
+    sleep: async (ms) => void (now += ms),
+    random: () => 0.5,
+    advance: (ms) => void (now += ms),
+  };
 }
 
-const request = (run: string, extra: Partial<{ ttlMs: number; waitMs: number }> = {}) => ({ owner: `runner ${run}`, run_id: run, ttlMs: 30_000, waitMs: 0, ...extra });
+const request = (run: string, extra: Partial<{ ttlMs: number; waitMs: number }> = {}) => ({
+  owner: `runner ${run}`,
+  run_id: run,
+  ttlMs: 30_000,
+  waitMs: 0,
+  ...extra,
+});
 
 describe('LeaseLock', () => {
   it('gives the lease to one run and names the holder and expiry to the next', async () => {
@@ -49,7 +67,10 @@ describe('LeaseLock', () => {
     const first = await a.lock(request('r1'));
     expect(first.acquired).toBe(true);
     const second = await b.lock(request('r2'));
-    expect(second).toMatchObject({ acquired: false, holder: { owner: 'runner r1', run_id: 'r1', expired: false, expires_at: '2026-12-01T00:00:30.000Z' } });
+    expect(second).toMatchObject({
+      acquired: false,
+      holder: { owner: 'runner r1', run_id: 'r1', expired: false, expires_at: '2026-12-01T00:00:30.000Z' },
+    });
     await a.unlock();
     expect(store.record).toBeUndefined();
     expect((await b.lock(request('r2'))).acquired).toBe(true);
@@ -61,7 +82,15 @@ describe('LeaseLock', () => {
     await new LeaseLock(store, clock).lock(request('dead', { ttlMs: 3_000 }));
     clock.advance(3_001);
     const result = await new LeaseLock(store, clock).lock(request('next'));
-    expect(result).toMatchObject({ acquired: true, takeover: { previous_owner: 'runner dead', previous_run: 'dead', expired_at: '2026-12-01T00:00:03.000Z', cleaned: ['shadow of dead'] } });
+    expect(result).toMatchObject({
+      acquired: true,
+      takeover: {
+        previous_owner: 'runner dead',
+        previous_run: 'dead',
+        expired_at: '2026-12-01T00:00:03.000Z',
+        cleaned: ['shadow of dead'],
+      },
+    });
     expect(store.record?.lease.run_id).toBe('next');
   });
 
@@ -119,7 +148,11 @@ describe('withBackoff', () => {
   it('retries until the attempt succeeds or the wait is spent', async () => {
     let calls = 0;
     const clock = fakeClock();
-    const result = await withBackoff(async () => (++calls >= 3 ? { ok: true as const, value: 'got it' } : { ok: false as const, miss: 'busy' }), 10_000, clock);
+    const result = await withBackoff(
+      async () => (++calls >= 3 ? { ok: true as const, value: 'got it' } : { ok: false as const, miss: 'busy' }),
+      10_000,
+      clock,
+    );
     expect(result).toMatchObject({ ok: true, value: 'got it' });
     expect(calls).toBe(3);
     const never = await withBackoff(async () => ({ ok: false as const, miss: 'busy' }), 0, clock);

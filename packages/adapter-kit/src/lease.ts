@@ -5,7 +5,14 @@
 // run stops before its commit point. Waiting for a held lease backs off with jitter, up to a bound.
 // Expiry uses the runners' clocks: keep them in sync (NTP) and the TTL well above any skew.
 import { randomUUID } from 'node:crypto';
-import type { LeaseHolder, LeaseRequest, LockCapability, LockResult, LockTakeover, UnlockOutcome } from '@kfm/migration-contracts';
+import type {
+  LeaseHolder,
+  LeaseRequest,
+  LockCapability,
+  LockResult,
+  LockTakeover,
+  UnlockOutcome,
+} from '@kfm/migration-contracts';
 
 export interface LeaseRecord {
   owner: string;
@@ -50,9 +57,14 @@ const systemClock: LeaseClock = {
 };
 
 export class LeaseLock implements LockCapability {
-  private held: { version: unknown; lease: LeaseRecord; ttlMs: number; timer: NodeJS.Timeout; controller: AbortController } | undefined;
+  private held:
+    | { version: unknown; lease: LeaseRecord; ttlMs: number; timer: NodeJS.Timeout; controller: AbortController }
+    | undefined;
 
-  constructor(private readonly store: LeaseStore, private readonly clock: LeaseClock = systemClock) {}
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly clock: LeaseClock = systemClock,
+  ) {}
 
   async lock(request: LeaseRequest): Promise<LockResult> {
     const started = Date.now();
@@ -63,14 +75,23 @@ export class LeaseLock implements LockCapability {
       const waited = Date.now() - started;
       if (waited >= request.waitMs) return { acquired: false, waited_ms: waited, holder: attempt.holder };
       // Exponential backoff with full jitter, never past the wait bound (or the holder's expiry).
-      const untilExpiry = attempt.holder.expires_at ? Date.parse(attempt.holder.expires_at) - this.clock.now().getTime() + 50 : Infinity;
-      const pause = Math.max(10, Math.min(request.waitMs - waited, untilExpiry, Math.round(delay * (0.5 + this.clock.random() / 2))));
+      const untilExpiry = attempt.holder.expires_at
+        ? Date.parse(attempt.holder.expires_at) - this.clock.now().getTime() + 50
+        : Infinity;
+      const pause = Math.max(
+        10,
+        Math.min(request.waitMs - waited, untilExpiry, Math.round(delay * (0.5 + this.clock.random() / 2))),
+      );
       await this.clock.sleep(pause);
       delay = Math.min(delay * 2, 5_000);
     }
   }
 
-  private async tryOnce(request: LeaseRequest): Promise<{ acquired: true; takeover?: LockTakeover; lost: AbortSignal } | { acquired: false; holder: LeaseHolder }> {
+  private async tryOnce(
+    request: LeaseRequest,
+  ): Promise<
+    { acquired: true; takeover?: LockTakeover; lost: AbortSignal } | { acquired: false; holder: LeaseHolder }
+  > {
     const fresh = this.record(request);
     const created = await this.store.create(fresh);
     if (created) return { acquired: true, lost: this.hold(created, request.ttlMs) };
@@ -81,13 +102,23 @@ export class LeaseLock implements LockCapability {
     const taken = await this.store.replace(current.version, fresh);
     if (!taken) {
       const now = await this.store.read();
-      return { acquired: false, holder: now ? this.holderOf(now.lease) : { owner: 'another run', description: 'another run took the expired lease just now' } };
+      return {
+        acquired: false,
+        holder: now
+          ? this.holderOf(now.lease)
+          : { owner: 'another run', description: 'another run took the expired lease just now' },
+      };
     }
     const cleaned = (await this.store.cleanup?.(current.lease.run_id)) ?? [];
     return {
       acquired: true,
       lost: this.hold(taken, request.ttlMs),
-      takeover: { previous_owner: current.lease.owner, previous_run: current.lease.run_id, expired_at: current.lease.expires_at, cleaned },
+      takeover: {
+        previous_owner: current.lease.owner,
+        previous_run: current.lease.run_id,
+        expired_at: current.lease.expires_at,
+        cleaned,
+      },
     };
   }
 
@@ -109,17 +140,39 @@ export class LeaseLock implements LockCapability {
     if (!current) return { removed: false, cleaned: [], message: `no lock is held (${this.store.where})` };
     const holder = this.holderOf(current.lease);
     if (!holder.expired && !options.force) {
-      return { removed: false, holder, cleaned: [], message: `the lease of ${holder.description} is live; pass --force to remove it anyway (that run then aborts before its commit point)` };
+      return {
+        removed: false,
+        holder,
+        cleaned: [],
+        message: `the lease of ${holder.description} is live; pass --force to remove it anyway (that run then aborts before its commit point)`,
+      };
     }
     const removed = await this.store.remove(current.version);
-    if (!removed) return { removed: false, holder, cleaned: [], message: 'the lease changed while it was being removed (renewed or taken over); look again' };
+    if (!removed)
+      return {
+        removed: false,
+        holder,
+        cleaned: [],
+        message: 'the lease changed while it was being removed (renewed or taken over); look again',
+      };
     const cleaned = (await this.store.cleanup?.(current.lease.run_id)) ?? [];
-    return { removed: true, holder, cleaned, message: `removed the ${holder.expired ? 'expired' : 'live'} lease of ${holder.description}` };
+    return {
+      removed: true,
+      holder,
+      cleaned,
+      message: `removed the ${holder.expired ? 'expired' : 'live'} lease of ${holder.description}`,
+    };
   }
 
   private record(request: LeaseRequest): LeaseRecord {
     const now = this.clock.now();
-    return { owner: request.owner, run_id: request.run_id, token: randomUUID(), since: now.toISOString(), expires_at: new Date(now.getTime() + request.ttlMs).toISOString() };
+    return {
+      owner: request.owner,
+      run_id: request.run_id,
+      token: randomUUID(),
+      since: now.toISOString(),
+      expires_at: new Date(now.getTime() + request.ttlMs).toISOString(),
+    };
   }
 
   private expired(lease: LeaseRecord): boolean {
@@ -130,7 +183,11 @@ export class LeaseLock implements LockCapability {
   private holderOf(lease: LeaseRecord): LeaseHolder {
     const expired = this.expired(lease);
     return {
-      owner: lease.owner, run_id: lease.run_id, since: lease.since, expires_at: lease.expires_at, expired,
+      owner: lease.owner,
+      run_id: lease.run_id,
+      since: lease.since,
+      expires_at: lease.expires_at,
+      expired,
       description: `${lease.owner} (run ${lease.run_id}) since ${lease.since}, lease ${expired ? 'expired' : 'expires'} ${lease.expires_at} (${this.store.where})`,
     };
   }
@@ -149,7 +206,13 @@ export class LeaseLock implements LockCapability {
       } catch (error) {
         if (this.held !== held) return;
         clearInterval(held.timer);
-        controller.abort(error instanceof Error && /lease/.test(error.message) ? error : new Error(`the store lease could not be renewed: ${error instanceof Error ? error.message : String(error)}`));
+        controller.abort(
+          error instanceof Error && /lease/.test(error.message)
+            ? error
+            : new Error(
+                `the store lease could not be renewed: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+        );
       }
     };
     const timer = setInterval(() => void renew(), Math.max(50, Math.floor(ttlMs / 3)));
@@ -163,7 +226,11 @@ export class LeaseLock implements LockCapability {
  * Retries `attempt` with exponential backoff and full jitter until it yields a value or `waitMs` has
  * passed (for session-bound locks such as PostgreSQL's advisory lock). Returns the last miss too.
  */
-export async function withBackoff<T, M>(attempt: () => Promise<{ ok: true; value: T } | { ok: false; miss: M }>, waitMs: number, clock: LeaseClock = systemClock): Promise<{ ok: true; value: T; waited_ms: number } | { ok: false; miss: M; waited_ms: number }> {
+export async function withBackoff<T, M>(
+  attempt: () => Promise<{ ok: true; value: T } | { ok: false; miss: M }>,
+  waitMs: number,
+  clock: LeaseClock = systemClock,
+): Promise<{ ok: true; value: T; waited_ms: number } | { ok: false; miss: M; waited_ms: number }> {
   const started = Date.now();
   let delay = 100;
   for (;;) {

@@ -17,6 +17,11 @@ describe('text helpers', () => {
   it('orders by code unit, finds positions and reads durations', () => {
     expect(sortedUnique(['b', 'B', 'a', 'b'])).toEqual(['B', 'a', 'b']);
     expect(lineAndColumn('ab\ncd', 4)).toEqual({ line: 2, column: 2 });
-    expect([durationMs('500ms'), durationMs('30s'), durationMs('5min'), durationMs('0x')]).toEqual([500, 30_000, 300_000, undefined]);
+    expect([durationMs('500ms'), durationMs('30s'), durationMs('5min'), durationMs('0x')]).toEqual([
+      500,
+      30_000,
+      300_000,
+      undefined,
+    ]);
   });
 });

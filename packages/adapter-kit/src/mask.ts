@@ -13,7 +13,9 @@ export type Sanitize = (message: string) => string;
 /** Masks every given secret (longest first, so a DSN is masked whole before its parts) and the generic patterns. */
 export function sanitizer(secrets: readonly (string | undefined)[]): Sanitize {
   // Very short values would mask innocent text; the generic patterns cover where drivers echo them.
-  const values = [...new Set(secrets.filter((value): value is string => typeof value === 'string' && value.length >= 3))].sort((a, b) => b.length - a.length);
+  const values = [
+    ...new Set(secrets.filter((value): value is string => typeof value === 'string' && value.length >= 3)),
+  ].sort((a, b) => b.length - a.length);
   return (message: string) => {
     let result = message;
     for (const value of values) result = result.split(value).join('***');

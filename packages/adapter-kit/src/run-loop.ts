@@ -30,7 +30,7 @@ export function transactionGroups<S extends LoopStatement>(statements: readonly 
   const groups: StatementGroup<S>[] = [];
   for (const statement of statements) {
     const last = groups[groups.length - 1];
-    if (last && last.transaction && statement.transactional) last.statements.push(statement);
+    if (last?.transaction && statement.transactional) last.statements.push(statement);
     else groups.push({ group: groups.length, transaction: statement.transactional, statements: [statement] });
   }
   return groups;
@@ -61,11 +61,21 @@ export interface LoopOutcome<S> {
 }
 
 /** Runs statements in order, one progress line each; the first failure (or a lost lease) stops the loop. */
-export async function runStatements<S extends LoopStatement>(statements: readonly S[], run: (statement: S) => Promise<void>, options: LoopOptions): Promise<LoopOutcome<S>> {
+export async function runStatements<S extends LoopStatement>(
+  statements: readonly S[],
+  run: (statement: S) => Promise<void>,
+  options: LoopOptions,
+): Promise<LoopOutcome<S>> {
   const total = options.total ?? statements.length;
   for (const [position, statement] of statements.entries()) {
-    if (options.signal?.aborted) return { completed: position, failure: { statement, message: `not run: ${leaseReason(options.signal)}`, code: 'LEASE_LOST' } };
-    options.progress?.(`${options.label} ${statement.index + 1}/${total} ${statement.file}${statement.line ? `:${statement.line}` : ''} ${statement.kind}`);
+    if (options.signal?.aborted)
+      return {
+        completed: position,
+        failure: { statement, message: `not run: ${leaseReason(options.signal)}`, code: 'LEASE_LOST' },
+      };
+    options.progress?.(
+      `${options.label} ${statement.index + 1}/${total} ${statement.file}${statement.line ? `:${statement.line}` : ''} ${statement.kind}`,
+    );
     try {
       await run(statement);
     } catch (error) {
@@ -77,12 +87,24 @@ export async function runStatements<S extends LoopStatement>(statements: readonl
 }
 
 /** The receipt's record of the statements: every one, in order, with its group and outcome. */
-export function statementRuns<S extends LoopStatement>(groups: readonly StatementGroup<S>[], outcome: { failedIndex?: number; lastRunIndex: number }): StatementRun[] {
+export function statementRuns<S extends LoopStatement>(
+  groups: readonly StatementGroup<S>[],
+  outcome: { failedIndex?: number; lastRunIndex: number },
+): StatementRun[] {
   const runs: StatementRun[] = [];
   for (const group of groups) {
     for (const statement of group.statements) {
-      const state = statement.index === outcome.failedIndex ? 'failed' : statement.index <= outcome.lastRunIndex ? 'ok' : 'not_run';
-      runs.push({ index: statement.index, file: statement.file, ...(statement.line ? { line: statement.line } : {}), kind: statement.kind, group: group.group, transactional: group.transaction, outcome: state });
+      const state =
+        statement.index === outcome.failedIndex ? 'failed' : statement.index <= outcome.lastRunIndex ? 'ok' : 'not_run';
+      runs.push({
+        index: statement.index,
+        file: statement.file,
+        ...(statement.line ? { line: statement.line } : {}),
+        kind: statement.kind,
+        group: group.group,
+        transactional: group.transaction,
+        outcome: state,
+      });
     }
   }
   return runs;
@@ -125,7 +147,11 @@ export async function commitPoint(steps: CommitSteps): Promise<CommitOutcome> {
     await steps.abort();
     return { status: 'aborted', failure: leaseIssue(request.signal) };
   }
-  const yes = await request.decide({ post: steps.post, metrics: steps.metrics, ...(steps.data ? { data: steps.data } : {}) });
+  const yes = await request.decide({
+    post: steps.post,
+    metrics: steps.metrics,
+    ...(steps.data ? { data: steps.data } : {}),
+  });
   if (request.signal?.aborted) {
     await steps.abort();
     return { status: 'aborted', failure: leaseIssue(request.signal) };
@@ -138,7 +164,10 @@ export async function commitPoint(steps: CommitSteps): Promise<CommitOutcome> {
   try {
     await steps.commit();
   } catch (error) {
-    return { status: 'failed', failure: { code: 'STATEMENT_FAILED', message: `commit failed: ${steps.describe(error)}` } };
+    return {
+      status: 'failed',
+      failure: { code: 'STATEMENT_FAILED', message: `commit failed: ${steps.describe(error)}` },
+    };
   }
   request.progress?.('committed');
   return { status: 'committed' };

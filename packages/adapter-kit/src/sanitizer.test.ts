@@ -5,7 +5,9 @@ describe('sanitizer', () => {
   it('masks the DSN, user and password wherever the driver echoes them', () => {
     const dsn = 'postgres://alice:s3cr3t-pw@db.internal:5432/kfm';
     const sanitize = sanitizer([dsn, 's3cr3t-pw', 'alice']);
-    const message = sanitize(`could not connect using ${dsn}: password authentication failed for user "alice" (s3cr3t-pw)`);
+    const message = sanitize(
+      `could not connect using ${dsn}: password authentication failed for user "alice" (s3cr3t-pw)`,
+    );
     expect(message).not.toContain('alice');
     expect(message).not.toContain('s3cr3t-pw');
     expect(message).toContain('password authentication failed');

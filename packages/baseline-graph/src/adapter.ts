@@ -3,9 +3,29 @@
 // connected session composing baseline capture, preflight, the KfmLock lease, the KfmLedger, the store-held
 // policy and the apply/rollback runs for the runner's lifecycle.
 import type {
-  ApplyRequest, ApplyResult, Baseline, BaselineOptions, ConnectionValues, ConnectOptions, LeaseRequest, LedgerEntry, LedgerRecord, LedgerState,
-  LockResult, MigrationDeclaration, PreflightOptions, PreflightResult, Progress, ReceiptRecord, RollbackResult, ScriptFile, ScriptLanguage,
-  StoreAdapter, StorePolicy, StoreSession, StoreVocabulary,
+  ApplyRequest,
+  ApplyResult,
+  Baseline,
+  BaselineOptions,
+  ConnectionValues,
+  ConnectOptions,
+  LeaseRequest,
+  LedgerEntry,
+  LedgerRecord,
+  LedgerState,
+  LockResult,
+  MigrationDeclaration,
+  PreflightOptions,
+  PreflightResult,
+  Progress,
+  ReceiptRecord,
+  RollbackResult,
+  ScriptFile,
+  ScriptLanguage,
+  StoreAdapter,
+  StorePolicy,
+  StoreSession,
+  StoreVocabulary,
 } from '@kfm/migration-contracts';
 import type { LeaseLock } from '@kfm/adapter-kit';
 import type { Session } from 'neo4j-driver';
@@ -13,7 +33,14 @@ import { applyForward, applyRollback, type GraphRunContext } from './apply.js';
 import { captureGraphBaseline } from './capture.js';
 import { connectNeo4j, type Connected } from './connection.js';
 import { rows } from './cypher-runner.js';
-import { readLedgerHistory, readLedgerState, readStorePolicy, recordLedgerEntry, recordReceiptEntry, writeStorePolicy } from './ledger.js';
+import {
+  readLedgerHistory,
+  readLedgerState,
+  readStorePolicy,
+  recordLedgerEntry,
+  recordReceiptEntry,
+  writeStorePolicy,
+} from './ledger.js';
 import { DEFAULT_LOCK_ID, graphLock } from './lock.js';
 import { preflightGraph, splitScripts } from './preflight.js';
 import { ensureRunnerSchema } from './runner-store.js';
@@ -24,12 +51,33 @@ const ADDED_OR_REMOVED = ['added', 'removed'] as const;
 export const graphVocabulary: StoreVocabulary = {
   idPrefix: 'GRAPH',
   scopeDimensions: ['labels', 'relationship_types'],
-  protectedKeys: { labels: { dimension: 'labels', nameField: 'label' }, relationship_types: { dimension: 'relationship_types' } },
+  protectedKeys: {
+    labels: { dimension: 'labels', nameField: 'label' },
+    relationship_types: { dimension: 'relationship_types' },
+  },
   limits: {
-    max_label_count_delta: { measure: 'changes', kind: 'label', changes: ADDED_OR_REMOVED, description: 'labels that appeared or disappeared' },
-    max_relationship_type_count_delta: { measure: 'changes', kind: 'relationship_type', changes: ADDED_OR_REMOVED, description: 'relationship types that appeared or disappeared' },
-    max_nodes_touched: { measure: 'metric', metric: 'nodes_touched', description: 'nodes created or deleted plus labels added or removed (adapter metric nodes_touched)' },
-    max_relationships_touched: { measure: 'metric', metric: 'relationships_touched', description: 'relationships created plus deleted (adapter metric relationships_touched)' },
+    max_label_count_delta: {
+      measure: 'changes',
+      kind: 'label',
+      changes: ADDED_OR_REMOVED,
+      description: 'labels that appeared or disappeared',
+    },
+    max_relationship_type_count_delta: {
+      measure: 'changes',
+      kind: 'relationship_type',
+      changes: ADDED_OR_REMOVED,
+      description: 'relationship types that appeared or disappeared',
+    },
+    max_nodes_touched: {
+      measure: 'metric',
+      metric: 'nodes_touched',
+      description: 'nodes created or deleted plus labels added or removed (adapter metric nodes_touched)',
+    },
+    max_relationships_touched: {
+      measure: 'metric',
+      metric: 'relationships_touched',
+      description: 'relationships created plus deleted (adapter metric relationships_touched)',
+    },
   },
   invariants: ['provenance_label', 'required_relationships', 'exclusive_labels'],
 };
@@ -42,7 +90,10 @@ export const cypherLanguage: ScriptLanguage = {
     const split = splitScripts(scripts);
     if (!split.ok) {
       const { file, line, column, message } = split.failure;
-      return { statements: 0, issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }] };
+      return {
+        statements: 0,
+        issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }],
+      };
     }
     return { statements: split.statements.length, issues: [] };
   },
@@ -81,14 +132,28 @@ export class GraphSession implements StoreSession {
 
   private get context(): GraphRunContext {
     const { driver, database, sanitize } = this.connected;
-    return { driver, sanitize, ...(database ? { database } : {}), ...(this.options.labelPrefix !== undefined ? { labelPrefix: this.options.labelPrefix } : {}) };
+    return {
+      driver,
+      sanitize,
+      ...(database ? { database } : {}),
+      ...(this.options.labelPrefix !== undefined ? { labelPrefix: this.options.labelPrefix } : {}),
+    };
   }
 
   captureBaseline(options: BaselineOptions): Promise<Baseline> {
-    return this.with('READ', (session) => captureGraphBaseline(session, { ...options, ...(this.options.labelPrefix !== undefined ? { labelPrefix: this.options.labelPrefix } : {}) }));
+    return this.with('READ', (session) =>
+      captureGraphBaseline(session, {
+        ...options,
+        ...(this.options.labelPrefix !== undefined ? { labelPrefix: this.options.labelPrefix } : {}),
+      }),
+    );
   }
 
-  async preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult> {
+  async preflight(
+    scripts: ScriptFile[],
+    declaration: MigrationDeclaration,
+    options: PreflightOptions,
+  ): Promise<PreflightResult> {
     return preflightGraph(scripts, declaration, options);
   }
 
@@ -117,11 +182,15 @@ export class GraphSession implements StoreSession {
   }
 
   recordLedger(entry: LedgerEntry): Promise<void> {
-    return this.with('WRITE', (session) => session.executeWrite((transaction) => recordLedgerEntry(transaction, entry)));
+    return this.with('WRITE', (session) =>
+      session.executeWrite((transaction) => recordLedgerEntry(transaction, entry)),
+    );
   }
 
   recordReceipt(record: ReceiptRecord): Promise<void> {
-    return this.with('WRITE', (session) => session.executeWrite((transaction) => recordReceiptEntry(transaction, record)));
+    return this.with('WRITE', (session) =>
+      session.executeWrite((transaction) => recordReceiptEntry(transaction, record)),
+    );
   }
 
   readPolicy(): Promise<StorePolicy | undefined> {
@@ -129,7 +198,9 @@ export class GraphSession implements StoreSession {
   }
 
   writePolicy(policy: StorePolicy): Promise<void> {
-    return this.with('WRITE', (session) => session.executeWrite((transaction) => writeStorePolicy(transaction, policy)));
+    return this.with('WRITE', (session) =>
+      session.executeWrite((transaction) => writeStorePolicy(transaction, policy)),
+    );
   }
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
@@ -148,9 +219,15 @@ export class GraphSession implements StoreSession {
 }
 
 async function serverOf(connected: Connected): Promise<string> {
-  const session = connected.driver.session({ defaultAccessMode: 'READ', ...(connected.database ? { database: connected.database } : {}) });
+  const session = connected.driver.session({
+    defaultAccessMode: 'READ',
+    ...(connected.database ? { database: connected.database } : {}),
+  });
   try {
-    const [row] = await rows(session, "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition");
+    const [row] = await rows(
+      session,
+      "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition",
+    );
     return `Neo4j ${String(row?.version ?? 'unknown')} ${String(row?.edition ?? '')}`.trim();
   } finally {
     await session.close();
@@ -161,7 +238,8 @@ async function serverOf(connected: Connected): Promise<string> {
 export function createGraphAdapter(options: GraphAdapterOptions = {}): StoreAdapter {
   return {
     type: 'graph',
-    description: 'Neo4j: data rewrites in one transaction with the scope check before commit; schema commands in script order',
+    description:
+      'Neo4j: data rewrites in one transaction with the scope check before commit; schema commands in script order',
     vocabulary: graphVocabulary,
     language: cypherLanguage,
     connection: { uri: 'KFM_NEO4J_URI', user: 'KFM_NEO4J_USER', password: 'KFM_NEO4J_PASSWORD' },

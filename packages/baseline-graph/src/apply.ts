@@ -7,8 +7,25 @@
 // non-transactional run every earlier group is visible when it ends; the commit point is the last group
 // (its transaction stays open for the decision when it is a data group), and a refusal leaves the change
 // for the rollback script, verified against PRE by the runner.
-import { commitPoint, errorText, runStatements, statementRuns, transactionGroups, type StatementGroup } from '@kfm/adapter-kit';
-import type { ApplyRequest, ApplyResult, Baseline, Issue, MigrationDeclaration, Progress, RollbackResult, ScriptFile, StatementRun } from '@kfm/migration-contracts';
+import {
+  commitPoint,
+  errorText,
+  runStatements,
+  statementRuns,
+  transactionGroups,
+  type StatementGroup,
+} from '@kfm/adapter-kit';
+import type {
+  ApplyRequest,
+  ApplyResult,
+  Baseline,
+  Issue,
+  MigrationDeclaration,
+  Progress,
+  RollbackResult,
+  ScriptFile,
+  StatementRun,
+} from '@kfm/migration-contracts';
 import { durationMs } from '@kfm/adapter-kit';
 import type { Driver, QueryResult, Session, Transaction } from 'neo4j-driver';
 import { captureGraphBaseline } from './capture.js';
@@ -28,19 +45,46 @@ export interface GraphRunContext extends GraphScopeOptions {
 type Runnable = ScriptStatement & { kind: string; transactional: boolean };
 
 function runnable(statements: readonly ScriptStatement[]): Runnable[] {
-  return statements.map((statement) => ({ ...statement, kind: statement.facts.kind, transactional: statement.facts.transactional }));
+  return statements.map((statement) => ({
+    ...statement,
+    kind: statement.facts.kind,
+    transactional: statement.facts.transactional,
+  }));
 }
 
 function openSession(context: GraphRunContext): Session {
-  return context.driver.session({ defaultAccessMode: 'WRITE', ...(context.database ? { database: context.database } : {}) });
+  return context.driver.session({
+    defaultAccessMode: 'WRITE',
+    ...(context.database ? { database: context.database } : {}),
+  });
 }
 
-function statementIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', statement: ScriptStatement, message: string, failureCode?: string): Issue {
-  return { code: failureCode === 'LEASE_LOST' ? 'LEASE_LOST' : code, message: `statement ${statement.index + 1} (${statement.facts.kind}) failed: ${message}`, file: statement.file, line: statement.line, column: statement.column };
+function statementIssue(
+  code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED',
+  statement: ScriptStatement,
+  message: string,
+  failureCode?: string,
+): Issue {
+  return {
+    code: failureCode === 'LEASE_LOST' ? 'LEASE_LOST' : code,
+    message: `statement ${statement.index + 1} (${statement.facts.kind}) failed: ${message}`,
+    file: statement.file,
+    line: statement.line,
+    column: statement.column,
+  };
 }
 
-function parseFailure(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', failure: { file: string; line: number; column: number; message: string }): Issue {
-  return { code, file: failure.file, line: failure.line, column: failure.column, message: `does not parse: ${failure.message}` };
+function parseFailure(
+  code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED',
+  failure: { file: string; line: number; column: number; message: string },
+): Issue {
+  return {
+    code,
+    file: failure.file,
+    line: failure.line,
+    column: failure.column,
+    message: `does not parse: ${failure.message}`,
+  };
 }
 
 interface GroupRun {
@@ -52,26 +96,65 @@ interface GroupRun {
 }
 
 function runsOf(run: GroupRun): StatementRun[] {
-  return statementRuns(run.groups, run.failed === undefined ? { lastRunIndex: run.through } : { failedIndex: run.failed, lastRunIndex: run.through });
+  return statementRuns(
+    run.groups,
+    run.failed === undefined ? { lastRunIndex: run.through } : { failedIndex: run.failed, lastRunIndex: run.through },
+  );
 }
 
 /** Runs one group; a transaction group's transaction is returned open when `keepOpen`. */
-async function runGroup(context: GraphRunContext, session: Session, group: StatementGroup<Runnable>, run: GroupRun, options: { label: string; timeout?: number; total: number; progress?: Progress; signal?: AbortSignal; keepOpen: boolean }): Promise<{ failure?: { statement: Runnable; message: string; code?: string }; transaction?: Transaction }> {
-  const describe = (error: unknown) => ({ message: errorText(error, context.sanitize), ...(typeof (error as { code?: unknown }).code === 'string' ? { code: (error as { code: string }).code } : {}) });
+async function runGroup(
+  context: GraphRunContext,
+  session: Session,
+  group: StatementGroup<Runnable>,
+  run: GroupRun,
+  options: {
+    label: string;
+    timeout?: number;
+    total: number;
+    progress?: Progress;
+    signal?: AbortSignal;
+    keepOpen: boolean;
+  },
+): Promise<{ failure?: { statement: Runnable; message: string; code?: string }; transaction?: Transaction }> {
+  const describe = (error: unknown) => ({
+    message: errorText(error, context.sanitize),
+    ...(typeof (error as { code?: unknown }).code === 'string' ? { code: (error as { code: string }).code } : {}),
+  });
   const count = (result: QueryResult, index: number) => {
     run.metrics.add(result.summary.counters.updates(), index);
     options.progress?.(`${options.label}: ${run.metrics.describeLast()}`);
   };
-  const loop = { label: `${options.label} (group ${group.group + 1}, ${group.transaction ? 'transaction' : 'auto-commit'})`, describe, total: options.total, ...(options.progress ? { progress: options.progress } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  const loop = {
+    label: `${options.label} (group ${group.group + 1}, ${group.transaction ? 'transaction' : 'auto-commit'})`,
+    describe,
+    total: options.total,
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   if (!group.transaction) {
-    const outcome = await runStatements(group.statements, async (statement) => count(await session.run(statement.text, {}, options.timeout ? { timeout: options.timeout } : {}), statement.index), loop);
+    const outcome = await runStatements(
+      group.statements,
+      async (statement) =>
+        count(
+          await session.run(statement.text, {}, options.timeout ? { timeout: options.timeout } : {}),
+          statement.index,
+        ),
+      loop,
+    );
     run.through = group.statements[group.statements.length - 1]?.index ?? run.through;
     if (outcome.failure) run.failed = outcome.failure.statement.index;
     return outcome.failure ? { failure: outcome.failure } : {};
   }
   const transaction = session.beginTransaction(options.timeout ? { timeout: options.timeout } : {});
-  const outcome = await runStatements(group.statements, async (statement) => count(await transaction.run(statement.text), statement.index), loop);
-  run.through = outcome.failure ? outcome.failure.statement.index : (group.statements[group.statements.length - 1]?.index ?? run.through);
+  const outcome = await runStatements(
+    group.statements,
+    async (statement) => count(await transaction.run(statement.text), statement.index),
+    loop,
+  );
+  run.through = outcome.failure
+    ? outcome.failure.statement.index
+    : (group.statements[group.statements.length - 1]?.index ?? run.through);
   if (outcome.failure) {
     run.failed = outcome.failure.statement.index;
     if (transaction.isOpen()) await transaction.rollback().catch(() => undefined);
@@ -84,18 +167,30 @@ async function runGroup(context: GraphRunContext, session: Session, group: State
 
 export async function applyForward(context: GraphRunContext, request: ApplyRequest): Promise<ApplyResult> {
   const split = splitScripts(request.scripts);
-  if (!split.ok) return { status: 'failed', atPre: true, metrics: {}, failure: parseFailure('STATEMENT_FAILED', split.failure) };
+  if (!split.ok)
+    return { status: 'failed', atPre: true, metrics: {}, failure: parseFailure('STATEMENT_FAILED', split.failure) };
   const statements = runnable(split.statements);
-  const groups = request.transactional
-    ? [{ group: 0, transaction: true, statements }]
-    : transactionGroups(statements);
+  const groups = request.transactional ? [{ group: 0, transaction: true, statements }] : transactionGroups(statements);
   const firstSchema = statements.find((statement) => !statement.transactional);
   if (request.transactional && firstSchema) {
-    return { status: 'failed', atPre: true, metrics: {}, failure: statementIssue('STATEMENT_FAILED', firstSchema, 'cannot run inside a transaction; the declaration must say transactional: false') };
+    return {
+      status: 'failed',
+      atPre: true,
+      metrics: {},
+      failure: statementIssue(
+        'STATEMENT_FAILED',
+        firstSchema,
+        'cannot run inside a transaction; the declaration must say transactional: false',
+      ),
+    };
   }
   const timeout = durationMs(request.declaration.runner.statement_timeout);
   const run: GroupRun = { groups, metrics: new RunMetrics(), through: -1 };
-  const capture = (target: Transaction | Session) => captureGraphBaseline(target, { ...request.baseline, ...(context.labelPrefix !== undefined ? { labelPrefix: context.labelPrefix } : {}) });
+  const capture = (target: Transaction | Session) =>
+    captureGraphBaseline(target, {
+      ...request.baseline,
+      ...(context.labelPrefix !== undefined ? { labelPrefix: context.labelPrefix } : {}),
+    });
   const session = openSession(context);
   let open: Transaction | undefined;
   try {
@@ -103,22 +198,43 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
       const last = position === groups.length - 1;
       // Before this group, was anything made visible (committed earlier groups that changed something)?
       const result = await runGroup(context, session, group, run, {
-        label: 'forward', total: statements.length, keepOpen: last && group.transaction,
-        ...(timeout ? { timeout } : {}), ...(request.progress ? { progress: request.progress } : {}), ...(request.signal ? { signal: request.signal } : {}),
+        label: 'forward',
+        total: statements.length,
+        keepOpen: last && group.transaction,
+        ...(timeout ? { timeout } : {}),
+        ...(request.progress ? { progress: request.progress } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
       });
       if (result.failure) {
         // A failed transaction group rolled back; earlier groups' changes (and a half-done batch) stay.
-        const visible = run.metrics.updatedBefore(group.statements[0]?.index ?? 0) || (!group.transaction && !result.failure.statement.facts.schema);
-        return { status: 'failed', atPre: !visible, metrics: run.metrics.values(), statements: runsOf(run), failure: statementIssue('STATEMENT_FAILED', result.failure.statement, result.failure.message, result.failure.code) };
+        const visible =
+          run.metrics.updatedBefore(group.statements[0]?.index ?? 0) ||
+          (!group.transaction && !result.failure.statement.facts.schema);
+        return {
+          status: 'failed',
+          atPre: !visible,
+          metrics: run.metrics.values(),
+          statements: runsOf(run),
+          failure: statementIssue(
+            'STATEMENT_FAILED',
+            result.failure.statement,
+            result.failure.message,
+            result.failure.code,
+          ),
+        };
       }
       open = result.transaction;
     }
-    const visibleBeforeDecision = run.metrics.updatedBefore(open ? (groups[groups.length - 1]?.statements[0]?.index ?? 0) : Number.POSITIVE_INFINITY);
+    const visibleBeforeDecision = run.metrics.updatedBefore(
+      open ? (groups[groups.length - 1]?.statements[0]?.index ?? 0) : Number.POSITIVE_INFINITY,
+    );
     const transaction = open;
     const post: Baseline = transaction ? await capture(transaction) : await capture(session);
     const metrics = run.metrics.values();
     const decision = await commitPoint({
-      request, post, metrics,
+      request,
+      post,
+      metrics,
       commit: async () => {
         if (transaction) {
           await recordLedgerEntry(transaction, request.ledger);
@@ -131,10 +247,26 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
       describe: (error) => errorText(error, context.sanitize),
     });
     open = undefined;
-    if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, statements: runsOf(run) };
+    if (decision.status === 'committed')
+      return { status: 'committed', atPre: false, post, metrics, statements: runsOf(run) };
     // Refused (or lease lost, or the commit failed): the open transaction is rolled back; what earlier groups made visible stays.
-    if (visibleBeforeDecision) return { status: decision.status === 'failed' ? 'failed' : 'applied', atPre: false, post, metrics, statements: runsOf(run), ...(decision.failure ? { failure: decision.failure } : {}) };
-    return { status: decision.status, atPre: true, post, metrics, statements: runsOf(run), ...(decision.failure ? { failure: decision.failure } : {}) };
+    if (visibleBeforeDecision)
+      return {
+        status: decision.status === 'failed' ? 'failed' : 'applied',
+        atPre: false,
+        post,
+        metrics,
+        statements: runsOf(run),
+        ...(decision.failure ? { failure: decision.failure } : {}),
+      };
+    return {
+      status: decision.status,
+      atPre: true,
+      post,
+      metrics,
+      statements: runsOf(run),
+      ...(decision.failure ? { failure: decision.failure } : {}),
+    };
   } catch (error) {
     // A fault (capture, decide, ledger, connection): nothing may stay half-done.
     if (open?.isOpen()) await open.rollback().catch(() => undefined);
@@ -145,7 +277,12 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
 }
 
 /** Runs the rollback scripts in script order, with the same grouping as forward: nothing is reordered. */
-export async function applyRollback(context: GraphRunContext, scripts: readonly ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult> {
+export async function applyRollback(
+  context: GraphRunContext,
+  scripts: readonly ScriptFile[],
+  declaration: MigrationDeclaration,
+  progress?: Progress,
+): Promise<RollbackResult> {
   const split = splitScripts(scripts);
   if (!split.ok) return { ok: false, failure: parseFailure('ROLLBACK_FAILED', split.failure) };
   const statements = runnable(split.statements);
@@ -154,13 +291,28 @@ export async function applyRollback(context: GraphRunContext, scripts: readonly 
   const session = openSession(context);
   try {
     for (const group of run.groups) {
-      const result = await runGroup(context, session, group, run, { label: 'rollback', total: statements.length, keepOpen: false, ...(timeout ? { timeout } : {}), ...(progress ? { progress } : {}) });
-      if (result.failure) return { ok: false, statements: runsOf(run), failure: statementIssue('ROLLBACK_FAILED', result.failure.statement, result.failure.message) };
+      const result = await runGroup(context, session, group, run, {
+        label: 'rollback',
+        total: statements.length,
+        keepOpen: false,
+        ...(timeout ? { timeout } : {}),
+        ...(progress ? { progress } : {}),
+      });
+      if (result.failure)
+        return {
+          ok: false,
+          statements: runsOf(run),
+          failure: statementIssue('ROLLBACK_FAILED', result.failure.statement, result.failure.message),
+        };
     }
     progress?.(`rollback done: ${run.metrics.describe()}`);
     return { ok: true, statements: runsOf(run) };
   } catch (error) {
-    return { ok: false, statements: runsOf(run), failure: { code: 'ROLLBACK_FAILED', message: `rollback failed: ${errorText(error, context.sanitize)}` } };
+    return {
+      ok: false,
+      statements: runsOf(run),
+      failure: { code: 'ROLLBACK_FAILED', message: `rollback failed: ${errorText(error, context.sanitize)}` },
+    };
   } finally {
     await session.close();
   }

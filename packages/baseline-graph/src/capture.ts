@@ -21,7 +21,9 @@ export interface GraphBaselineOptions extends BaselineOptions, GraphScopeOptions
 export type GraphCaptureTarget = Driver | Session | CypherRunner;
 
 function isDriver(target: GraphCaptureTarget): target is Driver {
-  return typeof (target as Driver).session === 'function' && typeof (target as Driver).verifyConnectivity === 'function';
+  return (
+    typeof (target as Driver).session === 'function' && typeof (target as Driver).verifyConnectivity === 'function'
+  );
 }
 
 function isSession(target: GraphCaptureTarget): target is Session {
@@ -29,10 +31,16 @@ function isSession(target: GraphCaptureTarget): target is Session {
 }
 
 /** One read transaction for the whole capture, so every query sees the same committed state. */
-export async function captureGraphBaseline(target: GraphCaptureTarget, options: GraphBaselineOptions = {}): Promise<Baseline> {
+export async function captureGraphBaseline(
+  target: GraphCaptureTarget,
+  options: GraphBaselineOptions = {},
+): Promise<Baseline> {
   if (isDriver(target)) {
     const mode: SessionMode = 'READ';
-    const session = target.session({ defaultAccessMode: mode, ...(options.database ? { database: options.database } : {}) });
+    const session = target.session({
+      defaultAccessMode: mode,
+      ...(options.database ? { database: options.database } : {}),
+    });
     try {
       return await captureGraphBaseline(session, options);
     } finally {
@@ -60,26 +68,47 @@ function mergedProtected(options: GraphBaselineOptions): ProtectedDomains {
 function structureObjects(shape: GraphShape): Promise<BaselineObject[]> {
   const labels = shape.labels.map(async (label): Promise<BaselineObject> => {
     const definition = { property_keys: label.propertyKeys };
-    return { kind: 'label', name: label.name, scope: { labels: [label.name] }, digest: await cidOfJson({ kind: 'label', name: label.name, ...definition }), attributes: definition };
+    return {
+      kind: 'label',
+      name: label.name,
+      scope: { labels: [label.name] },
+      digest: await cidOfJson({ kind: 'label', name: label.name, ...definition }),
+      attributes: definition,
+    };
   });
   const types = shape.relationshipTypes.map(async (type): Promise<BaselineObject> => {
     // Which label pairs a type connects is part of the graph's shape; how many is a count.
     const definition = { property_keys: type.propertyKeys, patterns: type.patterns.map((p) => [p.start, p.end]) };
-    return { kind: 'relationship_type', name: type.name, scope: { relationship_types: [type.name] }, digest: await cidOfJson({ kind: 'relationship_type', name: type.name, ...definition }), attributes: definition };
+    return {
+      kind: 'relationship_type',
+      name: type.name,
+      scope: { relationship_types: [type.name] },
+      digest: await cidOfJson({ kind: 'relationship_type', name: type.name, ...definition }),
+      attributes: definition,
+    };
   });
   return Promise.all([...labels, ...types]);
 }
 
 async function serverOf(runner: CypherRunner): Promise<Baseline['server']> {
-  const [row] = await rows(runner, "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition");
-  return { product: 'Neo4j', version: String(row?.version ?? 'unknown'), extensions: { edition: String(row?.edition ?? 'unknown') } };
+  const [row] = await rows(
+    runner,
+    "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition",
+  );
+  return {
+    product: 'Neo4j',
+    version: String(row?.version ?? 'unknown'),
+    extensions: { edition: String(row?.edition ?? 'unknown') },
+  };
 }
 
 async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): Promise<Baseline> {
   const server = await serverOf(runner);
   const shape = await captureShape(runner, options, options.progress);
   const catalog = await schemaObjects(runner, options);
-  const objects = [...(await structureObjects(shape)), ...catalog].sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
+  const objects = [...(await structureObjects(shape)), ...catalog].sort(
+    (a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name),
+  );
 
   const counts: Record<string, number> = {
     constraints: catalog.filter((o) => o.kind === 'constraint').length,
@@ -97,7 +126,8 @@ async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): P
   }
   for (const type of shape.relationshipTypes) {
     counts[`relationship_type:${type.name}`] = type.relationships;
-    for (const pattern of type.patterns) counts[`pattern:(${pattern.start})-[${type.name}]->(${pattern.end})`] = pattern.count;
+    for (const pattern of type.patterns)
+      counts[`pattern:(${pattern.start})-[${type.name}]->(${pattern.end})`] = pattern.count;
   }
 
   const baseline: Baseline = {
@@ -112,7 +142,9 @@ async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): P
   };
 
   const existing = shape.labels.map((label) => label.name);
-  const protectedLabels = resolveProtectedLabels(mergedProtected(options), existing).filter((entry) => inScope(entry.label, options));
+  const protectedLabels = resolveProtectedLabels(mergedProtected(options), existing).filter((entry) =>
+    inScope(entry.label, options),
+  );
   if (protectedLabels.length > 0) {
     const content: Record<string, string> = {};
     for (const entry of protectedLabels) {
@@ -127,7 +159,10 @@ async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): P
       objects: protectedObjects.map((o) => `${o.kind}:${o.name}`),
       content: sortedRecord(content),
     };
-    baseline.fingerprints.protected = await cidOfJson({ content, objects: protectedObjects.map((o) => [o.kind, o.name, o.digest]) });
+    baseline.fingerprints.protected = await cidOfJson({
+      content,
+      objects: protectedObjects.map((o) => [o.kind, o.name, o.digest]),
+    });
   }
 
   const invariants = await invariantChecks(runner, options.declaration?.invariants);

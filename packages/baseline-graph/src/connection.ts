@@ -41,15 +41,22 @@ export async function connectNeo4j(values: ConnectionValues, applicationName: st
       logging: { level: 'error', logger: () => undefined },
     });
   } catch {
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: `Neo4j connection settings are invalid for ${endpoint} (values are not shown)` });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `Neo4j connection settings are invalid for ${endpoint} (values are not shown)`,
+    });
   }
   try {
     await driver.verifyConnectivity(values.database ? { database: values.database } : {});
   } catch (error) {
     await driver.close().catch(() => undefined);
-    const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'unknown error';
+    const code =
+      typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'unknown error';
     const reason = code === 'Neo.ClientError.Security.Unauthorized' ? 'authentication failed' : code;
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: `Neo4j at ${endpoint} is unreachable: ${sanitize(reason)}` });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `Neo4j at ${endpoint} is unreachable: ${sanitize(reason)}`,
+    });
   }
   return { driver, endpoint, sanitize, ...(values.database ? { database: values.database } : {}) };
 }

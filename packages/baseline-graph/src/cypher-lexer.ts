@@ -92,7 +92,11 @@ export function lexCypher(text: string): LexResult {
     } else if (/[0-9]/.test(char)) {
       let end = i + 1;
       // Digits, hex/octal prefixes, exponents and a decimal point (but not the `..` of a range).
-      while (end < text.length && (/[0-9A-Za-z_]/.test(text[end] as string) || (text[end] === '.' && text[end + 1] !== '.'))) end++;
+      while (
+        end < text.length &&
+        (/[0-9A-Za-z_]/.test(text[end] as string) || (text[end] === '.' && text[end + 1] !== '.'))
+      )
+        end++;
       push('number', i, end);
     } else {
       const pair = text.slice(i, i + 2);

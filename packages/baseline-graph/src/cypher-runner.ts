@@ -10,12 +10,21 @@ export interface CypherRunner {
 
 export type Row = Record<string, unknown>;
 
-export async function rows(runner: CypherRunner, query: string, parameters: Record<string, unknown> = {}): Promise<Row[]> {
+export async function rows(
+  runner: CypherRunner,
+  query: string,
+  parameters: Record<string, unknown> = {},
+): Promise<Row[]> {
   const result = await runner.run(query, parameters);
   return result.records.map((record) => record.toObject() as Row);
 }
 
-export async function stream(runner: CypherRunner, query: string, parameters: Record<string, unknown>, onRow: (row: Row) => void): Promise<number> {
+export async function stream(
+  runner: CypherRunner,
+  query: string,
+  parameters: Record<string, unknown>,
+  onRow: (row: Row) => void,
+): Promise<number> {
   let count = 0;
   for await (const record of runner.run(query, parameters)) {
     onRow(record.toObject() as Row);

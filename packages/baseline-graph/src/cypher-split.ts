@@ -32,7 +32,13 @@ export function splitCypher(text: string): CypherSplit {
       const { line, column } = positionOf(text, first.start);
       const startIndex = current.indexOf(first);
       const endIndex = current.indexOf(last);
-      statements.push({ index: statements.length, text: text.slice(first.start, last.end), line, column, tokens: current.slice(startIndex, endIndex + 1) });
+      statements.push({
+        index: statements.length,
+        text: text.slice(first.start, last.end),
+        line,
+        column,
+        tokens: current.slice(startIndex, endIndex + 1),
+      });
     }
     current = [];
   };

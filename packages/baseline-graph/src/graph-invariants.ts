@@ -21,7 +21,11 @@ async function count(runner: CypherRunner, query: string, parameters: Record<str
 
 function arrow(type: string, direction: Direction): string {
   const relationship = `[:${quoteName(type)}]`;
-  return direction === 'out' ? `-${relationship}->()` : direction === 'in' ? `<-${relationship}-()` : `-${relationship}-()`;
+  return direction === 'out'
+    ? `-${relationship}->()`
+    : direction === 'in'
+      ? `<-${relationship}-()`
+      : `-${relationship}-()`;
 }
 
 /** One check per declared invariant (exclusive label groups: one check per group). */
@@ -30,14 +34,41 @@ export async function invariantChecks(runner: CypherRunner, invariants: Invarian
   const checks: Check[] = [];
   const provenance = invariants.provenance_label;
   if (provenance) {
-    const violations = await count(runner, `MATCH (p:${quoteName(provenance)}) WHERE NOT EXISTS { (p)--() } RETURN count(p) AS violations`);
-    checks.push(check(`invariant.provenance_not_orphaned:${provenance}`, '/invariants/provenance_label', provenance, violations, `orphaned ${provenance} node(s) (no relationship at all)`));
+    const violations = await count(
+      runner,
+      `MATCH (p:${quoteName(provenance)}) WHERE NOT EXISTS { (p)--() } RETURN count(p) AS violations`,
+    );
+    checks.push(
+      check(
+        `invariant.provenance_not_orphaned:${provenance}`,
+        '/invariants/provenance_label',
+        provenance,
+        violations,
+        `orphaned ${provenance} node(s) (no relationship at all)`,
+      ),
+    );
   }
   for (const [index, required] of (invariants.required_relationships ?? []).entries()) {
     const direction: Direction = required.direction ?? 'any';
-    const shape = direction === 'out' ? `-[${required.type}]->` : direction === 'in' ? `<-[${required.type}]-` : `-[${required.type}]-`;
-    const violations = await count(runner, `MATCH (n:${quoteName(required.label)}) WHERE NOT EXISTS { (n)${arrow(required.type, direction)} } RETURN count(n) AS violations`);
-    checks.push(check(`invariant.required_relationship:(${required.label})${shape}`, `/invariants/required_relationships/${index}`, required, violations, `${required.label} node(s) without ${shape}`));
+    const shape =
+      direction === 'out'
+        ? `-[${required.type}]->`
+        : direction === 'in'
+          ? `<-[${required.type}]-`
+          : `-[${required.type}]-`;
+    const violations = await count(
+      runner,
+      `MATCH (n:${quoteName(required.label)}) WHERE NOT EXISTS { (n)${arrow(required.type, direction)} } RETURN count(n) AS violations`,
+    );
+    checks.push(
+      check(
+        `invariant.required_relationship:(${required.label})${shape}`,
+        `/invariants/required_relationships/${index}`,
+        required,
+        violations,
+        `${required.label} node(s) without ${shape}`,
+      ),
+    );
   }
   for (const [index, group] of (invariants.exclusive_labels ?? []).entries()) {
     // Each violating node is counted once: under the first group label it carries.
@@ -49,7 +80,15 @@ export async function invariantChecks(runner: CypherRunner, invariants: Invarian
         { before: group.slice(0, i), after: group.slice(i + 1) },
       );
     }
-    checks.push(check(`invariant.exclusive_labels:${group.join('+')}`, `/invariants/exclusive_labels/${index}`, group, violations, `node(s) carrying more than one of ${group.join(', ')}`));
+    checks.push(
+      check(
+        `invariant.exclusive_labels:${group.join('+')}`,
+        `/invariants/exclusive_labels/${index}`,
+        group,
+        violations,
+        `node(s) carrying more than one of ${group.join(', ')}`,
+      ),
+    );
   }
   return checks;
 }

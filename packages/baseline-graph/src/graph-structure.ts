@@ -52,15 +52,24 @@ async function labelShape(runner: CypherRunner, name: string, nodes: number): Pr
   const degreeOut: Record<string, number> = {};
   const degreeIn: Record<string, number> = {};
   const buckets = (await rows(runner, DEGREE_QUERY(name))).sort((a, b) => toCount(a.k) - toCount(b.k));
-  for (const row of buckets) (row.direction === 'out' ? degreeOut : degreeIn)[degreeBucket(toCount(row.k))] = toCount(row.nodes);
+  for (const row of buckets)
+    (row.direction === 'out' ? degreeOut : degreeIn)[degreeBucket(toCount(row.k))] = toCount(row.nodes);
   return { name, nodes, propertyKeys: keys.map((row) => String(row.key)).sort(compareText), degreeOut, degreeIn };
 }
 
-async function relationshipTypeShape(runner: CypherRunner, name: string, relationships: number, options: GraphScopeOptions): Promise<RelationshipTypeShape> {
+async function relationshipTypeShape(
+  runner: CypherRunner,
+  name: string,
+  relationships: number,
+  options: GraphScopeOptions,
+): Promise<RelationshipTypeShape> {
   const type = quoteName(name);
   const keys = await rows(runner, `MATCH ()-[r:${type}]->() UNWIND keys(r) AS key RETURN DISTINCT key`);
   // Aggregate by the label lists first (few distinct combinations), then expand them client-side.
-  const combinations = await rows(runner, `MATCH (a)-[r:${type}]->(b) RETURN labels(a) AS startLabels, labels(b) AS endLabels, count(r) AS relationships`);
+  const combinations = await rows(
+    runner,
+    `MATCH (a)-[r:${type}]->(b) RETURN labels(a) AS startLabels, labels(b) AS endLabels, count(r) AS relationships`,
+  );
   const byPair = new Map<string, { start: string; end: string; count: number }>();
   const scoped = (labels: unknown) => {
     const names = (labels as string[]).filter((label) => inScope(label, options));
@@ -82,22 +91,33 @@ async function relationshipTypeShape(runner: CypherRunner, name: string, relatio
 
 async function nodeTotal(runner: CypherRunner, labels: readonly string[], options: GraphScopeOptions): Promise<number> {
   if (options.labelPrefix !== undefined) {
-    const [row] = await rows(runner, 'MATCH (n) WHERE any(label IN labels(n) WHERE label STARTS WITH $prefix AND NOT label STARTS WITH $reserved) RETURN count(n) AS nodes', {
-      prefix: options.labelPrefix,
-      reserved: RESERVED_PREFIX,
-    });
+    const [row] = await rows(
+      runner,
+      'MATCH (n) WHERE any(label IN labels(n) WHERE label STARTS WITH $prefix AND NOT label STARTS WITH $reserved) RETURN count(n) AS nodes',
+      {
+        prefix: options.labelPrefix,
+        reserved: RESERVED_PREFIX,
+      },
+    );
     return toCount(row?.nodes);
   }
   // Count store: all nodes minus the runner's own (each runner node carries exactly one Kfm label).
   let total = toCount((await rows(runner, 'MATCH (n) RETURN count(n) AS nodes'))[0]?.nodes);
-  for (const label of labels) total -= toCount((await rows(runner, `MATCH (n:${quoteName(label)}) RETURN count(n) AS nodes`))[0]?.nodes);
+  for (const label of labels)
+    total -= toCount((await rows(runner, `MATCH (n:${quoteName(label)}) RETURN count(n) AS nodes`))[0]?.nodes);
   return total;
 }
 
 /** Labels and relationship types that exist (at least one node / relationship) in scope. */
-export async function captureShape(runner: CypherRunner, options: GraphScopeOptions, progress?: (message: string) => void): Promise<GraphShape> {
+export async function captureShape(
+  runner: CypherRunner,
+  options: GraphScopeOptions,
+  progress?: (message: string) => void,
+): Promise<GraphShape> {
   const allLabels = (await rows(runner, 'CALL db.labels() YIELD label RETURN label')).map((row) => String(row.label));
-  const allTypes = (await rows(runner, 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType')).map((row) => String(row.relationshipType));
+  const allTypes = (
+    await rows(runner, 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType')
+  ).map((row) => String(row.relationshipType));
   const labels: LabelShape[] = [];
   for (const name of allLabels.filter((label) => inScope(label, options)).sort(compareText)) {
     const nodes = toCount((await rows(runner, `MATCH (n:${quoteName(name)}) RETURN count(n) AS nodes`))[0]?.nodes);
@@ -107,7 +127,9 @@ export async function captureShape(runner: CypherRunner, options: GraphScopeOpti
   progress?.(`baseline: ${labels.length} label(s) in scope`);
   const relationshipTypes: RelationshipTypeShape[] = [];
   for (const name of allTypes.filter((type) => inScope(type, options)).sort(compareText)) {
-    const relationships = toCount((await rows(runner, `MATCH ()-[r:${quoteName(name)}]->() RETURN count(r) AS relationships`))[0]?.relationships);
+    const relationships = toCount(
+      (await rows(runner, `MATCH ()-[r:${quoteName(name)}]->() RETURN count(r) AS relationships`))[0]?.relationships,
+    );
     if (relationships > 0) relationshipTypes.push(await relationshipTypeShape(runner, name, relationships, options));
   }
   progress?.(`baseline: ${relationshipTypes.length} relationship type(s) in scope`);

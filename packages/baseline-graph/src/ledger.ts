@@ -3,7 +3,14 @@
 // a migration id is its state; the newest node with a receipt digest heads the receipt chain. Entries of
 // a data apply are written inside its transaction, so they commit with the change. `KfmPolicy` nodes hold
 // the store-held policy (latest wins).
-import type { LedgerEntry, LedgerRecord, LedgerState, Policy, ReceiptRecord, StorePolicy } from '@kfm/migration-contracts';
+import type {
+  LedgerEntry,
+  LedgerRecord,
+  LedgerState,
+  Policy,
+  ReceiptRecord,
+  StorePolicy,
+} from '@kfm/migration-contracts';
 import { rows, type CypherRunner } from './cypher-runner.js';
 import { toCount } from './neo4j-values.js';
 import { LEDGER_LABEL, POLICY_LABEL } from './runner-store.js';
@@ -15,14 +22,27 @@ const APPEND = `OPTIONAL MATCH (previous:${LEDGER_LABEL})
 
 export async function recordLedgerEntry(runner: CypherRunner, entry: LedgerEntry): Promise<void> {
   await runner.run(APPEND, {
-    migration_id: entry.migration_id, bundle_digest: entry.bundle_digest, run_id: entry.run_id, status: entry.status,
-    receipt_digest: entry.receipt_digest ?? null, pre_fingerprint: entry.pre_fingerprint ?? null, resume: entry.resume ? JSON.stringify(entry.resume) : null,
+    migration_id: entry.migration_id,
+    bundle_digest: entry.bundle_digest,
+    run_id: entry.run_id,
+    status: entry.status,
+    receipt_digest: entry.receipt_digest ?? null,
+    pre_fingerprint: entry.pre_fingerprint ?? null,
+    resume: entry.resume ? JSON.stringify(entry.resume) : null,
   });
 }
 
 /** A receipt node: the receipt chain's new head; no migration's state changes. */
 export async function recordReceiptEntry(runner: CypherRunner, record: ReceiptRecord): Promise<void> {
-  await runner.run(APPEND, { migration_id: record.migration_id, bundle_digest: record.bundle_digest, run_id: record.run_id, status: 'receipt', receipt_digest: record.receipt_digest, pre_fingerprint: null, resume: null });
+  await runner.run(APPEND, {
+    migration_id: record.migration_id,
+    bundle_digest: record.bundle_digest,
+    run_id: record.run_id,
+    status: 'receipt',
+    receipt_digest: record.receipt_digest,
+    pre_fingerprint: null,
+    resume: null,
+  });
 }
 
 export async function readLedgerState(runner: CypherRunner, migrationId: string): Promise<LedgerState> {
@@ -33,7 +53,10 @@ export async function readLedgerState(runner: CypherRunner, migrationId: string)
      ORDER BY l.seq DESC LIMIT 1`,
     { id: migrationId },
   );
-  const [receipt] = await rows(runner, `MATCH (l:${LEDGER_LABEL}) WHERE l.receipt_digest IS NOT NULL RETURN l.receipt_digest AS digest ORDER BY l.seq DESC LIMIT 1`);
+  const [receipt] = await rows(
+    runner,
+    `MATCH (l:${LEDGER_LABEL}) WHERE l.receipt_digest IS NOT NULL RETURN l.receipt_digest AS digest ORDER BY l.seq DESC LIMIT 1`,
+  );
   const state: LedgerState = { state: (latest?.status as LedgerState['state'] | undefined) ?? 'absent' };
   if (typeof latest?.bundle_digest === 'string') state.bundle_digest = latest.bundle_digest;
   if (typeof latest?.run_id === 'string') state.run_id = latest.run_id;
@@ -64,9 +87,17 @@ export async function readLedgerHistory(runner: CypherRunner, migrationId?: stri
 }
 
 export async function readStorePolicy(runner: CypherRunner): Promise<StorePolicy | undefined> {
-  const [row] = await rows(runner, `MATCH (p:${POLICY_LABEL}) RETURN p.policy AS policy, p.digest AS digest, p.run_id AS run_id, p.recorded_at AS recorded_at ORDER BY p.seq DESC LIMIT 1`);
+  const [row] = await rows(
+    runner,
+    `MATCH (p:${POLICY_LABEL}) RETURN p.policy AS policy, p.digest AS digest, p.run_id AS run_id, p.recorded_at AS recorded_at ORDER BY p.seq DESC LIMIT 1`,
+  );
   if (!row || typeof row.policy !== 'string') return undefined;
-  return { policy: JSON.parse(row.policy) as Policy, digest: String(row.digest), run_id: String(row.run_id), ...(typeof row.recorded_at === 'string' ? { recorded_at: row.recorded_at } : {}) };
+  return {
+    policy: JSON.parse(row.policy) as Policy,
+    digest: String(row.digest),
+    run_id: String(row.run_id),
+    ...(typeof row.recorded_at === 'string' ? { recorded_at: row.recorded_at } : {}),
+  };
 }
 
 export async function writeStorePolicy(runner: CypherRunner, policy: StorePolicy): Promise<void> {

@@ -12,7 +12,8 @@ import { ensureRunnerSchema, LOCK_LABEL } from './runner-store.js';
 /** The lock id every governed run of a store shares. */
 export const DEFAULT_LOCK_ID = 'kfm-migrate';
 
-const FIELDS = 'l.owner AS owner, l.run_id AS run_id, l.token AS token, l.since AS since, l.expires_at AS expires_at, l.version AS version';
+const FIELDS =
+  'l.owner AS owner, l.run_id AS run_id, l.token AS token, l.since AS since, l.expires_at AS expires_at, l.version AS version';
 
 function leaseOf(row: Record<string, unknown> | undefined): VersionedLease | undefined {
   if (!row) return undefined;
@@ -31,12 +32,19 @@ export class GraphLeaseStore implements LeaseStore {
   readonly where: string;
   private schemaReady = false;
 
-  constructor(private readonly driver: Driver, private readonly database: string | undefined, private readonly id: string) {
+  constructor(
+    private readonly driver: Driver,
+    private readonly database: string | undefined,
+    private readonly id: string,
+  ) {
     this.where = `lock node (:${LOCK_LABEL} {id: '${id}'})`;
   }
 
   private async write<T>(work: (session: Session) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ defaultAccessMode: 'WRITE', ...(this.database ? { database: this.database } : {}) });
+    const session = this.driver.session({
+      defaultAccessMode: 'WRITE',
+      ...(this.database ? { database: this.database } : {}),
+    });
     try {
       if (!this.schemaReady) {
         await ensureRunnerSchema(session);
@@ -49,31 +57,49 @@ export class GraphLeaseStore implements LeaseStore {
   }
 
   async read(): Promise<VersionedLease | undefined> {
-    return this.write(async (session) => leaseOf((await rows(session, `MATCH (l:${LOCK_LABEL} {id: $id}) RETURN ${FIELDS}`, { id: this.id }))[0]));
+    return this.write(async (session) =>
+      leaseOf((await rows(session, `MATCH (l:${LOCK_LABEL} {id: $id}) RETURN ${FIELDS}`, { id: this.id }))[0]),
+    );
   }
 
   async create(lease: LeaseRecord): Promise<VersionedLease | undefined> {
     return this.write(async (session) => {
-      const [row] = await rows(session, `MERGE (l:${LOCK_LABEL} {id: $id}) ON CREATE SET l += $lease, l.version = 1 RETURN l.token = $lease.token AS mine, ${FIELDS}`, { id: this.id, lease });
+      const [row] = await rows(
+        session,
+        `MERGE (l:${LOCK_LABEL} {id: $id}) ON CREATE SET l += $lease, l.version = 1 RETURN l.token = $lease.token AS mine, ${FIELDS}`,
+        { id: this.id, lease },
+      );
       return row?.mine === true ? leaseOf(row) : undefined;
     });
   }
 
   async replace(version: unknown, lease: LeaseRecord): Promise<VersionedLease | undefined> {
-    return this.write(async (session) => session.executeWrite(async (tx) => {
-      // The probe write takes the node's write lock first, so the version read after it is current.
-      const [row] = await rows(tx, `MATCH (l:${LOCK_LABEL} {id: $id}) SET l.probe = coalesce(l.probe, 0) + 1
-        WITH l WHERE coalesce(l.version, 0) = $version SET l += $lease, l.version = $version + 1 RETURN ${FIELDS}`, { id: this.id, version, lease });
-      return leaseOf(row);
-    }));
+    return this.write(async (session) =>
+      session.executeWrite(async (tx) => {
+        // The probe write takes the node's write lock first, so the version read after it is current.
+        const [row] = await rows(
+          tx,
+          `MATCH (l:${LOCK_LABEL} {id: $id}) SET l.probe = coalesce(l.probe, 0) + 1
+        WITH l WHERE coalesce(l.version, 0) = $version SET l += $lease, l.version = $version + 1 RETURN ${FIELDS}`,
+          { id: this.id, version, lease },
+        );
+        return leaseOf(row);
+      }),
+    );
   }
 
   async remove(version: unknown): Promise<boolean> {
-    return this.write(async (session) => session.executeWrite(async (tx) => {
-      const [row] = await rows(tx, `MATCH (l:${LOCK_LABEL} {id: $id}) SET l.probe = coalesce(l.probe, 0) + 1
-        WITH l WHERE coalesce(l.version, 0) = $version DELETE l RETURN count(*) AS removed`, { id: this.id, version });
-      return toCount(row?.removed) === 1;
-    }));
+    return this.write(async (session) =>
+      session.executeWrite(async (tx) => {
+        const [row] = await rows(
+          tx,
+          `MATCH (l:${LOCK_LABEL} {id: $id}) SET l.probe = coalesce(l.probe, 0) + 1
+        WITH l WHERE coalesce(l.version, 0) = $version DELETE l RETURN count(*) AS removed`,
+          { id: this.id, version },
+        );
+        return toCount(row?.removed) === 1;
+      }),
+    );
   }
 
   /** A graph run leaves nothing outside its transaction but committed schema commands (the ledger's `started` mark covers those). */

@@ -6,7 +6,12 @@ const declaration = (overrides: Partial<MigrationDeclaration> = {}): MigrationDe
   migration_id: 'GRAPH-MIG-2026-03-06-01',
   type: 'graph',
   intent: 'test',
-  scope: { allowed_labels: ['Parcel', 'Owner'], allowed_relationship_types: ['OWNS', 'HAS_OWNER'], forbidden_labels: ['AuthoritySite'], forbidden_relationship_types: ['DERIVED_*'] },
+  scope: {
+    allowed_labels: ['Parcel', 'Owner'],
+    allowed_relationship_types: ['OWNS', 'HAS_OWNER'],
+    forbidden_labels: ['AuthoritySite'],
+    forbidden_relationship_types: ['DERIVED_*'],
+  },
   limits: {},
   requires_rollback: true,
   approvals: {},
@@ -16,72 +21,115 @@ const declaration = (overrides: Partial<MigrationDeclaration> = {}): MigrationDe
 });
 
 const forward = (text: string): ScriptFile[] => [{ path: 'forward.cypher', text, digest: 'bafkreitest' }];
-const failing = (result: ReturnType<typeof preflightGraph>) => result.checks.filter((c) => c.status === 'fail').map((c) => c.code);
+const failing = (result: ReturnType<typeof preflightGraph>) =>
+  result.checks.filter((c) => c.status === 'fail').map((c) => c.code);
 
 describe('preflightGraph', () => {
   it('passes a data rewrite inside scope and predicts the names it touches', () => {
-    const result = preflightGraph(forward('MATCH (p:Parcel)-[r:OWNS]->(o:Owner)\nCREATE (p)-[:HAS_OWNER]->(o) DELETE r;'), declaration());
+    const result = preflightGraph(
+      forward('MATCH (p:Parcel)-[r:OWNS]->(o:Owner)\nCREATE (p)-[:HAS_OWNER]->(o) DELETE r;'),
+      declaration(),
+    );
     expect(failing(result)).toEqual([]);
     expect(result.predicted).toEqual({ labels: ['Owner', 'Parcel'], relationship_types: ['HAS_OWNER', 'OWNS'] });
     expect(result.statements).toEqual([
       {
-        index: 0, file: 'forward.cypher', line: 1, kind: 'data', transactional: true, destructive: true, data: true,
-        objects: [{ labels: 'Owner' }, { labels: 'Parcel' }, { relationship_types: 'HAS_OWNER' }, { relationship_types: 'OWNS' }],
+        index: 0,
+        file: 'forward.cypher',
+        line: 1,
+        kind: 'data',
+        transactional: true,
+        destructive: true,
+        data: true,
+        objects: [
+          { labels: 'Owner' },
+          { labels: 'Parcel' },
+          { relationship_types: 'HAS_OWNER' },
+          { relationship_types: 'OWNS' },
+        ],
       },
     ]);
   });
 
   it('stops a statement naming a forbidden label or relationship type (patterns included)', () => {
-    const result = preflightGraph(forward('MATCH (p:Parcel)\n-[:DERIVED_FROM]->(:Provenance), (a:AuthoritySite) RETURN p;'), declaration());
+    const result = preflightGraph(
+      forward('MATCH (p:Parcel)\n-[:DERIVED_FROM]->(:Provenance), (a:AuthoritySite) RETURN p;'),
+      declaration(),
+    );
     expect(failing(result)).toEqual(['PREFLIGHT_FORBIDDEN', 'PREFLIGHT_FORBIDDEN']);
     expect(result.checks.map((c) => c.observed)).toEqual(['AuthoritySite', 'DERIVED_FROM']);
   });
 
   it('ignores names that only appear in strings and comments', () => {
-    const result = preflightGraph(forward("// touches :AuthoritySite? no\nMATCH (p:Parcel) SET p.note = ':AuthoritySite [:DERIVED_FROM]';"), declaration());
+    const result = preflightGraph(
+      forward("// touches :AuthoritySite? no\nMATCH (p:Parcel) SET p.note = ':AuthoritySite [:DERIVED_FROM]';"),
+      declaration(),
+    );
     expect(failing(result)).toEqual([]);
   });
 
   it('stops a protected label without approvals.exception_ref, and allows it with one', () => {
-    const text = forward("MATCH (s:Site) SET s.flag = true;");
+    const text = forward('MATCH (s:Site) SET s.flag = true;');
     const domains = { labels: [{ label: 'Si*', key: 'site_id' }] };
     expect(failing(preflightGraph(text, declaration(), { protected: domains }))).toEqual(['PREFLIGHT_FORBIDDEN']);
-    const approved = preflightGraph(text, declaration({ approvals: { exception_ref: 'GOV-42' } }), { protected: domains });
+    const approved = preflightGraph(text, declaration({ approvals: { exception_ref: 'GOV-42' } }), {
+      protected: domains,
+    });
     expect(failing(approved)).toEqual([]);
     expect(approved.checks.find((c) => c.name.startsWith('preflight:protected'))?.message).toContain('GOV-42');
   });
 
   it('requires transactional: false for schema commands and batched statements', () => {
-    const text = forward('CREATE CONSTRAINT c FOR (p:Parcel) REQUIRE p.parcel_id IS UNIQUE;\nMATCH (p:Parcel) CALL { WITH p SET p.x = 1 } IN TRANSACTIONS;');
+    const text = forward(
+      'CREATE CONSTRAINT c FOR (p:Parcel) REQUIRE p.parcel_id IS UNIQUE;\nMATCH (p:Parcel) CALL { WITH p SET p.x = 1 } IN TRANSACTIONS;',
+    );
     const transactional = preflightGraph(text, declaration());
     expect(failing(transactional)).toEqual(['PREFLIGHT_NON_TRANSACTIONAL', 'PREFLIGHT_NON_TRANSACTIONAL']);
     expect(transactional.checks[0]?.message).toMatch(/^forward.cypher:1 a schema command/);
     // Without a commit point, batches commit on their own: only a policy exception lets them through.
-    expect(preflightGraph(text, declaration({ transactional: false })).checks.filter((c) => c.status === 'fail').map((c) => c.observed)).toEqual(['batched-write']);
-    expect(failing(preflightGraph(text, declaration({ transactional: false }), { allowedRules: ['batched-write'] }))).toEqual([]);
+    expect(
+      preflightGraph(text, declaration({ transactional: false }))
+        .checks.filter((c) => c.status === 'fail')
+        .map((c) => c.observed),
+    ).toEqual(['batched-write']);
+    expect(
+      failing(preflightGraph(text, declaration({ transactional: false }), { allowedRules: ['batched-write'] })),
+    ).toEqual([]);
   });
 
   it('stops administration commands', () => {
-    expect(failing(preflightGraph(forward('CREATE USER mallory SET PASSWORD $p;'), declaration({ transactional: false })))).toEqual(['PREFLIGHT_FORBIDDEN']);
+    expect(
+      failing(preflightGraph(forward('CREATE USER mallory SET PASSWORD $p;'), declaration({ transactional: false }))),
+    ).toEqual(['PREFLIGHT_FORBIDDEN']);
   });
 
   it('reports an unterminated string as PREFLIGHT_PARSE with its position', () => {
     const result = preflightGraph(forward("RETURN 1;\nMATCH (p:Parcel {id: 'open}) RETURN p;"), declaration());
-    expect(result.checks).toEqual([{ name: 'preflight:parse', rule: 'preflight', status: 'fail', code: 'PREFLIGHT_PARSE', message: 'forward.cypher:2:22 unterminated string literal' }]);
+    expect(result.checks).toEqual([
+      {
+        name: 'preflight:parse',
+        rule: 'preflight',
+        status: 'fail',
+        code: 'PREFLIGHT_PARSE',
+        message: 'forward.cypher:2:22 unterminated string literal',
+      },
+    ]);
   });
 
   describe('writes preflight cannot attribute to the scope', () => {
     const refused = (text: string, transactional = true, allowedRules: string[] = []) =>
-      preflightGraph(forward(text), declaration({ transactional }), { allowedRules }).checks.filter((c) => c.status === 'fail').map((c) => c.observed);
+      preflightGraph(forward(text), declaration({ transactional }), { allowedRules })
+        .checks.filter((c) => c.status === 'fail')
+        .map((c) => c.observed);
 
     it.each([
       ["MATCH (n) WHERE n.oid = 'O1' SET n.oid = 'O1-moved'", 'unlabeled-write'],
       ["MATCH (p:Parcel)-[:OWNS]->(o) SET o.oid = 'x'", 'unlabeled-write'],
       ['MATCH (p:Parcel)-[r]->(:Owner) DELETE r', 'unlabeled-write'],
-      ["MATCH (p:Parcel) WITH p AS q SET q.x = 1", 'unlabeled-write'],
+      ['MATCH (p:Parcel) WITH p AS q SET q.x = 1', 'unlabeled-write'],
       ["CREATE (n {name: 'ghost'})", 'unlabeled-write'],
       ["CREATE ({name: 'ghost'})", 'unlabeled-write'],
-      ["MATCH (p:Parcel) SET p:$($label)", 'dynamic-label'],
+      ['MATCH (p:Parcel) SET p:$($label)', 'dynamic-label'],
     ])('refuses %s in every run [%s]', (text, rule) => {
       expect(refused(text)).toContain(rule);
       expect(refused(text, false)).toContain(rule);
@@ -97,8 +145,12 @@ describe('preflightGraph', () => {
     });
 
     it('lets writes through variables that a label or type binds', () => {
-      expect(refused('MATCH (p:Parcel)-[r:OWNS]->(o:Owner) SET p.x = 1, r.share = 0.5 REMOVE o.tmp DETACH DELETE o')).toEqual([]);
-      expect(refused('MATCH (p:Parcel) MATCH (o:Owner) MERGE (p)-[h:HAS_OWNER]->(o) ON CREATE SET h.since = 1')).toEqual([]);
+      expect(
+        refused('MATCH (p:Parcel)-[r:OWNS]->(o:Owner) SET p.x = 1, r.share = 0.5 REMOVE o.tmp DETACH DELETE o'),
+      ).toEqual([]);
+      expect(
+        refused('MATCH (p:Parcel) MATCH (o:Owner) MERGE (p)-[h:HAS_OWNER]->(o) ON CREATE SET h.since = 1'),
+      ).toEqual([]);
       expect(refused("CREATE (n:Parcel {parcel_id: 'P9'}) SET n.area = count(*)")).toEqual([]);
     });
   });

@@ -2,7 +2,14 @@
 // commands, schema or batched statements in a transactional declaration, and statements naming a
 // forbidden or protected label or relationship type. Names come from tokens (strings and comments
 // never count); the POST diff still enforces scope for whatever a script does at run time.
-import type { Check, MigrationDeclaration, PlanStatement, PreflightOptions, PreflightResult, ScriptFile } from '@kfm/migration-contracts';
+import type {
+  Check,
+  MigrationDeclaration,
+  PlanStatement,
+  PreflightOptions,
+  PreflightResult,
+  ScriptFile,
+} from '@kfm/migration-contracts';
 import { splitCypher } from './cypher-split.js';
 import { compareText, firstMatching, isReserved, RESERVED_PREFIX } from './scope.js';
 import { statementFacts, type StatementFacts } from './statement-facts.js';
@@ -29,7 +36,14 @@ export function splitScripts(scripts: readonly Pick<ScriptFile, 'path' | 'text'>
     const split = splitCypher(script.text);
     if (split.error) return { ok: false, failure: { file: script.path, ...split.error } };
     for (const statement of split.statements) {
-      statements.push({ file: script.path, index: statements.length, line: statement.line, column: statement.column, text: statement.text, facts: statementFacts(statement) });
+      statements.push({
+        file: script.path,
+        index: statements.length,
+        line: statement.line,
+        column: statement.column,
+        text: statement.text,
+        facts: statementFacts(statement),
+      });
     }
   }
   return { ok: true, statements };
@@ -46,7 +60,16 @@ function planStatement(statement: ScriptStatement): PlanStatement {
     ...facts.relationshipTypes.map((name) => ({ relationship_types: name })),
     ...(facts.schemaName ? [{ [facts.kind.endsWith('constraint') ? 'constraint' : 'index']: facts.schemaName }] : []),
   ];
-  return { index: statement.index, file: statement.file, line: statement.line, kind: facts.kind, objects, transactional: facts.transactional, destructive: facts.destructive, data: facts.data };
+  return {
+    index: statement.index,
+    file: statement.file,
+    line: statement.line,
+    kind: facts.kind,
+    objects,
+    transactional: facts.transactional,
+    destructive: facts.destructive,
+    data: facts.data,
+  };
 }
 
 /**
@@ -56,30 +79,60 @@ function planStatement(statement: ScriptStatement): PlanStatement {
  */
 function escapesOf(facts: StatementFacts, transactional: boolean): { rule: string; message: string }[] {
   const escapes: { rule: string; message: string }[] = [];
-  if (facts.data && facts.unboundWrites.length > 0) escapes.push({ rule: 'unlabeled-write', message: `writes through ${facts.unboundWrites.join(', ')}, which no label or relationship type in the statement binds` });
-  if (facts.dynamicNames && facts.data) escapes.push({ rule: 'dynamic-label', message: 'writes with a dynamic label or relationship type that cannot be checked before the run' });
+  if (facts.data && facts.unboundWrites.length > 0)
+    escapes.push({
+      rule: 'unlabeled-write',
+      message: `writes through ${facts.unboundWrites.join(', ')}, which no label or relationship type in the statement binds`,
+    });
+  if (facts.dynamicNames && facts.data)
+    escapes.push({
+      rule: 'dynamic-label',
+      message: 'writes with a dynamic label or relationship type that cannot be checked before the run',
+    });
   if (transactional) return escapes;
-  if (facts.batched) escapes.push({ rule: 'batched-write', message: 'commits in batches (CALL { … } IN TRANSACTIONS) with no commit point to stop it' });
+  if (facts.batched)
+    escapes.push({
+      rule: 'batched-write',
+      message: 'commits in batches (CALL { … } IN TRANSACTIONS) with no commit point to stop it',
+    });
   if (facts.loadCsv) escapes.push({ rule: 'load-csv', message: 'reads LOAD CSV input the baseline never sees' });
-  if (facts.procedures.length > 0) escapes.push({ rule: 'procedure-call', message: `calls ${facts.procedures.join(', ')}, whose writes preflight cannot read` });
+  if (facts.procedures.length > 0)
+    escapes.push({
+      rule: 'procedure-call',
+      message: `calls ${facts.procedures.join(', ')}, whose writes preflight cannot read`,
+    });
   return escapes;
 }
 
-export function preflightGraph(scripts: readonly ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions = {}): PreflightResult {
+export function preflightGraph(
+  scripts: readonly ScriptFile[],
+  declaration: MigrationDeclaration,
+  options: PreflightOptions = {},
+): PreflightResult {
   const protectedDomains = options.protected;
   const split = splitScripts(scripts);
   if (!split.ok) {
     const { file, line, column, message } = split.failure;
     return {
       statements: [],
-      checks: [{ name: 'preflight:parse', rule: RULE, status: 'fail', code: 'PREFLIGHT_PARSE', message: `${file}:${line}:${column} ${message}` }],
+      checks: [
+        {
+          name: 'preflight:parse',
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_PARSE',
+          message: `${file}:${line}:${column} ${message}`,
+        },
+      ],
       predicted: { labels: [], relationship_types: [] },
     };
   }
   const transactionalRun = declaration.transactional !== false;
   const forbiddenLabels = declaration.scope.forbidden_labels ?? [];
   const forbiddenTypes = declaration.scope.forbidden_relationship_types ?? [];
-  const protectedLabels = unique([...(protectedDomains?.labels ?? []), ...(declaration.protected?.labels ?? [])].map((entry) => entry.label));
+  const protectedLabels = unique(
+    [...(protectedDomains?.labels ?? []), ...(declaration.protected?.labels ?? [])].map((entry) => entry.label),
+  );
   const approval = declaration.approvals.exception_ref;
   const allowed = new Set(options.allowedRules ?? []);
   const findings: Check[] = [];
@@ -94,47 +147,120 @@ export function preflightGraph(scripts: readonly ScriptFile[], declaration: Migr
       types.push(...facts.relationshipTypes);
     }
     if (facts.kind === 'admin') {
-      findings.push({ name: `preflight:admin:${where}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', observed: facts.kind, message: `${where} an administration command (databases, users, roles, privileges) is not a migration` });
+      findings.push({
+        name: `preflight:admin:${where}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_FORBIDDEN',
+        observed: facts.kind,
+        message: `${where} an administration command (databases, users, roles, privileges) is not a migration`,
+      });
     }
     if (transactionalRun && !facts.transactional && facts.kind !== 'admin') {
-      const why = facts.schema ? 'a schema command cannot share a transaction with data writes' : 'this statement commits on its own (batched or autocommit procedure)';
+      const why = facts.schema
+        ? 'a schema command cannot share a transaction with data writes'
+        : 'this statement commits on its own (batched or autocommit procedure)';
       findings.push({
-        name: `preflight:transactional:${where}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_NON_TRANSACTIONAL', pointer: '/transactional', observed: facts.kind,
+        name: `preflight:transactional:${where}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_NON_TRANSACTIONAL',
+        pointer: '/transactional',
+        observed: facts.kind,
         message: `${where} ${why}; declare \`transactional: false\` (the rollback script is then the safety net)`,
       });
     }
     const named = [
       ...facts.labels.map((name) => ({ dimension: 'labels', name, pattern: firstMatching(name, forbiddenLabels) })),
-      ...facts.relationshipTypes.map((name) => ({ dimension: 'relationship_types', name, pattern: firstMatching(name, forbiddenTypes) })),
+      ...facts.relationshipTypes.map((name) => ({
+        dimension: 'relationship_types',
+        name,
+        pattern: firstMatching(name, forbiddenTypes),
+      })),
     ];
     // The runner's own records (KfmLock, KfmLedger, KfmPolicy) are out of every migration's reach.
     for (const name of [...facts.labels, ...facts.relationshipTypes].filter(isReserved)) {
-      findings.push({ name: `preflight:reserved:${where}:${name}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', observed: name, message: `${where} names ${name}: ${RESERVED_PREFIX}* labels and types hold the runner's lock, ledger and policy, which no migration may touch` });
+      findings.push({
+        name: `preflight:reserved:${where}:${name}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_FORBIDDEN',
+        observed: name,
+        message: `${where} names ${name}: ${RESERVED_PREFIX}* labels and types hold the runner's lock, ledger and policy, which no migration may touch`,
+      });
     }
     for (const hit of named.filter((entry) => entry.pattern !== undefined)) {
       findings.push({
-        name: `preflight:forbidden:${where}:${hit.name}`, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: `/scope/forbidden_${hit.dimension}`,
-        declared: hit.pattern, observed: hit.name, message: `${where} names ${hit.dimension === 'labels' ? 'label' : 'relationship type'} ${hit.name}, forbidden by ${hit.pattern}`,
+        name: `preflight:forbidden:${where}:${hit.name}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_FORBIDDEN',
+        pointer: `/scope/forbidden_${hit.dimension}`,
+        declared: hit.pattern,
+        observed: hit.name,
+        message: `${where} names ${hit.dimension === 'labels' ? 'label' : 'relationship type'} ${hit.name}, forbidden by ${hit.pattern}`,
       });
     }
     for (const label of facts.labels) {
       const pattern = firstMatching(label, protectedLabels);
       if (pattern === undefined) continue;
-      const base = { name: `preflight:protected:${where}:${label}`, rule: RULE, pointer: '/approvals/exception_ref', declared: pattern, observed: label };
-      findings.push(approval
-        ? { ...base, status: 'pass', message: `${where} names protected label ${label}; allowed by approved exception ${approval}` }
-        : { ...base, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', message: `${where} names protected label ${label} (${pattern}) without approvals.exception_ref` });
+      const base = {
+        name: `preflight:protected:${where}:${label}`,
+        rule: RULE,
+        pointer: '/approvals/exception_ref',
+        declared: pattern,
+        observed: label,
+      };
+      findings.push(
+        approval
+          ? {
+              ...base,
+              status: 'pass',
+              message: `${where} names protected label ${label}; allowed by approved exception ${approval}`,
+            }
+          : {
+              ...base,
+              status: 'fail',
+              code: 'PREFLIGHT_FORBIDDEN',
+              message: `${where} names protected label ${label} (${pattern}) without approvals.exception_ref`,
+            },
+      );
     }
-    for (const escape of escapesOf(facts, transactionalRun)) {
-      const name = `preflight:${escape.rule}:${where}`;
-      findings.push(allowed.has(escape.rule)
-        ? { name, rule: RULE, status: 'pass', observed: escape.rule, message: `${where} ${escape.message}; allowed by the policy's exception for this bundle` }
-        : { name, rule: RULE, status: 'fail', code: 'PREFLIGHT_FORBIDDEN', pointer: '/exceptions', observed: escape.rule, message: `${where} ${escape.message} [${escape.rule}]; refused unless the policy allows rule ${escape.rule} for this bundle with an approval reference` });
+    for (const found of escapesOf(facts, transactionalRun)) {
+      const name = `preflight:${found.rule}:${where}`;
+      findings.push(
+        allowed.has(found.rule)
+          ? {
+              name,
+              rule: RULE,
+              status: 'pass',
+              observed: found.rule,
+              message: `${where} ${found.message}; allowed by the policy's exception for this bundle`,
+            }
+          : {
+              name,
+              rule: RULE,
+              status: 'fail',
+              code: 'PREFLIGHT_FORBIDDEN',
+              pointer: '/exceptions',
+              observed: found.rule,
+              message: `${where} ${found.message} [${found.rule}]; refused unless the policy allows rule ${found.rule} for this bundle with an approval reference`,
+            },
+      );
     }
   }
   const checks: Check[] = findings.length ? findings : [];
   if (!findings.some((check) => check.status === 'fail')) {
-    checks.unshift({ name: 'preflight:statements', rule: RULE, status: 'pass', message: `${split.statements.length} statement(s) parsed; none forbidden, protected without approval, or non-transactional in a transactional run` });
+    checks.unshift({
+      name: 'preflight:statements',
+      rule: RULE,
+      status: 'pass',
+      message: `${split.statements.length} statement(s) parsed; none forbidden, protected without approval, or non-transactional in a transactional run`,
+    });
   }
-  return { statements: split.statements.map(planStatement), checks, predicted: { labels: unique(labels), relationship_types: unique(types) } };
+  return {
+    statements: split.statements.map(planStatement),
+    checks,
+    predicted: { labels: unique(labels), relationship_types: unique(types) },
+  };
 }

@@ -40,16 +40,24 @@ RETURN n[$key] AS key, elementId(n) AS identity, labels(n) AS labels, properties
  * The protected labels that apply: literal names always (a missing label hashes as empty, so its
  * appearance is a change), patterns resolved against the labels that exist.
  */
-export function resolveProtectedLabels(domains: ProtectedDomains | undefined, existing: readonly string[]): ProtectedLabel[] {
+export function resolveProtectedLabels(
+  domains: ProtectedDomains | undefined,
+  existing: readonly string[],
+): ProtectedLabel[] {
   const resolved = new Map<string, ProtectedLabel>();
   for (const entry of domains?.labels ?? []) {
-    const names = entry.label.includes('*') ? existing.filter((name) => matchesNamePattern(name, entry.label)) : [entry.label];
+    const names = entry.label.includes('*')
+      ? existing.filter((name) => matchesNamePattern(name, entry.label))
+      : [entry.label];
     for (const label of names) if (!resolved.has(label)) resolved.set(label, { label, key: entry.key });
   }
   return [...resolved.values()].sort((a, b) => compareText(a.label, b.label));
 }
 
-export async function protectedLabelContent(runner: CypherRunner, entry: ProtectedLabel): Promise<ProtectedLabelContent> {
+export async function protectedLabelContent(
+  runner: CypherRunner,
+  entry: ProtectedLabel,
+): Promise<ProtectedLabelContent> {
   let sum = 0n;
   let missingKey = 0;
   const nodes = await stream(runner, CONTENT_QUERY(entry.label), { key: entry.key }, (row) => {
@@ -67,6 +75,13 @@ export async function protectedLabelContent(runner: CypherRunner, entry: Protect
     const hash = createHash('sha256').update(canonicalJson(node)).digest('hex');
     sum = (sum + BigInt(`0x${hash}`)) % MODULUS;
   });
-  const digest = await cidOfJson({ algorithm: 'node-sum/v2', label: entry.label, key: entry.key, nodes, missing_key: missingKey, sum: sum.toString(16).padStart(64, '0') });
+  const digest = await cidOfJson({
+    algorithm: 'node-sum/v2',
+    label: entry.label,
+    key: entry.key,
+    nodes,
+    missing_key: missingKey,
+    sum: sum.toString(16).padStart(64, '0'),
+  });
   return { ...entry, nodes, missingKey, digest };
 }

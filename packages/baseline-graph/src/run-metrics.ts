@@ -29,7 +29,9 @@ export class RunMetrics {
   statements = 0;
   /** True once any statement reported an update (data or schema). */
   updated = false;
-  private readonly totals: Record<string, number> = Object.fromEntries(Object.values(COUNTERS).map((name) => [name, 0]));
+  private readonly totals: Record<string, number> = Object.fromEntries(
+    Object.values(COUNTERS).map((name) => [name, 0]),
+  );
   private last: Record<string, number> = {};
   /** Indexes (script positions) of the statements that reported updates. */
   private readonly updating: number[] = [];
@@ -62,7 +64,11 @@ export class RunMetrics {
       nodes_touched: (t.nodes_created ?? 0) + (t.nodes_deleted ?? 0) + (t.labels_added ?? 0) + (t.labels_removed ?? 0),
       relationships_touched: (t.relationships_created ?? 0) + (t.relationships_deleted ?? 0),
     };
-    return Object.fromEntries(Object.keys(all).sort().map((key) => [key, all[key] as number]));
+    return Object.fromEntries(
+      Object.keys(all)
+        .sort()
+        .map((key) => [key, all[key] as number]),
+    );
   }
 
   describeLast(): string {
@@ -71,7 +77,9 @@ export class RunMetrics {
   }
 
   describe(): string {
-    const parts = Object.entries(this.values()).filter(([, value]) => value > 0).map(([name, value]) => `${name}=${value}`);
+    const parts = Object.entries(this.values())
+      .filter(([, value]) => value > 0)
+      .map(([name, value]) => `${name}=${value}`);
     return parts.length ? parts.join(' ') : 'no updates';
   }
 }

@@ -12,7 +12,16 @@ import { toPlain, type Plain } from './neo4j-values.js';
 export const CONSTRAINTS_QUERY = 'SHOW CONSTRAINTS YIELD *';
 export const INDEXES_QUERY = 'SHOW INDEXES YIELD *';
 
-const CONSTRAINT_COLUMNS = ['name', 'type', 'entityType', 'labelsOrTypes', 'properties', 'propertyType', 'ownedIndex', 'options'];
+const CONSTRAINT_COLUMNS = [
+  'name',
+  'type',
+  'entityType',
+  'labelsOrTypes',
+  'properties',
+  'propertyType',
+  'ownedIndex',
+  'options',
+];
 const INDEX_COLUMNS = ['name', 'type', 'entityType', 'labelsOrTypes', 'properties', 'indexProvider', 'options'];
 
 function pick(row: Row, columns: readonly string[]): Record<string, Plain> {
@@ -29,7 +38,12 @@ function stringList(value: unknown): string[] {
 }
 
 /** `(:A {x, y})`, `()-[:T {x}]-()`, `(:A|B {x})`; LOOKUP indexes have no tokens. */
-export function schemaIdentity(type: string, entityType: string, tokens: readonly string[], properties: readonly string[]): string {
+export function schemaIdentity(
+  type: string,
+  entityType: string,
+  tokens: readonly string[],
+  properties: readonly string[],
+): string {
   if (tokens.length === 0) return `${type} ${entityType}`;
   const props = properties.length ? ` {${properties.join(', ')}}` : '';
   const names = tokens.join('|');
@@ -63,11 +77,13 @@ async function toObject(kind: 'constraint' | 'index', row: Row, columns: readonl
 export async function schemaObjects(runner: CypherRunner, options: GraphScopeOptions): Promise<BaselineObject[]> {
   const objects: BaselineObject[] = [];
   for (const row of await rows(runner, CONSTRAINTS_QUERY)) {
-    if (objectInScope(stringList(row.labelsOrTypes), options)) objects.push(await toObject('constraint', row, CONSTRAINT_COLUMNS));
+    if (objectInScope(stringList(row.labelsOrTypes), options))
+      objects.push(await toObject('constraint', row, CONSTRAINT_COLUMNS));
   }
   for (const row of await rows(runner, INDEXES_QUERY)) {
     if (row.owningConstraint !== null && row.owningConstraint !== undefined) continue;
-    if (objectInScope(stringList(row.labelsOrTypes), options)) objects.push(await toObject('index', row, INDEX_COLUMNS));
+    if (objectInScope(stringList(row.labelsOrTypes), options))
+      objects.push(await toObject('index', row, INDEX_COLUMNS));
   }
   return objects.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
 }

@@ -7,8 +7,15 @@ import type { CypherStatement } from './cypher-split.js';
 import { compareText } from './scope.js';
 
 export type StatementKind =
-  | 'create_constraint' | 'drop_constraint' | 'create_index' | 'drop_index'
-  | 'show' | 'admin' | 'data' | 'data_batched' | 'procedure_autocommit';
+  | 'create_constraint'
+  | 'drop_constraint'
+  | 'create_index'
+  | 'drop_index'
+  | 'show'
+  | 'admin'
+  | 'data'
+  | 'data_batched'
+  | 'procedure_autocommit';
 
 export interface StatementFacts {
   kind: StatementKind;
@@ -67,17 +74,33 @@ function unboundWriteTargets(significant: readonly Token[]): string[] {
     }
     if (token.kind === 'punct') {
       if (token.text === '(' || token.text === '[' || token.text === '{') {
-        const opensPattern = token.text === '(' && (!previous || CLAUSE_KEYWORDS.has(word(previous)) || (previous.kind === 'punct' && (PATTERN_PRECEDERS.has(previous.text) || previous.text === '(')));
-        const opensRelationship = token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
+        const opensPattern =
+          token.text === '(' &&
+          (!previous ||
+            CLAUSE_KEYWORDS.has(word(previous)) ||
+            (previous.kind === 'punct' && (PATTERN_PRECEDERS.has(previous.text) || previous.text === '(')));
+        const opensRelationship =
+          token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
         if (opensPattern || opensRelationship) {
           const variable = nameOf(significant[i + 1]);
           const after = significant[i + 2];
           const close = opensPattern ? ')' : ']';
           if (variable !== undefined && after?.kind === 'punct' && [':', close, '{', '*'].includes(after.text)) {
             if (after.text === ':') labeled.add(variable);
-            else if (opensPattern && (clause === 'CREATE' || clause === 'MERGE') && !mentioned.has(variable) && !labeled.has(variable)) unbound.push(variable);
+            else if (
+              opensPattern &&
+              (clause === 'CREATE' || clause === 'MERGE') &&
+              !mentioned.has(variable) &&
+              !labeled.has(variable)
+            )
+              unbound.push(variable);
             mentioned.add(variable);
-          } else if (opensPattern && (clause === 'CREATE' || clause === 'MERGE') && significant[i + 1]?.kind === 'punct' && [')', '{'].includes(significant[i + 1]!.text)) {
+          } else if (
+            opensPattern &&
+            (clause === 'CREATE' || clause === 'MERGE') &&
+            significant[i + 1]?.kind === 'punct' &&
+            [')', '{'].includes(significant[i + 1]!.text)
+          ) {
             unbound.push('(anonymous node)');
           }
         }
@@ -88,7 +111,8 @@ function unboundWriteTargets(significant: readonly Token[]): string[] {
         depth = Math.max(0, depth - 1);
         continue;
       }
-      if (depth === 0 && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE')) itemStart = true;
+      if (depth === 0 && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE'))
+        itemStart = true;
       continue;
     }
     if (depth === 0 && itemStart) {
@@ -98,18 +122,75 @@ function unboundWriteTargets(significant: readonly Token[]): string[] {
     }
   }
   // A write target counts as bound when any pattern of the statement labels or types it.
-  return [...new Set(unbound.filter((entry) => !(entry.startsWith('?') && labeled.has(entry.slice(1)))).map((entry) => (entry.startsWith('?') ? entry.slice(1) : entry)))].sort(compareText);
+  return [
+    ...new Set(
+      unbound
+        .filter((entry) => !(entry.startsWith('?') && labeled.has(entry.slice(1))))
+        .map((entry) => (entry.startsWith('?') ? entry.slice(1) : entry)),
+    ),
+  ].sort(compareText);
 }
 
 const SCHEMA_QUALIFIERS = new Set(['RANGE', 'TEXT', 'POINT', 'LOOKUP', 'FULLTEXT', 'VECTOR', 'BTREE', 'OR', 'REPLACE']);
-const ADMIN_OBJECTS = new Set(['DATABASE', 'DATABASES', 'ALIAS', 'USER', 'USERS', 'ROLE', 'ROLES', 'COMPOSITE', 'SERVER', 'SERVERS', 'PRIVILEGES']);
-const ADMIN_VERBS = new Set(['GRANT', 'DENY', 'REVOKE', 'ENABLE', 'DEALLOCATE', 'REALLOCATE', 'TERMINATE', 'RENAME', 'ALTER', 'START', 'STOP']);
+const ADMIN_OBJECTS = new Set([
+  'DATABASE',
+  'DATABASES',
+  'ALIAS',
+  'USER',
+  'USERS',
+  'ROLE',
+  'ROLES',
+  'COMPOSITE',
+  'SERVER',
+  'SERVERS',
+  'PRIVILEGES',
+]);
+const ADMIN_VERBS = new Set([
+  'GRANT',
+  'DENY',
+  'REVOKE',
+  'ENABLE',
+  'DEALLOCATE',
+  'REALLOCATE',
+  'TERMINATE',
+  'RENAME',
+  'ALTER',
+  'START',
+  'STOP',
+]);
 const WRITE_KEYWORDS = new Set(['CREATE', 'MERGE', 'SET', 'DELETE', 'DETACH', 'REMOVE', 'FOREACH']);
 const DESTRUCTIVE_KEYWORDS = new Set(['DELETE', 'DETACH', 'REMOVE', 'DROP']);
-const CLAUSE_KEYWORDS = new Set(['MATCH', 'OPTIONAL', 'CREATE', 'MERGE', 'WITH', 'UNWIND', 'RETURN', 'CALL', 'USE', 'UNION', 'FOREACH', 'LOAD', 'DELETE', 'DETACH', 'SET', 'REMOVE', 'FINISH', 'WHERE']);
+const CLAUSE_KEYWORDS = new Set([
+  'MATCH',
+  'OPTIONAL',
+  'CREATE',
+  'MERGE',
+  'WITH',
+  'UNWIND',
+  'RETURN',
+  'CALL',
+  'USE',
+  'UNION',
+  'FOREACH',
+  'LOAD',
+  'DELETE',
+  'DETACH',
+  'SET',
+  'REMOVE',
+  'FINISH',
+  'WHERE',
+]);
 const BLOCK_OPENERS = new Set(['CALL', 'EXISTS', 'COUNT', 'COLLECT']);
 /** Procedures that commit on their own or change the schema, so they escape the data transaction. */
-const AUTOCOMMIT_PROCEDURES = ['apoc.periodic.', 'apoc.schema.', 'apoc.cypher.runschema', 'apoc.cypher.runmany', 'db.index.fulltext.create', 'db.createindex', 'db.createuniquepropertyconstraint'];
+const AUTOCOMMIT_PROCEDURES = [
+  'apoc.periodic.',
+  'apoc.schema.',
+  'apoc.cypher.runschema',
+  'apoc.cypher.runmany',
+  'db.index.fulltext.create',
+  'db.createindex',
+  'db.createuniquepropertyconstraint',
+];
 
 function word(token: Token | undefined): string {
   return token && token.kind === 'identifier' ? token.text.toUpperCase() : '';
@@ -136,7 +217,9 @@ function namesIn(tokens: readonly Token[]): { labels: Set<string>; types: Set<st
         stack.push('paren');
         break;
       case '[':
-        stack.push(previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-') ? 'relationship' : 'list');
+        stack.push(
+          previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-') ? 'relationship' : 'list',
+        );
         break;
       case '{':
         stack.push(BLOCK_OPENERS.has(word(previous)) || CLAUSE_KEYWORDS.has(word(tokens[i + 1])) ? 'block' : 'map');
@@ -170,7 +253,9 @@ function namesIn(tokens: readonly Token[]): { labels: Set<string>; types: Set<st
           target.add(name);
           consumed = j;
           const joiner = tokens[j + 1];
-          const joins = joiner?.kind === 'punct' && (joiner.text === '&' || joiner.text === ':' || (joiner.text === '|' && frame !== 'list'));
+          const joins =
+            joiner?.kind === 'punct' &&
+            (joiner.text === '&' || joiner.text === ':' || (joiner.text === '|' && frame !== 'list'));
           if (!joins) break;
           j += joiner.text === '|' && tokens[j + 2]?.text === ':' ? 3 : 2;
         }
@@ -188,7 +273,8 @@ function schemaKind(words: readonly string[]): { kind: StatementKind; nameAt: nu
   let i = 1;
   while (SCHEMA_QUALIFIERS.has(words[i] ?? '')) i++;
   const object = words[i];
-  if (object === 'CONSTRAINT') return { kind: verb === 'CREATE' ? 'create_constraint' : 'drop_constraint', nameAt: i + 1 };
+  if (object === 'CONSTRAINT')
+    return { kind: verb === 'CREATE' ? 'create_constraint' : 'drop_constraint', nameAt: i + 1 };
   if (object === 'INDEX') return { kind: verb === 'CREATE' ? 'create_index' : 'drop_index', nameAt: i + 1 };
   return undefined;
 }
@@ -197,7 +283,11 @@ function isAdmin(words: readonly string[]): boolean {
   const [first, second, third] = words;
   if (first && ADMIN_VERBS.has(first)) return true;
   if (first === 'CREATE' || first === 'DROP') {
-    return ADMIN_OBJECTS.has(second ?? '') || (second === 'OR' && ADMIN_OBJECTS.has(words[3] ?? '')) || ADMIN_OBJECTS.has(third ?? '');
+    return (
+      ADMIN_OBJECTS.has(second ?? '') ||
+      (second === 'OR' && ADMIN_OBJECTS.has(words[3] ?? '')) ||
+      ADMIN_OBJECTS.has(third ?? '')
+    );
   }
   return false;
 }
@@ -246,13 +336,21 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
     const candidate = significant[schema.nameAt];
     const reserved = ['IF', 'FOR', 'ON'].includes(word(candidate));
     const schemaName = !reserved ? nameOf(candidate) : undefined;
-    return { ...base, kind: schema.kind, schema: true, transactional: false, data: false, ...(schemaName ? { schemaName } : {}) };
+    return {
+      ...base,
+      kind: schema.kind,
+      schema: true,
+      transactional: false,
+      data: false,
+      ...(schemaName ? { schemaName } : {}),
+    };
   }
   if (isAdmin(words)) return { ...base, kind: 'admin', schema: false, transactional: false, data: false };
   // SHOW reads the catalog and may share the data transaction.
   if (words[0] === 'SHOW') return { ...base, kind: 'show', schema: false, transactional: true, data: false };
   const writes = words.some((w) => WRITE_KEYWORDS.has(w)) || calls.length > 0;
-  if (isBatched(significant)) return { ...base, kind: 'data_batched', schema: false, transactional: false, data: writes };
+  if (isBatched(significant))
+    return { ...base, kind: 'data_batched', schema: false, transactional: false, data: writes };
   if (calls.some((name) => AUTOCOMMIT_PROCEDURES.some((prefix) => name.startsWith(prefix)))) {
     return { ...base, kind: 'procedure_autocommit', schema: false, transactional: false, data: true };
   }

@@ -110,7 +110,10 @@ describe('captureGraphBaseline', () => {
       expect(checks[0]?.message).toContain('orphaned');
     } finally {
       await run(driver, `MATCH (p:\`${n('Provenance')}\` {source_id: 'S-orphan'}) DELETE p`);
-      await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-5'}), (s:\`${n('Provenance')}\` {source_id: 'S-5'}) CREATE (p)-[:\`${n('DERIVED_FROM')}\` {method: 'survey'}]->(s)`);
+      await run(
+        driver,
+        `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-5'}), (s:\`${n('Provenance')}\` {source_id: 'S-5'}) CREATE (p)-[:\`${n('DERIVED_FROM')}\` {method: 'survey'}]->(s)`,
+      );
       await run(driver, `MATCH (p:\`${n('Parcel')}\` {parcel_id: 'P-6'}) REMOVE p:\`${n('Owner')}\``);
     }
     expect((await capture()).invariants?.every((check) => check.status === 'pass')).toBe(true);
@@ -143,9 +146,16 @@ describe('captureGraphBaseline', () => {
     const before = await capture();
     const site = n('AuthoritySite');
     // Delete and re-create one protected node with the same content and relationships: another node.
-    const [original] = await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-0'}) RETURN properties(a) AS props, elementId(a) AS id, COLLECT { MATCH (p)-[:\`${n('WITHIN')}\`]->(a) RETURN p.parcel_id } AS parcels`);
+    const [original] = await run(
+      driver,
+      `MATCH (a:\`${site}\` {site_id: 'A-0'}) RETURN properties(a) AS props, elementId(a) AS id, COLLECT { MATCH (p)-[:\`${n('WITHIN')}\`]->(a) RETURN p.parcel_id } AS parcels`,
+    );
     await run(driver, `MATCH (a:\`${site}\` {site_id: 'A-0'}) DETACH DELETE a`);
-    await run(driver, `CREATE (a:\`${site}\`) SET a = $props WITH a MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN $parcels CREATE (p)-[:\`${n('WITHIN')}\`]->(a)`, { props: original?.props, parcels: original?.parcels });
+    await run(
+      driver,
+      `CREATE (a:\`${site}\`) SET a = $props WITH a MATCH (p:\`${n('Parcel')}\`) WHERE p.parcel_id IN $parcels CREATE (p)-[:\`${n('WITHIN')}\`]->(a)`,
+      { props: original?.props, parcels: original?.parcels },
+    );
     const recreated = await capture();
     expect(recreated.protected?.content).not.toEqual(before.protected?.content);
     expect(recreated.counts).toEqual(before.counts);
@@ -158,7 +168,10 @@ describe('captureGraphBaseline', () => {
 
     // A relationship moved to another parcel keeps every count but not the digest.
     const moved = await capture();
-    await run(driver, `MATCH (p:\`${n('Parcel')}\`)-[r:\`${n('WITHIN')}\`]->(a:\`${site}\` {site_id: 'A-1'}) WITH p, r, a LIMIT 1 DELETE r WITH a MATCH (q:\`${n('Parcel')}\`) WHERE NOT (q)-[:\`${n('WITHIN')}\`]->(a) WITH q, a LIMIT 1 CREATE (q)-[:\`${n('WITHIN')}\`]->(a)`);
+    await run(
+      driver,
+      `MATCH (p:\`${n('Parcel')}\`)-[r:\`${n('WITHIN')}\`]->(a:\`${site}\` {site_id: 'A-1'}) WITH p, r, a LIMIT 1 DELETE r WITH a MATCH (q:\`${n('Parcel')}\`) WHERE NOT (q)-[:\`${n('WITHIN')}\`]->(a) WITH q, a LIMIT 1 CREATE (q)-[:\`${n('WITHIN')}\`]->(a)`,
+    );
     const after = await capture();
     expect(after.counts).toEqual(moved.counts);
     expect(after.protected?.content).not.toEqual(moved.protected?.content);
@@ -166,11 +179,16 @@ describe('captureGraphBaseline', () => {
 
   it('adds constraints and indexes as objects named by what they enforce, and they move the schema fingerprint', async () => {
     const before: Baseline = await capture();
-    await run(driver, `CREATE CONSTRAINT \`${n('parcel_id_unique')}\` FOR (p:\`${n('Parcel')}\`) REQUIRE p.parcel_id IS UNIQUE`);
+    await run(
+      driver,
+      `CREATE CONSTRAINT \`${n('parcel_id_unique')}\` FOR (p:\`${n('Parcel')}\`) REQUIRE p.parcel_id IS UNIQUE`,
+    );
     await run(driver, `CREATE INDEX \`${n('owner_name')}\` FOR (o:\`${n('Owner')}\`) ON (o.name)`);
     try {
       const after = await capture();
-      const added = after.objects.filter((o) => o.kind === 'constraint' || o.kind === 'index').map((o) => [o.kind, o.name, o.scope]);
+      const added = after.objects
+        .filter((o) => o.kind === 'constraint' || o.kind === 'index')
+        .map((o) => [o.kind, o.name, o.scope]);
       expect(added).toEqual([
         ['constraint', `UNIQUENESS (:${n('Parcel')} {parcel_id})`, { labels: [n('Parcel')] }],
         ['index', `RANGE (:${n('Owner')} {name})`, { labels: [n('Owner')] }],

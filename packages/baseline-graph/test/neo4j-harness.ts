@@ -14,7 +14,9 @@ export const connection = {
 };
 
 export function openDriver(): Driver {
-  return neo4j.driver(connection.uri, neo4j.auth.basic(connection.user, connection.password), { logging: { level: 'error', logger: () => undefined } });
+  return neo4j.driver(connection.uri, neo4j.auth.basic(connection.user, connection.password), {
+    logging: { level: 'error', logger: () => undefined },
+  });
 }
 
 /** `T<hex>_`: labels and types of one test file, so files never see each other's nodes. */
@@ -46,14 +48,23 @@ export function testNamespace(): Namespace {
       // Labels outside the seed that a test created (e.g. HAS_OWNER endpoints are seed labels).
       const session = driver.session();
       try {
-        await session.run('MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $prefix) DETACH DELETE n', { prefix });
-        await session.run('MATCH (l:KfmLedger) WHERE l.run_id ENDS WITH $suffix DELETE l', { suffix: runIdSuffix({ prefix }) });
+        await session.run('MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $prefix) DETACH DELETE n', {
+          prefix,
+        });
+        await session.run('MATCH (l:KfmLedger) WHERE l.run_id ENDS WITH $suffix DELETE l', {
+          suffix: runIdSuffix({ prefix }),
+        });
         await session.run('MATCH (l:KfmLock {id: $id}) DELETE l', { id: `test-${prefix}` });
         for (const row of (await session.run('SHOW CONSTRAINTS YIELD name, labelsOrTypes')).records) {
-          if ((row.get('labelsOrTypes') as string[] | null)?.some((l) => l.startsWith(prefix))) await session.run(`DROP CONSTRAINT \`${row.get('name') as string}\``);
+          if ((row.get('labelsOrTypes') as string[] | null)?.some((l) => l.startsWith(prefix)))
+            await session.run(`DROP CONSTRAINT \`${row.get('name') as string}\``);
         }
         for (const row of (await session.run('SHOW INDEXES YIELD name, labelsOrTypes, owningConstraint')).records) {
-          if (row.get('owningConstraint') === null && (row.get('labelsOrTypes') as string[] | null)?.some((l) => l.startsWith(prefix))) await session.run(`DROP INDEX \`${row.get('name') as string}\``);
+          if (
+            row.get('owningConstraint') === null &&
+            (row.get('labelsOrTypes') as string[] | null)?.some((l) => l.startsWith(prefix))
+          )
+            await session.run(`DROP INDEX \`${row.get('name') as string}\``);
         }
       } finally {
         await session.close();
@@ -64,7 +75,11 @@ export function testNamespace(): Namespace {
 
 export { seedNames };
 
-export async function run(driver: Driver, query: string, parameters: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
+export async function run(
+  driver: Driver,
+  query: string,
+  parameters: Record<string, unknown> = {},
+): Promise<Record<string, unknown>[]> {
   const session = driver.session();
   try {
     const result = await session.run(query, parameters);
@@ -78,7 +93,11 @@ export async function run(driver: Driver, query: string, parameters: Record<stri
   }
 }
 
-export async function countOf(driver: Driver, query: string, parameters: Record<string, unknown> = {}): Promise<number> {
+export async function countOf(
+  driver: Driver,
+  query: string,
+  parameters: Record<string, unknown> = {},
+): Promise<number> {
   const [row] = await run(driver, query, parameters);
   return Number(row?.count ?? Number.NaN);
 }
@@ -102,7 +121,12 @@ export function declarationFor(ns: Namespace, overrides: Partial<MigrationDeclar
       forbidden_labels: [n('AuthoritySite')],
       forbidden_relationship_types: [n('DERIVED_FROM'), n('WITHIN')],
     },
-    limits: { max_label_count_delta: 0, max_relationship_type_count_delta: 2, max_relationships_touched: 4400, max_nodes_touched: 0 },
+    limits: {
+      max_label_count_delta: 0,
+      max_relationship_type_count_delta: 2,
+      max_relationships_touched: 4400,
+      max_nodes_touched: 0,
+    },
     requires_rollback: true,
     approvals: {},
     runner: {},
@@ -119,5 +143,8 @@ export function declarationFor(ns: Namespace, overrides: Partial<MigrationDeclar
 
 /** The example bundle's Cypher with every seed name moved into the namespace (whole words only). */
 export function namespaced(text: string, ns: Namespace): string {
-  return text.replace(/\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g, (name) => ns.name(name));
+  return text.replace(
+    /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
+    (name) => ns.name(name),
+  );
 }

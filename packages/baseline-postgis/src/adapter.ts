@@ -31,7 +31,15 @@ import type pg from 'pg';
 import { applyForward, applyRollback, type RunContext } from './apply.js';
 import { capturePostgisBaseline } from './capture.js';
 import { connectPostgres } from './connection.js';
-import { ensureLedger, readLedgerHistory, readLedgerState, readStorePolicy, recordLedgerEntry, recordReceiptRow, writeStorePolicy } from './ledger.js';
+import {
+  ensureLedger,
+  readLedgerHistory,
+  readLedgerState,
+  readStorePolicy,
+  recordLedgerEntry,
+  recordReceiptRow,
+  writeStorePolicy,
+} from './ledger.js';
 import { AdvisoryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
 import { loadNameCatalog } from './resolve.js';
@@ -45,10 +53,29 @@ export const postgisVocabulary: StoreVocabulary = {
   scopeDimensions: ['schemas', 'tables'],
   protectedKeys: { schemas: { dimension: 'schemas' }, tables: { dimension: 'tables' } },
   limits: {
-    max_table_count_touched: { measure: 'touched', dimension: 'tables', description: 'distinct tables (canonical names) whose definition or rows changed' },
-    max_index_count_delta: { measure: 'changes', kind: 'index', changes: ALL, description: 'index objects added, removed or changed' },
-    max_constraint_count_delta: { measure: 'changes', kind: 'constraint', changes: ALL, description: 'constraint objects added, removed or changed' },
-    max_row_backfill: { measure: 'data', counters: ['inserted', 'updated', 'deleted'], description: 'rows inserted, updated or deleted in any table, as the server counted them (dynamic SQL, functions and triggers included)' },
+    max_table_count_touched: {
+      measure: 'touched',
+      dimension: 'tables',
+      description: 'distinct tables (canonical names) whose definition or rows changed',
+    },
+    max_index_count_delta: {
+      measure: 'changes',
+      kind: 'index',
+      changes: ALL,
+      description: 'index objects added, removed or changed',
+    },
+    max_constraint_count_delta: {
+      measure: 'changes',
+      kind: 'constraint',
+      changes: ALL,
+      description: 'constraint objects added, removed or changed',
+    },
+    max_row_backfill: {
+      measure: 'data',
+      counters: ['inserted', 'updated', 'deleted'],
+      description:
+        'rows inserted, updated or deleted in any table, as the server counted them (dynamic SQL, functions and triggers included)',
+    },
   },
   invariants: ['spatial_index_required'],
 };
@@ -61,7 +88,10 @@ export const sqlLanguage: ScriptLanguage = {
     const split = await splitScripts(scripts);
     if (!split.ok) {
       const { file, line, column, message } = split.failure;
-      return { statements: 0, issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }] };
+      return {
+        statements: 0,
+        issues: [{ code: 'SCRIPT_PARSE', file, line, column, message: `does not parse: ${message}` }],
+      };
     }
     return { statements: split.statements.length, issues: [] };
   },
@@ -87,9 +117,17 @@ export class PostgisSession implements StoreSession {
     return capturePostgisBaseline(this.client, options);
   }
 
-  preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult> {
+  preflight(
+    scripts: ScriptFile[],
+    declaration: MigrationDeclaration,
+    options: PreflightOptions,
+  ): Promise<PreflightResult> {
     return loadNameCatalog(this.client).then((catalog) =>
-      preflightPostgis(scripts, declaration, options.protected, { catalog, ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}) }));
+      preflightPostgis(scripts, declaration, options.protected, {
+        catalog,
+        ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}),
+      }),
+    );
   }
 
   lock(request: LeaseRequest): Promise<LockResult> {
@@ -165,9 +203,12 @@ export const postgisAdapter: StoreAdapter = {
   connection: { dsn: 'KFM_PG_DSN' },
   async connect(values: ConnectionValues, options: ConnectOptions): Promise<StoreSession> {
     const dsn = values.dsn;
-    if (!dsn) throw new KfmError({ code: 'ENV_MISSING', message: 'no PostgreSQL connection string was given (role `dsn`)' });
+    if (!dsn)
+      throw new KfmError({ code: 'ENV_MISSING', message: 'no PostgreSQL connection string was given (role `dsn`)' });
     const { client, sanitize } = await connectPostgres(dsn, options.applicationName);
-    const version = (await client.query(`SELECT current_setting('server_version') AS version`)).rows[0] as { version: string };
+    const version = (await client.query(`SELECT current_setting('server_version') AS version`)).rows[0] as {
+      version: string;
+    };
     return new PostgisSession(client, sanitize, options.applicationName, `PostgreSQL ${version.version}`);
   },
   rehearsal: postgisRehearsal,

@@ -3,8 +3,24 @@
 // functions and triggers too), the commit decision and the ledger row — in one transaction, so an abort
 // or a failing statement leaves the database exactly at PRE. Non-transactional runs use autocommit and
 // leave the rollback script as the safety net.
-import { commitPoint, errorText, runStatements, statementRuns, transactionGroups, type LoopFailure } from '@kfm/adapter-kit';
-import type { ApplyRequest, ApplyResult, DataChange, Issue, MigrationDeclaration, Progress, RollbackResult, ScriptFile } from '@kfm/migration-contracts';
+import {
+  commitPoint,
+  errorText,
+  runStatements,
+  statementRuns,
+  transactionGroups,
+  type LoopFailure,
+} from '@kfm/adapter-kit';
+import type {
+  ApplyRequest,
+  ApplyResult,
+  DataChange,
+  Issue,
+  MigrationDeclaration,
+  Progress,
+  RollbackResult,
+  ScriptFile,
+} from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { capturePostgisBaseline } from './capture.js';
 import { recordLedgerEntry } from './ledger.js';
@@ -24,54 +40,108 @@ export interface RunContext {
 type Runnable = ParsedStatement & { kind: string; transactional: boolean };
 
 function runnable(statements: readonly ParsedStatement[]): Runnable[] {
-  return statements.map((statement) => ({ ...statement, kind: statement.node, transactional: statementFacts(statement).transactional }));
+  return statements.map((statement) => ({
+    ...statement,
+    kind: statement.node,
+    transactional: statementFacts(statement).transactional,
+  }));
 }
 
 function describe(context: RunContext) {
   return (error: unknown) => {
     const code = (error as { code?: unknown }).code;
-    return { message: context.sanitize(error instanceof Error ? error.message : String(error)), ...(typeof code === 'string' ? { code } : {}) };
+    return {
+      message: context.sanitize(error instanceof Error ? error.message : String(error)),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
   };
 }
 
-async function runAll(context: RunContext, statements: readonly Runnable[], label: string, progress?: Progress, signal?: AbortSignal) {
+async function runAll(
+  context: RunContext,
+  statements: readonly Runnable[],
+  label: string,
+  progress?: Progress,
+  signal?: AbortSignal,
+) {
   let rowsAffected = 0;
-  const outcome = await runStatements(statements, async (statement) => {
-    const result = await context.client.query(statement.text);
-    if (statementFacts(statement).data) rowsAffected += result.rowCount ?? 0;
-  }, { label, describe: describe(context), ...(progress ? { progress } : {}), ...(signal ? { signal } : {}) });
+  const outcome = await runStatements(
+    statements,
+    async (statement) => {
+      const result = await context.client.query(statement.text);
+      if (statementFacts(statement).data) rowsAffected += result.rowCount ?? 0;
+    },
+    { label, describe: describe(context), ...(progress ? { progress } : {}), ...(signal ? { signal } : {}) },
+  );
   return { ...outcome, rowsAffected };
 }
 
 /** Every statement with its group and whether it ran, for the receipt. */
-function runsOf(groups: Parameters<typeof statementRuns>[0], statements: readonly Runnable[], outcome: { completed: number; failure?: LoopFailure<Runnable> }) {
+function runsOf(
+  groups: Parameters<typeof statementRuns>[0],
+  statements: readonly Runnable[],
+  outcome: { completed: number; failure?: LoopFailure<Runnable> },
+) {
   const through = outcome.failure ? outcome.failure.statement.index : (statements[statements.length - 1]?.index ?? -1);
-  return statementRuns(groups, outcome.failure ? { failedIndex: through, lastRunIndex: through } : { lastRunIndex: through });
+  return statementRuns(
+    groups,
+    outcome.failure ? { failedIndex: through, lastRunIndex: through } : { lastRunIndex: through },
+  );
 }
 
 /** Session timeouts from the declaration; set_config takes them as values, so nothing is spliced into SQL. */
-async function setTimeouts(client: ClientBase, declaration: MigrationDeclaration, local: boolean): Promise<{ lock: string; statement: string }> {
+async function setTimeouts(
+  client: ClientBase,
+  declaration: MigrationDeclaration,
+  local: boolean,
+): Promise<{ lock: string; statement: string }> {
   const { rows } = await client.query(
     `SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement,
             set_config('lock_timeout', $1, $3), set_config('statement_timeout', $2, $3)`,
-    [declaration.runner.lock_timeout ?? DEFAULT_LOCK_TIMEOUT, declaration.runner.statement_timeout ?? DEFAULT_STATEMENT_TIMEOUT, local],
+    [
+      declaration.runner.lock_timeout ?? DEFAULT_LOCK_TIMEOUT,
+      declaration.runner.statement_timeout ?? DEFAULT_STATEMENT_TIMEOUT,
+      local,
+    ],
   );
   return rows[0] as { lock: string; statement: string };
 }
 
 async function restoreTimeouts(client: ClientBase, previous: { lock: string; statement: string }): Promise<void> {
   // Best effort, from a finally block: a dead connection must not hide the run's own outcome.
-  await client.query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [previous.lock, previous.statement]).catch(() => undefined);
+  await client
+    .query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
+      previous.lock,
+      previous.statement,
+    ])
+    .catch(() => undefined);
 }
 
-function statementIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED' | 'LEASE_LOST', failure: LoopFailure<Runnable>): Issue {
+function statementIssue(
+  code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED' | 'LEASE_LOST',
+  failure: LoopFailure<Runnable>,
+): Issue {
   const { statement, message } = failure;
   const issueCode = failure.code === 'LEASE_LOST' ? 'LEASE_LOST' : code;
-  return { code: issueCode, message: `${statement.node} failed: ${message}`, file: statement.file, line: statement.line };
+  return {
+    code: issueCode,
+    message: `${statement.node} failed: ${message}`,
+    file: statement.file,
+    line: statement.line,
+  };
 }
 
-function parseIssue(code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED', failure: { file: string; line: number; column: number; message: string }): Issue {
-  return { code, message: `does not parse: ${failure.message}`, file: failure.file, line: failure.line, column: failure.column };
+function parseIssue(
+  code: 'STATEMENT_FAILED' | 'ROLLBACK_FAILED',
+  failure: { file: string; line: number; column: number; message: string },
+): Issue {
+  return {
+    code,
+    message: `does not parse: ${failure.message}`,
+    file: failure.file,
+    line: failure.line,
+    column: failure.column,
+  };
 }
 
 type RowCounts = Map<string, { schema: string; table: string; inserted: number; updated: number; deleted: number }>;
@@ -89,7 +159,20 @@ export async function rowCounters(client: ClientBase): Promise<RowCounts> {
        FROM pg_stat_xact_user_tables
       WHERE (n_tup_ins + n_tup_upd + n_tup_del) > 0 AND schemaname !~ '^pg_temp_'`,
   );
-  return new Map((rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map((row) => [row.id, { schema: row.schema, table: row.table, inserted: Number(row.inserted), updated: Number(row.updated), deleted: Number(row.deleted) }]));
+  return new Map(
+    (rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map(
+      (row) => [
+        row.id,
+        {
+          schema: row.schema,
+          table: row.table,
+          inserted: Number(row.inserted),
+          updated: Number(row.updated),
+          deleted: Number(row.deleted),
+        },
+      ],
+    ),
+  );
 }
 
 /** Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are left out). */
@@ -97,21 +180,37 @@ export function dataChangesSince(before: RowCounts, after: RowCounts): DataChang
   const changes: DataChange[] = [];
   for (const [id, now] of after) {
     const then = before.get(id);
-    const counts = { deleted: now.deleted - (then?.deleted ?? 0), inserted: now.inserted - (then?.inserted ?? 0), updated: now.updated - (then?.updated ?? 0) };
+    const counts = {
+      deleted: now.deleted - (then?.deleted ?? 0),
+      inserted: now.inserted - (then?.inserted ?? 0),
+      updated: now.updated - (then?.updated ?? 0),
+    };
     if (counts.deleted + counts.inserted + counts.updated === 0) continue;
-    changes.push({ object: `${now.schema}.${now.table}`, kind: 'table', scope: { schemas: [now.schema], tables: tableAliases(now.schema, now.table) }, counts });
+    changes.push({
+      object: `${now.schema}.${now.table}`,
+      kind: 'table',
+      scope: { schemas: [now.schema], tables: tableAliases(now.schema, now.table) },
+      counts,
+    });
   }
   return changes.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
 }
 
 export async function applyForward(context: RunContext, request: ApplyRequest): Promise<ApplyResult> {
   const split = await splitScripts(request.scripts);
-  if (!split.ok) return { status: 'failed', atPre: true, metrics: {}, failure: parseIssue('STATEMENT_FAILED', split.failure) };
+  if (!split.ok)
+    return { status: 'failed', atPre: true, metrics: {}, failure: parseIssue('STATEMENT_FAILED', split.failure) };
   const statements = runnable(split.statements);
-  return request.transactional ? applyInTransaction(context, request, statements) : applyAutocommit(context, request, statements);
+  return request.transactional
+    ? applyInTransaction(context, request, statements)
+    : applyAutocommit(context, request, statements);
 }
 
-async function applyInTransaction(context: RunContext, request: ApplyRequest, statements: Runnable[]): Promise<ApplyResult> {
+async function applyInTransaction(
+  context: RunContext,
+  request: ApplyRequest,
+  statements: Runnable[],
+): Promise<ApplyResult> {
   const { client } = context;
   const groups = [{ group: 0, transaction: true, statements }];
   await client.query('BEGIN');
@@ -124,7 +223,13 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
     const metrics: Record<string, number> = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
     if (outcome.failure) {
       await client.query('ROLLBACK');
-      return { status: 'failed', atPre: true, metrics, statements: runs, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
+      return {
+        status: 'failed',
+        atPre: true,
+        metrics,
+        statements: runs,
+        failure: statementIssue('STATEMENT_FAILED', outcome.failure),
+      };
     }
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).
     const data = dataChangesSince(countersAtBegin, await rowCounters(client));
@@ -132,7 +237,10 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
     const post = await capturePostgisBaseline(client, request.baseline);
     metrics.post_capture_ms = Math.round(performance.now() - captureStart);
     const decision = await commitPoint({
-      request, post, metrics, data,
+      request,
+      post,
+      metrics,
+      data,
       commit: async () => {
         await recordLedgerEntry(client, request.ledger);
         await client.query('COMMIT');
@@ -141,10 +249,19 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
       abort: async () => void (await client.query('ROLLBACK')),
       describe: (error) => errorText(error, context.sanitize),
     });
-    if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, data, statements: runs };
+    if (decision.status === 'committed')
+      return { status: 'committed', atPre: false, post, metrics, data, statements: runs };
     // A refused, lease-lost or failed commit: the server rolled everything back (deferred constraints fail at COMMIT).
     if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);
-    return { status: decision.status, atPre: true, post, metrics, data, statements: runs, ...(decision.failure ? { failure: decision.failure } : {}) };
+    return {
+      status: decision.status,
+      atPre: true,
+      post,
+      metrics,
+      data,
+      statements: runs,
+      ...(decision.failure ? { failure: decision.failure } : {}),
+    };
   } catch (error) {
     // A fault (capture, decide, ledger, connection): nothing may stay half-done.
     await client.query('ROLLBACK').catch(() => undefined);
@@ -152,7 +269,11 @@ async function applyInTransaction(context: RunContext, request: ApplyRequest, st
   }
 }
 
-async function applyAutocommit(context: RunContext, request: ApplyRequest, statements: Runnable[]): Promise<ApplyResult> {
+async function applyAutocommit(
+  context: RunContext,
+  request: ApplyRequest,
+  statements: Runnable[],
+): Promise<ApplyResult> {
   const { client } = context;
   const groups = transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
   const previous = await setTimeouts(client, request.declaration, false);
@@ -164,36 +285,64 @@ async function applyAutocommit(context: RunContext, request: ApplyRequest, state
       // Only a first statement that failed inside its own implicit transaction leaves nothing behind;
       // a failed CREATE INDEX CONCURRENTLY, for one, leaves an invalid index.
       const atPre = outcome.completed === 0 && statementFacts(outcome.failure.statement).transactional;
-      return { status: 'failed', atPre, metrics, statements: runs, failure: statementIssue('STATEMENT_FAILED', outcome.failure) };
+      return {
+        status: 'failed',
+        atPre,
+        metrics,
+        statements: runs,
+        failure: statementIssue('STATEMENT_FAILED', outcome.failure),
+      };
     }
     const post = await capturePostgisBaseline(client, request.baseline);
     const decision = await commitPoint({
-      request, post, metrics,
+      request,
+      post,
+      metrics,
       commit: () => recordLedgerEntry(client, request.ledger),
       abort: async () => undefined,
       describe: (error) => errorText(error, context.sanitize),
     });
     if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, statements: runs };
     // Everything ran in autocommit: the change is visible, the rollback script is the safety net.
-    return { status: 'applied', atPre: false, post, metrics, statements: runs, ...(decision.failure ? { failure: decision.failure } : {}) };
+    return {
+      status: 'applied',
+      atPre: false,
+      post,
+      metrics,
+      statements: runs,
+      ...(decision.failure ? { failure: decision.failure } : {}),
+    };
   } finally {
     await restoreTimeouts(client, previous);
   }
 }
 
 /** Runs the rollback scripts: in one transaction when every statement allows it, else in autocommit. */
-export async function applyRollback(context: RunContext, scripts: readonly ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult> {
+export async function applyRollback(
+  context: RunContext,
+  scripts: readonly ScriptFile[],
+  declaration: MigrationDeclaration,
+  progress?: Progress,
+): Promise<RollbackResult> {
   const split = await splitScripts(scripts);
   if (!split.ok) return { ok: false, failure: parseIssue('ROLLBACK_FAILED', split.failure) };
   const statements = runnable(split.statements);
   const { client } = context;
   const transactional = statements.every((statement) => statement.transactional);
-  const groups = transactional ? [{ group: 0, transaction: true, statements }] : transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
+  const groups = transactional
+    ? [{ group: 0, transaction: true, statements }]
+    : transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
   if (!transactional) {
     const previous = await setTimeouts(client, declaration, false);
     try {
       const outcome = await runAll(context, statements, 'rollback (autocommit)', progress);
-      return outcome.failure ? { ok: false, statements: runsOf(groups, statements, outcome), failure: statementIssue('ROLLBACK_FAILED', outcome.failure) } : { ok: true, statements: runsOf(groups, statements, outcome) };
+      return outcome.failure
+        ? {
+            ok: false,
+            statements: runsOf(groups, statements, outcome),
+            failure: statementIssue('ROLLBACK_FAILED', outcome.failure),
+          }
+        : { ok: true, statements: runsOf(groups, statements, outcome) };
     } finally {
       await restoreTimeouts(client, previous);
     }
@@ -204,7 +353,11 @@ export async function applyRollback(context: RunContext, scripts: readonly Scrip
     const outcome = await runAll(context, statements, 'rollback', progress);
     if (outcome.failure) {
       await client.query('ROLLBACK');
-      return { ok: false, statements: runsOf(groups, statements, outcome), failure: statementIssue('ROLLBACK_FAILED', outcome.failure) };
+      return {
+        ok: false,
+        statements: runsOf(groups, statements, outcome),
+        failure: statementIssue('ROLLBACK_FAILED', outcome.failure),
+      };
     }
     await client.query('COMMIT');
     return { ok: true, statements: runsOf(groups, statements, outcome) };

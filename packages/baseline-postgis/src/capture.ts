@@ -1,6 +1,6 @@
 // PostGIS baseline capture: a few catalog queries (one per object kind) in one consistent snapshot,
 // turned into digested objects, counts, fingerprints, data measures and invariant checks.
-import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
+import type { Baseline, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
 import { fingerprintOf } from '@kfm/receipts';
 import type { ClientBase } from 'pg';
 import {
@@ -27,7 +27,7 @@ import {
 import { catalogObjects, type CatalogRows, type Row } from './catalog-objects.js';
 import { contentDigests, exactRowCounts } from './data-measures.js';
 import { LEDGER_SCHEMA } from './ledger.js';
-import { compareText, isProtected, matchesAny } from './scope.js';
+import { isProtected, matchesAny } from './scope.js';
 import { spatialIndexChecks } from './spatial-invariants.js';
 
 export interface PostgisBaselineOptions extends BaselineOptions {
@@ -40,9 +40,24 @@ export interface PostgisBaselineOptions extends BaselineOptions {
 }
 
 const COUNT_KEYS: Record<string, string> = {
-  schema: 'schemas', table: 'tables', column: 'columns', index: 'indexes', constraint: 'constraints', view: 'views',
-  materialized_view: 'materialized_views', function: 'functions', trigger: 'triggers', sequence: 'sequences', type: 'types', extension: 'extensions',
-  policy: 'policies', rule: 'rules', default_privileges: 'default_privileges', event_trigger: 'event_triggers', publication: 'publications', role: 'roles',
+  schema: 'schemas',
+  table: 'tables',
+  column: 'columns',
+  index: 'indexes',
+  constraint: 'constraints',
+  view: 'views',
+  materialized_view: 'materialized_views',
+  function: 'functions',
+  trigger: 'triggers',
+  sequence: 'sequences',
+  type: 'types',
+  extension: 'extensions',
+  policy: 'policies',
+  rule: 'rules',
+  default_privileges: 'default_privileges',
+  event_trigger: 'event_triggers',
+  publication: 'publications',
+  role: 'roles',
 };
 
 /**
@@ -50,7 +65,10 @@ const COUNT_KEYS: Record<string, string> = {
  * snapshot for every query); a client inside a transaction is read in that transaction, so the
  * POST baseline sees the uncommitted change. Settings are pinned per transaction and restored.
  */
-export async function capturePostgisBaseline(client: ClientBase, options: PostgisBaselineOptions = {}): Promise<Baseline> {
+export async function capturePostgisBaseline(
+  client: ClientBase,
+  options: PostgisBaselineOptions = {},
+): Promise<Baseline> {
   const status = client.getTransactionStatus();
   if (status === 'E') throw new Error('cannot capture a baseline in a failed transaction');
   const ownTransaction = status !== 'T';
@@ -60,7 +78,14 @@ export async function capturePostgisBaseline(client: ClientBase, options: Postgi
     const baseline = await captureInSnapshot(client, options, String(pinned.version));
     if (ownTransaction) await client.query('COMMIT');
     else {
-      await client.query(RESTORE_SETTINGS_QUERY, [pinned.search_path, pinned.timezone, pinned.datestyle, pinned.intervalstyle, pinned.extra_float_digits, pinned.jit]);
+      await client.query(RESTORE_SETTINGS_QUERY, [
+        pinned.search_path,
+        pinned.timezone,
+        pinned.datestyle,
+        pinned.intervalstyle,
+        pinned.extra_float_digits,
+        pinned.jit,
+      ]);
     }
     return baseline;
   } catch (error) {
@@ -69,16 +94,36 @@ export async function capturePostgisBaseline(client: ClientBase, options: Postgi
   }
 }
 
-async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOptions, version: string): Promise<Baseline> {
-  const read = async (sql: string, parameters: unknown[] = [LEDGER_SCHEMA]) => (await client.query(sql, parameters)).rows as Row[];
+async function captureInSnapshot(
+  client: ClientBase,
+  options: PostgisBaselineOptions,
+  version: string,
+): Promise<Baseline> {
+  const read = async (sql: string, parameters: unknown[] = [LEDGER_SCHEMA]) =>
+    (await client.query(sql, parameters)).rows as Row[];
   // Privileges, policies, rules, database- and cluster-level objects: one round trip for all of them.
   const readSecurity = async () => {
-    const [row] = await read(combinedQuery({
-      policies: POLICIES_QUERY, rules: RULES_QUERY, defaultAcls: DEFAULT_ACLS_QUERY, eventTriggers: EVENT_TRIGGERS_QUERY,
-      publications: PUBLICATIONS_QUERY, database: DATABASE_QUERY, roles: ROLES_QUERY,
-    }));
-    const part = (name: string) => ((row?.[name] as Row[] | null) ?? []);
-    return { policies: part('policies'), rules: part('rules'), defaultAcls: part('defaultAcls'), eventTriggers: part('eventTriggers'), publications: part('publications'), database: part('database'), roles: part('roles') };
+    const [row] = await read(
+      combinedQuery({
+        policies: POLICIES_QUERY,
+        rules: RULES_QUERY,
+        defaultAcls: DEFAULT_ACLS_QUERY,
+        eventTriggers: EVENT_TRIGGERS_QUERY,
+        publications: PUBLICATIONS_QUERY,
+        database: DATABASE_QUERY,
+        roles: ROLES_QUERY,
+      }),
+    );
+    const part = (name: string) => (row?.[name] as Row[] | null) ?? [];
+    return {
+      policies: part('policies'),
+      rules: part('rules'),
+      defaultAcls: part('defaultAcls'),
+      eventTriggers: part('eventTriggers'),
+      publications: part('publications'),
+      database: part('database'),
+      roles: part('roles'),
+    };
   };
   const rows: CatalogRows = {
     schemas: await read(SCHEMAS_QUERY),
@@ -128,7 +173,10 @@ async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOpt
   };
 
   if (domains && (domains.schemas?.length || domains.tables?.length)) {
-    baseline.protected = { patterns: protectedPatterns(domains), objects: protectedObjects.map((object) => `${object.kind}:${object.name}`) };
+    baseline.protected = {
+      patterns: protectedPatterns(domains),
+      objects: protectedObjects.map((object) => `${object.kind}:${object.name}`),
+    };
     const contentTables = facts.relations.filter((relation) => matchesAny(domains.tables, relation.aliases));
     if (options.protectedContent !== false && contentTables.length > 0) {
       options.progress?.(`baseline: digesting rows of ${contentTables.length} protected table(s) in the database`);
@@ -141,7 +189,9 @@ async function captureInSnapshot(client: ClientBase, options: PostgisBaselineOpt
   return baseline;
 }
 
-
 function protectedPatterns(domains: ProtectedDomains): string[] {
-  return [...(domains.schemas ?? []).map((pattern) => `schemas:${pattern}`), ...(domains.tables ?? []).map((pattern) => `tables:${pattern}`)];
+  return [
+    ...(domains.schemas ?? []).map((pattern) => `schemas:${pattern}`),
+    ...(domains.tables ?? []).map((pattern) => `tables:${pattern}`),
+  ];
 }

@@ -43,9 +43,30 @@ export interface CatalogFacts {
   spatialIndexKeys: Map<string, string[][]>;
 }
 
-const RELATION_KIND: Record<string, string> = { r: 'table', p: 'table', f: 'table', v: 'view', m: 'materialized_view', S: 'sequence' };
-const RELKIND_LABEL: Record<string, string> = { r: 'table', p: 'partitioned table', f: 'foreign table', v: 'view', m: 'materialized view', S: 'sequence' };
-const CONSTRAINT_LABEL: Record<string, string> = { p: 'primary key', u: 'unique', f: 'foreign key', c: 'check', x: 'exclusion', t: 'constraint trigger' };
+const RELATION_KIND: Record<string, string> = {
+  r: 'table',
+  p: 'table',
+  f: 'table',
+  v: 'view',
+  m: 'materialized_view',
+  S: 'sequence',
+};
+const RELKIND_LABEL: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  f: 'foreign table',
+  v: 'view',
+  m: 'materialized view',
+  S: 'sequence',
+};
+const CONSTRAINT_LABEL: Record<string, string> = {
+  p: 'primary key',
+  u: 'unique',
+  f: 'foreign key',
+  c: 'check',
+  x: 'exclusion',
+  t: 'constraint trigger',
+};
 const FUNCTION_LABEL: Record<string, string> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
 const TYPE_LABEL: Record<string, string> = { e: 'enum', d: 'domain', c: 'composite', r: 'range' };
 const SPATIAL_METHODS = new Set(['gist', 'spgist', 'brin']);
@@ -79,7 +100,13 @@ interface ObjectSpec {
   attributes?: Record<string, unknown>;
 }
 
-function object(kind: string, name: string, scope: Record<string, string[]>, definition: Record<string, unknown>, attributes?: Record<string, unknown>): ObjectSpec {
+function object(
+  kind: string,
+  name: string,
+  scope: Record<string, string[]>,
+  definition: Record<string, unknown>,
+  attributes?: Record<string, unknown>,
+): ObjectSpec {
   return attributes ? { kind, name, scope, definition, attributes } : { kind, name, scope, definition };
 }
 
@@ -87,7 +114,12 @@ function object(kind: string, name: string, scope: Record<string, string[]>, def
 async function digested(specs: readonly ObjectSpec[]): Promise<BaselineObject[]> {
   const objects: BaselineObject[] = [];
   for (const spec of specs) {
-    const result: BaselineObject = { kind: spec.kind, name: spec.name, scope: spec.scope, digest: await cidOfJson(compact(spec.definition)) };
+    const result: BaselineObject = {
+      kind: spec.kind,
+      name: spec.name,
+      scope: spec.scope,
+      digest: await cidOfJson(compact(spec.definition)),
+    };
     if (spec.attributes) result.attributes = compact(spec.attributes);
     objects.push(result);
   }
@@ -108,7 +140,16 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
   const spatialColumns = new Map<string, string[]>();
   const spatialIndexKeys = new Map<string, string[][]>();
 
-  for (const row of rows.schemas) pending.push(object('schema', text(row.name), { schemas: [text(row.name)] }, { schema: row.name, owner: row.owner, acl: row.acl, comment: row.comment }, { owner: row.owner }));
+  for (const row of rows.schemas)
+    pending.push(
+      object(
+        'schema',
+        text(row.name),
+        { schemas: [text(row.name)] },
+        { schema: row.name, owner: row.owner, acl: row.acl, comment: row.comment },
+        { owner: row.owner },
+      ),
+    );
 
   const columnOrder = new Map<string, string[]>();
   for (const row of rows.columns) {
@@ -130,7 +171,14 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
       comment: row.comment,
       geometry: spatial ? { type: spatial.type, srid: spatial.srid } : null,
     };
-    pending.push(object('column', `${qualified}.${name}`, tableScope(schema, table), facts, { type, not_null: row.not_null, geometry_type: spatial?.type, srid: spatial?.srid }));
+    pending.push(
+      object('column', `${qualified}.${name}`, tableScope(schema, table), facts, {
+        type,
+        not_null: row.not_null,
+        geometry_type: spatial?.type,
+        srid: spatial?.srid,
+      }),
+    );
   }
 
   for (const row of rows.relations) {
@@ -139,39 +187,85 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
     const kind = RELATION_KIND[relkind] ?? 'table';
     const options = Array.isArray(row.options) ? [...(row.options as string[])].sort() : null;
     if (kind === 'sequence') {
-      const ownedBy = row.owner_table ? `${text(row.owner_schema)}.${text(row.owner_table)}.${text(row.owner_column)}` : null;
+      const ownedBy = row.owner_table
+        ? `${text(row.owner_schema)}.${text(row.owner_table)}.${text(row.owner_column)}`
+        : null;
       const scope = row.owner_table ? tableScope(text(row.owner_schema), text(row.owner_table)) : { schemas: [schema] };
       const definition = {
-        type: row.sequence_type, start: row.sequence_start, increment: row.sequence_increment, min: row.sequence_min,
-        max: row.sequence_max, cache: row.sequence_cache, cycle: row.sequence_cycle, owned_by: ownedBy, persistence: row.persistence,
-        owner: row.owner, acl: row.acl, comment: row.comment,
+        type: row.sequence_type,
+        start: row.sequence_start,
+        increment: row.sequence_increment,
+        min: row.sequence_min,
+        max: row.sequence_max,
+        cache: row.sequence_cache,
+        cycle: row.sequence_cycle,
+        owned_by: ownedBy,
+        persistence: row.persistence,
+        owner: row.owner,
+        acl: row.acl,
+        comment: row.comment,
       };
       pending.push(object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy }));
       continue;
     }
     const definition = {
-      relkind, persistence: row.persistence, options, row_security: row.row_security, force_row_security: row.force_row_security || null, view: row.view_definition,
-      partition_key: row.partition_key, partition_bound: row.partition_bound, parents: row.parents, access_method: row.access_method,
+      relkind,
+      persistence: row.persistence,
+      options,
+      row_security: row.row_security,
+      force_row_security: row.force_row_security || null,
+      view: row.view_definition,
+      partition_key: row.partition_key,
+      partition_bound: row.partition_bound,
+      parents: row.parents,
+      access_method: row.access_method,
       columns: kind === 'view' ? null : (columnOrder.get(qualified) ?? []),
-      owner: row.owner, acl: row.acl, comment: row.comment,
+      owner: row.owner,
+      acl: row.acl,
+      comment: row.comment,
       // DISABLE TRIGGER ALL also disables the internal triggers that enforce foreign keys.
       disabled_internal_triggers: Number(row.disabled_internal_triggers ?? 0) || null,
     };
     // A view answers to the tables it reads too: a view in an allowed schema exposing a protected table touches that table.
     const bases = ((row.base_tables as string[] | null) ?? []).slice().sort();
     const ownScope = tableScope(schema, name);
-    const scope = bases.length === 0 ? ownScope : {
-      schemas: [...new Set([...(ownScope.schemas ?? []), ...bases.map((base) => base.split('.')[0] as string)])],
-      tables: [...(ownScope.tables ?? []), ...bases.flatMap((base) => tableAliases(base.split('.')[0] as string, base.slice(base.indexOf('.') + 1)))],
-    };
-    pending.push(object(kind, qualified, scope, definition, { relkind: RELKIND_LABEL[relkind], unlogged: row.persistence === 'u' || null, owner: row.owner, row_security: row.row_security || null }));
+    const scope =
+      bases.length === 0
+        ? ownScope
+        : {
+            schemas: [...new Set([...(ownScope.schemas ?? []), ...bases.map((base) => base.split('.')[0] as string)])],
+            tables: [
+              ...(ownScope.tables ?? []),
+              ...bases.flatMap((base) => tableAliases(base.split('.')[0] as string, base.slice(base.indexOf('.') + 1))),
+            ],
+          };
+    pending.push(
+      object(kind, qualified, scope, definition, {
+        relkind: RELKIND_LABEL[relkind],
+        unlogged: row.persistence === 'u' || null,
+        owner: row.owner,
+        row_security: row.row_security || null,
+      }),
+    );
     if (kind !== 'view' && relkind !== 'f') {
-      relations.push({ name: qualified, schema, table: name, aliases: tableAliases(schema, name), reltuples: Number(row.reltuples), relkind });
+      relations.push({
+        name: qualified,
+        schema,
+        table: name,
+        aliases: tableAliases(schema, name),
+        reltuples: Number(row.reltuples),
+        relkind,
+      });
     }
   }
 
   for (const row of rows.indexes) {
-    const [schema, name, tableSchema, table] = [text(row.schema), text(row.name), text(row.table_schema), text(row.table)];
+    const [schema, name, tableSchema, table] = [
+      text(row.schema),
+      text(row.name),
+      text(row.table_schema),
+      text(row.table),
+    ];
     const keys = (row.key_columns as string[] | null) ?? [];
     const method = text(row.method);
     if (SPATIAL_METHODS.has(method) && row.valid) {
@@ -181,51 +275,131 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
       else spatialIndexKeys.set(qualifiedTable, [keys]);
     }
     pending.push(
-      object('index', `${schema}.${name}`, tableScope(tableSchema, table), { definition: row.definition, valid: row.valid }, {
-        method, table: `${tableSchema}.${table}`, columns: keys, unique: row.unique, primary: row.primary, valid: row.valid, partial: row.partial || null,
-      }),
+      object(
+        'index',
+        `${schema}.${name}`,
+        tableScope(tableSchema, table),
+        { definition: row.definition, valid: row.valid },
+        {
+          method,
+          table: `${tableSchema}.${table}`,
+          columns: keys,
+          unique: row.unique,
+          primary: row.primary,
+          valid: row.valid,
+          partial: row.partial || null,
+        },
+      ),
     );
   }
 
   for (const row of rows.constraints) {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     const type = CONSTRAINT_LABEL[text(row.type)] ?? text(row.type);
-    pending.push(object('constraint', `${schema}.${table}.${name}`, tableScope(schema, table), { type, definition: row.definition, validated: row.validated }, { type, validated: row.validated }));
+    pending.push(
+      object(
+        'constraint',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        { type, definition: row.definition, validated: row.validated },
+        { type, validated: row.validated },
+      ),
+    );
   }
 
   for (const row of rows.functions) {
     const kind = FUNCTION_LABEL[text(row.kind)] ?? text(row.kind);
     const definition = {
-      kind, language: row.language, definition: row.definition, result: row.result, aggregate: row.aggregate,
-      owner: row.owner, acl: row.acl, security_definer: row.security_definer || null, config: row.config, comment: row.comment,
+      kind,
+      language: row.language,
+      definition: row.definition,
+      result: row.result,
+      aggregate: row.aggregate,
+      owner: row.owner,
+      acl: row.acl,
+      security_definer: row.security_definer || null,
+      config: row.config,
+      comment: row.comment,
     };
-    pending.push(object('function', text(row.signature), { schemas: [text(row.schema)] }, definition, { kind, language: row.language, security_definer: row.security_definer || null }));
+    pending.push(
+      object('function', text(row.signature), { schemas: [text(row.schema)] }, definition, {
+        kind,
+        language: row.language,
+        security_definer: row.security_definer || null,
+      }),
+    );
   }
 
   for (const row of rows.triggers) {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
-    pending.push(object('trigger', `${schema}.${table}.${name}`, tableScope(schema, table), { definition: row.definition, enabled: row.enabled }, { enabled: row.enabled !== 'D' }));
+    pending.push(
+      object(
+        'trigger',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        { definition: row.definition, enabled: row.enabled },
+        { enabled: row.enabled !== 'D' },
+      ),
+    );
   }
 
   for (const row of rows.types) {
     const type = TYPE_LABEL[text(row.type)] ?? text(row.type);
-    pending.push(object('type', `${text(row.schema)}.${text(row.name)}`, { schemas: [text(row.schema)] }, { type, definition: row.definition, owner: row.owner, acl: row.acl }, { type }));
+    pending.push(
+      object(
+        'type',
+        `${text(row.schema)}.${text(row.name)}`,
+        { schemas: [text(row.schema)] },
+        { type, definition: row.definition, owner: row.owner, acl: row.acl },
+        { type },
+      ),
+    );
   }
 
   for (const row of rows.extensions) {
     // An extension answers to every schema its member tables live in: ALTER EXTENSION … ADD TABLE cannot hide one.
-    const schemas = [text(row.schema), ...(((row.member_schemas as string[] | null) ?? []).filter((s) => s !== row.schema).sort())];
-    pending.push(object('extension', text(row.name), { schemas }, { version: row.version, schema: row.schema, members: row.members }, { version: row.version, schema: row.schema }));
+    const schemas = [
+      text(row.schema),
+      ...((row.member_schemas as string[] | null) ?? []).filter((s) => s !== row.schema).sort(),
+    ];
+    pending.push(
+      object(
+        'extension',
+        text(row.name),
+        { schemas },
+        { version: row.version, schema: row.schema, members: row.members },
+        { version: row.version, schema: row.schema },
+      ),
+    );
   }
 
   for (const row of rows.policies) {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
-    pending.push(object('policy', `${schema}.${table}.${name}`, tableScope(schema, table), { command: row.command, permissive: row.permissive, roles: row.roles, using: row.using, with_check: row.with_check }, { command: row.command }));
+    pending.push(
+      object(
+        'policy',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        {
+          command: row.command,
+          permissive: row.permissive,
+          roles: row.roles,
+          using: row.using,
+          with_check: row.with_check,
+        },
+        { command: row.command },
+      ),
+    );
   }
 
   for (const row of rows.rules) {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
-    pending.push(object('rule', `${schema}.${table}.${name}`, tableScope(schema, table), { definition: row.definition, enabled: row.enabled }));
+    pending.push(
+      object('rule', `${schema}.${table}.${name}`, tableScope(schema, table), {
+        definition: row.definition,
+        enabled: row.enabled,
+      }),
+    );
   }
 
   // The database's own name differs between a database and its copy (a rehearsal's scratch): never part of a digest.
@@ -233,35 +407,92 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
   for (const row of rows.defaultAcls) {
     const schema = row.schema === null || row.schema === undefined ? undefined : text(row.schema);
     const scope: Record<string, string[]> = schema ? { schemas: [schema] } : { [DATABASE_DIMENSION]: [database] };
-    pending.push(object('default_privileges', `${text(row.role)}:${schema ?? '*'}:${text(row.object_type)}`, scope, { acl: row.acl }));
+    pending.push(
+      object('default_privileges', `${text(row.role)}:${schema ?? '*'}:${text(row.object_type)}`, scope, {
+        acl: row.acl,
+      }),
+    );
   }
 
   for (const row of rows.eventTriggers) {
-    pending.push(object('event_trigger', text(row.name), { [DATABASE_DIMENSION]: [database] }, { event: row.event, enabled: row.enabled, tags: row.tags, function: row.function, owner: row.owner }));
+    pending.push(
+      object(
+        'event_trigger',
+        text(row.name),
+        { [DATABASE_DIMENSION]: [database] },
+        { event: row.event, enabled: row.enabled, tags: row.tags, function: row.function, owner: row.owner },
+      ),
+    );
   }
 
   for (const row of rows.publications) {
     const tables = (row.tables as string[] | null) ?? [];
-    pending.push(object('publication', text(row.name), { [DATABASE_DIMENSION]: [database] }, { all_tables: row.all_tables, insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate, owner: row.owner, tables }));
+    pending.push(
+      object(
+        'publication',
+        text(row.name),
+        { [DATABASE_DIMENSION]: [database] },
+        {
+          all_tables: row.all_tables,
+          insert: row.insert,
+          update: row.update,
+          delete: row.delete,
+          truncate: row.truncate,
+          owner: row.owner,
+          tables,
+        },
+      ),
+    );
     // Publishing a table is a change to that table: a protected table added to a publication is caught.
     for (const qualified of tables) {
       const at = qualified.indexOf('.');
-      pending.push(object('publication_table', `${text(row.name)}:${qualified}`, tableScope(qualified.slice(0, at), qualified.slice(at + 1)), { publication: row.name }));
+      pending.push(
+        object(
+          'publication_table',
+          `${text(row.name)}:${qualified}`,
+          tableScope(qualified.slice(0, at), qualified.slice(at + 1)),
+          { publication: row.name },
+        ),
+      );
     }
   }
 
   for (const row of rows.database) {
-    pending.push(object('database', database, { [DATABASE_DIMENSION]: [database] }, { owner: row.owner, acl: row.acl, settings: row.settings, role_settings: row.role_settings }));
+    pending.push(
+      object(
+        'database',
+        database,
+        { [DATABASE_DIMENSION]: [database] },
+        { owner: row.owner, acl: row.acl, settings: row.settings, role_settings: row.role_settings },
+      ),
+    );
   }
 
   for (const row of rows.roles) {
-    pending.push(object('role', text(row.name), { [CLUSTER_DIMENSION]: ['roles'] }, {
-      superuser: row.superuser, inherit: row.inherit, create_role: row.create_role, create_db: row.create_db, login: row.login,
-      replication: row.replication, bypass_rls: row.bypass_rls, connection_limit: row.connection_limit, member_of: row.member_of,
-    }, { superuser: row.superuser || null }));
+    pending.push(
+      object(
+        'role',
+        text(row.name),
+        { [CLUSTER_DIMENSION]: ['roles'] },
+        {
+          superuser: row.superuser,
+          inherit: row.inherit,
+          create_role: row.create_role,
+          create_db: row.create_db,
+          login: row.login,
+          replication: row.replication,
+          bypass_rls: row.bypass_rls,
+          connection_limit: row.connection_limit,
+          member_of: row.member_of,
+        },
+        { superuser: row.superuser || null },
+      ),
+    );
   }
 
   const objects = await digested(pending);
-  objects.sort((a, b) => (a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  objects.sort((a, b) =>
+    a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   return { objects, relations, spatialColumns, spatialIndexKeys };
 }

@@ -3,7 +3,8 @@
 // same for every session. In the object queries $1 is the runner's ledger schema, which no baseline includes.
 
 /** User schemas: not system, not the ledger. */
-const userSchema = (alias: string) => `(${alias}.nspname !~ '^pg_' AND ${alias}.nspname <> 'information_schema' AND ${alias}.nspname <> $1)`;
+const userSchema = (alias: string) =>
+  `(${alias}.nspname !~ '^pg_' AND ${alias}.nspname <> 'information_schema' AND ${alias}.nspname <> $1)`;
 
 /** An ACL as sorted aclitem texts (grantee=privileges/grantor), or null for the default. */
 const sortedAcl = (column: string) => `(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(${column}) AS a)`;
@@ -178,7 +179,9 @@ ORDER BY 1`;
 
 /** The objects below come back in ONE round trip: a single row with one JSON array per kind. */
 export function combinedQuery(parts: Record<string, string>): string {
-  const columns = Object.entries(parts).map(([name, sql]) => `(SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql}) AS q) AS "${name}"`);
+  const columns = Object.entries(parts).map(
+    ([name, sql]) => `(SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql}) AS q) AS "${name}"`,
+  );
   return `SELECT ${columns.join(',\n       ')}`;
 }
 

@@ -15,13 +15,19 @@ export interface Connected {
 /** Milliseconds to wait for a server before calling it unreachable. */
 const CONNECT_TIMEOUT = 10_000;
 
-
 export async function connectPostgres(dsn: string, applicationName: string): Promise<Connected> {
   let client: pg.Client;
   try {
-    client = new pg.Client({ connectionString: dsn, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT });
+    client = new pg.Client({
+      connectionString: dsn,
+      application_name: applicationName,
+      connectionTimeoutMillis: CONNECT_TIMEOUT,
+    });
   } catch {
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: 'PostgreSQL connection settings are invalid (the value is not shown)' });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: 'PostgreSQL connection settings are invalid (the value is not shown)',
+    });
   }
   const { host, port, user, password } = client;
   const sanitize = sanitizer([dsn, typeof password === 'string' ? password : undefined, user]);
@@ -32,8 +38,13 @@ export async function connectPostgres(dsn: string, applicationName: string): Pro
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    const reason = sanitize(error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error));
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: `PostgreSQL at ${sanitize(endpoint)} is unreachable: ${reason}` });
+    const reason = sanitize(
+      error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error),
+    );
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `PostgreSQL at ${sanitize(endpoint)} is unreachable: ${reason}`,
+    });
   }
   // If the runner dies mid-apply (SIGKILL, lost network), the server notices within a second even
   // inside a long statement, rolls the transaction back and releases the advisory lock (PG 14+).

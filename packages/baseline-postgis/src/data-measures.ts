@@ -13,11 +13,18 @@ export interface TableRef {
 /** Tables per UNION ALL query: one round trip per chunk keeps the count bounded for large scopes. */
 const CHUNK = 200;
 
-async function perTable<T>(client: ClientBase, tables: readonly TableRef[], select: (from: string, position: number) => string, read: (row: Record<string, unknown>) => T): Promise<Record<string, T>> {
+async function perTable<T>(
+  client: ClientBase,
+  tables: readonly TableRef[],
+  select: (from: string, position: number) => string,
+  read: (row: Record<string, unknown>) => T,
+): Promise<Record<string, T>> {
   const result: Record<string, T> = {};
   for (let start = 0; start < tables.length; start += CHUNK) {
     const chunk = tables.slice(start, start + CHUNK);
-    const sql = chunk.map((ref, offset) => `(${select(qualifiedIdent(ref.schema, ref.table), offset)})`).join('\nUNION ALL\n');
+    const sql = chunk
+      .map((ref, offset) => `(${select(qualifiedIdent(ref.schema, ref.table), offset)})`)
+      .join('\nUNION ALL\n');
     const { rows } = await client.query(sql);
     for (const row of rows as Record<string, unknown>[]) {
       const ref = chunk[Number(row.position)];
@@ -28,7 +35,12 @@ async function perTable<T>(client: ClientBase, tables: readonly TableRef[], sele
 }
 
 export function exactRowCounts(client: ClientBase, tables: readonly TableRef[]): Promise<Record<string, number>> {
-  return perTable(client, tables, (from, position) => `SELECT ${position} AS position, count(*)::text AS rows FROM ${from}`, (row) => Number(row.rows));
+  return perTable(
+    client,
+    tables,
+    (from, position) => `SELECT ${position} AS position, count(*)::text AS rows FROM ${from}`,
+    (row) => Number(row.rows),
+  );
 }
 
 /**
@@ -56,9 +68,16 @@ export async function contentDigests(client: ClientBase, tables: readonly TableR
           WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = ${relation} AND d.deptype IN ('a', 'i')) AS sequences
        FROM (SELECT md5(t::text) AS h FROM ${from} AS t) AS hashed`;
     },
-    (row) => ({ rows: String(row.rows), high: String(row.high), low: String(row.low), identity: String(row.identity), sequences: String(row.sequences) }),
+    (row) => ({
+      rows: String(row.rows),
+      high: String(row.high),
+      low: String(row.low),
+      identity: String(row.identity),
+      sequences: String(row.sequences),
+    }),
   );
   const digests: Record<string, string> = {};
-  for (const [name, value] of Object.entries(sums)) digests[name] = await cidOfJson({ algorithm: 'md5-row-sum/v2', ...value });
+  for (const [name, value] of Object.entries(sums))
+    digests[name] = await cidOfJson({ algorithm: 'md5-row-sum/v2', ...value });
   return digests;
 }

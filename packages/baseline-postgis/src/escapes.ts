@@ -38,43 +38,75 @@ const ALWAYS: Record<string, [rule: string, what: string]> = {
   CreatePublicationStmt: ['publication', 'creates a publication (data leaves the database)'],
   AlterPublicationStmt: ['publication', 'alters a publication (data leaves the database)'],
   CreateSubscriptionStmt: ['out-of-transaction-channel', 'creates a subscription'],
-  CreateForeignServerStmt: ['out-of-transaction-channel', 'creates a foreign server (writes there commit on their own)'],
+  CreateForeignServerStmt: [
+    'out-of-transaction-channel',
+    'creates a foreign server (writes there commit on their own)',
+  ],
   CreateUserMappingStmt: ['out-of-transaction-channel', 'creates a user mapping'],
   AlterUserMappingStmt: ['out-of-transaction-channel', 'alters a user mapping'],
-  AlterExtensionContentsStmt: ['extension-membership', 'moves an object in or out of an extension (hiding it from the baseline)'],
+  AlterExtensionContentsStmt: [
+    'extension-membership',
+    'moves an object in or out of an extension (hiding it from the baseline)',
+  ],
 };
 
 const CHANNEL_EXTENSIONS = new Set(['dblink', 'postgres_fdw']);
 
 /** What is wrong with this statement, before name-based scope checks. */
-export function statementEscapes(node: string, ast: Node, transactional: boolean, resolver: NameResolver, createdFunctions: ReadonlySet<string>): Escape[] {
+export function statementEscapes(
+  node: string,
+  ast: Node,
+  transactional: boolean,
+  resolver: NameResolver,
+  createdFunctions: ReadonlySet<string>,
+): Escape[] {
   const escapes: Escape[] = [];
   const always = ALWAYS[node];
   if (always) escapes.push({ rule: always[0], message: always[1] });
   if (node === 'CreateExtensionStmt' && CHANNEL_EXTENSIONS.has(String(ast.extname))) {
-    escapes.push({ rule: 'out-of-transaction-channel', message: `creates extension ${String(ast.extname)} (writes through it commit on their own)` });
+    escapes.push({
+      rule: 'out-of-transaction-channel',
+      message: `creates extension ${String(ast.extname)} (writes through it commit on their own)`,
+    });
   }
-  if (node === 'AlterDefaultPrivilegesStmt' && !(ast.options as Node[] | undefined)?.some((option) => (option.DefElem as Node | undefined)?.defname === 'schemas')) {
-    escapes.push({ rule: 'default-privileges', message: 'changes default privileges for the whole database (name a schema with IN SCHEMA)' });
+  if (
+    node === 'AlterDefaultPrivilegesStmt' &&
+    !(ast.options as Node[] | undefined)?.some((option) => (option.DefElem as Node | undefined)?.defname === 'schemas')
+  ) {
+    escapes.push({
+      rule: 'default-privileges',
+      message: 'changes default privileges for the whole database (name a schema with IN SCHEMA)',
+    });
   }
   walk(ast, (value) => {
     const call = value.FuncCall as Node | undefined;
     if (!call) return;
     const names = nameList({ List: { items: call.funcname } });
     const name = names[names.length - 1] ?? '';
-    if (/^dblink/.test(name)) escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}() (its writes commit on their own)` });
+    if (/^dblink/.test(name))
+      escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}() (its writes commit on their own)` });
     if (!transactional && resolver.opaqueFunction(names, createdFunctions)) {
-      escapes.push({ rule: 'opaque-call', message: `calls ${names.join('.')}(), whose body preflight cannot read, with no commit point to stop it` });
+      escapes.push({
+        rule: 'opaque-call',
+        message: `calls ${names.join('.')}(), whose body preflight cannot read, with no commit point to stop it`,
+      });
     }
   });
   if (transactional) return escapes;
   if (node === 'VariableSetStmt' && (ast.name === 'role' || ast.name === 'session_authorization')) {
-    escapes.push({ rule: 'role-switch', message: `switches ${ast.name === 'role' ? 'role' : 'session authorization'}; privileges and name resolution change under preflight` });
+    escapes.push({
+      rule: 'role-switch',
+      message: `switches ${ast.name === 'role' ? 'role' : 'session authorization'}; privileges and name resolution change under preflight`,
+    });
   }
-  if (node === 'DoStmt') escapes.push({ rule: 'dynamic-sql', message: 'runs a DO block, whose statements preflight cannot read' });
+  if (node === 'DoStmt')
+    escapes.push({ rule: 'dynamic-sql', message: 'runs a DO block, whose statements preflight cannot read' });
   if (node === 'CallStmt') {
     const names = nameList({ List: { items: (ast.funccall as Node | undefined)?.funcname } });
-    escapes.push({ rule: 'opaque-call', message: `calls procedure ${names.join('.')}, whose body preflight cannot read` });
+    escapes.push({
+      rule: 'opaque-call',
+      message: `calls procedure ${names.join('.')}, whose body preflight cannot read`,
+    });
   }
   return escapes;
 }
@@ -83,11 +115,21 @@ export function statementEscapes(node: string, ast: Node, transactional: boolean
  * Follow search_path changes. Returns the new path when the statement sets it, `null` when it resets it,
  * `undefined` when it leaves it alone, or an escape when the value cannot be read from the script.
  */
-export function searchPathChange(node: string, ast: Node, user: string, parse: (value: string, user: string) => string[]): { path: string[] | null } | { escape: Escape } | undefined {
+export function searchPathChange(
+  node: string,
+  ast: Node,
+  user: string,
+  parse: (value: string, user: string) => string[],
+): { path: string[] | null } | { escape: Escape } | undefined {
   if (node === 'VariableSetStmt' && ast.name === 'search_path') {
     if (ast.kind === 'VAR_SET_VALUE') {
-      const values = (ast.args as Node[] | undefined ?? []).map((arg) => ((arg.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
-      if (values.some((value) => typeof value !== 'string')) return { escape: { rule: 'dynamic-search-path', message: 'sets search_path to a value preflight cannot read' } };
+      const values = ((ast.args as Node[] | undefined) ?? []).map(
+        (arg) => ((arg.A_Const as Node | undefined)?.sval as Node | undefined)?.sval,
+      );
+      if (values.some((value) => typeof value !== 'string'))
+        return {
+          escape: { rule: 'dynamic-search-path', message: 'sets search_path to a value preflight cannot read' },
+        };
       return { path: values.flatMap((value) => parse(`"${String(value).replace(/"/g, '""')}"`, user)) };
     }
     return { path: null };
@@ -99,10 +141,21 @@ export function searchPathChange(node: string, ast: Node, user: string, parse: (
     if (!call) return;
     const names = nameList({ List: { items: call.funcname } });
     if (names[names.length - 1] !== 'set_config') return;
-    const [setting, newValue] = (call.args as Node[] | undefined ?? []).map((arg) => ((arg.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
-    if (typeof setting !== 'string') change = { escape: { rule: 'dynamic-search-path', message: 'calls set_config() with a setting name preflight cannot read' } };
+    const [setting, newValue] = ((call.args as Node[] | undefined) ?? []).map(
+      (arg) => ((arg.A_Const as Node | undefined)?.sval as Node | undefined)?.sval,
+    );
+    if (typeof setting !== 'string')
+      change = {
+        escape: {
+          rule: 'dynamic-search-path',
+          message: 'calls set_config() with a setting name preflight cannot read',
+        },
+      };
     else if (setting.toLowerCase() !== 'search_path') return;
-    else if (typeof newValue !== 'string') change = { escape: { rule: 'dynamic-search-path', message: 'sets search_path to a value preflight cannot read' } };
+    else if (typeof newValue !== 'string')
+      change = {
+        escape: { rule: 'dynamic-search-path', message: 'sets search_path to a value preflight cannot read' },
+      };
     else change = { path: parse(newValue, user) };
   });
   return change;

@@ -11,4 +11,12 @@ export { LEDGER_SCHEMA, LEDGER_MIGRATIONS_DIR, ensureLedger } from './ledger.js'
 export { LOCK_KEYS } from './lock.js';
 export { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, rowCounters, dataChangesSince } from './apply.js';
 export { tableAliases } from './scope.js';
-export { SCRATCH_PREFIX, createScratchDatabase, databaseOf, dropScratchDatabase, postgisRehearsal, withDatabase, type ScratchOptions } from './rehearsal.js';
+export {
+  SCRATCH_PREFIX,
+  createScratchDatabase,
+  databaseOf,
+  dropScratchDatabase,
+  postgisRehearsal,
+  withDatabase,
+  type ScratchOptions,
+} from './rehearsal.js';

@@ -3,7 +3,14 @@
 // store-held protected-domain policy. Its own schema is versioned by postgres-migrations from the SQL
 // files shipped in ledger-migrations/; no baseline includes it and no migration may touch it.
 import { fileURLToPath } from 'node:url';
-import type { LedgerEntry, LedgerRecord, LedgerState, Policy, ReceiptRecord, StorePolicy } from '@kfm/migration-contracts';
+import type {
+  LedgerEntry,
+  LedgerRecord,
+  LedgerState,
+  Policy,
+  ReceiptRecord,
+  StorePolicy,
+} from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { migrate } from 'postgres-migrations';
 
@@ -26,7 +33,11 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${LEDGER_SCHEMA}.migrations
 export async function ensureLedger(client: ClientBase): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
   await client.query(MIGRATIONS_TABLE);
-  const previous = (await client.query(`SELECT current_setting('search_path') AS path, set_config('search_path', '${LEDGER_SCHEMA}', false)`)).rows[0] as { path: string };
+  const previous = (
+    await client.query(
+      `SELECT current_setting('search_path') AS path, set_config('search_path', '${LEDGER_SCHEMA}', false)`,
+    )
+  ).rows[0] as { path: string };
   try {
     await migrate({ client: client as never }, LEDGER_MIGRATIONS_DIR);
   } finally {
@@ -37,7 +48,15 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
 export async function recordLedgerEntry(client: ClientBase, entry: LedgerEntry): Promise<void> {
   await client.query(
     `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, bundle_digest, run_id, status, receipt_digest, pre_fingerprint, resume) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [entry.migration_id, entry.bundle_digest, entry.run_id, entry.status, entry.receipt_digest ?? null, entry.pre_fingerprint ?? null, entry.resume ? JSON.stringify(entry.resume) : null],
+    [
+      entry.migration_id,
+      entry.bundle_digest,
+      entry.run_id,
+      entry.status,
+      entry.receipt_digest ?? null,
+      entry.pre_fingerprint ?? null,
+      entry.resume ? JSON.stringify(entry.resume) : null,
+    ],
   );
 }
 
@@ -51,7 +70,11 @@ export async function recordReceiptRow(client: ClientBase, record: ReceiptRecord
 
 async function ledgerExists(client: ClientBase): Promise<boolean> {
   // Reading never creates the ledger (a dry run mutates nothing): no table means nothing recorded.
-  const row = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS applied, to_regclass('${LEDGER_SCHEMA}.policy') IS NOT NULL AS policy`)).rows[0] as { applied: boolean; policy: boolean };
+  const row = (
+    await client.query(
+      `SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS applied, to_regclass('${LEDGER_SCHEMA}.policy') IS NOT NULL AS policy`,
+    )
+  ).rows[0] as { applied: boolean; policy: boolean };
   return row.applied && row.policy;
 }
 
@@ -66,7 +89,14 @@ export async function readLedgerState(client: ClientBase, migrationId: string): 
                            WHERE migration_id = $1 AND status <> 'receipt' ORDER BY seq DESC LIMIT 1) AS latest ON true`,
     [migrationId],
   );
-  const row = rows[0] as { status: LedgerState['state'] | null; bundle_digest: string | null; run_id: string | null; pre_fingerprint: string | null; resume: Record<string, string | number> | null; last_receipt_digest: string | null };
+  const row = rows[0] as {
+    status: LedgerState['state'] | null;
+    bundle_digest: string | null;
+    run_id: string | null;
+    pre_fingerprint: string | null;
+    resume: Record<string, string | number> | null;
+    last_receipt_digest: string | null;
+  };
   const state: LedgerState = { state: row.status ?? 'absent' };
   if (row.bundle_digest) state.bundle_digest = row.bundle_digest;
   if (row.run_id) state.run_id = row.run_id;
@@ -78,9 +108,14 @@ export async function readLedgerState(client: ClientBase, migrationId: string): 
 
 /** A ledger from before migration 003 (read-only callers never upgrade it): only the chain head matters. */
 async function legacyHead(client: ClientBase): Promise<Pick<LedgerState, 'last_receipt_digest'>> {
-  const exists = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS present`)).rows[0] as { present: boolean };
+  const exists = (await client.query(`SELECT to_regclass('${LEDGER_SCHEMA}.applied') IS NOT NULL AS present`))
+    .rows[0] as { present: boolean };
   if (!exists.present) return {};
-  const row = (await client.query(`SELECT receipt_digest FROM ${LEDGER_SCHEMA}.applied WHERE receipt_digest IS NOT NULL ORDER BY seq DESC LIMIT 1`)).rows[0] as { receipt_digest: string } | undefined;
+  const row = (
+    await client.query(
+      `SELECT receipt_digest FROM ${LEDGER_SCHEMA}.applied WHERE receipt_digest IS NOT NULL ORDER BY seq DESC LIMIT 1`,
+    )
+  ).rows[0] as { receipt_digest: string } | undefined;
   return row ? { last_receipt_digest: row.receipt_digest } : {};
 }
 
@@ -92,7 +127,17 @@ export async function readLedgerHistory(client: ClientBase, migrationId?: string
        FROM ${LEDGER_SCHEMA}.applied WHERE $1::text IS NULL OR migration_id = $1 ORDER BY seq`,
     [migrationId ?? null],
   );
-  return (rows as { seq: string; migration_id: string; run_id: string; status: LedgerRecord['status']; bundle_digest: string | null; receipt_digest: string | null; recorded_at: Date }[]).map((row) => ({
+  return (
+    rows as {
+      seq: string;
+      migration_id: string;
+      run_id: string;
+      status: LedgerRecord['status'];
+      bundle_digest: string | null;
+      receipt_digest: string | null;
+      recorded_at: Date;
+    }[]
+  ).map((row) => ({
     seq: Number(row.seq),
     migration_id: row.migration_id,
     run_id: row.run_id,
@@ -105,10 +150,20 @@ export async function readLedgerHistory(client: ClientBase, migrationId?: string
 
 export async function readStorePolicy(client: ClientBase): Promise<StorePolicy | undefined> {
   if (!(await ledgerExists(client))) return undefined;
-  const row = (await client.query(`SELECT policy, digest, run_id, recorded_at FROM ${LEDGER_SCHEMA}.policy ORDER BY seq DESC LIMIT 1`)).rows[0] as { policy: Policy; digest: string; run_id: string; recorded_at: Date } | undefined;
-  return row ? { policy: row.policy, digest: row.digest, run_id: row.run_id, recorded_at: row.recorded_at.toISOString() } : undefined;
+  const row = (
+    await client.query(
+      `SELECT policy, digest, run_id, recorded_at FROM ${LEDGER_SCHEMA}.policy ORDER BY seq DESC LIMIT 1`,
+    )
+  ).rows[0] as { policy: Policy; digest: string; run_id: string; recorded_at: Date } | undefined;
+  return row
+    ? { policy: row.policy, digest: row.digest, run_id: row.run_id, recorded_at: row.recorded_at.toISOString() }
+    : undefined;
 }
 
 export async function writeStorePolicy(client: ClientBase, policy: StorePolicy): Promise<void> {
-  await client.query(`INSERT INTO ${LEDGER_SCHEMA}.policy (policy, digest, run_id) VALUES ($1, $2, $3)`, [JSON.stringify(policy.policy), policy.digest, policy.run_id]);
+  await client.query(`INSERT INTO ${LEDGER_SCHEMA}.policy (policy, digest, run_id) VALUES ($1, $2, $3)`, [
+    JSON.stringify(policy.policy),
+    policy.digest,
+    policy.run_id,
+  ]);
 }

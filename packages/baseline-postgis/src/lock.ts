@@ -16,13 +16,22 @@ const APPLICATION_NAME_LIMIT = 63;
 export class AdvisoryLock {
   private controller: AbortController | undefined;
 
-  constructor(private readonly client: pg.Client, private readonly applicationName: string) {}
+  constructor(
+    private readonly client: pg.Client,
+    private readonly applicationName: string,
+  ) {}
 
   async lock(request: LeaseRequest): Promise<LockResult> {
     const outcome = await withBackoff(async () => {
       const { rows } = await this.client.query('SELECT pg_try_advisory_lock($1, $2) AS acquired', [...LOCK_KEYS]);
       if ((rows[0] as { acquired: boolean }).acquired) return { ok: true as const, value: undefined };
-      return { ok: false as const, miss: (await this.lockHolder()) ?? { owner: 'another session', description: 'another session (it released the lock just now; retry)' } };
+      return {
+        ok: false as const,
+        miss: (await this.lockHolder()) ?? {
+          owner: 'another session',
+          description: 'another session (it released the lock just now; retry)',
+        },
+      };
     }, request.waitMs);
     if (!outcome.ok) return { acquired: false, waited_ms: outcome.waited_ms, holder: outcome.miss };
     // Name the run in pg_stat_activity so a second runner's message says who holds the lock.
@@ -41,7 +50,9 @@ export class AdvisoryLock {
     if (!this.controller) return;
     this.controller = undefined;
     await this.client.query('SELECT pg_advisory_unlock($1, $2)', [...LOCK_KEYS]);
-    await this.client.query(`SELECT set_config('application_name', $1, false)`, [this.applicationName.slice(0, APPLICATION_NAME_LIMIT)]);
+    await this.client.query(`SELECT set_config('application_name', $1, false)`, [
+      this.applicationName.slice(0, APPLICATION_NAME_LIMIT),
+    ]);
   }
 
   async lockHolder(): Promise<LeaseHolder | undefined> {
@@ -63,11 +74,23 @@ export class AdvisoryLock {
     if (!row) return { removed: false, cleaned: [], message: 'no run holds the advisory lock' };
     const holder = (await this.lockHolder()) as LeaseHolder;
     if (!options.force) {
-      return { removed: false, holder, cleaned: [], message: `held by ${holder.description}; it is released when that session ends — pass --force to terminate the backend (its transaction rolls back)` };
+      return {
+        removed: false,
+        holder,
+        cleaned: [],
+        message: `held by ${holder.description}; it is released when that session ends — pass --force to terminate the backend (its transaction rolls back)`,
+      };
     }
     const { rows } = await this.client.query('SELECT pg_terminate_backend($1) AS terminated', [row.pid]);
     const terminated = (rows[0] as { terminated: boolean }).terminated;
-    return { removed: terminated, holder, cleaned: terminated ? [`backend pid ${row.pid} terminated`] : [], message: terminated ? `terminated backend pid ${row.pid}, which held the lock` : `could not terminate pid ${row.pid} (not allowed for this role?)` };
+    return {
+      removed: terminated,
+      holder,
+      cleaned: terminated ? [`backend pid ${row.pid} terminated`] : [],
+      message: terminated
+        ? `terminated backend pid ${row.pid}, which held the lock`
+        : `could not terminate pid ${row.pid} (not allowed for this role?)`,
+    };
   }
 }
 

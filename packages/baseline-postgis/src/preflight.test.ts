@@ -8,7 +8,12 @@ function declaration(extra: Partial<MigrationDeclaration> = {}): MigrationDeclar
     migration_id: 'PG-MIG-2026-03-01-01',
     type: 'postgis',
     intent: 'test',
-    scope: { allowed_schemas: ['public'], allowed_tables: ['parcels'], forbidden_schemas: ['governance', 'audit'], forbidden_tables: ['authority_sites'] },
+    scope: {
+      allowed_schemas: ['public'],
+      allowed_tables: ['parcels'],
+      forbidden_schemas: ['governance', 'audit'],
+      forbidden_tables: ['authority_sites'],
+    },
     limits: {},
     requires_rollback: true,
     approvals: {},
@@ -19,14 +24,26 @@ function declaration(extra: Partial<MigrationDeclaration> = {}): MigrationDeclar
 }
 
 const script = (text: string, path = 'forward.sql'): ScriptFile[] => [{ path, text, digest: 'unused' }];
-const failures = (checks: { status: string; code?: string }[]) => checks.filter((check) => check.status === 'fail').map((check) => check.code);
+const failures = (checks: { status: string; code?: string }[]) =>
+  checks.filter((check) => check.status === 'fail').map((check) => check.code);
 
 describe('preflightPostgis', () => {
   it('passes a plain index migration and predicts its touches', async () => {
-    const result = await preflightPostgis(script('CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);'), declaration());
+    const result = await preflightPostgis(
+      script('CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);'),
+      declaration(),
+    );
     expect(failures(result.checks)).toEqual([]);
     expect(result.predicted).toEqual({ schemas: ['public'], tables: ['public.parcels'] });
-    expect(result.statements[0]).toMatchObject({ index: 0, file: 'forward.sql', line: 1, kind: 'IndexStmt', transactional: true, destructive: false, data: false });
+    expect(result.statements[0]).toMatchObject({
+      index: 0,
+      file: 'forward.sql',
+      line: 1,
+      kind: 'IndexStmt',
+      transactional: true,
+      destructive: false,
+      data: false,
+    });
     expect(result.statements[0]!.objects).toContainEqual({ schema: 'public', table: 'parcels' });
   });
 
@@ -54,12 +71,20 @@ describe('preflightPostgis', () => {
   });
 
   it('keeps ANALYZE and ALTER TYPE … ADD VALUE transactional (PostgreSQL 12+)', async () => {
-    const result = await preflightPostgis(script("ANALYZE parcels; ALTER TYPE land_use ADD VALUE 'forest';"), declaration());
+    const result = await preflightPostgis(
+      script("ANALYZE parcels; ALTER TYPE land_use ADD VALUE 'forest';"),
+      declaration(),
+    );
     expect(result.statements.map((s) => s.transactional)).toEqual([true, true]);
   });
 
   it('fails a statement naming a forbidden table or schema, pointing at the rule', async () => {
-    const result = await preflightPostgis(script('UPDATE parcels SET area_m2 = 1;\nUPDATE public.authority_sites SET category = NULL;\nSELECT * FROM governance.decisions;'), declaration());
+    const result = await preflightPostgis(
+      script(
+        'UPDATE parcels SET area_m2 = 1;\nUPDATE public.authority_sites SET category = NULL;\nSELECT * FROM governance.decisions;',
+      ),
+      declaration(),
+    );
     const forbidden = result.checks.filter((check) => check.code === 'PREFLIGHT_FORBIDDEN');
     expect(forbidden.map((check) => [check.pointer, check.observed])).toEqual([
       ['/scope/forbidden_tables/0', 'public.authority_sites'],
@@ -74,18 +99,28 @@ describe('preflightPostgis', () => {
     const open = declaration({ scope: { allowed_tables: ['authority_sites'] } });
     const blocked = await preflightPostgis(sql, open, protectedDomains);
     expect(failures(blocked.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
-    const approved = await preflightPostgis(sql, { ...open, approvals: { exception_ref: 'GOV-REQ-1' } }, protectedDomains);
+    const approved = await preflightPostgis(
+      sql,
+      { ...open, approvals: { exception_ref: 'GOV-REQ-1' } },
+      protectedDomains,
+    );
     expect(failures(approved.checks)).toEqual([]);
     expect(approved.checks.find((check) => check.rule === 'protected')?.message).toMatch(/GOV-REQ-1/);
   });
 
   it('uses the declaration’s protected section when no effective domains are passed', async () => {
-    const result = await preflightPostgis(script('TRUNCATE audit.events;'), declaration({ scope: {}, protected: { schemas: ['audit'] } }));
+    const result = await preflightPostgis(
+      script('TRUNCATE audit.events;'),
+      declaration({ scope: {}, protected: { schemas: ['audit'] } }),
+    );
     expect(failures(result.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
   });
 
   it('reports a parse error with file:line:column before anything runs', async () => {
-    const result = await preflightPostgis(script('CREATE INDEX i ON parcels (id);\nALTER TABLE parcels ADD COLUMN;', 'sql/forward.sql'), declaration());
+    const result = await preflightPostgis(
+      script('CREATE INDEX i ON parcels (id);\nALTER TABLE parcels ADD COLUMN;', 'sql/forward.sql'),
+      declaration(),
+    );
     expect(result.statements).toEqual([]);
     expect(result.checks).toHaveLength(1);
     expect(result.checks[0]).toMatchObject({ status: 'fail', code: 'PREFLIGHT_PARSE' });
@@ -94,7 +129,9 @@ describe('preflightPostgis', () => {
 
   it('classifies destructive and data statements', async () => {
     const result = await preflightPostgis(
-      script('DELETE FROM parcels; DELETE FROM parcels WHERE id = 1; ALTER TABLE parcels DROP COLUMN area_m2; DROP TABLE parcels; INSERT INTO parcels DEFAULT VALUES; COPY parcels FROM STDIN; COPY parcels TO STDOUT;'),
+      script(
+        'DELETE FROM parcels; DELETE FROM parcels WHERE id = 1; ALTER TABLE parcels DROP COLUMN area_m2; DROP TABLE parcels; INSERT INTO parcels DEFAULT VALUES; COPY parcels FROM STDIN; COPY parcels TO STDOUT;',
+      ),
       declaration(),
     );
     expect(result.statements.map((s) => [s.kind, s.destructive, s.data])).toEqual([
@@ -109,13 +146,20 @@ describe('preflightPostgis', () => {
   });
 
   it('does not mistake a WITH query name for a table, and resolves unqualified names to public', async () => {
-    const result = await preflightPostgis(script('WITH recent AS (SELECT id FROM parcels) UPDATE parcels SET area_m2 = 0 WHERE id IN (SELECT id FROM recent);'), declaration());
+    const result = await preflightPostgis(
+      script(
+        'WITH recent AS (SELECT id FROM parcels) UPDATE parcels SET area_m2 = 0 WHERE id IN (SELECT id FROM recent);',
+      ),
+      declaration(),
+    );
     expect(result.predicted.tables).toEqual(['public.parcels']);
   });
 
   it('names the schemas of created schemas, functions and dropped indexes', async () => {
     const result = await preflightPostgis(
-      script("CREATE SCHEMA staging; CREATE FUNCTION staging.f() RETURNS int LANGUAGE sql AS 'select 1'; DROP INDEX staging.old_idx; DROP TRIGGER t ON staging.roads;"),
+      script(
+        "CREATE SCHEMA staging; CREATE FUNCTION staging.f() RETURNS int LANGUAGE sql AS 'select 1'; DROP INDEX staging.old_idx; DROP TRIGGER t ON staging.roads;",
+      ),
       declaration({ scope: {} }),
     );
     expect(result.predicted).toEqual({ schemas: ['staging'], tables: ['staging.roads'] });
@@ -126,49 +170,89 @@ describe('preflightPostgis', () => {
     const catalog: NameCatalog = {
       searchPath: ['public'],
       user: 'app',
-      relations: { parcels: ['public'], policies: ['governance'], decisions: ['governance', 'public'], pg_class: ['pg_catalog'] },
+      relations: {
+        parcels: ['public'],
+        policies: ['governance'],
+        decisions: ['governance', 'public'],
+        pg_class: ['pg_catalog'],
+      },
       opaqueFunctions: { grant_everything: ['public'] },
     };
     const tablesOf = async (sql: string, extra: Partial<MigrationDeclaration> = {}) =>
-      (await preflightPostgis(script(sql), declaration({ scope: {}, ...extra }), undefined, { catalog })).predicted.tables;
+      (await preflightPostgis(script(sql), declaration({ scope: {}, ...extra }), undefined, { catalog })).predicted
+        .tables;
 
     it('follows SET search_path, SET LOCAL, set_config and RESET, statement by statement', async () => {
-      expect(await tablesOf('SET search_path = governance; CREATE INDEX CONCURRENTLY p_idx ON policies (rule);', { transactional: false })).toEqual(['governance.policies']);
-      expect(await tablesOf('SET LOCAL search_path TO governance, public; UPDATE decisions SET x = 1;')).toEqual(['governance.decisions']);
-      expect(await tablesOf("SELECT set_config('search_path', 'governance', false); DELETE FROM policies;")).toEqual(['governance.policies']);
-      expect(await tablesOf('SET search_path = governance; RESET search_path; UPDATE decisions SET x = 1;')).toEqual(['public.decisions']);
-      expect(await tablesOf('SET search_path = "$user", governance; CREATE TABLE fresh (id int);')).toEqual(['app.fresh']);
+      expect(
+        await tablesOf('SET search_path = governance; CREATE INDEX CONCURRENTLY p_idx ON policies (rule);', {
+          transactional: false,
+        }),
+      ).toEqual(['governance.policies']);
+      expect(await tablesOf('SET LOCAL search_path TO governance, public; UPDATE decisions SET x = 1;')).toEqual([
+        'governance.decisions',
+      ]);
+      expect(await tablesOf("SELECT set_config('search_path', 'governance', false); DELETE FROM policies;")).toEqual([
+        'governance.policies',
+      ]);
+      expect(await tablesOf('SET search_path = governance; RESET search_path; UPDATE decisions SET x = 1;')).toEqual([
+        'public.decisions',
+      ]);
+      expect(await tablesOf('SET search_path = "$user", governance; CREATE TABLE fresh (id int);')).toEqual([
+        'app.fresh',
+      ]);
     });
 
-    it('resolves against the connection\'s own search_path and the live catalog', async () => {
-      const result = await preflightPostgis(script('UPDATE policies SET rule = NULL;'), declaration(), undefined, { catalog: { ...catalog, searchPath: ['governance', 'public'] } });
+    it("resolves against the connection's own search_path and the live catalog", async () => {
+      const result = await preflightPostgis(script('UPDATE policies SET rule = NULL;'), declaration(), undefined, {
+        catalog: { ...catalog, searchPath: ['governance', 'public'] },
+      });
       expect(result.predicted.tables).toEqual(['governance.policies']);
       expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
     });
 
     it('never lets a WITH query hide the table a write targets', async () => {
-      const result = await preflightPostgis(script('WITH authority_sites AS (SELECT 1) DELETE FROM authority_sites;'), declaration(), undefined, { catalog });
+      const result = await preflightPostgis(
+        script('WITH authority_sites AS (SELECT 1) DELETE FROM authority_sites;'),
+        declaration(),
+        undefined,
+        { catalog },
+      );
       expect(result.predicted.tables).toEqual(['public.authority_sites']);
       expect(failures(result.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
     });
 
     it('refuses the migration ledger to every script', async () => {
-      const result = await preflightPostgis(script('DELETE FROM kfm_ledger.migrations;'), declaration({ scope: {} }), undefined, { catalog });
+      const result = await preflightPostgis(
+        script('DELETE FROM kfm_ledger.migrations;'),
+        declaration({ scope: {} }),
+        undefined,
+        { catalog },
+      );
       expect(result.checks.find((check) => check.status === 'fail')?.message).toMatch(/kfm_ledger/);
     });
   });
 
   describe('escapes', () => {
-    const catalog: NameCatalog = { searchPath: ['public'], user: 'app', relations: { parcels: ['public'] }, opaqueFunctions: { grant_everything: ['public'] } };
+    const catalog: NameCatalog = {
+      searchPath: ['public'],
+      user: 'app',
+      relations: { parcels: ['public'] },
+      opaqueFunctions: { grant_everything: ['public'] },
+    };
     const refused = async (sql: string, transactional = true, allowedRules: string[] = []) => {
-      const result = await preflightPostgis(script(sql), declaration({ transactional }), undefined, { catalog, allowedRules });
-      return result.checks.filter((check) => check.status === 'fail' && check.code === 'PREFLIGHT_FORBIDDEN').map((check) => check.observed);
+      const result = await preflightPostgis(script(sql), declaration({ transactional }), undefined, {
+        catalog,
+        allowedRules,
+      });
+      return result.checks
+        .filter((check) => check.status === 'fail' && check.code === 'PREFLIGHT_FORBIDDEN')
+        .map((check) => check.observed);
     };
 
     it.each([
       ['CREATE ROLE mallory SUPERUSER', 'cluster-object'],
       ['GRANT pg_read_all_data TO app', 'cluster-object'],
-      ["ALTER DATABASE kfm SET search_path = governance", 'database-setting'],
+      ['ALTER DATABASE kfm SET search_path = governance', 'database-setting'],
       ['CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f()', 'event-trigger'],
       ['CREATE PUBLICATION leak FOR TABLE parcels', 'publication'],
       ['CREATE EXTENSION dblink', 'out-of-transaction-channel'],
@@ -195,7 +279,12 @@ describe('preflightPostgis', () => {
 
     it('lets built-in and extension functions through, and an allowed rule pass with its reason', async () => {
       expect(await refused('SELECT count(*), ST_Area(geom) FROM parcels', false)).toEqual([]);
-      const result = await preflightPostgis(script('DO $$ BEGIN END $$'), declaration({ transactional: false }), undefined, { catalog, allowedRules: ['dynamic-sql'] });
+      const result = await preflightPostgis(
+        script('DO $$ BEGIN END $$'),
+        declaration({ transactional: false }),
+        undefined,
+        { catalog, allowedRules: ['dynamic-sql'] },
+      );
       expect(failures(result.checks)).toEqual([]);
       expect(result.checks.find((check) => check.observed === 'dynamic-sql')?.message).toMatch(/allowed by the policy/);
     });

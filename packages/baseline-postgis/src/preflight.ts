@@ -1,6 +1,13 @@
 // Static analysis of the forward script before the store is touched: parse errors, statements that
 // cannot run in a transaction, and statements naming forbidden or protected schemas and tables.
-import type { Check, MigrationDeclaration, PlanStatement, PreflightResult, ProtectedDomains, ScriptFile } from '@kfm/migration-contracts';
+import type {
+  Check,
+  MigrationDeclaration,
+  PlanStatement,
+  PreflightResult,
+  ProtectedDomains,
+  ScriptFile,
+} from '@kfm/migration-contracts';
 import { searchPathChange, statementEscapes } from './escapes.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
@@ -33,7 +40,15 @@ export async function preflightPostgis(
     const { file, line, column, message } = split.failure;
     return {
       statements: [],
-      checks: [{ name: 'preflight:parse', rule: RULE, status: 'fail', code: 'PREFLIGHT_PARSE', message: `${file}:${line}:${column} ${message}` }],
+      checks: [
+        {
+          name: 'preflight:parse',
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_PARSE',
+          message: `${file}:${line}:${column} ${message}`,
+        },
+      ],
       predicted: { schemas: [], tables: [] },
     };
   }
@@ -58,8 +73,9 @@ export async function preflightPostgis(
     } else if (pathChange) {
       resolver.setPath(pathChange.path ?? undefined);
     }
-    if (statement.node === 'CreateFunctionStmt') createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
-    for (const escape of escapes) findings.push(escapeFinding(escape, where, allowed));
+    if (statement.node === 'CreateFunctionStmt')
+      createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
+    for (const found of escapes) findings.push(escapeFinding(found, where, allowed));
     const facts = statementFacts(statement, resolver);
     statements.push({
       index: statement.index,
@@ -89,29 +105,48 @@ export async function preflightPostgis(
     }
   }
 
-  const checks: Check[] = [{ name: 'preflight:parse', rule: RULE, status: 'pass', message: `${statements.length} statement(s) parsed` }];
+  const checks: Check[] = [
+    { name: 'preflight:parse', rule: RULE, status: 'pass', message: `${statements.length} statement(s) parsed` },
+  ];
   if (!findings.some((check) => check.code === 'PREFLIGHT_NON_TRANSACTIONAL')) {
-    checks.push({ name: 'preflight:transactional', rule: RULE, status: 'pass', message: transactionalRun ? 'every statement can run in one transaction' : 'declared non-transactional' });
+    checks.push({
+      name: 'preflight:transactional',
+      rule: RULE,
+      status: 'pass',
+      message: transactionalRun ? 'every statement can run in one transaction' : 'declared non-transactional',
+    });
   }
   if (!findings.some((check) => check.code === 'PREFLIGHT_FORBIDDEN' && check.status === 'fail')) {
-    checks.push({ name: 'preflight:forbidden', rule: RULE, status: 'pass', message: 'no forbidden or unapproved protected name' });
+    checks.push({
+      name: 'preflight:forbidden',
+      rule: RULE,
+      status: 'pass',
+      message: 'no forbidden or unapproved protected name',
+    });
   }
   checks.push(...dedupe(findings));
   return { statements, checks, predicted: { schemas: sortedUnique(schemas), tables: sortedUnique(tables) } };
 }
 
 /** An escape is a failure unless the policy's exception for this bundle names its rule. */
-function escapeFinding(escape: { rule: string; message: string }, where: string, allowed: ReadonlySet<string>): Check {
-  const name = `preflight:${escape.rule}:${where}`;
-  if (allowed.has(escape.rule)) return { name, rule: RULE, status: 'pass', observed: escape.rule, message: `${where} ${escape.message}; allowed by the policy's exception for this bundle` };
+function escapeFinding(found: { rule: string; message: string }, where: string, allowed: ReadonlySet<string>): Check {
+  const name = `preflight:${found.rule}:${where}`;
+  if (allowed.has(found.rule))
+    return {
+      name,
+      rule: RULE,
+      status: 'pass',
+      observed: found.rule,
+      message: `${where} ${found.message}; allowed by the policy's exception for this bundle`,
+    };
   return {
     name,
     rule: RULE,
     status: 'fail',
     code: 'PREFLIGHT_FORBIDDEN',
     pointer: '/exceptions',
-    observed: escape.rule,
-    message: `${where} ${escape.message} [${escape.rule}]; refused unless the policy allows rule ${escape.rule} for this bundle with an approval reference`,
+    observed: found.rule,
+    message: `${where} ${found.message} [${found.rule}]; refused unless the policy allows rule ${found.rule} for this bundle with an approval reference`,
   };
 }
 
@@ -138,8 +173,12 @@ function scopeFindings(
   const forbiddenSchema = firstMatch(declaration.scope.forbidden_schemas, [object.schema]);
   const forbiddenTable = firstMatch(declaration.scope.forbidden_tables, aliases);
   if (forbiddenSchema >= 0 || forbiddenTable >= 0) {
-    const pointer = forbiddenTable >= 0 ? `/scope/forbidden_tables/${forbiddenTable}` : `/scope/forbidden_schemas/${forbiddenSchema}`;
-    const pattern = forbiddenTable >= 0 ? declaration.scope.forbidden_tables![forbiddenTable] : declaration.scope.forbidden_schemas![forbiddenSchema];
+    const pointer =
+      forbiddenTable >= 0 ? `/scope/forbidden_tables/${forbiddenTable}` : `/scope/forbidden_schemas/${forbiddenSchema}`;
+    const pattern =
+      forbiddenTable >= 0
+        ? declaration.scope.forbidden_tables![forbiddenTable]
+        : declaration.scope.forbidden_schemas![forbiddenSchema];
     findings.push({
       name: `preflight:forbidden:${where}:${label}`,
       rule: RULE,
@@ -154,7 +193,13 @@ function scopeFindings(
   if (isProtected(domains, { schemas: [object.schema], tables: aliases })) {
     findings.push(
       approval
-        ? { name: `preflight:protected:${where}:${label}`, rule: 'protected', status: 'pass', observed: label, message: `${where} names protected ${label}; approved by ${approval}` }
+        ? {
+            name: `preflight:protected:${where}:${label}`,
+            rule: 'protected',
+            status: 'pass',
+            observed: label,
+            message: `${where} names protected ${label}; approved by ${approval}`,
+          }
         : {
             name: `preflight:protected:${where}:${label}`,
             rule: 'protected',

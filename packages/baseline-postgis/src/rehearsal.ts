@@ -24,7 +24,10 @@ export function withDatabase(dsn: string, database: string): string {
   try {
     url = new URL(dsn);
   } catch {
-    throw new KfmError({ code: 'ARGUMENT_INVALID', message: 'a rehearsal needs a postgres:// URL connection string (the value is not shown)' });
+    throw new KfmError({
+      code: 'ARGUMENT_INVALID',
+      message: 'a rehearsal needs a postgres:// URL connection string (the value is not shown)',
+    });
   }
   url.pathname = `/${encodeURIComponent(database)}`;
   return url.toString();
@@ -48,7 +51,8 @@ export interface ScratchOptions {
 export async function createScratchDatabase(dsn: string, options: ScratchOptions): Promise<ScratchStore> {
   const source = databaseOf(dsn);
   const name = options.name ?? `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
-  if (!name.startsWith(SCRATCH_PREFIX)) throw new KfmError({ code: 'ARGUMENT_INVALID', message: `scratch database names start with ${SCRATCH_PREFIX}` });
+  if (!name.startsWith(SCRATCH_PREFIX))
+    throw new KfmError({ code: 'ARGUMENT_INVALID', message: `scratch database names start with ${SCRATCH_PREFIX}` });
   const sanitize = sanitizer([dsn, new pg.Client({ connectionString: dsn }).user]);
   const maintenance = await connectMaintenance(dsn, options.applicationName);
   try {
@@ -58,10 +62,16 @@ export async function createScratchDatabase(dsn: string, options: ScratchOptions
       await maintenance.client.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(source)}`);
     } catch (error) {
       // Someone connected between the check and the copy.
-      if ((error as { code?: string }).code === OBJECT_IN_USE) throw busyError(source, (await otherSessions(maintenance.client, source)) ?? { count: 1, applications: '' });
-      throw new KfmError({ code: 'STORE_UNREACHABLE', message: `could not copy database "${source}" for a rehearsal: ${sanitize(error instanceof Error ? error.message : String(error))}` });
+      if ((error as { code?: string }).code === OBJECT_IN_USE)
+        throw busyError(source, (await otherSessions(maintenance.client, source)) ?? { count: 1, applications: '' });
+      throw new KfmError({
+        code: 'STORE_UNREACHABLE',
+        message: `could not copy database "${source}" for a rehearsal: ${sanitize(error instanceof Error ? error.message : String(error))}`,
+      });
     }
-    await maintenance.client.query(`COMMENT ON DATABASE ${ident(name)} IS ${maintenance.client.escapeLiteral(`kfm-migrate rehearsal scratch copy of ${source}: ${options.label}`)}`);
+    await maintenance.client.query(
+      `COMMENT ON DATABASE ${ident(name)} IS ${maintenance.client.escapeLiteral(`kfm-migrate rehearsal scratch copy of ${source}: ${options.label}`)}`,
+    );
   } finally {
     await maintenance.client.end().catch(() => undefined);
   }
@@ -79,7 +89,8 @@ export async function createScratchDatabase(dsn: string, options: ScratchOptions
 
 /** Drops a scratch database, disconnecting whatever is still connected to it. Refuses non-scratch names. */
 export async function dropScratchDatabase(dsn: string, name: string, applicationName: string): Promise<void> {
-  if (!name.startsWith(SCRATCH_PREFIX)) throw new KfmError({ code: 'ARGUMENT_INVALID', message: `refusing to drop ${name}: not a scratch database` });
+  if (!name.startsWith(SCRATCH_PREFIX))
+    throw new KfmError({ code: 'ARGUMENT_INVALID', message: `refusing to drop ${name}: not a scratch database` });
   const maintenance = await connectMaintenance(dsn, applicationName);
   try {
     await maintenance.client.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
@@ -92,7 +103,8 @@ export async function dropScratchDatabase(dsn: string, name: string, application
 export const postgisRehearsal: RehearsalCapability = {
   createScratch(values: ConnectionValues, options: { label: string; applicationName: string }): Promise<ScratchStore> {
     const dsn = values.dsn;
-    if (!dsn) throw new KfmError({ code: 'ENV_MISSING', message: 'no PostgreSQL connection string was given (role `dsn`)' });
+    if (!dsn)
+      throw new KfmError({ code: 'ENV_MISSING', message: 'no PostgreSQL connection string was given (role `dsn`)' });
     return createScratchDatabase(dsn, options);
   },
 };
@@ -113,7 +125,10 @@ async function connectMaintenance(dsn: string, applicationName: string) {
  * A session that has just disconnected (the runner's own capture, a seeding psql) can linger in
  * pg_stat_activity for a moment while its backend exits; wait up to ~3 s, as CREATE DATABASE itself does.
  */
-async function idleOrBusy(client: pg.Client, database: string): Promise<{ count: number; applications: string } | undefined> {
+async function idleOrBusy(
+  client: pg.Client,
+  database: string,
+): Promise<{ count: number; applications: string } | undefined> {
   let busy = await otherSessions(client, database);
   for (let attempt = 0; busy && attempt < 30; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -122,7 +137,10 @@ async function idleOrBusy(client: pg.Client, database: string): Promise<{ count:
   return busy;
 }
 
-async function otherSessions(client: pg.Client, database: string): Promise<{ count: number; applications: string } | undefined> {
+async function otherSessions(
+  client: pg.Client,
+  database: string,
+): Promise<{ count: number; applications: string } | undefined> {
   const { rows } = await client.query(
     `SELECT count(*)::int AS count, coalesce(string_agg(DISTINCT nullif(application_name, ''), ', '), '') AS applications
        FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,

@@ -19,7 +19,12 @@ export interface NameCatalog {
 }
 
 /** Without a live catalog: everything unqualified is in `public`, the server default. */
-export const STATIC_CATALOG: NameCatalog = { searchPath: [DEFAULT_SCHEMA], user: '', relations: {}, opaqueFunctions: {} };
+export const STATIC_CATALOG: NameCatalog = {
+  searchPath: [DEFAULT_SCHEMA],
+  user: '',
+  relations: {},
+  opaqueFunctions: {},
+};
 
 /** One round trip: the connection's path, user, every relation name, every opaque function name. */
 export async function loadNameCatalog(client: ClientBase): Promise<NameCatalog> {
@@ -36,7 +41,12 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
            GROUP BY p.proname) AS f) AS functions`);
-  const row = rows[0] as { path: string[]; user: string; relations: Record<string, string[]>; functions: Record<string, string[]> };
+  const row = rows[0] as {
+    path: string[];
+    user: string;
+    relations: Record<string, string[]>;
+    functions: Record<string, string[]>;
+  };
   return { searchPath: row.path, user: row.user, relations: row.relations, opaqueFunctions: row.functions };
 }
 
@@ -46,7 +56,10 @@ export function parseSearchPath(value: string, user: string): string[] {
   for (const raw of value.split(',')) {
     const part = raw.trim();
     if (!part) continue;
-    const name = part.startsWith('"') && part.endsWith('"') && part.length > 1 ? part.slice(1, -1).replace(/""/g, '"') : part.toLowerCase();
+    const name =
+      part.startsWith('"') && part.endsWith('"') && part.length > 1
+        ? part.slice(1, -1).replace(/""/g, '"')
+        : part.toLowerCase();
     names.push(name === '$user' ? user : name);
   }
   return names;

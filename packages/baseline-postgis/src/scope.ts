@@ -24,7 +24,10 @@ export function qualifiedIdent(schema: string, name: string): string {
 }
 
 /** Do the protected domains name this schema or (any alias of) this table? */
-export function isProtected(domains: ProtectedDomains | undefined, scope: { schemas?: string[]; tables?: string[] }): boolean {
+export function isProtected(
+  domains: ProtectedDomains | undefined,
+  scope: { schemas?: string[]; tables?: string[] },
+): boolean {
   if (!domains) return false;
   return matchesAny(domains.schemas, scope.schemas ?? []) || matchesAny(domains.tables, scope.tables ?? []);
 }

@@ -38,9 +38,13 @@ function nonTransactionalReason(node: string, ast: Node): string | undefined {
     case 'DropStmt':
       return ast.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction' : undefined;
     case 'ReindexStmt': {
-      const concurrently = asArray(ast.params).some((p) => (p as Node).DefElem && ((p as Node).DefElem as Node).defname === 'concurrently');
+      const concurrently = asArray(ast.params).some(
+        (p) => (p as Node).DefElem && ((p as Node).DefElem as Node).defname === 'concurrently',
+      );
       if (concurrently) return 'REINDEX CONCURRENTLY cannot run inside a transaction';
-      return ast.kind === 'REINDEX_OBJECT_SYSTEM' || ast.kind === 'REINDEX_OBJECT_DATABASE' ? 'REINDEX SYSTEM/DATABASE cannot run inside a transaction' : undefined;
+      return ast.kind === 'REINDEX_OBJECT_SYSTEM' || ast.kind === 'REINDEX_OBJECT_DATABASE'
+        ? 'REINDEX SYSTEM/DATABASE cannot run inside a transaction'
+        : undefined;
     }
     case 'VacuumStmt':
       return ast.is_vacuumcmd ? 'VACUUM cannot run inside a transaction' : undefined;
@@ -76,13 +80,18 @@ function isDestructive(node: string, ast: Node): boolean {
     case 'DeleteStmt':
       return ast.whereClause === undefined;
     case 'AlterTableStmt':
-      return asArray(ast.cmds).some((cmd) => ((cmd as Node).AlterTableCmd as Node | undefined)?.subtype === 'AT_DropColumn');
+      return asArray(ast.cmds).some(
+        (cmd) => ((cmd as Node).AlterTableCmd as Node | undefined)?.subtype === 'AT_DropColumn',
+      );
     default:
       return false;
   }
 }
 
-export function statementFacts(statement: Pick<ParsedStatement, 'node' | 'ast'>, resolver: NameResolver = new NameResolver(STATIC_CATALOG)): StatementFacts {
+export function statementFacts(
+  statement: Pick<ParsedStatement, 'node' | 'ast'>,
+  resolver: NameResolver = new NameResolver(STATIC_CATALOG),
+): StatementFacts {
   const { node, ast } = statement;
   const reason = nonTransactionalReason(node, ast);
   const facts: StatementFacts = {
@@ -118,7 +127,11 @@ const WRITE_TARGETS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeS
  * Every schema and relation the statement names, each resolved as the store will: qualified names as
  * written, unqualified ones along the resolver's search_path (new objects in its first schema).
  */
-export function namedObjects(node: string, ast: Node, resolver: NameResolver = new NameResolver(STATIC_CATALOG)): NamedObject[] {
+export function namedObjects(
+  node: string,
+  ast: Node,
+  resolver: NameResolver = new NameResolver(STATIC_CATALOG),
+): NamedObject[] {
   const found = new Map<string, NamedObject>();
   const add = (object: NamedObject) => found.set(JSON.stringify(object), object);
   const cteNames = new Set<string>();
@@ -126,7 +139,11 @@ export function namedObjects(node: string, ast: Node, resolver: NameResolver = n
   const created = creationTarget(node, ast);
   const target = WRITE_TARGETS.has(node) ? ast.relation : undefined;
   const relationSchema = (relation: Node | undefined, name: string) =>
-    typeof relation?.schemaname === 'string' ? relation.schemaname : relation !== undefined && relation === created ? resolver.creation() : resolver.relation(name);
+    typeof relation?.schemaname === 'string'
+      ? relation.schemaname
+      : relation !== undefined && relation === created
+        ? resolver.creation()
+        : resolver.relation(name);
   walk(ast, (value) => {
     if (typeof value.relname === 'string') {
       const qualified = typeof value.schemaname === 'string';
@@ -144,16 +161,24 @@ export function namedObjects(node: string, ast: Node, resolver: NameResolver = n
       for (const names of lists(ast.objects)) {
         const [schema, name] = names.length > 1 ? [names[0]!, names[1]!] : [resolver.relation(names[0]!), names[0]!];
         if (ast.removeType === 'OBJECT_SCHEMA') add({ schema: names[0]! });
-        else if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FOREIGN_TABLE'].includes(String(ast.removeType)))
+        else if (
+          ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_FOREIGN_TABLE'].includes(
+            String(ast.removeType),
+          )
+        )
           add({ schema, table: name });
         else if (ast.removeType === 'OBJECT_INDEX') add({ schema, index: name });
         else if (['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY'].includes(String(ast.removeType))) {
           // [schema?, table, object]: the object hangs off a table.
           const relation = names.slice(0, -1);
-          add(relation.length > 1 ? { schema: relation[0]!, table: relation[1]! } : { schema: resolver.relation(relation[0]!), table: relation[0]! });
-        }
-        else if (names.length > 1) add({ schema });
-        else if (ast.removeType === 'OBJECT_FUNCTION' || ast.removeType === 'OBJECT_PROCEDURE') add({ schema: resolver.creation() });
+          add(
+            relation.length > 1
+              ? { schema: relation[0]!, table: relation[1]! }
+              : { schema: resolver.relation(relation[0]!), table: relation[0]! },
+          );
+        } else if (names.length > 1) add({ schema });
+        else if (ast.removeType === 'OBJECT_FUNCTION' || ast.removeType === 'OBJECT_PROCEDURE')
+          add({ schema: resolver.creation() });
       }
       break;
     case 'AlterObjectSchemaStmt':
@@ -163,7 +188,11 @@ export function namedObjects(node: string, ast: Node, resolver: NameResolver = n
       if (ast.renameType === 'OBJECT_SCHEMA') {
         if (typeof ast.subname === 'string') add({ schema: ast.subname });
         if (typeof ast.newname === 'string') add({ schema: ast.newname });
-      } else if (ast.relation && typeof ast.newname === 'string' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW'].includes(String(ast.renameType))) {
+      } else if (
+        ast.relation &&
+        typeof ast.newname === 'string' &&
+        ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW'].includes(String(ast.renameType))
+      ) {
         const relation = ast.relation as Node;
         add({ schema: relationSchema(relation, String(relation.relname)), table: ast.newname });
       }
@@ -182,7 +211,11 @@ export function namedObjects(node: string, ast: Node, resolver: NameResolver = n
       break;
     case 'CreateFunctionStmt': {
       const names = nameList({ List: { items: ast.funcname } });
-      add(names.length > 1 ? { schema: names[0]!, function: names[1]! } : { schema: resolver.creation(), function: names[0]! });
+      add(
+        names.length > 1
+          ? { schema: names[0]!, function: names[1]! }
+          : { schema: resolver.creation(), function: names[0]! },
+      );
       break;
     }
     default:

@@ -3,7 +3,8 @@ import { lineAndColumn, splitScript, splitScripts } from './statements.js';
 
 describe('splitScript', () => {
   it('splits statements and points each at the line of its first token, past comments', async () => {
-    const text = '-- header\n/* block /* nested */ */\nCREATE INDEX i ON parcels (id);\n\n  -- why\n  UPDATE parcels\n  SET area_m2 = 1;\nSELECT 1';
+    const text =
+      '-- header\n/* block /* nested */ */\nCREATE INDEX i ON parcels (id);\n\n  -- why\n  UPDATE parcels\n  SET area_m2 = 1;\nSELECT 1';
     const result = await splitScript('forward.sql', text);
     if (!result.ok) throw new Error(result.failure.message);
     expect(result.statements.map((s) => [s.line, s.node])).toEqual([
@@ -18,7 +19,11 @@ describe('splitScript', () => {
   it('keeps statement text intact after multi-byte characters (the parser counts bytes)', async () => {
     const result = await splitScript('f.sql', "SELECT 'ééé';\nCOMMENT ON TABLE parcels IS 'größe';\nSELECT 2;");
     if (!result.ok) throw new Error(result.failure.message);
-    expect(result.statements.map((s) => s.text)).toEqual(["SELECT 'ééé'", "COMMENT ON TABLE parcels IS 'größe'", 'SELECT 2']);
+    expect(result.statements.map((s) => s.text)).toEqual([
+      "SELECT 'ééé'",
+      "COMMENT ON TABLE parcels IS 'größe'",
+      'SELECT 2',
+    ]);
     expect(result.statements.map((s) => s.line)).toEqual([1, 2, 3]);
   });
 

@@ -47,7 +47,11 @@ async function script(path: string, text: string): Promise<ScriptFile> {
   return { path, text, digest: await cidOfScript(text) };
 }
 
-async function request(forward: string, decide: (post: Baseline, metrics: Record<string, number>) => boolean, extra: Partial<ApplyRequest> = {}): Promise<ApplyRequest> {
+async function request(
+  forward: string,
+  decide: (post: Baseline, metrics: Record<string, number>) => boolean,
+  extra: Partial<ApplyRequest> = {},
+): Promise<ApplyRequest> {
   const file = await script('forward.sql', forward);
   return {
     declaration: declaration(),
@@ -66,14 +70,21 @@ const fingerprint = async () => (await capturePostgisBaseline(db.client)).finger
 
 describe('postgisAdapter', () => {
   it('declares its type, scripts and connection variable', () => {
-    expect(postgisAdapter).toMatchObject({ type: 'postgis', language: { forward: 'forward.sql', rollback: 'rollback.sql' }, connection: { dsn: 'KFM_PG_DSN' }, vocabulary: { idPrefix: 'PG' } });
+    expect(postgisAdapter).toMatchObject({
+      type: 'postgis',
+      language: { forward: 'forward.sql', rollback: 'rollback.sql' },
+      connection: { dsn: 'KFM_PG_DSN' },
+      vocabulary: { idPrefix: 'PG' },
+    });
   });
 
   it('fails fast when another session holds the lock, naming the holder', async () => {
     const other = await postgisAdapter.connect({ dsn: db.dsn }, { applicationName: 'kfm-migrate' });
     try {
       expect(await other.lock(lease('run-A'))).toMatchObject({ acquired: true });
-      const otherPid = (await db.client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'kfm-migrate run-A'`)).rows[0]?.pid;
+      const otherPid = (
+        await db.client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'kfm-migrate run-A'`)
+      ).rows[0]?.pid;
       expect(otherPid).toBeTypeOf('number');
       const denied = await session.lock(lease('run-B'));
       expect(denied.acquired).toBe(false);
@@ -113,9 +124,14 @@ describe('postgisAdapter', () => {
 
   it('rolls everything back when a statement fails halfway, pointing at file:line', async () => {
     const pre = await fingerprint();
-    const forward = 'CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\nALTER TABLE parcels ADD COLUMN note text;\n\nUPDATE parcels SET missing_column = 1;\n';
+    const forward =
+      'CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\nALTER TABLE parcels ADD COLUMN note text;\n\nUPDATE parcels SET missing_column = 1;\n';
     const result = await session.apply(await request(forward, () => true));
-    expect(result).toMatchObject({ status: 'failed', atPre: true, failure: { code: 'STATEMENT_FAILED', file: 'forward.sql', line: 4 } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      atPre: true,
+      failure: { code: 'STATEMENT_FAILED', file: 'forward.sql', line: 4 },
+    });
     expect(result.failure?.message).toMatch(/missing_column/);
     expect(result.metrics.statements).toBe(2);
     expect(await fingerprint()).toBe(pre);
@@ -125,10 +141,13 @@ describe('postgisAdapter', () => {
     const pre = await capturePostgisBaseline(db.client);
     let metricsSeen: Record<string, number> = {};
     const result = await session.apply(
-      await request('CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\nUPDATE parcels SET area_m2 = ST_Area(geom::geography) WHERE id <= 75;', (_post, metrics) => {
-        metricsSeen = metrics;
-        return true;
-      }),
+      await request(
+        'CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\nUPDATE parcels SET area_m2 = ST_Area(geom::geography) WHERE id <= 75;',
+        (_post, metrics) => {
+          metricsSeen = metrics;
+          return true;
+        },
+      ),
     );
     expect(result.status).toBe('committed');
     expect(metricsSeen).toMatchObject({ statements: 2, rows_affected: 75 });
@@ -141,9 +160,25 @@ describe('postgisAdapter', () => {
   });
 
   it('keeps an append-only ledger history and returns the latest state and newest receipt', async () => {
-    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-01-01', bundle_digest: 'bafkreia', run_id: 'run-2', status: 'rolled_back', receipt_digest: 'bagaaierareceipt1' });
-    await session.recordLedger({ migration_id: 'PG-MIG-2026-03-02-01', bundle_digest: 'bafkreib', run_id: 'run-3', status: 'applied' });
-    expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'rolled_back', bundle_digest: 'bafkreia', run_id: 'run-2', last_receipt_digest: 'bagaaierareceipt1' });
+    await session.recordLedger({
+      migration_id: 'PG-MIG-2026-03-01-01',
+      bundle_digest: 'bafkreia',
+      run_id: 'run-2',
+      status: 'rolled_back',
+      receipt_digest: 'bagaaierareceipt1',
+    });
+    await session.recordLedger({
+      migration_id: 'PG-MIG-2026-03-02-01',
+      bundle_digest: 'bafkreib',
+      run_id: 'run-3',
+      status: 'applied',
+    });
+    expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({
+      state: 'rolled_back',
+      bundle_digest: 'bafkreia',
+      run_id: 'run-2',
+      last_receipt_digest: 'bagaaierareceipt1',
+    });
     await expect(db.client.query(`DELETE FROM kfm_ledger.applied`)).rejects.toThrow(/append-only/);
     const versions = await db.client.query('SELECT id, name FROM kfm_ledger.migrations ORDER BY id');
     expect(versions.rows).toEqual([
@@ -157,18 +192,26 @@ describe('postgisAdapter', () => {
   it('runs a non-transactional forward in autocommit; when refused, the rollback restores PRE', async () => {
     const pre = await fingerprint();
     const forward = 'CREATE INDEX CONCURRENTLY parcels_area_idx ON parcels (area_m2);';
-    const result = await session.apply(await request(forward, () => false, { transactional: false, declaration: declaration({ transactional: false }) }));
+    const result = await session.apply(
+      await request(forward, () => false, { transactional: false, declaration: declaration({ transactional: false }) }),
+    );
     expect(result).toMatchObject({ status: 'applied', atPre: false });
     expect(await fingerprint()).not.toBe(pre);
-    const rollback = await session.runRollback([await script('rollback.sql', 'DROP INDEX CONCURRENTLY IF EXISTS parcels_area_idx;')], declaration({ transactional: false }));
+    const rollback = await session.runRollback(
+      [await script('rollback.sql', 'DROP INDEX CONCURRENTLY IF EXISTS parcels_area_idx;')],
+      declaration({ transactional: false }),
+    );
     expect(rollback).toMatchObject({ ok: true });
-    expect(rollback.statements?.map((s) => s.outcome)).toEqual(rollback.statements?.map(() => "ok"));
+    expect(rollback.statements?.map((s) => s.outcome)).toEqual(rollback.statements?.map(() => 'ok'));
     expect(await fingerprint()).toBe(pre);
   });
 
   it('reports a failing rollback statement as ROLLBACK_FAILED with file:line and leaves the transaction clean', async () => {
     const pre = await fingerprint();
-    const rollback = await session.runRollback([await script('rollback.sql', 'DROP INDEX IF EXISTS nothing_here;\nDROP TABLE no_such_table;')], declaration());
+    const rollback = await session.runRollback(
+      [await script('rollback.sql', 'DROP INDEX IF EXISTS nothing_here;\nDROP TABLE no_such_table;')],
+      declaration(),
+    );
     expect(rollback).toMatchObject({ ok: false, failure: { code: 'ROLLBACK_FAILED', file: 'rollback.sql', line: 2 } });
     expect(await fingerprint()).toBe(pre);
   });
@@ -177,7 +220,9 @@ describe('postgisAdapter', () => {
 describe('connect', () => {
   it('throws STORE_UNREACHABLE naming host:port only, never the DSN, user or password', async () => {
     const dsn = 'postgres://secret_user:VerySecretPassword@127.0.0.1:1/kfm_test';
-    const error = await postgisAdapter.connect({ dsn }, { applicationName: 'kfm-test' }).catch((caught: unknown) => caught);
+    const error = await postgisAdapter
+      .connect({ dsn }, { applicationName: 'kfm-test' })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KfmError);
     expect((error as KfmError).code).toBe('STORE_UNREACHABLE');
     const text = `${(error as Error).message} ${JSON.stringify(error)}`;
@@ -188,7 +233,9 @@ describe('connect', () => {
   it('masks the user name PostgreSQL itself echoes when it refuses a connection', async () => {
     const url = new URL(db.dsn);
     url.username = 'no_such_role_42';
-    const error = await postgisAdapter.connect({ dsn: url.toString() }, { applicationName: 'kfm-test' }).catch((caught: unknown) => caught);
+    const error = await postgisAdapter
+      .connect({ dsn: url.toString() }, { applicationName: 'kfm-test' })
+      .catch((caught: unknown) => caught);
     expect((error as KfmError).code).toBe('STORE_UNREACHABLE');
     expect((error as Error).message).toMatch(/role "\*\*\*" does not exist/);
     expect((error as Error).message).not.toContain('no_such_role_42');

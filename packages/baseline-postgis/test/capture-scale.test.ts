@@ -19,7 +19,7 @@ afterAll(async () => {
 it(`captures ${TABLES} tables in the same number of round trips as one`, async () => {
   const counter = countQueries(db.client);
   const declaration = { scope: { allowed_tables: ['t_*'] }, invariants: { spatial_index_required: ['t_*'] } } as never;
-  const small = await capturePostgisBaseline(db.client, { declaration });
+  const _small = await capturePostgisBaseline(db.client, { declaration });
   const smallQueries = counter.count;
 
   // DO blocks create the tables server-side (setup, not counted), committed in batches: one

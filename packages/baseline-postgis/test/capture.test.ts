@@ -36,7 +36,8 @@ afterAll(async () => {
 
 const protectedDomains = { schemas: ['governance'], tables: ['authority_sites', 'governance.decisions'] };
 const capture = (options = {}) => capturePostgisBaseline(db.client, { protected: protectedDomains, ...options });
-const find = (baseline: Baseline, kind: string, name: string) => baseline.objects.find((object) => object.kind === kind && object.name === name);
+const find = (baseline: Baseline, kind: string, name: string) =>
+  baseline.objects.find((object) => object.kind === kind && object.name === name);
 
 describe('capturePostgisBaseline', () => {
   it('produces a schema-valid baseline of every object kind, without extension members', async () => {
@@ -44,18 +45,33 @@ describe('capturePostgisBaseline', () => {
     expect(validateValue('baseline.v1', baseline)).toEqual([]);
     expect(baseline.server.product).toBe('PostgreSQL');
     expect(baseline.server.extensions?.postgis).toMatch(/^3\./);
-    expect(find(baseline, 'column', 'public.parcels.geom')?.attributes).toMatchObject({ geometry_type: 'MultiPolygon', srid: 4326 });
-    expect(find(baseline, 'index', 'public.authority_sites_geom_idx')?.attributes).toMatchObject({ method: 'gist', columns: ['geom'] });
+    expect(find(baseline, 'column', 'public.parcels.geom')?.attributes).toMatchObject({
+      geometry_type: 'MultiPolygon',
+      srid: 4326,
+    });
+    expect(find(baseline, 'index', 'public.authority_sites_geom_idx')?.attributes).toMatchObject({
+      method: 'gist',
+      columns: ['geom'],
+    });
     expect(find(baseline, 'constraint', 'public.parcels.parcels_pkey')).toBeDefined();
     expect(find(baseline, 'view', 'public.parcel_summary')).toBeDefined();
     expect(find(baseline, 'trigger', 'public.parcels.parcels_touch')).toBeDefined();
     expect(find(baseline, 'function', 'public.touch()')).toBeDefined();
     expect(find(baseline, 'sequence', 'public.parcels_id_seq')?.scope.tables).toEqual(['public.parcels', 'parcels']);
-    expect(find(baseline, 'extension', 'postgis')?.attributes).toMatchObject({ version: baseline.server.extensions?.postgis });
+    expect(find(baseline, 'extension', 'postgis')?.attributes).toMatchObject({
+      version: baseline.server.extensions?.postgis,
+    });
     // PostGIS owns hundreds of functions and spatial_ref_sys: represented only by the extension object.
     expect(baseline.objects.some((object) => object.name.startsWith('public.spatial_ref_sys'))).toBe(false);
     expect(baseline.objects.some((object) => object.kind === 'function' && /st_/i.test(object.name))).toBe(false);
-    expect(baseline.counts).toMatchObject({ schemas: 2, tables: 3, views: 1, functions: 1, triggers: 1, extensions: 2 });
+    expect(baseline.counts).toMatchObject({
+      schemas: 2,
+      tables: 3,
+      views: 1,
+      functions: 1,
+      triggers: 1,
+      extensions: 2,
+    });
     expect(baseline.measures?.rows_estimate).toMatchObject({ 'public.parcels': 50, 'public.authority_sites': 2 });
     expect(JSON.stringify(baseline)).not.toMatch(/"oid"|relfilenode/);
   });
@@ -82,7 +98,9 @@ describe('capturePostgisBaseline', () => {
   it('does not depend on the session search_path, time zone or date style', async () => {
     const reference = await capture();
     const other = await db.connect();
-    await other.query(`SET search_path = governance, public; SET TimeZone = 'America/Denver'; SET DateStyle = 'SQL, DMY'`);
+    await other.query(
+      `SET search_path = governance, public; SET TimeZone = 'America/Denver'; SET DateStyle = 'SQL, DMY'`,
+    );
     const elsewhere = await capturePostgisBaseline(other, { protected: protectedDomains });
     expect(elsewhere.fingerprints).toEqual(reference.fingerprints);
     // governance.decisions has a timestamptz column: its row text would follow the session TimeZone.
@@ -93,7 +111,9 @@ describe('capturePostgisBaseline', () => {
   it('excludes the runner ledger: creating it leaves every fingerprint unchanged', async () => {
     const before = await capture();
     await ensureLedger(db.client);
-    await db.client.query(`INSERT INTO kfm_ledger.applied (migration_id, bundle_digest, run_id, status) VALUES ('PG-MIG-2026-03-01-01', 'x', 'r1', 'applied')`);
+    await db.client.query(
+      `INSERT INTO kfm_ledger.applied (migration_id, bundle_digest, run_id, status) VALUES ('PG-MIG-2026-03-01-01', 'x', 'r1', 'applied')`,
+    );
     const after = await capture();
     expect(after.fingerprints).toEqual(before.fingerprints);
     expect(after.objects.some((object) => object.name.startsWith('kfm_ledger'))).toBe(false);
@@ -104,8 +124,12 @@ describe('capturePostgisBaseline', () => {
     await db.client.query('ALTER TABLE public.parcels ALTER COLUMN area_m2 TYPE numeric(12, 2)');
     const after = await capture();
     expect(after.fingerprints.schema).not.toBe(before.fingerprints.schema);
-    expect(find(after, 'column', 'public.parcels.area_m2')?.digest).not.toBe(find(before, 'column', 'public.parcels.area_m2')?.digest);
-    const changed = after.objects.filter((object) => find(before, object.kind, object.name)?.digest !== object.digest).map((object) => object.name);
+    expect(find(after, 'column', 'public.parcels.area_m2')?.digest).not.toBe(
+      find(before, 'column', 'public.parcels.area_m2')?.digest,
+    );
+    const changed = after.objects
+      .filter((object) => find(before, object.kind, object.name)?.digest !== object.digest)
+      .map((object) => object.name);
     expect(changed).toEqual(['public.parcels.area_m2']);
     // Unprotected change: the protected fingerprint stays put.
     expect(after.fingerprints.protected).toBe(before.fingerprints.protected);
@@ -125,12 +149,19 @@ describe('capturePostgisBaseline', () => {
 
   it('digests protected table rows inside the database and notices a changed row', async () => {
     const before = await capture();
-    expect(Object.keys(before.protected?.content ?? {}).sort()).toEqual(['governance.decisions', 'public.authority_sites']);
+    expect(Object.keys(before.protected?.content ?? {}).sort()).toEqual([
+      'governance.decisions',
+      'public.authority_sites',
+    ]);
     await db.client.query('UPDATE public.parcels SET area_m2 = 1 WHERE id = 1');
     expect((await capture()).protected?.content).toEqual(before.protected?.content);
-    await db.client.query('UPDATE public.authority_sites SET geom = ST_SetSRID(ST_MakePoint(0.7, 0.5), 4326) WHERE id = 2');
+    await db.client.query(
+      'UPDATE public.authority_sites SET geom = ST_SetSRID(ST_MakePoint(0.7, 0.5), 4326) WHERE id = 2',
+    );
     const after = await capture();
-    expect(after.protected?.content?.['public.authority_sites']).not.toBe(before.protected?.content?.['public.authority_sites']);
+    expect(after.protected?.content?.['public.authority_sites']).not.toBe(
+      before.protected?.content?.['public.authority_sites'],
+    );
     // Data never moves a schema fingerprint.
     expect(after.fingerprints).toEqual(before.fingerprints);
     const skipped = await capture({ protectedContent: false });
@@ -138,22 +169,30 @@ describe('capturePostgisBaseline', () => {
   });
 
   it('digests a protected table with its identity and owned sequences, not only its rows', async () => {
-    await db.client.query('CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)');
+    await db.client.query(
+      'CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)',
+    );
     await db.client.query("INSERT INTO governance.ledger_copy (note) VALUES ('a'), ('b')");
     const options = { protected: { schemas: ['governance'], tables: ['governance.ledger_copy'] } };
     const before = (await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy'];
     // Dropped and recreated with the same rows: grants, policies and dependants would be gone.
     await db.client.query('CREATE TABLE governance.ledger_tmp AS TABLE governance.ledger_copy');
     await db.client.query('DROP TABLE governance.ledger_copy');
-    await db.client.query('CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)');
-    await db.client.query('INSERT INTO governance.ledger_copy (id, note) OVERRIDING SYSTEM VALUE SELECT id, note FROM governance.ledger_tmp');
+    await db.client.query(
+      'CREATE TABLE governance.ledger_copy (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text)',
+    );
+    await db.client.query(
+      'INSERT INTO governance.ledger_copy (id, note) OVERRIDING SYSTEM VALUE SELECT id, note FROM governance.ledger_tmp',
+    );
     await db.client.query("SELECT setval(pg_get_serial_sequence('governance.ledger_copy', 'id'), 2)");
     await db.client.query('DROP TABLE governance.ledger_tmp');
     const recreated = (await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy'];
     expect(recreated).not.toBe(before);
     // The identity sequence restarted: the next insert would reuse ids.
     await db.client.query('ALTER TABLE governance.ledger_copy ALTER COLUMN id RESTART WITH 1');
-    expect((await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy']).not.toBe(recreated);
+    expect((await capturePostgisBaseline(db.client, options)).protected?.content?.['governance.ledger_copy']).not.toBe(
+      recreated,
+    );
     await db.client.query('DROP TABLE governance.ledger_copy');
   });
 

@@ -4,8 +4,23 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LeaseLock } from '@kfm/adapter-kit';
 import {
-  KfmError, type ApplyRequest, type BaselineOptions, type ConnectionValues, type ConnectOptions, type LeaseRequest, type LedgerEntry, type MigrationDeclaration,
-  type PreflightOptions, type Progress, type ReceiptRecord, type ScriptFile, type ScriptLanguage, type StoreAdapter, type StorePolicy, type StoreSession, type StoreVocabulary,
+  KfmError,
+  type ApplyRequest,
+  type BaselineOptions,
+  type ConnectionValues,
+  type ConnectOptions,
+  type LeaseRequest,
+  type LedgerEntry,
+  type MigrationDeclaration,
+  type PreflightOptions,
+  type Progress,
+  type ReceiptRecord,
+  type ScriptFile,
+  type ScriptLanguage,
+  type StoreAdapter,
+  type StorePolicy,
+  type StoreSession,
+  type StoreVocabulary,
 } from '@kfm/migration-contracts';
 import { governedApply, runRollbackPlan, type ApplyContext } from './apply.js';
 import { captureWith, RUNNER_INDEX, type SearchScopeOptions } from './capture.js';
@@ -23,9 +38,23 @@ export const searchVocabulary: StoreVocabulary = {
   scopeDimensions: ['indices', 'aliases', 'templates', 'pipelines'],
   protectedKeys: { indices: { dimension: 'indices' }, aliases: { dimension: 'aliases' } },
   limits: {
-    max_index_count_delta: { measure: 'changes', kind: 'index', changes: ALL, description: 'indices added, removed or changed' },
-    max_alias_changes: { measure: 'changes', kind: 'alias', changes: ALL, description: 'aliases added, removed or changed' },
-    max_docs_reindexed: { measure: 'metric', metric: 'docs_reindexed', description: 'documents reindexed (adapter metric docs_reindexed)' },
+    max_index_count_delta: {
+      measure: 'changes',
+      kind: 'index',
+      changes: ALL,
+      description: 'indices added, removed or changed',
+    },
+    max_alias_changes: {
+      measure: 'changes',
+      kind: 'alias',
+      changes: ALL,
+      description: 'aliases added, removed or changed',
+    },
+    max_docs_reindexed: {
+      measure: 'metric',
+      metric: 'docs_reindexed',
+      description: 'documents reindexed (adapter metric docs_reindexed)',
+    },
   },
   invariants: [],
 };
@@ -36,7 +65,15 @@ export const planLanguage: ScriptLanguage = {
   placeholder: (text) => `${JSON.stringify({ operations: [], _note: text }, null, 2)}\n`,
   async parse(scripts) {
     const plan = readPlan(scripts);
-    if (!plan.ok) return { statements: 0, issues: plan.issues.map((issue) => ({ ...issue, code: 'SCRIPT_PARSE' as const, message: `${issue.pointer || '/'} ${issue.message}` })) };
+    if (!plan.ok)
+      return {
+        statements: 0,
+        issues: plan.issues.map((issue) => ({
+          ...issue,
+          code: 'SCRIPT_PARSE' as const,
+          message: `${issue.pointer || '/'} ${issue.message}`,
+        })),
+      };
     return { statements: plan.operations.length, issues: [] };
   },
 };
@@ -55,18 +92,27 @@ export interface SearchConnectOptions extends SearchScopeOptions {
 /** Aliases per existing index among `indices`, in one request. */
 export function aliasLookup(rest: SearchRest): AliasLookup {
   return async (indices) => {
-    const answer = await rest.request<Record<string, { aliases?: Record<string, unknown> }>>('GET', `/${indices.map(encodeURIComponent).join(',')}/_alias`, {
-      query: { ignore_unavailable: true, allow_no_indices: true, expand_wildcards: 'open,closed' },
-      ignore: [404],
-    });
-    return new Map(Object.entries(answer ?? {}).map(([index, entry]) => [index, new Set(Object.keys(entry.aliases ?? {}))]));
+    const answer = await rest.request<Record<string, { aliases?: Record<string, unknown> }>>(
+      'GET',
+      `/${indices.map(encodeURIComponent).join(',')}/_alias`,
+      {
+        query: { ignore_unavailable: true, allow_no_indices: true, expand_wildcards: 'open,closed' },
+        ignore: [404],
+      },
+    );
+    return new Map(
+      Object.entries(answer ?? {}).map(([index, entry]) => [index, new Set(Object.keys(entry.aliases ?? {}))]),
+    );
   };
 }
 
 /** Each name as the cluster resolves it (`GET /_resolve/index`): an index is itself, an alias its indices. */
 export function indexResolver(rest: SearchRest): IndexResolver {
   return async (names) => {
-    const answer = await rest.request<{ indices?: { name: string }[]; aliases?: { name: string; indices?: string[] }[] }>('GET', `/_resolve/index/${names.map(encodeURIComponent).join(',')}`, {
+    const answer = await rest.request<{
+      indices?: { name: string }[];
+      aliases?: { name: string; indices?: string[] }[];
+    }>('GET', `/_resolve/index/${names.map(encodeURIComponent).join(',')}`, {
       query: { expand_wildcards: 'all' },
       ignore: [404],
     });
@@ -83,7 +129,12 @@ export class SearchSession implements StoreSession {
   private readonly context: ApplyContext;
   readonly server: string;
 
-  constructor(private readonly client: Client, private readonly rest: SearchRest, readonly version: string, private readonly options: SearchConnectOptions) {
+  constructor(
+    private readonly client: Client,
+    private readonly rest: SearchRest,
+    readonly version: string,
+    private readonly options: SearchConnectOptions,
+  ) {
     const runnerIndex = options.runnerIndex ?? RUNNER_INDEX;
     const now = options.now ?? (() => new Date());
     this.server = `Elasticsearch ${version}`;
@@ -102,11 +153,21 @@ export class SearchSession implements StoreSession {
   }
 
   captureBaseline(options: BaselineOptions) {
-    return captureWith(this.rest, this.version, { ...options, ...(this.options.indexPattern ? { indexPattern: this.options.indexPattern } : {}) });
+    return captureWith(this.rest, this.version, {
+      ...options,
+      ...(this.options.indexPattern ? { indexPattern: this.options.indexPattern } : {}),
+    });
   }
 
   preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions) {
-    return preflightSearch(scripts, declaration, options, this.context.lookupAliases, undefined, this.context.resolveIndices).then(({ operations: _operations, ...result }) => result);
+    return preflightSearch(
+      scripts,
+      declaration,
+      options,
+      this.context.lookupAliases,
+      undefined,
+      this.context.resolveIndices,
+    ).then(({ operations: _operations, ...result }) => result);
   }
 
   lock(request: LeaseRequest) {
@@ -185,7 +246,8 @@ export function createSearchAdapter(options: Partial<SearchConnectOptions> = {})
     connection: { url: 'KFM_ES_URL' },
     async connect(values: ConnectionValues, connectOptions: ConnectOptions) {
       const url = values.url;
-      if (!url) throw new KfmError({ code: 'ENV_MISSING', message: 'no Elasticsearch URL was given (connection role `url`)' });
+      if (!url)
+        throw new KfmError({ code: 'ENV_MISSING', message: 'no Elasticsearch URL was given (connection role `url`)' });
       return connectSearch(url, { ...options, applicationName: connectOptions.applicationName });
     },
   };

@@ -6,7 +6,10 @@ import { aliasObject, aliasObjectName } from './catalog-objects.js';
 import type { AliasAction } from './operations.js';
 
 /** Objects after the alias actions, in order (a later action sees the earlier ones, as in ES). */
-export async function projectAliasActions(objects: readonly BaselineObject[], actions: readonly AliasAction[]): Promise<BaselineObject[]> {
+export async function projectAliasActions(
+  objects: readonly BaselineObject[],
+  actions: readonly AliasAction[],
+): Promise<BaselineObject[]> {
   const byName = new Map<string, BaselineObject>();
   const others: BaselineObject[] = [];
   for (const object of objects) {

@@ -5,7 +5,17 @@
 // drops the shadows and restores templates/pipelines, so no alias ever moved and the store is at PRE.
 // Non-transactional: the plan runs in order, and a refusal leaves it applied for the rollback plan.
 import { commitPoint } from '@kfm/adapter-kit';
-import type { ApplyRequest, ApplyResult, Baseline, Issue, RollbackResult, ScriptFile, MigrationDeclaration, Progress, StatementRun } from '@kfm/migration-contracts';
+import type {
+  ApplyRequest,
+  ApplyResult,
+  Baseline,
+  Issue,
+  RollbackResult,
+  ScriptFile,
+  MigrationDeclaration,
+  Progress,
+  StatementRun,
+} from '@kfm/migration-contracts';
 import { projectAliasActions } from './alias-projection.js';
 import { assembleBaseline, captureWith, type SearchBaselineOptions } from './capture.js';
 import { describeError, type SearchRest } from './es-client.js';
@@ -33,7 +43,13 @@ export interface ApplyContext {
 type Metrics = { operations_applied: number; docs_reindexed: number; alias_actions: number };
 
 function statementFailure(located: LocatedOperation, message: string): Issue {
-  return { code: 'STATEMENT_FAILED', file: located.file, pointer: located.pointer, ...(located.line ? { line: located.line } : {}), message: `${whereOf(located)}: ${message}` };
+  return {
+    code: 'STATEMENT_FAILED',
+    file: located.file,
+    pointer: located.pointer,
+    ...(located.line ? { line: located.line } : {}),
+    message: `${whereOf(located)}: ${message}`,
+  };
 }
 
 /** A shadow index carries the run that created it in its mapping's _meta, so a takeover can find a dead run's leftovers. */
@@ -52,15 +68,37 @@ interface RunHooks {
 }
 
 /** Runs one operation; a fault of the cluster becomes a failure message, never a thrown error. */
-async function run(ctx: ApplyContext, located: LocatedOperation, metrics: Metrics, hooks: RunHooks, progress?: Progress): Promise<string | undefined> {
-  if (hooks.signal?.aborted) return `not run: ${hooks.signal.reason instanceof Error ? hooks.signal.reason.message : 'the store lease was lost'}`;
+async function run(
+  ctx: ApplyContext,
+  located: LocatedOperation,
+  metrics: Metrics,
+  hooks: RunHooks,
+  progress?: Progress,
+): Promise<string | undefined> {
+  if (hooks.signal?.aborted)
+    return `not run: ${hooks.signal.reason instanceof Error ? hooks.signal.reason.message : 'the store lease was lost'}`;
   progress?.(`${whereOf(located)}`);
   const operation = hooks.shadow ? tagged(located.operation, hooks.runId) : located.operation;
   const onTask = hooks.shadow
-    ? { started: (task: string) => ctx.rest.request('PUT', docPath(ctx.runnerIndex, `task:${task}`), { body: { type: 'task', run_id: hooks.runId, task, at: new Date().toISOString() }, query: { refresh: 'true' } }).then(() => undefined), finished: (task: string) => ctx.rest.request('DELETE', docPath(ctx.runnerIndex, `task:${task}`), { query: { refresh: 'true' }, ignore: [404] }).then(() => undefined) }
+    ? {
+        started: (task: string) =>
+          ctx.rest
+            .request('PUT', docPath(ctx.runnerIndex, `task:${task}`), {
+              body: { type: 'task', run_id: hooks.runId, task, at: new Date().toISOString() },
+              query: { refresh: 'true' },
+            })
+            .then(() => undefined),
+        finished: (task: string) =>
+          ctx.rest
+            .request('DELETE', docPath(ctx.runnerIndex, `task:${task}`), { query: { refresh: 'true' }, ignore: [404] })
+            .then(() => undefined),
+      }
     : undefined;
   try {
-    const outcome = await executeOperation(ctx.rest, operation, progress, ctx.sleep, { ...(onTask ? { tasks: onTask } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    const outcome = await executeOperation(ctx.rest, operation, progress, ctx.sleep, {
+      ...(onTask ? { tasks: onTask } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    });
     metrics.docs_reindexed += outcome.reindexed;
     if (!outcome.ok) return outcome.message;
     metrics.operations_applied++;
@@ -85,14 +123,26 @@ async function compensate(journal: Undo[], progress?: Progress): Promise<string[
 }
 
 function metricsRecord(metrics: Metrics): Record<string, number> {
-  return { alias_actions: metrics.alias_actions, docs_reindexed: metrics.docs_reindexed, operations_applied: metrics.operations_applied };
+  return {
+    alias_actions: metrics.alias_actions,
+    docs_reindexed: metrics.docs_reindexed,
+    operations_applied: metrics.operations_applied,
+  };
 }
 
 /** Every operation with its group: the shadow work (0), then the alias flip, the commit point (1). */
-function statementsOf(operations: readonly LocatedOperation[], outcome: { failed?: number; through: number }, transactional: boolean): StatementRun[] {
+function statementsOf(
+  operations: readonly LocatedOperation[],
+  outcome: { failed?: number; through: number },
+  transactional: boolean,
+): StatementRun[] {
   return operations.map((located) => ({
-    index: located.position, file: located.file, ...(located.line ? { line: located.line } : {}), kind: located.operation.op,
-    group: transactional ? (located.operation.op === 'update_aliases' ? 1 : 0) : located.position, transactional,
+    index: located.position,
+    file: located.file,
+    ...(located.line ? { line: located.line } : {}),
+    kind: located.operation.op,
+    group: transactional ? (located.operation.op === 'update_aliases' ? 1 : 0) : located.position,
+    transactional,
     outcome: located.position === outcome.failed ? 'failed' : located.position <= outcome.through ? 'ok' : 'not_run',
   }));
 }
@@ -102,26 +152,65 @@ export async function governedApply(ctx: ApplyContext, request: ApplyRequest): P
   const metrics: Metrics = { operations_applied: 0, docs_reindexed: 0, alias_actions: 0 };
   if (!plan.ok) {
     const first = plan.issues[0]!;
-    return { status: 'failed', atPre: true, metrics: metricsRecord(metrics), failure: { ...first, code: 'PREFLIGHT_PARSE' } };
+    return {
+      status: 'failed',
+      atPre: true,
+      metrics: metricsRecord(metrics),
+      failure: { ...first, code: 'PREFLIGHT_PARSE' },
+    };
   }
-  const options: SearchBaselineOptions = { ...request.baseline, ...(ctx.indexPattern ? { indexPattern: ctx.indexPattern } : {}) };
+  const options: SearchBaselineOptions = {
+    ...request.baseline,
+    ...(ctx.indexPattern ? { indexPattern: ctx.indexPattern } : {}),
+  };
   const before = await captureWith(ctx.rest, ctx.version, options);
-  const actions: AliasAction[] = plan.operations.flatMap(({ operation }) => (operation.op === 'update_aliases' ? operation.body.actions : []));
+  const actions: AliasAction[] = plan.operations.flatMap(({ operation }) =>
+    operation.op === 'update_aliases' ? operation.body.actions : [],
+  );
   metrics.alias_actions = actions.length;
-  return request.transactional ? shadowApply(ctx, request, plan.operations, before, actions, metrics, options) : inPlaceApply(ctx, request, plan.operations, before, actions, metrics, options);
+  return request.transactional
+    ? shadowApply(ctx, request, plan.operations, before, actions, metrics, options)
+    : inPlaceApply(ctx, request, plan.operations, before, actions, metrics, options);
 }
 
-async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations: LocatedOperation[], before: Baseline, actions: AliasAction[], metrics: Metrics, options: SearchBaselineOptions): Promise<ApplyResult> {
+async function shadowApply(
+  ctx: ApplyContext,
+  request: ApplyRequest,
+  operations: LocatedOperation[],
+  before: Baseline,
+  actions: AliasAction[],
+  metrics: Metrics,
+  options: SearchBaselineOptions,
+): Promise<ApplyResult> {
   const { progress } = request;
-  const hooks: RunHooks = { runId: request.ledger.run_id, shadow: true, ...(request.signal ? { signal: request.signal } : {}) };
+  const hooks: RunHooks = {
+    runId: request.ledger.run_id,
+    shadow: true,
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
   const journal: Undo[] = [];
   const created: string[] = [];
   let through = -1;
-  const statements = (failed?: number) => statementsOf(operations, failed === undefined ? { through } : { failed, through }, true);
-  const abort = async (status: 'aborted' | 'failed', failure?: Issue, post?: Baseline, failed?: number): Promise<ApplyResult> => {
+  const statements = (failed?: number) =>
+    statementsOf(operations, failed === undefined ? { through } : { failed, through }, true);
+  const abort = async (
+    status: 'aborted' | 'failed',
+    failure?: Issue,
+    post?: Baseline,
+    failed?: number,
+  ): Promise<ApplyResult> => {
     const failedUndos = await compensate(journal, progress);
-    const rollbackFailure: Issue | undefined = failedUndos.length ? { code: 'ROLLBACK_FAILED', message: `could not drop the shadow: ${failedUndos.join('; ')}` } : undefined;
-    return { status, atPre: failedUndos.length === 0, metrics: metricsRecord(metrics), statements: statements(failed), ...(post ? { post } : {}), ...((failure ?? rollbackFailure) ? { failure: (failure ?? rollbackFailure)! } : {}) };
+    const rollbackFailure: Issue | undefined = failedUndos.length
+      ? { code: 'ROLLBACK_FAILED', message: `could not drop the shadow: ${failedUndos.join('; ')}` }
+      : undefined;
+    return {
+      status,
+      atPre: failedUndos.length === 0,
+      metrics: metricsRecord(metrics),
+      statements: statements(failed),
+      ...(post ? { post } : {}),
+      ...((failure ?? rollbackFailure) ? { failure: (failure ?? rollbackFailure)! } : {}),
+    };
   };
 
   for (const located of operations) {
@@ -130,7 +219,12 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
     try {
       undo = await prepareUndo(ctx.rest, located.operation);
     } catch (error) {
-      return abort('failed', statementFailure(located, `could not read the previous definition: ${describeError(error)}`), undefined, located.position);
+      return abort(
+        'failed',
+        statementFailure(located, `could not read the previous definition: ${describeError(error)}`),
+        undefined,
+        located.position,
+      );
     }
     through = located.position;
     const failure = await run(ctx, located, metrics, hooks, progress);
@@ -138,7 +232,12 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
     if (undo && (!failure || located.operation.op !== 'create_index')) journal.push(undo);
     if (failure) {
       const issue = statementFailure(located, failure);
-      return abort('failed', request.signal?.aborted ? { ...issue, code: 'LEASE_LOST' } : issue, undefined, located.position);
+      return abort(
+        'failed',
+        request.signal?.aborted ? { ...issue, code: 'LEASE_LOST' } : issue,
+        undefined,
+        located.position,
+      );
     }
     if (located.operation.op === 'create_index') created.push(located.operation.index);
   }
@@ -148,7 +247,10 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
     const real = await captureWith(ctx.rest, ctx.version, options);
     const objects = await projectAliasActions(real.objects, actions);
     const invariants = planInvariants(before, { ...real, objects }, actions, request.declaration);
-    post = await assembleBaseline({ version: ctx.version, objects, docs: real.measures?.docs ?? {} }, { ...options, invariants: [...(options.invariants ?? []), ...invariants] });
+    post = await assembleBaseline(
+      { version: ctx.version, objects, docs: real.measures?.docs ?? {} },
+      { ...options, invariants: [...(options.invariants ?? []), ...invariants] },
+    );
   } catch (error) {
     await compensate(journal, progress);
     throw error;
@@ -156,7 +258,9 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
 
   let flipFailure: Issue | undefined;
   const decision = await commitPoint({
-    request, post, metrics: metricsRecord(metrics),
+    request,
+    post,
+    metrics: metricsRecord(metrics),
     commit: async () => {
       if (actions.length > 0) {
         progress?.(`commit: one atomic POST /_aliases with ${actions.length} action(s)`);
@@ -164,7 +268,10 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
           await ctx.rest.request('POST', '/_aliases', { body: { actions } });
         } catch (error) {
           const located = operations.find(({ operation }) => operation.op === 'update_aliases')!;
-          flipFailure = statementFailure(located, `the alias flip was refused, no alias moved: ${describeError(error)}`);
+          flipFailure = statementFailure(
+            located,
+            `the alias flip was refused, no alias moved: ${describeError(error)}`,
+          );
           throw error;
         }
         metrics.operations_applied += operations.filter(({ operation }) => operation.op === 'update_aliases').length;
@@ -181,52 +288,117 @@ async function shadowApply(ctx: ApplyContext, request: ApplyRequest, operations:
     await compensate(journal, progress);
     throw error;
   });
-  if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements: statements() };
+  if (decision.status === 'committed')
+    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements: statements() };
   if (flipFailure) return abort('failed', flipFailure, post);
   return abort(decision.status === 'failed' ? 'failed' : 'aborted', decision.failure, post);
 }
 
 /** Drops the run tag from a committed index's _meta (other _meta keys stay). */
 async function untag(rest: SearchRest, index: string): Promise<void> {
-  const answer = await rest.request<Record<string, { mappings?: { _meta?: Record<string, unknown> } }> | undefined>('GET', `/${encodeURIComponent(index)}/_mapping`, { ignore: [404] });
+  const answer = await rest.request<Record<string, { mappings?: { _meta?: Record<string, unknown> } }> | undefined>(
+    'GET',
+    `/${encodeURIComponent(index)}/_mapping`,
+    { ignore: [404] },
+  );
   const meta = answer?.[index]?.mappings?._meta;
   if (!meta || !(RUN_TAG in meta)) return;
   const { [RUN_TAG]: _tag, ...rest_ } = meta;
   await rest.request('PUT', `/${encodeURIComponent(index)}/_mapping`, { body: { _meta: rest_ } });
 }
 
-async function inPlaceApply(ctx: ApplyContext, request: ApplyRequest, operations: LocatedOperation[], before: Baseline, actions: AliasAction[], metrics: Metrics, options: SearchBaselineOptions): Promise<ApplyResult> {
-  const hooks: RunHooks = { runId: request.ledger.run_id, shadow: false, ...(request.signal ? { signal: request.signal } : {}) };
+async function inPlaceApply(
+  ctx: ApplyContext,
+  request: ApplyRequest,
+  operations: LocatedOperation[],
+  before: Baseline,
+  actions: AliasAction[],
+  metrics: Metrics,
+  options: SearchBaselineOptions,
+): Promise<ApplyResult> {
+  const hooks: RunHooks = {
+    runId: request.ledger.run_id,
+    shadow: false,
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
   let through = -1;
   for (const located of operations) {
     through = located.position;
     const failure = await run(ctx, located, metrics, hooks, request.progress);
-    if (failure) return { status: 'failed', atPre: false, metrics: metricsRecord(metrics), statements: statementsOf(operations, { failed: located.position, through }, false), failure: statementFailure(located, failure) };
+    if (failure)
+      return {
+        status: 'failed',
+        atPre: false,
+        metrics: metricsRecord(metrics),
+        statements: statementsOf(operations, { failed: located.position, through }, false),
+        failure: statementFailure(located, failure),
+      };
   }
   const real = await captureWith(ctx.rest, ctx.version, options);
   const post = await assembleBaseline(
     { version: ctx.version, objects: real.objects, docs: real.measures?.docs ?? {} },
-    { ...options, invariants: [...(options.invariants ?? []), ...planInvariants(before, real, actions, request.declaration)] },
+    {
+      ...options,
+      invariants: [...(options.invariants ?? []), ...planInvariants(before, real, actions, request.declaration)],
+    },
   );
   const statements = statementsOf(operations, { through }, false);
-  const decision = await commitPoint({ request, post, metrics: metricsRecord(metrics), commit: () => ctx.ledger.record(request.ledger), abort: async () => undefined, describe: describeError });
-  if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements };
-  return { status: 'applied', atPre: false, post, metrics: metricsRecord(metrics), statements, ...(decision.failure ? { failure: decision.failure } : {}) };
+  const decision = await commitPoint({
+    request,
+    post,
+    metrics: metricsRecord(metrics),
+    commit: () => ctx.ledger.record(request.ledger),
+    abort: async () => undefined,
+    describe: describeError,
+  });
+  if (decision.status === 'committed')
+    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements };
+  return {
+    status: 'applied',
+    atPre: false,
+    post,
+    metrics: metricsRecord(metrics),
+    statements,
+    ...(decision.failure ? { failure: decision.failure } : {}),
+  };
 }
 
 /** Runs the rollback plan in order after checking it (schema, scope, no deletion of an aliased index). */
-export async function runRollbackPlan(ctx: ApplyContext, scripts: ScriptFile[], declaration: MigrationDeclaration, progress?: Progress): Promise<RollbackResult> {
-  const checked = await preflightSearch(scripts, declaration, {}, ctx.lookupAliases, { transactional: false }, ctx.resolveIndices);
+export async function runRollbackPlan(
+  ctx: ApplyContext,
+  scripts: ScriptFile[],
+  declaration: MigrationDeclaration,
+  progress?: Progress,
+): Promise<RollbackResult> {
+  const checked = await preflightSearch(
+    scripts,
+    declaration,
+    {},
+    ctx.lookupAliases,
+    { transactional: false },
+    ctx.resolveIndices,
+  );
   const failed = checked.checks.filter((check) => check.status === 'fail');
   if (failed.length > 0) {
-    return { ok: false, failure: { code: 'ROLLBACK_FAILED', message: `the rollback plan does not pass its checks: ${failed.map((check) => check.message).join('; ')}` } };
+    return {
+      ok: false,
+      failure: {
+        code: 'ROLLBACK_FAILED',
+        message: `the rollback plan does not pass its checks: ${failed.map((check) => check.message).join('; ')}`,
+      },
+    };
   }
   const metrics: Metrics = { operations_applied: 0, docs_reindexed: 0, alias_actions: 0 };
   let through = -1;
   for (const located of checked.operations) {
     through = located.position;
     const failure = await run(ctx, located, metrics, { runId: 'rollback', shadow: false }, progress);
-    if (failure) return { ok: false, statements: statementsOf(checked.operations, { failed: located.position, through }, false), failure: { ...statementFailure(located, failure), code: 'ROLLBACK_FAILED' } };
+    if (failure)
+      return {
+        ok: false,
+        statements: statementsOf(checked.operations, { failed: located.position, through }, false),
+        failure: { ...statementFailure(located, failure), code: 'ROLLBACK_FAILED' },
+      };
   }
   return { ok: true, statements: statementsOf(checked.operations, { through }, false) };
 }

@@ -25,32 +25,52 @@ export interface SearchBaselineOptions extends BaselineOptions, SearchScopeOptio
 }
 
 const COUNT_KEYS: Record<string, string> = {
-  index: 'indices', alias: 'aliases', index_template: 'index_templates', component_template: 'component_templates', pipeline: 'pipelines', analyzer: 'analyzers',
+  index: 'indices',
+  alias: 'aliases',
+  index_template: 'index_templates',
+  component_template: 'component_templates',
+  pipeline: 'pipelines',
+  analyzer: 'analyzers',
 };
 
 /** A path segment for an index expression; `*` and `,` stay meaningful, nothing else can escape. */
 function expressionSegment(expression: string): string {
-  if (!/^[^\s/?#"\\<>|]+$/.test(expression)) throw new TypeError('indexPattern holds characters an index expression cannot contain');
+  if (!/^[^\s/?#"\\<>|]+$/.test(expression))
+    throw new TypeError('indexPattern holds characters an index expression cannot contain');
   return encodeURIComponent(expression).replace(/%2A/gi, '*').replace(/%2C/gi, ',');
 }
 
 /** The catalog requests; an absent expression means every index, hidden ones included (`index.hidden`
  *  does not put an index outside a migration's reach); `.`-prefixed system indices are filtered later. */
-export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
+export async function fetchCatalog(
+  rest: SearchRest,
+  indexPattern?: string,
+): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
   const target = indexPattern ? `/${expressionSegment(indexPattern)}` : '';
   const wildcards = { expand_wildcards: 'all', allow_no_indices: true, ignore_unavailable: true };
   // The doc-count search goes out with the catalog requests (one parallel phase, not two): it asks
   // for up to DOC_BUCKETS indices and is repeated with the exact size only on larger clusters.
-  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines, counted] = await Promise.all([
-    rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, { query: { format: 'json', h: 'index,status', expand_wildcards: 'all' }, ignore: [404] }),
-    rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
-    rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, { query: { ...wildcards, flat_settings: true }, ignore: [404] }),
-    rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
-    rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', { ignore: [404] }),
-    rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', { ignore: [404] }),
-    rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
-    countDocuments(rest, target, DOC_BUCKETS),
-  ]);
+  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines, counted] =
+    await Promise.all([
+      rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, {
+        query: { format: 'json', h: 'index,status', expand_wildcards: 'all' },
+        ignore: [404],
+      }),
+      rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
+      rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, {
+        query: { ...wildcards, flat_settings: true },
+        ignore: [404],
+      }),
+      rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
+      rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', {
+        ignore: [404],
+      }),
+      rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', {
+        ignore: [404],
+      }),
+      rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
+      countDocuments(rest, target, DOC_BUCKETS),
+    ]);
   const responses: CatalogResponses = {
     indices: indices ?? [],
     mappings: mappings ?? {},
@@ -61,7 +81,10 @@ export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Pro
     pipelines: pipelines ?? {},
   };
   const open = responses.indices.filter((row) => (row.status ?? 'open') === 'open');
-  const buckets = counted.length < DOC_BUCKETS || open.length <= DOC_BUCKETS ? counted : await countDocuments(rest, target, open.length);
+  const buckets =
+    counted.length < DOC_BUCKETS || open.length <= DOC_BUCKETS
+      ? counted
+      : await countDocuments(rest, target, open.length);
   const docs: Record<string, number> = {};
   for (const row of open) docs[row.index] = 0;
   for (const bucket of buckets) if (bucket.key in docs) docs[bucket.key] = bucket.doc_count;
@@ -71,12 +94,25 @@ export async function fetchCatalog(rest: SearchRest, indexPattern?: string): Pro
 const DOC_BUCKETS = 10_000;
 
 /** Top-level document counts per open index in ONE search (a terms aggregation on `_index`). */
-async function countDocuments(rest: SearchRest, target: string, size: number): Promise<{ key: string; doc_count: number }[]> {
-  const answer = await rest.request<{ aggregations?: { docs?: { buckets?: { key: string; doc_count: number }[] } } }>('POST', `${target || '/*'}/_search`, {
-    query: { expand_wildcards: 'open,hidden', allow_no_indices: true, ignore_unavailable: true, request_cache: false },
-    body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size } } } },
-    ignore: [404],
-  });
+async function countDocuments(
+  rest: SearchRest,
+  target: string,
+  size: number,
+): Promise<{ key: string; doc_count: number }[]> {
+  const answer = await rest.request<{ aggregations?: { docs?: { buckets?: { key: string; doc_count: number }[] } } }>(
+    'POST',
+    `${target || '/*'}/_search`,
+    {
+      query: {
+        expand_wildcards: 'open,hidden',
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        request_cache: false,
+      },
+      body: { size: 0, track_total_hits: false, aggs: { docs: { terms: { field: '_index', size } } } },
+      ignore: [404],
+    },
+  );
   return answer?.aggregations?.docs?.buckets ?? [];
 }
 
@@ -91,9 +127,11 @@ export function isProtectedObject(object: BaselineObject, domains: ProtectedDoma
   if (patterns.length === 0 && (domains?.aliases ?? []).length === 0) return false;
   const names = [...(object.scope.indices ?? []), ...(object.scope.aliases ?? [])];
   const aliasPatterns = domains?.aliases ?? [];
-  return names.some((name) => patterns.some((pattern) => matchesPattern(name, pattern))) || (object.scope.aliases ?? []).some((name) => aliasPatterns.some((pattern) => matchesPattern(name, pattern)));
+  return (
+    names.some((name) => patterns.some((pattern) => matchesPattern(name, pattern))) ||
+    (object.scope.aliases ?? []).some((name) => aliasPatterns.some((pattern) => matchesPattern(name, pattern)))
+  );
 }
-
 
 export interface BaselineParts {
   version: string;
@@ -134,12 +172,21 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
 }
 
 /** Captures the baseline of the cluster (or of `indexPattern`) behind `rest`. */
-export async function captureWith(rest: SearchRest, version: string, options: SearchBaselineOptions = {}): Promise<Baseline> {
+export async function captureWith(
+  rest: SearchRest,
+  version: string,
+  options: SearchBaselineOptions = {},
+): Promise<Baseline> {
   const { responses, docs } = await fetchCatalog(rest, options.indexPattern);
   return fromCatalog(responses, docs, version, options);
 }
 
-async function fromCatalog(responses: CatalogResponses, docs: Record<string, number>, version: string, options: SearchBaselineOptions): Promise<Baseline> {
+async function fromCatalog(
+  responses: CatalogResponses,
+  docs: Record<string, number>,
+  version: string,
+  options: SearchBaselineOptions,
+): Promise<Baseline> {
   const filter = catalogFilter(options.indexPattern);
   const objects = await catalogObjects(responses, filter);
   const kept: Record<string, number> = {};

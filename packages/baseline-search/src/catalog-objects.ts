@@ -3,7 +3,13 @@
 // scope dimension and the digest of its normalized definition. Pure: no I/O, no clock.
 import type { BaselineObject } from '@kfm/migration-contracts';
 import { cidOfJson } from '@kfm/receipts';
-import { analyzerDefinitions, normalizeSettings, normalizeTemplate, withoutTimestamps, type FlatSettings } from './normalize.js';
+import {
+  analyzerDefinitions,
+  normalizeSettings,
+  normalizeTemplate,
+  withoutTimestamps,
+  type FlatSettings,
+} from './normalize.js';
 import { compareText, matchesPattern } from './scope.js';
 
 /** What the catalog requests answered, keyed as Elasticsearch keys them. */
@@ -66,7 +72,11 @@ export function aliasDefinition(definition: AliasDefinition): Record<string, unk
 
 export async function aliasObject(alias: string, index: string, definition: AliasDefinition): Promise<BaselineObject> {
   const stored = aliasDefinition(definition);
-  const attributes: Record<string, unknown> = { is_write_index: stored.is_write_index ?? null, filter: stored.filter ?? null, routing: stored.index_routing ?? null };
+  const attributes: Record<string, unknown> = {
+    is_write_index: stored.is_write_index ?? null,
+    filter: stored.filter ?? null,
+    routing: stored.index_routing ?? null,
+  };
   if (stored.search_routing !== stored.index_routing) attributes.search_routing = stored.search_routing ?? null;
   return {
     kind: 'alias',
@@ -137,12 +147,21 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
       name,
       scope: { templates: [name] },
       digest: await cidOfJson(normalized),
-      attributes: { index_patterns: normalized.index_patterns ?? [], priority: normalized.priority ?? null, composed_of: normalized.composed_of ?? [] },
+      attributes: {
+        index_patterns: normalized.index_patterns ?? [],
+        priority: normalized.priority ?? null,
+        composed_of: normalized.composed_of ?? [],
+      },
     });
   }
   for (const { name, component_template: body } of responses.componentTemplates) {
     if (!included(name, filter)) continue;
-    objects.push({ kind: 'component_template', name, scope: { templates: [name] }, digest: await cidOfJson(normalizeTemplate(body)) });
+    objects.push({
+      kind: 'component_template',
+      name,
+      scope: { templates: [name] },
+      digest: await cidOfJson(normalizeTemplate(body)),
+    });
   }
   for (const [id, body] of Object.entries(responses.pipelines)) {
     if (!included(id, filter)) continue;

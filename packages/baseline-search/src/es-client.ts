@@ -62,7 +62,8 @@ export function withoutUrls(text: string): string {
 export function describeError(error: unknown): string {
   if (error instanceof errors.ResponseError) {
     const body = error.body as { error?: EsErrorBody | string } | undefined;
-    const detail = typeof body?.error === 'string' ? body.error : body?.error ? describeErrorBody(body.error) : error.name;
+    const detail =
+      typeof body?.error === 'string' ? body.error : body?.error ? describeErrorBody(body.error) : error.name;
     return withoutUrls(`${error.statusCode ?? 'error'} ${detail}`);
   }
   if (error instanceof Error) return withoutUrls(error.message);
@@ -95,9 +96,16 @@ export function createSearchClient(url: string, options: ConnectOptions = {}): C
   try {
     node = new URL(url);
   } catch {
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: 'the Elasticsearch URL does not parse (value not shown)' });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: 'the Elasticsearch URL does not parse (value not shown)',
+    });
   }
-  return new elasticsearch.Client({ node: node.toString(), maxRetries: 1, requestTimeout: options.requestTimeout ?? 30_000 });
+  return new elasticsearch.Client({
+    node: node.toString(),
+    maxRetries: 1,
+    requestTimeout: options.requestTimeout ?? 30_000,
+  });
 }
 
 /** GET / : proves the server answers and is Elasticsearch; unreachable → KfmError(STORE_UNREACHABLE). */
@@ -107,11 +115,18 @@ export async function serverInfo(rest: SearchRest, url?: string): Promise<Server
   try {
     root = await rest.request('GET', '/');
   } catch (error) {
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: `Elasticsearch${where} is unreachable: ${describeError(error)}` });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `Elasticsearch${where} is unreachable: ${describeError(error)}`,
+    });
   }
   const version = root?.version?.number;
   if (!version || root?.version?.distribution === 'opensearch') {
-    throw new KfmError({ code: 'STORE_UNREACHABLE', message: `the server${where} is not Elasticsearch`, found: root?.version?.distribution ?? 'no version' });
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `the server${where} is not Elasticsearch`,
+      found: root?.version?.distribution ?? 'no version',
+    });
   }
   return { product: 'Elasticsearch', version };
 }

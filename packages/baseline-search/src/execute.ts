@@ -33,7 +33,13 @@ export interface ExecuteHooks {
   signal?: AbortSignal;
 }
 
-export async function executeOperation(rest: SearchRest, operation: SearchOperation, progress: Progress | undefined, sleep: Sleep, hooks: ExecuteHooks = {}): Promise<OperationOutcome> {
+export async function executeOperation(
+  rest: SearchRest,
+  operation: SearchOperation,
+  progress: Progress | undefined,
+  sleep: Sleep,
+  hooks: ExecuteHooks = {},
+): Promise<OperationOutcome> {
   switch (operation.op) {
     case 'create_index':
       await rest.request('PUT', `/${seg(operation.index)}`, { body: operation.body ?? {} });
@@ -74,18 +80,37 @@ export type Undo = { describe: string; run(): Promise<void> };
 export async function prepareUndo(rest: SearchRest, operation: SearchOperation): Promise<Undo | undefined> {
   if (operation.op === 'create_index') {
     const index = operation.index;
-    return { describe: `delete shadow index ${index}`, run: async () => { await rest.request('DELETE', `/${seg(index)}`, { ignore: [404] }); } };
+    return {
+      describe: `delete shadow index ${index}`,
+      run: async () => {
+        await rest.request('DELETE', `/${seg(index)}`, { ignore: [404] });
+      },
+    };
   }
   const path = objectPath(operation);
   if (!path) return undefined;
   const previous = await readDefinition(rest, operation, path);
   if (previous === undefined) {
-    return { describe: `delete ${path}`, run: async () => { await rest.request('DELETE', path, { ignore: [404] }); } };
+    return {
+      describe: `delete ${path}`,
+      run: async () => {
+        await rest.request('DELETE', path, { ignore: [404] });
+      },
+    };
   }
-  return { describe: `restore ${path}`, run: async () => { await rest.request('PUT', path, { body: previous }); } };
+  return {
+    describe: `restore ${path}`,
+    run: async () => {
+      await rest.request('PUT', path, { body: previous });
+    },
+  };
 }
 
-async function readDefinition(rest: SearchRest, operation: SearchOperation, path: string): Promise<Record<string, unknown> | undefined> {
+async function readDefinition(
+  rest: SearchRest,
+  operation: SearchOperation,
+  path: string,
+): Promise<Record<string, unknown> | undefined> {
   const answer = await rest.request<Record<string, unknown> | undefined>('GET', path, { ignore: [404] });
   if (!answer) return undefined;
   if (operation.op === 'put_pipeline' || operation.op === 'delete_pipeline') {
@@ -94,6 +119,8 @@ async function readDefinition(rest: SearchRest, operation: SearchOperation, path
   }
   const key = operation.op.includes('component') ? 'component_templates' : 'index_templates';
   const inner = operation.op.includes('component') ? 'component_template' : 'index_template';
-  const found = (answer[key] as { name: string; [k: string]: unknown }[] | undefined)?.find((entry) => entry.name === (operation as { name: string }).name);
+  const found = (answer[key] as { name: string; [k: string]: unknown }[] | undefined)?.find(
+    (entry) => entry.name === (operation as { name: string }).name,
+  );
   return found ? withoutTimestamps(found[inner] as Record<string, unknown>) : undefined;
 }

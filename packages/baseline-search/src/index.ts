@@ -1,5 +1,14 @@
 // @kfm/baseline-search: Elasticsearch baselines and the search StoreAdapter (shadow index + alias flip).
-export { searchAdapter, createSearchAdapter, searchVocabulary, planLanguage, connectSearch, aliasLookup, SearchSession, type SearchConnectOptions } from './adapter.js';
+export {
+  searchAdapter,
+  createSearchAdapter,
+  searchVocabulary,
+  planLanguage,
+  connectSearch,
+  aliasLookup,
+  SearchSession,
+  type SearchConnectOptions,
+} from './adapter.js';
 export {
   captureSearchBaseline,
   captureWith,
@@ -12,10 +21,48 @@ export {
   type SearchBaselineOptions,
   type SearchScopeOptions,
 } from './capture.js';
-export { catalogObjects, aliasObject, aliasObjectName, aliasDefinition, type AliasDefinition, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
-export { normalizeSettings, normalizeTemplate, isVolatileSetting, flattenSettings, withoutTimestamps, analyzerDefinitions, type FlatSettings } from './normalize.js';
-export { createSearchClient, restOf, serverInfo, describeError, safeHost, type Client, type SearchRest, type RequestSpec, type ServerInfo, type ConnectOptions } from './es-client.js';
-export { readPlan, namedIndices, namedObject, whereOf, type SearchOperation, type OperationKind, type LocatedOperation, type AliasAction, type ReindexBody, type PlanResult } from './operations.js';
+export {
+  catalogObjects,
+  aliasObject,
+  aliasObjectName,
+  aliasDefinition,
+  type AliasDefinition,
+  type CatalogFilter,
+  type CatalogResponses,
+} from './catalog-objects.js';
+export {
+  normalizeSettings,
+  normalizeTemplate,
+  isVolatileSetting,
+  flattenSettings,
+  withoutTimestamps,
+  analyzerDefinitions,
+  type FlatSettings,
+} from './normalize.js';
+export {
+  createSearchClient,
+  restOf,
+  serverInfo,
+  describeError,
+  safeHost,
+  type Client,
+  type SearchRest,
+  type RequestSpec,
+  type ServerInfo,
+  type ConnectOptions,
+} from './es-client.js';
+export {
+  readPlan,
+  namedIndices,
+  namedObject,
+  whereOf,
+  type SearchOperation,
+  type OperationKind,
+  type LocatedOperation,
+  type AliasAction,
+  type ReindexBody,
+  type PlanResult,
+} from './operations.js';
 export { preflightSearch, type AliasLookup, type SearchPreflightResult } from './preflight.js';
 export { projectAliasActions, expectedAliasNames } from './alias-projection.js';
 export { planInvariants } from './plan-invariants.js';

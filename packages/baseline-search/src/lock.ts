@@ -31,13 +31,20 @@ function leaseOf(source: Partial<LeaseRecord> & { at?: string }): LeaseRecord {
 export class SearchLeaseStore implements LeaseStore {
   readonly where: string;
 
-  constructor(private readonly rest: SearchRest, private readonly index: string) {
+  constructor(
+    private readonly rest: SearchRest,
+    private readonly index: string,
+  ) {
     this.where = `lock document ${index}/_doc/${LOCK_ID}`;
   }
 
   async read(): Promise<VersionedLease | undefined> {
     await ensureRunnerIndex(this.rest, this.index);
-    const current = await this.rest.request<(Versioned & { _source?: Partial<LeaseRecord> }) | undefined>('GET', docPath(this.index, LOCK_ID), { query: { realtime: true }, ignore: [404] });
+    const current = await this.rest.request<(Versioned & { _source?: Partial<LeaseRecord> }) | undefined>(
+      'GET',
+      docPath(this.index, LOCK_ID),
+      { query: { realtime: true }, ignore: [404] },
+    );
     if (!current?._source) return undefined;
     return { lease: leaseOf(current._source), version: { seqNo: current._seq_no, primaryTerm: current._primary_term } };
   }
@@ -45,7 +52,10 @@ export class SearchLeaseStore implements LeaseStore {
   async create(lease: LeaseRecord): Promise<VersionedLease | undefined> {
     await ensureRunnerIndex(this.rest, this.index);
     try {
-      const created = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID, '_create'), { body: { type: 'lock', ...lease }, query: { refresh: 'true', wait_for_active_shards: 'all' } });
+      const created = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID, '_create'), {
+        body: { type: 'lock', ...lease },
+        query: { refresh: 'true', wait_for_active_shards: 'all' },
+      });
       return { lease, version: { seqNo: created._seq_no, primaryTerm: created._primary_term } };
     } catch (error) {
       if (error instanceof errors.ResponseError && error.statusCode === 409) return undefined;
@@ -56,17 +66,24 @@ export class SearchLeaseStore implements LeaseStore {
   async replace(version: unknown, lease: LeaseRecord): Promise<VersionedLease | undefined> {
     const { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
     try {
-      const written = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID), { body: { type: 'lock', ...lease }, query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true', wait_for_active_shards: 'all' } });
+      const written = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID), {
+        body: { type: 'lock', ...lease },
+        query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true', wait_for_active_shards: 'all' },
+      });
       return { lease, version: { seqNo: written._seq_no, primaryTerm: written._primary_term } };
     } catch (error) {
-      if (error instanceof errors.ResponseError && (error.statusCode === 409 || error.statusCode === 404)) return undefined;
+      if (error instanceof errors.ResponseError && (error.statusCode === 409 || error.statusCode === 404))
+        return undefined;
       throw error;
     }
   }
 
   async remove(version: unknown): Promise<boolean> {
     const { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
-    const answer = await this.rest.request<{ result?: string } | undefined>('DELETE', docPath(this.index, LOCK_ID), { query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' }, ignore: [404, 409] });
+    const answer = await this.rest.request<{ result?: string } | undefined>('DELETE', docPath(this.index, LOCK_ID), {
+      query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' },
+      ignore: [404, 409],
+    });
     return answer?.result === 'deleted';
   }
 
@@ -74,7 +91,9 @@ export class SearchLeaseStore implements LeaseStore {
   async cleanup(deadRunId: string): Promise<string[]> {
     const cleaned: string[] = [];
     await this.rest.request('POST', `/${encodeURIComponent(this.index)}/_refresh`, { ignore: [404] });
-    const tasks = await this.rest.request<{ hits?: { hits?: { _id: string; _source?: { task?: string } }[] } } | undefined>('POST', `/${encodeURIComponent(this.index)}/_search`, {
+    const tasks = await this.rest.request<
+      { hits?: { hits?: { _id: string; _source?: { task?: string } }[] } } | undefined
+    >('POST', `/${encodeURIComponent(this.index)}/_search`, {
       body: { size: 100, query: { bool: { filter: [{ term: { type: 'task' } }, { term: { run_id: deadRunId } }] } } },
       ignore: [404],
     });
@@ -86,10 +105,16 @@ export class SearchLeaseStore implements LeaseStore {
       }
       await this.rest.request('DELETE', docPath(this.index, hit._id), { query: { refresh: 'true' }, ignore: [404] });
     }
-    const mappings = await this.rest.request<Record<string, { mappings?: { _meta?: Record<string, unknown> } }> | undefined>('GET', '/_all/_mapping', { query: { expand_wildcards: 'all' }, ignore: [404] });
+    const mappings = await this.rest.request<
+      Record<string, { mappings?: { _meta?: Record<string, unknown> } }> | undefined
+    >('GET', '/_all/_mapping', { query: { expand_wildcards: 'all' }, ignore: [404] });
     for (const [index, entry] of Object.entries(mappings ?? {})) {
       if (entry.mappings?._meta?.[RUN_TAG] !== deadRunId) continue;
-      const aliases = await this.rest.request<Record<string, { aliases?: Record<string, unknown> }> | undefined>('GET', `/${encodeURIComponent(index)}/_alias`, { ignore: [404] });
+      const aliases = await this.rest.request<Record<string, { aliases?: Record<string, unknown> }> | undefined>(
+        'GET',
+        `/${encodeURIComponent(index)}/_alias`,
+        { ignore: [404] },
+      );
       if (Object.keys(aliases?.[index]?.aliases ?? {}).length > 0) continue; // an alias points at it: not a leftover shadow
       await this.rest.request('DELETE', `/${encodeURIComponent(index)}`, { ignore: [404] });
       cleaned.push(`shadow index ${index} deleted`);

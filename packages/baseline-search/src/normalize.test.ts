@@ -4,12 +4,26 @@ import { analyzerDefinitions, isVolatileSetting, normalizeSettings, normalizeTem
 describe('normalization', () => {
   it('drops settings the server sets or changes by itself', () => {
     const settings = {
-      'index.uuid': 'abc', 'index.creation_date': '1', 'index.provided_name': 'x', 'index.version.created': '7100299',
-      'index.routing.allocation.initial_recovery._id': 'n1', 'index.resize.source.uuid': 'u', 'index.resize.source.name': 'src',
-      'index.verified_before_close': 'true', 'index.routing.allocation.include._tier_preference': 'data_content',
-      'index.number_of_shards': '1', 'index.number_of_replicas': '0', 'index.refresh_interval': '5s', 'index.routing.allocation.require.box': 'hot',
+      'index.uuid': 'abc',
+      'index.creation_date': '1',
+      'index.provided_name': 'x',
+      'index.version.created': '7100299',
+      'index.routing.allocation.initial_recovery._id': 'n1',
+      'index.resize.source.uuid': 'u',
+      'index.resize.source.name': 'src',
+      'index.verified_before_close': 'true',
+      'index.routing.allocation.include._tier_preference': 'data_content',
+      'index.number_of_shards': '1',
+      'index.number_of_replicas': '0',
+      'index.refresh_interval': '5s',
+      'index.routing.allocation.require.box': 'hot',
     };
-    expect(normalizeSettings(settings)).toEqual({ 'index.number_of_replicas': '0', 'index.number_of_shards': '1', 'index.refresh_interval': '5s', 'index.routing.allocation.require.box': 'hot' });
+    expect(normalizeSettings(settings)).toEqual({
+      'index.number_of_replicas': '0',
+      'index.number_of_shards': '1',
+      'index.refresh_interval': '5s',
+      'index.routing.allocation.require.box': 'hot',
+    });
     expect(isVolatileSetting('index.version.upgraded')).toBe(true);
     expect(isVolatileSetting('index.analysis.analyzer.a.type')).toBe(false);
   });
@@ -35,8 +49,16 @@ describe('normalization', () => {
   });
 
   it('gives the same template digest input whatever the timestamps and settings nesting', () => {
-    const a = normalizeTemplate({ index_patterns: ['x-*'], created_date_millis: 1, template: { settings: { index: { number_of_replicas: '0' } } } });
-    const b = normalizeTemplate({ index_patterns: ['x-*'], modified_date_millis: 2, template: { settings: { 'index.number_of_replicas': '0' } } });
+    const a = normalizeTemplate({
+      index_patterns: ['x-*'],
+      created_date_millis: 1,
+      template: { settings: { index: { number_of_replicas: '0' } } },
+    });
+    const b = normalizeTemplate({
+      index_patterns: ['x-*'],
+      modified_date_millis: 2,
+      template: { settings: { 'index.number_of_replicas': '0' } },
+    });
     expect(a).toEqual(b);
     expect(a).toEqual({ index_patterns: ['x-*'], template: { settings: { 'index.number_of_replicas': '0' } } });
   });

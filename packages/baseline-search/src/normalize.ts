@@ -40,7 +40,8 @@ export function normalizeSettings(settings: FlatSettings): FlatSettings {
 /** Nested settings (`{index: {analysis: …}}`, as templates carry them) flattened to dotted keys. */
 export function flattenSettings(value: unknown, prefix = '', out: FlatSettings = {}): FlatSettings {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) flattenSettings(child, prefix ? `${prefix}.${key}` : key, out);
+    for (const [key, child] of Object.entries(value as Record<string, unknown>))
+      flattenSettings(child, prefix ? `${prefix}.${key}` : key, out);
   } else if (prefix) {
     out[prefix.startsWith('index.') ? prefix : `index.${prefix}`] = value;
   }
@@ -61,7 +62,10 @@ export function normalizeTemplate(body: Record<string, unknown>): Record<string,
   if (template && typeof template === 'object' && !Array.isArray(template)) {
     const settings = (template as Record<string, unknown>).settings;
     if (settings !== undefined) {
-      out.template = { ...(template as Record<string, unknown>), settings: normalizeSettings(flattenSettings(settings)) };
+      out.template = {
+        ...(template as Record<string, unknown>),
+        settings: normalizeSettings(flattenSettings(settings)),
+      };
     }
   }
   return out;
@@ -69,7 +73,12 @@ export function normalizeTemplate(body: Record<string, unknown>): Record<string,
 
 /** The definition of one custom analyzer and of every custom tokenizer/filter it uses. */
 export function analyzerDefinitions(settings: FlatSettings): Map<string, Record<string, unknown>> {
-  const groups: Record<string, Map<string, Record<string, unknown>>> = { analyzer: new Map(), tokenizer: new Map(), filter: new Map(), char_filter: new Map() };
+  const groups: Record<string, Map<string, Record<string, unknown>>> = {
+    analyzer: new Map(),
+    tokenizer: new Map(),
+    filter: new Map(),
+    char_filter: new Map(),
+  };
   const pattern = /^index\.analysis\.(analyzer|tokenizer|filter|char_filter)\.([^.]+)\.(.+)$/;
   for (const [key, value] of Object.entries(settings)) {
     const match = pattern.exec(key);

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { readPlan } from './operations.js';
 
 const bundle = new URL('../../../migrations/search/SEARCH-MIG-2026-03-05-01/', import.meta.url);
-const file = (path: string, value: unknown) => ({ path, text: typeof value === 'string' ? value : JSON.stringify(value, null, 2), digest: 'bafkreitest' });
+const file = (path: string, value: unknown) => ({
+  path,
+  text: typeof value === 'string' ? value : JSON.stringify(value, null, 2),
+  digest: 'bafkreitest',
+});
 
 describe('readPlan', () => {
   it('reads the example bundle plans into located operations', () => {
@@ -19,15 +23,17 @@ describe('readPlan', () => {
 
   // lines: the `{` of each operation in the bundle; in the inline plan, the offending key (its parent for a missing one)
   it('points into the plan file: unknown op, aliases at creation, wildcard names, remote reindex', () => {
-    const result = readPlan([file('forward.json', {
-      operations: [
-        { op: 'drop_everything' },
-        { op: 'create_index', index: 'parcels_v2', body: { aliases: { parcels: {} } } },
-        { op: 'update_aliases', body: { actions: [{ add: { index: 'parcels_*', alias: 'parcels' } }] } },
-        { op: 'reindex', body: { source: { index: 'a', remote: { host: 'http://x' } }, dest: { index: 'b' } } },
-        { op: 'put_mapping', index: 'b' },
-      ],
-    })]);
+    const result = readPlan([
+      file('forward.json', {
+        operations: [
+          { op: 'drop_everything' },
+          { op: 'create_index', index: 'parcels_v2', body: { aliases: { parcels: {} } } },
+          { op: 'update_aliases', body: { actions: [{ add: { index: 'parcels_*', alias: 'parcels' } }] } },
+          { op: 'reindex', body: { source: { index: 'a', remote: { host: 'http://x' } }, dest: { index: 'b' } } },
+          { op: 'put_mapping', index: 'b' },
+        ],
+      }),
+    ]);
     expect(result.ok).toBe(false);
     const issues = result.ok ? [] : result.issues.map((i) => [i.code, i.pointer, i.line]);
     expect(issues).toEqual([

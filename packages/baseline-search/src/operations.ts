@@ -3,7 +3,16 @@
 import { parseJson, validateValue, type Issue, type ScriptFile } from '@kfm/migration-contracts';
 
 export interface AliasAction {
-  add?: { index: string; alias: string; filter?: Record<string, unknown>; routing?: string; index_routing?: string; search_routing?: string; is_write_index?: boolean; is_hidden?: boolean };
+  add?: {
+    index: string;
+    alias: string;
+    filter?: Record<string, unknown>;
+    routing?: string;
+    index_routing?: string;
+    search_routing?: string;
+    is_write_index?: boolean;
+    is_hidden?: boolean;
+  };
   remove?: { index: string; alias: string };
 }
 
@@ -16,20 +25,25 @@ export interface ReindexBody {
 }
 
 type Described = { description?: string };
-export type SearchOperation = Described & (
-  | { op: 'create_index'; index: string; body?: { settings?: Record<string, unknown>; mappings?: Record<string, unknown> } }
-  | { op: 'put_mapping'; index: string; body: Record<string, unknown> }
-  | { op: 'put_settings'; index: string; body: Record<string, unknown> }
-  | { op: 'reindex'; body: ReindexBody }
-  | { op: 'update_aliases'; body: { actions: AliasAction[] } }
-  | { op: 'put_index_template'; name: string; body: Record<string, unknown> }
-  | { op: 'delete_index_template'; name: string }
-  | { op: 'put_component_template'; name: string; body: Record<string, unknown> }
-  | { op: 'delete_component_template'; name: string }
-  | { op: 'put_pipeline'; id: string; body: Record<string, unknown> }
-  | { op: 'delete_pipeline'; id: string }
-  | { op: 'delete_index'; index: string }
-);
+export type SearchOperation = Described &
+  (
+    | {
+        op: 'create_index';
+        index: string;
+        body?: { settings?: Record<string, unknown>; mappings?: Record<string, unknown> };
+      }
+    | { op: 'put_mapping'; index: string; body: Record<string, unknown> }
+    | { op: 'put_settings'; index: string; body: Record<string, unknown> }
+    | { op: 'reindex'; body: ReindexBody }
+    | { op: 'update_aliases'; body: { actions: AliasAction[] } }
+    | { op: 'put_index_template'; name: string; body: Record<string, unknown> }
+    | { op: 'delete_index_template'; name: string }
+    | { op: 'put_component_template'; name: string; body: Record<string, unknown> }
+    | { op: 'delete_component_template'; name: string }
+    | { op: 'put_pipeline'; id: string; body: Record<string, unknown> }
+    | { op: 'delete_pipeline'; id: string }
+    | { op: 'delete_index'; index: string }
+  );
 
 export type OperationKind = SearchOperation['op'];
 
@@ -65,7 +79,13 @@ export function readPlan(scripts: readonly ScriptFile[]): PlanResult {
     plan.operations.forEach((operation, i) => {
       const pointer = `/operations/${i}`;
       const line = parsed.document.locate(pointer)?.line;
-      operations.push({ operation, file: script.path, pointer, ...(line ? { line } : {}), position: operations.length });
+      operations.push({
+        operation,
+        file: script.path,
+        pointer,
+        ...(line ? { line } : {}),
+        position: operations.length,
+      });
     });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, operations };
@@ -104,7 +124,11 @@ export function namedIndices(operation: SearchOperation): { reads: string[]; wri
 }
 
 /** The template or pipeline an operation names, with its scope dimension. */
-export function namedObject(operation: SearchOperation): { dimension: 'templates' | 'pipelines'; name: string; kind: 'index_template' | 'component_template' | 'pipeline' } | undefined {
+export function namedObject(
+  operation: SearchOperation,
+):
+  | { dimension: 'templates' | 'pipelines'; name: string; kind: 'index_template' | 'component_template' | 'pipeline' }
+  | undefined {
   switch (operation.op) {
     case 'put_index_template':
     case 'delete_index_template':

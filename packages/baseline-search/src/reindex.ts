@@ -32,20 +32,32 @@ function indexPath(index: string): string {
 }
 
 async function count(rest: SearchRest, index: string, query?: Record<string, unknown>): Promise<number> {
-  const answer = await rest.request<{ count: number }>('POST', `${indexPath(index)}/_count`, { body: query ? { query } : {} });
+  const answer = await rest.request<{ count: number }>('POST', `${indexPath(index)}/_count`, {
+    body: query ? { query } : {},
+  });
   return answer.count;
 }
 
-export async function runReindex(rest: SearchRest, body: ReindexBody, progress: Progress | undefined, sleep: Sleep, hooks: ExecuteHooks = {}): Promise<ReindexResult> {
+export async function runReindex(
+  rest: SearchRest,
+  body: ReindexBody,
+  progress: Progress | undefined,
+  sleep: Sleep,
+  hooks: ExecuteHooks = {},
+): Promise<ReindexResult> {
   const label = `reindex ${body.source.index} -> ${body.dest.index}`;
-  const started = await rest.request<{ task: string }>('POST', '/_reindex', { body, query: { wait_for_completion: false, refresh: true } });
+  const started = await rest.request<{ task: string }>('POST', '/_reindex', {
+    body,
+    query: { wait_for_completion: false, refresh: true },
+  });
   const taskPath = `/_tasks/${encodeURIComponent(started.task)}`;
   await hooks.tasks?.started(started.task);
   let answer: TaskAnswer;
   let wait = 100;
   try {
     for (;;) {
-      if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error('the store lease was lost');
+      if (hooks.signal?.aborted)
+        throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error('the store lease was lost');
       answer = await rest.request<TaskAnswer>('GET', taskPath);
       if (answer.completed) break;
       const status = answer.task?.status ?? {};
@@ -74,10 +86,18 @@ export async function runReindex(rest: SearchRest, body: ReindexBody, progress: 
   if (response.timed_out) return { ok: false, reindexed, message: `${label} timed out` };
   progress?.(`${label}: ${reindexed}/${response.total ?? reindexed} documents, verifying counts`);
   await rest.request('POST', `${indexPath(body.dest.index)}/_refresh`);
-  const [source, dest] = await Promise.all([count(rest, body.source.index, body.source.query), count(rest, body.dest.index)]);
+  const [source, dest] = await Promise.all([
+    count(rest, body.source.index, body.source.query),
+    count(rest, body.dest.index),
+  ]);
   // Documents a script turned into no-ops or deletes are intentionally not copied.
   let expected = source - (response.noops ?? 0) - (response.deleted ?? 0);
   if (body.max_docs !== undefined) expected = Math.min(expected, body.max_docs);
-  if (dest !== expected) return { ok: false, reindexed, message: `${label}: destination holds ${dest} documents, expected ${expected} (source ${source})` };
+  if (dest !== expected)
+    return {
+      ok: false,
+      reindexed,
+      message: `${label}: destination holds ${dest} documents, expected ${expected} (source ${source})`,
+    };
   return { ok: true, reindexed, source, dest };
 }

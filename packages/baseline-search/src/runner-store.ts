@@ -28,11 +28,18 @@ const MAPPINGS = {
 export async function ensureRunnerIndex(rest: SearchRest, index = RUNNER_INDEX): Promise<void> {
   try {
     await rest.request('PUT', `/${encodeURIComponent(index)}`, {
-      body: { settings: { 'index.hidden': true, 'index.number_of_shards': 1, 'index.auto_expand_replicas': '0-1' }, mappings: MAPPINGS },
+      body: {
+        settings: { 'index.hidden': true, 'index.number_of_shards': 1, 'index.auto_expand_replicas': '0-1' },
+        mappings: MAPPINGS,
+      },
       query: { wait_for_active_shards: 1 },
     });
   } catch (error) {
-    if (error instanceof errors.ResponseError && (error.body as { error?: { type?: string } })?.error?.type === 'resource_already_exists_exception') return;
+    if (
+      error instanceof errors.ResponseError &&
+      (error.body as { error?: { type?: string } })?.error?.type === 'resource_already_exists_exception'
+    )
+      return;
     throw error;
   }
 }

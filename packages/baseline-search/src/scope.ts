@@ -11,7 +11,10 @@ export function matchesPattern(name: string, pattern: string): boolean {
 /** A comma-separated index expression (`kfmt-a-*,other`) as patterns. */
 export function expressionPatterns(expression: string | undefined): string[] | undefined {
   if (expression === undefined) return undefined;
-  return expression.split(',').map((part) => part.trim()).filter(Boolean);
+  return expression
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /** The runner's own indices start with this (`.kfm-migrations`, test runner indices): no migration may name them. */

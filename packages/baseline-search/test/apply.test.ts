@@ -6,12 +6,30 @@ import type { Baseline } from '@kfm/migration-contracts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
 import { searchVocabulary, type SearchSession } from '../src/index.js';
-import { adminRest, aliasTargets, applyRequest, bundleDeclaration, bundleScript, cleanup, ES_URL, fingerprint, indexExists, openSession, script, uniquePrefix } from './cluster.js';
+import {
+  adminRest,
+  aliasTargets,
+  applyRequest,
+  bundleDeclaration,
+  bundleScript,
+  cleanup,
+  ES_URL,
+  fingerprint,
+  indexExists,
+  openSession,
+  script,
+  uniquePrefix,
+} from './cluster.js';
 
 const prefix = uniquePrefix();
 const admin = adminRest();
 const DOCS = 1200;
-const names = { v1: `${prefix}parcels_v1`, v2: `${prefix}parcels_v2`, alias: `${prefix}parcels`, authority: `${prefix}authority-sites` };
+const names = {
+  v1: `${prefix}parcels_v1`,
+  v2: `${prefix}parcels_v2`,
+  alias: `${prefix}parcels`,
+  authority: `${prefix}authority-sites`,
+};
 
 describe('governed apply: shadow index + alias flip', () => {
   let session: SearchSession;
@@ -37,15 +55,26 @@ describe('governed apply: shadow index + alias flip', () => {
     const forward = await bundleScript('forward.json', prefix);
     const preflight = await session.preflight([forward], declaration, { protected: declaration.protected ?? {} });
     expect(preflight.checks.filter((c) => c.status === 'fail')).toEqual([]);
-    expect(preflight.predicted).toEqual({ aliases: [names.alias], indices: [names.v1, names.v2], pipelines: [], templates: [] });
+    expect(preflight.predicted).toEqual({
+      aliases: [names.alias],
+      indices: [names.v1, names.v2],
+      pipelines: [],
+      templates: [],
+    });
     const before = await pre();
     let aliasesAtDecision: Record<string, string[]> = {};
-    const result = await session.apply(applyRequest(declaration, [forward], async ({ post, metrics }) => {
-      aliasesAtDecision = await aliasTargets(admin.rest, prefix);
-      const summary = evaluate(declaration, { pre: before, post, metrics, protected: declaration.protected! }, searchVocabulary);
-      expect(summary.checks.filter((c) => c.status === 'fail')).toEqual([]);
-      return summary.status === 'pass';
-    }));
+    const result = await session.apply(
+      applyRequest(declaration, [forward], async ({ post, metrics }) => {
+        aliasesAtDecision = await aliasTargets(admin.rest, prefix);
+        const summary = evaluate(
+          declaration,
+          { pre: before, post, metrics, protected: declaration.protected! },
+          searchVocabulary,
+        );
+        expect(summary.checks.filter((c) => c.status === 'fail')).toEqual([]);
+        return summary.status === 'pass';
+      }),
+    );
     expect(result.status).toBe('committed');
     expect(result.metrics.docs_reindexed).toBe(DOCS);
     // at the decision the alias had not moved yet; after the commit it has
@@ -54,10 +83,19 @@ describe('governed apply: shadow index + alias flip', () => {
     const real = await pre();
     expect(real.fingerprints.schema).toBe(result.post!.fingerprints.schema);
     expect(real.measures?.docs?.[names.v2]).toBe(DOCS);
-    expect(result.post!.invariants?.map((c) => `${c.name}:${c.status}`)).toEqual(['search.mapping_versioned:pass', 'search.alias_plan_explicit:pass', 'search.old_index_retained:pass']);
-    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({ state: 'applied', bundle_digest: forward.digest });
+    expect(result.post!.invariants?.map((c) => `${c.name}:${c.status}`)).toEqual([
+      'search.mapping_versioned:pass',
+      'search.alias_plan_explicit:pass',
+      'search.old_index_retained:pass',
+    ]);
+    expect(await session.ledgerState(declaration.migration_id)).toMatchObject({
+      state: 'applied',
+      bundle_digest: forward.digest,
+    });
     // the folding analyzer is live behind the alias: an unaccented query finds accented names
-    const hits = await admin.rest.request<{ hits: { total: { value: number } } }>('POST', `/${names.alias}/_search`, { body: { query: { match: { name: 'emile' } } } });
+    const hits = await admin.rest.request<{ hits: { total: { value: number } } }>('POST', `/${names.alias}/_search`, {
+      body: { query: { match: { name: 'emile' } } },
+    });
     expect(hits.hits.total.value).toBeGreaterThan(0);
 
     // the rollback plan flips back and drops parcels_v2: the fingerprint equals PRE again
@@ -73,10 +111,12 @@ describe('governed apply: shadow index + alias flip', () => {
     const forward = await bundleScript('forward.json', prefix);
     const before = await pre();
     let seen: Baseline | undefined;
-    const result = await session.apply(applyRequest(declaration, [forward], async ({ post }) => {
-      seen = post;
-      return false;
-    }));
+    const result = await session.apply(
+      applyRequest(declaration, [forward], async ({ post }) => {
+        seen = post;
+        return false;
+      }),
+    );
     expect(result).toMatchObject({ status: 'aborted', atPre: true });
     // the refused POST showed the flip that never happened
     expect(seen!.objects.filter((o) => o.kind === 'alias').map((o) => o.name)).toEqual([`${names.alias}->${names.v2}`]);
@@ -91,7 +131,14 @@ describe('governed apply: shadow index + alias flip', () => {
     declaration.limits.max_docs_reindexed = DOCS - 1;
     const forward = await bundleScript('forward.json', prefix);
     const before = await pre();
-    const result = await session.apply(applyRequest(declaration, [forward], async ({ post, metrics }) => evaluate(declaration, { pre: before, post, metrics }, searchVocabulary).status === 'pass'));
+    const result = await session.apply(
+      applyRequest(
+        declaration,
+        [forward],
+        async ({ post, metrics }) =>
+          evaluate(declaration, { pre: before, post, metrics }, searchVocabulary).status === 'pass',
+      ),
+    );
     expect(result.status).toBe('aborted');
     expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v1] });
     expect(fingerprint(await pre())).toEqual(fingerprint(before));
@@ -101,15 +148,34 @@ describe('governed apply: shadow index + alias flip', () => {
     const declaration = await bundleDeclaration(prefix);
     const strict = await script('forward.json', {
       operations: [
-        { op: 'create_index', index: names.v2, body: { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: { dynamic: 'strict', properties: { parcel_id: { type: 'keyword' } } } } },
+        {
+          op: 'create_index',
+          index: names.v2,
+          body: {
+            settings: { number_of_shards: 1, number_of_replicas: 0 },
+            mappings: { dynamic: 'strict', properties: { parcel_id: { type: 'keyword' } } },
+          },
+        },
         { op: 'reindex', body: { source: { index: names.v1 }, dest: { index: names.v2 } } },
-        { op: 'update_aliases', body: { actions: [{ remove: { index: names.v1, alias: names.alias } }, { add: { index: names.v2, alias: names.alias } }] } },
+        {
+          op: 'update_aliases',
+          body: {
+            actions: [
+              { remove: { index: names.v1, alias: names.alias } },
+              { add: { index: names.v2, alias: names.alias } },
+            ],
+          },
+        },
       ],
     });
     const before = await pre();
     let decided = false;
     const result = await session.apply(applyRequest(declaration, [strict], async () => (decided = true)));
-    expect(result).toMatchObject({ status: 'failed', atPre: true, failure: { code: 'STATEMENT_FAILED', pointer: '/operations/1' } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      atPre: true,
+      failure: { code: 'STATEMENT_FAILED', pointer: '/operations/1' },
+    });
     expect(result.failure?.message).toMatch(/strict_dynamic_mapping_exception|rejected/);
     expect(decided).toBe(false);
     expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v1] });
@@ -121,9 +187,14 @@ describe('governed apply: shadow index + alias flip', () => {
     const declaration = await bundleDeclaration(prefix);
     const forward = JSON.parse((await bundleScript('forward.json', prefix)).text);
     forward.operations[1].body.source.size = 100;
-    forward.operations[1].body.script = { lang: 'painless', source: "if (ctx._source.parcel_id.compareTo('P-000500') > 0) { throw new IllegalStateException('boom'); }" };
+    forward.operations[1].body.script = {
+      lang: 'painless',
+      source: "if (ctx._source.parcel_id.compareTo('P-000500') > 0) { throw new IllegalStateException('boom'); }",
+    };
     const before = await pre();
-    const result = await session.apply(applyRequest(declaration, [await script('forward.json', forward)], async () => true));
+    const result = await session.apply(
+      applyRequest(declaration, [await script('forward.json', forward)], async () => true),
+    );
     expect(result).toMatchObject({ status: 'failed', atPre: true, failure: { code: 'STATEMENT_FAILED' } });
     expect(result.metrics.docs_reindexed).toBeGreaterThan(0);
     expect(result.metrics.docs_reindexed).toBeLessThan(DOCS);
@@ -134,7 +205,9 @@ describe('governed apply: shadow index + alias flip', () => {
 
   it('restores a replaced template and deletes a new pipeline when the change is refused', async () => {
     const declaration = await bundleDeclaration(prefix);
-    await admin.rest.request('PUT', `/_index_template/${prefix}tpl`, { body: { index_patterns: [`${prefix}x-*`], priority: 300, template: { settings: { number_of_replicas: 0 } } } });
+    await admin.rest.request('PUT', `/_index_template/${prefix}tpl`, {
+      body: { index_patterns: [`${prefix}x-*`], priority: 300, template: { settings: { number_of_replicas: 0 } } },
+    });
     const plan = await script('forward.json', {
       operations: [
         { op: 'put_index_template', name: `${prefix}tpl`, body: { index_patterns: [`${prefix}x-*`], priority: 301 } },
@@ -143,10 +216,12 @@ describe('governed apply: shadow index + alias flip', () => {
       ],
     });
     const before = await pre();
-    const result = await session.apply(applyRequest(declaration, [plan], async ({ post }) => {
-      expect(post.objects.map((o) => o.kind)).toContain('pipeline');
-      return false;
-    }));
+    const result = await session.apply(
+      applyRequest(declaration, [plan], async ({ post }) => {
+        expect(post.objects.map((o) => o.kind)).toContain('pipeline');
+        return false;
+      }),
+    );
     expect(result).toMatchObject({ status: 'aborted', atPre: true });
     expect(fingerprint(await pre())).toEqual(fingerprint(before));
     expect(await indexExists(admin.rest, names.v2)).toBe(false);

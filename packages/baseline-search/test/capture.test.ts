@@ -7,7 +7,11 @@ import { adminRest, cleanup, ES_URL, uniquePrefix } from './cluster.js';
 const prefix = uniquePrefix();
 const admin = adminRest();
 const body = (analyzer = 'standard') => ({
-  settings: { number_of_shards: 1, number_of_replicas: 0, analysis: { analyzer: { folded: { type: 'custom', tokenizer: analyzer, filter: ['lowercase'] } } } },
+  settings: {
+    number_of_shards: 1,
+    number_of_replicas: 0,
+    analysis: { analyzer: { folded: { type: 'custom', tokenizer: analyzer, filter: ['lowercase'] } } },
+  },
   mappings: { properties: { title: { type: 'text', analyzer: 'folded' }, code: { type: 'keyword' } } },
 });
 
@@ -21,12 +25,25 @@ describe('captureSearchBaseline on a real cluster', () => {
     v = await version(admin.rest);
     await admin.rest.request('PUT', `/${prefix}books_a`, { body: body() });
     await admin.rest.request('PUT', `/${prefix}books_b`, { body: body() });
-    await admin.rest.request('POST', '/_aliases', { body: { actions: [{ add: { index: `${prefix}books_a`, alias: `${prefix}books`, is_write_index: true } }] } });
-    await admin.rest.request('PUT', `/_index_template/${prefix}logs`, { body: { index_patterns: [`${prefix}logs-*`], priority: 500, template: { settings: { number_of_replicas: 0 } } } });
-    await admin.rest.request('PUT', `/_ingest/pipeline/${prefix}stamp`, { body: { description: 'test', processors: [{ set: { field: 'stamped', value: true } }] } });
-    await admin.rest.request('POST', `/${prefix}books_a/_bulk`, { query: { refresh: 'true' }, body: undefined }).catch(() => undefined);
-    await admin.rest.request('PUT', `/${prefix}books_a/_doc/1`, { body: { title: 'Émile', code: 'x' }, query: { refresh: 'true' } });
-    await admin.rest.request('PUT', `/.${prefix}hidden`, { body: { settings: { 'index.hidden': true, number_of_replicas: 0 } } });
+    await admin.rest.request('POST', '/_aliases', {
+      body: { actions: [{ add: { index: `${prefix}books_a`, alias: `${prefix}books`, is_write_index: true } }] },
+    });
+    await admin.rest.request('PUT', `/_index_template/${prefix}logs`, {
+      body: { index_patterns: [`${prefix}logs-*`], priority: 500, template: { settings: { number_of_replicas: 0 } } },
+    });
+    await admin.rest.request('PUT', `/_ingest/pipeline/${prefix}stamp`, {
+      body: { description: 'test', processors: [{ set: { field: 'stamped', value: true } }] },
+    });
+    await admin.rest
+      .request('POST', `/${prefix}books_a/_bulk`, { query: { refresh: 'true' }, body: undefined })
+      .catch(() => undefined);
+    await admin.rest.request('PUT', `/${prefix}books_a/_doc/1`, {
+      body: { title: 'Émile', code: 'x' },
+      query: { refresh: 'true' },
+    });
+    await admin.rest.request('PUT', `/.${prefix}hidden`, {
+      body: { settings: { 'index.hidden': true, number_of_replicas: 0 } },
+    });
   });
   afterAll(async () => {
     await cleanup(prefix);
@@ -49,7 +66,14 @@ describe('captureSearchBaseline on a real cluster', () => {
       `index_template:${prefix}logs`,
       `pipeline:${prefix}stamp`,
     ]);
-    expect(first.counts).toEqual({ indices: 2, aliases: 1, index_templates: 1, component_templates: 0, pipelines: 1, analyzers: 2 });
+    expect(first.counts).toEqual({
+      indices: 2,
+      aliases: 1,
+      index_templates: 1,
+      component_templates: 0,
+      pipelines: 1,
+      analyzers: 2,
+    });
     expect(first.measures?.docs).toEqual({ [`${prefix}books_a`]: 1, [`${prefix}books_b`]: 0 });
     const alias = first.objects.find((o) => o.kind === 'alias')!;
     expect(alias.scope).toEqual({ aliases: [`${prefix}books`], indices: [`${prefix}books_a`] });
@@ -59,7 +83,8 @@ describe('captureSearchBaseline on a real cluster', () => {
 
   it('keeps uuids, creation dates and version stamps out of digests', async () => {
     const before = await captureWith(admin.rest, v, { indexPattern: `${prefix}*` });
-    const digestOf = (baseline: typeof before, name: string) => baseline.objects.find((o) => o.kind === 'index' && o.name === name)!.digest;
+    const digestOf = (baseline: typeof before, name: string) =>
+      baseline.objects.find((o) => o.kind === 'index' && o.name === name)!.digest;
     // two indices created at different times with different uuids, same definition
     expect(digestOf(before, `${prefix}books_a`)).toBe(digestOf(before, `${prefix}books_b`));
     // dropping and recreating an index changes its uuid and creation_date, not the baseline
@@ -68,7 +93,9 @@ describe('captureSearchBaseline on a real cluster', () => {
     const after = await captureWith(admin.rest, v, { indexPattern: `${prefix}*` });
     expect(after.fingerprints.schema).toBe(before.fingerprints.schema);
     // a real definition change does move the fingerprint
-    await admin.rest.request('PUT', `/${prefix}books_b/_mapping`, { body: { properties: { extra: { type: 'keyword' } } } });
+    await admin.rest.request('PUT', `/${prefix}books_b/_mapping`, {
+      body: { properties: { extra: { type: 'keyword' } } },
+    });
     const changed = await captureWith(admin.rest, v, { indexPattern: `${prefix}*` });
     expect(changed.fingerprints.schema).not.toBe(before.fingerprints.schema);
     expect(digestOf(changed, `${prefix}books_b`)).not.toBe(digestOf(before, `${prefix}books_b`));
@@ -77,11 +104,15 @@ describe('captureSearchBaseline on a real cluster', () => {
   it('moves the protected fingerprint only when a protected object changes', async () => {
     const options = { indexPattern: `${prefix}*`, protected: { indices: [`${prefix}books_a`] } };
     const before = await captureWith(admin.rest, v, options);
-    await admin.rest.request('PUT', `/${prefix}books_b/_settings`, { body: { index: { number_of_replicas: 0, refresh_interval: '5s' } } });
+    await admin.rest.request('PUT', `/${prefix}books_b/_settings`, {
+      body: { index: { number_of_replicas: 0, refresh_interval: '5s' } },
+    });
     const other = await captureWith(admin.rest, v, options);
     expect(other.fingerprints.schema).not.toBe(before.fingerprints.schema);
     expect(other.fingerprints.protected).toBe(before.fingerprints.protected);
-    await admin.rest.request('POST', '/_aliases', { body: { actions: [{ add: { index: `${prefix}books_a`, alias: `${prefix}extra` } }] } });
+    await admin.rest.request('POST', '/_aliases', {
+      body: { actions: [{ add: { index: `${prefix}books_a`, alias: `${prefix}extra` } }] },
+    });
     const touched = await captureWith(admin.rest, v, options);
     expect(touched.fingerprints.protected).not.toBe(before.fingerprints.protected);
   });
@@ -89,7 +120,15 @@ describe('captureSearchBaseline on a real cluster', () => {
   it('uses a fixed number of requests however many indices exist, and skips hidden indices', async () => {
     const counted = (rest: SearchRest) => {
       const calls: string[] = [];
-      return { calls, rest: { request: (method: string, path: string, spec?: object) => (calls.push(`${method} ${path}`), rest.request(method, path, spec as never)) } as SearchRest };
+      return {
+        calls,
+        rest: {
+          request: (method: string, path: string, spec?: object) => {
+            calls.push(`${method} ${path}`);
+            return rest.request(method, path, spec as never);
+          },
+        } as SearchRest,
+      };
     };
     const few = counted(admin.rest);
     await captureWith(few.rest, v, { indexPattern: `${prefix}*` });

@@ -5,7 +5,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDeclaration, type ApplyRequest, type Baseline, type MigrationDeclaration, type ScriptFile } from '@kfm/migration-contracts';
+import {
+  loadDeclaration,
+  type ApplyRequest,
+  type Baseline,
+  type MigrationDeclaration,
+  type ScriptFile,
+} from '@kfm/migration-contracts';
 import { cidOfScript } from '@kfm/receipts';
 import { connectSearch, createSearchClient, restOf, type SearchRest, type SearchSession } from '../src/index.js';
 
@@ -24,21 +30,37 @@ export function adminRest(): { rest: SearchRest; close(): Promise<void> } {
 
 /** A session confined to the prefix, with its own runner index. */
 export function openSession(prefix: string, extra: { now?: () => Date } = {}): Promise<SearchSession> {
-  return connectSearch(ES_URL, { applicationName: 'kfm-test', indexPattern: `${prefix}*`, runnerIndex: `.${prefix}runner`, sleep: (ms) => delay(Math.min(ms, 50)), ...extra });
+  return connectSearch(ES_URL, {
+    applicationName: 'kfm-test',
+    indexPattern: `${prefix}*`,
+    runnerIndex: `.${prefix}runner`,
+    sleep: (ms) => delay(Math.min(ms, 50)),
+    ...extra,
+  });
 }
 
 export async function cleanup(prefix: string): Promise<void> {
   const { rest, close } = adminRest();
   try {
     // by name: clusters with action.destructive_requires_name refuse wildcard deletes
-    const indices = await rest.request<{ index: string }[]>('GET', `/_cat/indices/${prefix}*,.${prefix}*`, { query: { format: 'json', h: 'index', expand_wildcards: 'all' } });
-    if (indices.length > 0) await rest.request('DELETE', `/${indices.map((row) => row.index).join(',')}`, { ignore: [404] });
-    const templates = await rest.request<{ index_templates?: { name: string }[] }>('GET', '/_index_template', { ignore: [404] });
-    for (const { name } of templates?.index_templates ?? []) if (name.startsWith(prefix)) await rest.request('DELETE', `/_index_template/${name}`, { ignore: [404] });
-    const components = await rest.request<{ component_templates?: { name: string }[] }>('GET', '/_component_template', { ignore: [404] });
-    for (const { name } of components?.component_templates ?? []) if (name.startsWith(prefix)) await rest.request('DELETE', `/_component_template/${name}`, { ignore: [404] });
+    const indices = await rest.request<{ index: string }[]>('GET', `/_cat/indices/${prefix}*,.${prefix}*`, {
+      query: { format: 'json', h: 'index', expand_wildcards: 'all' },
+    });
+    if (indices.length > 0)
+      await rest.request('DELETE', `/${indices.map((row) => row.index).join(',')}`, { ignore: [404] });
+    const templates = await rest.request<{ index_templates?: { name: string }[] }>('GET', '/_index_template', {
+      ignore: [404],
+    });
+    for (const { name } of templates?.index_templates ?? [])
+      if (name.startsWith(prefix)) await rest.request('DELETE', `/_index_template/${name}`, { ignore: [404] });
+    const components = await rest.request<{ component_templates?: { name: string }[] }>('GET', '/_component_template', {
+      ignore: [404],
+    });
+    for (const { name } of components?.component_templates ?? [])
+      if (name.startsWith(prefix)) await rest.request('DELETE', `/_component_template/${name}`, { ignore: [404] });
     const pipelines = await rest.request<Record<string, unknown>>('GET', '/_ingest/pipeline', { ignore: [404] });
-    for (const id of Object.keys(pipelines ?? {})) if (id.startsWith(prefix)) await rest.request('DELETE', `/_ingest/pipeline/${id}`, { ignore: [404] });
+    for (const id of Object.keys(pipelines ?? {}))
+      if (id.startsWith(prefix)) await rest.request('DELETE', `/_ingest/pipeline/${id}`, { ignore: [404] });
   } finally {
     await close();
   }
@@ -62,26 +84,42 @@ export async function bundleDeclaration(prefix: string): Promise<MigrationDeclar
   const declaration = structuredClone(loaded.declaration);
   const scope = declaration.scope as Record<string, string[] | undefined>;
   for (const key of Object.keys(scope)) scope[key] = scope[key]!.map((name) => `${prefix}${name}`);
-  if (declaration.protected?.indices) declaration.protected.indices = declaration.protected.indices.map((name) => `${prefix}${name}`);
+  if (declaration.protected?.indices)
+    declaration.protected.indices = declaration.protected.indices.map((name) => `${prefix}${name}`);
   return declaration;
 }
 
-export function applyRequest(declaration: MigrationDeclaration, scripts: ScriptFile[], decide: ApplyRequest['decide'], transactional = true): ApplyRequest {
+export function applyRequest(
+  declaration: MigrationDeclaration,
+  scripts: ScriptFile[],
+  decide: ApplyRequest['decide'],
+  transactional = true,
+): ApplyRequest {
   return {
     declaration,
     scripts,
     transactional,
     baseline: { declaration, ...(declaration.protected ? { protected: declaration.protected } : {}) },
-    ledger: { migration_id: declaration.migration_id, bundle_digest: scripts[0]!.digest, run_id: `${declaration.migration_id}@test`, status: 'applied' },
+    ledger: {
+      migration_id: declaration.migration_id,
+      bundle_digest: scripts[0]!.digest,
+      run_id: `${declaration.migration_id}@test`,
+      status: 'applied',
+    },
     decide,
   };
 }
 
 /** Index names each alias of the prefix points to. */
 export async function aliasTargets(rest: SearchRest, prefix: string): Promise<Record<string, string[]>> {
-  const answer = await rest.request<Record<string, { aliases?: Record<string, unknown> }>>('GET', `/${prefix}*/_alias`, { query: { expand_wildcards: 'open,closed' } });
+  const answer = await rest.request<Record<string, { aliases?: Record<string, unknown> }>>(
+    'GET',
+    `/${prefix}*/_alias`,
+    { query: { expand_wildcards: 'open,closed' } },
+  );
   const out: Record<string, string[]> = {};
-  for (const [index, entry] of Object.entries(answer)) for (const alias of Object.keys(entry.aliases ?? {})) (out[alias] ??= []).push(index);
+  for (const [index, entry] of Object.entries(answer))
+    for (const alias of Object.keys(entry.aliases ?? {})) (out[alias] ??= []).push(index);
   for (const list of Object.values(out)) list.sort();
   return out;
 }

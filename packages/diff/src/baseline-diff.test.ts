@@ -5,7 +5,12 @@ import { baseline, digest, index, object, table } from './__fixtures__/build.js'
 
 describe('diffBaselines', () => {
   const pre = baseline({
-    objects: [table('public.parcels'), index('public.parcels_pkey', 'public.parcels'), table('public.roads'), index('public.roads_idx', 'public.roads')],
+    objects: [
+      table('public.parcels'),
+      index('public.parcels_pkey', 'public.parcels'),
+      table('public.roads'),
+      index('public.roads_idx', 'public.roads'),
+    ],
     counts: { tables: 2, indexes: 2, rows: 10 },
   });
   const post = baseline({
@@ -36,7 +41,10 @@ describe('diffBaselines', () => {
 
   it('reports canonical names per dimension, sorted and deduplicated, and keeps aliases for matching', () => {
     expect(diff.touched).toEqual({ schemas: ['public'], tables: ['public.parcels', 'public.roads'] });
-    expect(diff.names.tables).toEqual({ 'public.parcels': ['public.parcels', 'parcels'], 'public.roads': ['public.roads', 'roads'] });
+    expect(diff.names.tables).toEqual({
+      'public.parcels': ['public.parcels', 'parcels'],
+      'public.roads': ['public.roads', 'roads'],
+    });
   });
 
   it('lists only the count keys that moved, counting a missing key as 0', () => {
@@ -47,7 +55,13 @@ describe('diffBaselines', () => {
 
   it('finds nothing between identical baselines', () => {
     const same = diffBaselines(pre, structuredClone(pre));
-    expect(same).toEqual({ changes: [], totals: { added: 0, removed: 0, changed: 0 }, touched: {}, names: {}, count_deltas: {} });
+    expect(same).toEqual({
+      changes: [],
+      totals: { added: 0, removed: 0, changed: 0 },
+      touched: {},
+      names: {},
+      count_deltas: {},
+    });
   });
 
   it('counts both the old and the new names of an object that moved between tables', () => {
@@ -57,7 +71,10 @@ describe('diffBaselines', () => {
     );
     expect(moved.totals).toEqual({ added: 0, removed: 0, changed: 1 });
     expect(moved.touched.tables).toEqual(['public.parcels', 'public.parcels_v2']);
-    expect(moved.changes[0]!.scope).toEqual({ schemas: ['public'], tables: ['public.parcels_v2', 'parcels_v2', 'public.parcels', 'parcels'] });
+    expect(moved.changes[0]!.scope).toEqual({
+      schemas: ['public'],
+      tables: ['public.parcels_v2', 'parcels_v2', 'public.parcels', 'parcels'],
+    });
   });
 
   it('treats a scope change with the same digest as a change', () => {
@@ -69,7 +86,10 @@ describe('diffBaselines', () => {
   });
 
   it('identifies objects by (kind, name), so a table and an index may share a name', () => {
-    const shared = diffBaselines(baseline({ objects: [table('public.x')] }), baseline({ objects: [table('public.x'), index('public.x', 'public.x')] }));
+    const shared = diffBaselines(
+      baseline({ objects: [table('public.x')] }),
+      baseline({ objects: [table('public.x'), index('public.x', 'public.x')] }),
+    );
     expect(shared.changes.map((c) => `${c.change} ${c.kind}`)).toEqual(['added index']);
   });
 
@@ -101,7 +121,13 @@ describe('diffBaselines', () => {
       if (i % 10 === 1) continue; // removed
       postObjects.push(i % 10 === 2 ? { ...pre, digest: fake(size + i) } : pre);
     }
-    for (let i = 0; i < 5_000; i++) postObjects.push({ kind: 'index', name: `new.i${i}`, scope: { schemas: ['new'], tables: [`new.t${i % 7}`] }, digest: fake(3 * size + i) });
+    for (let i = 0; i < 5_000; i++)
+      postObjects.push({
+        kind: 'index',
+        name: `new.i${i}`,
+        scope: { schemas: ['new'], tables: [`new.t${i % 7}`] },
+        digest: fake(3 * size + i),
+      });
     // Baselines are compared by identity, not position.
     postObjects.reverse();
 

@@ -129,7 +129,10 @@ class TouchedNames {
       const entry: Record<string, string[]> = {};
       for (const canonical of [...canonicals.keys()].sort(compareText)) {
         const all = canonicals.get(canonical)!;
-        entry[canonical] = all.size === 1 ? [canonical] : [canonical, ...[...all].filter((name) => name !== canonical).sort(compareText)];
+        entry[canonical] =
+          all.size === 1
+            ? [canonical]
+            : [canonical, ...[...all].filter((name) => name !== canonical).sort(compareText)];
       }
       out[dimension] = entry;
     }
@@ -141,7 +144,10 @@ class TouchedNames {
  * Names touched by schema changes and by data changes together: a table that only had rows written
  * is as touched as one whose definition changed (scope, forbidden and protected checks see both).
  */
-export function touchedWithData(diff: Pick<BaselineDiff, 'names'>, data: readonly { scope: Readonly<Record<string, readonly string[] | undefined>> }[]): Pick<BaselineDiff, 'touched' | 'names'> {
+export function touchedWithData(
+  diff: Pick<BaselineDiff, 'names'>,
+  data: readonly { scope: Readonly<Record<string, readonly string[] | undefined>> }[],
+): Pick<BaselineDiff, 'touched' | 'names'> {
   const touched = TouchedNames.from(diff.names);
   for (const change of data) {
     const scope: Record<string, string[]> = {};
@@ -184,7 +190,14 @@ export function diffBaselines(pre: Baseline, post: Baseline): BaselineDiff {
         touched.add(object.scope);
         totals.added++;
       } else if (previous.digest !== object.digest || !sameScope(previous.scope, object.scope)) {
-        changes.push({ change: 'changed', kind, name, scope: mergedScope(object.scope, previous.scope), before: previous.digest, after: object.digest });
+        changes.push({
+          change: 'changed',
+          kind,
+          name,
+          scope: mergedScope(object.scope, previous.scope),
+          before: previous.digest,
+          after: object.digest,
+        });
         touched.add(object.scope);
         touched.add(previous.scope);
         totals.changed++;

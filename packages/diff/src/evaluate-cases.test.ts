@@ -2,7 +2,7 @@
 // metrics beside the expected outcome of every check.
 import { describe, expect, it } from 'vitest';
 import { validateValue } from '@kfm/migration-contracts';
-import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
+import { evaluate } from './__fixtures__/vocabularies.js';
 import { loadCases } from './__fixtures__/build.js';
 
 const cases = loadCases();
@@ -15,7 +15,9 @@ describe('evaluate (fixture cases)', () => {
   for (const fixture of cases) {
     describe(fixture.name, () => {
       const { declaration, pre, post, metrics } = fixture.input;
-      const inputs = [pre, post, declaration].map((value, i) => validateValue((['baseline.v1', 'baseline.v1', 'migration_declaration.v1'] as const)[i]!, value));
+      const inputs = [pre, post, declaration].map((value, i) =>
+        validateValue((['baseline.v1', 'baseline.v1', 'migration_declaration.v1'] as const)[i]!, value),
+      );
       const summary = evaluate(declaration, { pre, post, metrics, protected: fixture.input.protected });
 
       it('starts from valid baselines and declaration', () => {
@@ -38,7 +40,11 @@ describe('evaluate (fixture cases)', () => {
         expect(summary.checks.map((c) => c.name).sort()).toEqual(Object.keys(fixture.expected.checks).sort());
         for (const check of summary.checks) {
           const expected = fixture.expected.checks[check.name]!;
-          expect({ name: check.name, status: check.status, code: check.code }).toEqual({ name: check.name, status: expected.status, code: expected.code });
+          expect({ name: check.name, status: check.status, code: check.code }).toEqual({
+            name: check.name,
+            status: expected.status,
+            code: expected.code,
+          });
           if ('observed' in expected) expect(check.observed).toEqual(expected.observed);
           expect(check.pointer).toMatch(/^\//);
           expect(check.message).toBeTruthy();

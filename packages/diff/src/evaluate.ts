@@ -2,7 +2,15 @@
 // changes into diffs/summary.json — one check per scope rule, per limit, the protected-domain check
 // and the adapter's invariants. The store's vocabulary (dimensions, limits, protected keys) comes
 // from its adapter. Pure: the same input always gives a byte-identical JSON.stringify.
-import type { Baseline, Check, DataChange, DiffSummary, MigrationDeclaration, ProtectedDomains, StoreVocabulary } from '@kfm/migration-contracts';
+import type {
+  Baseline,
+  Check,
+  DataChange,
+  DiffSummary,
+  MigrationDeclaration,
+  ProtectedDomains,
+  StoreVocabulary,
+} from '@kfm/migration-contracts';
 import { compareText, diffBaselines, touchedWithData, type BaselineDiff } from './baseline-diff.js';
 import { limitChecks } from './limit-checks.js';
 import { protectedCheck } from './protected-check.js';
@@ -30,7 +38,10 @@ function orderedCheck(check: Check): Check {
   return out as unknown as Check;
 }
 
-function sortedRecord<T>(record: Readonly<Record<string, T>>, keep: (value: T) => boolean = () => true): Record<string, T> {
+function sortedRecord<T>(
+  record: Readonly<Record<string, T>>,
+  keep: (value: T) => boolean = () => true,
+): Record<string, T> {
   const out: Record<string, T> = {};
   for (const key of Object.keys(record).sort(compareText)) {
     const value = record[key] as T;
@@ -43,7 +54,11 @@ function sortedRecord<T>(record: Readonly<Record<string, T>>, keep: (value: T) =
  * The dimensions to judge: the vocabulary's, then any dimension the declaration names or the run
  * touched. A touched dimension the vocabulary lacks has no allowed_* key, so it fails closed.
  */
-function dimensionsFor(declaration: MigrationDeclaration, touched: Readonly<Record<string, readonly string[]>>, base: readonly string[]): string[] {
+function dimensionsFor(
+  declaration: MigrationDeclaration,
+  touched: Readonly<Record<string, readonly string[]>>,
+  base: readonly string[],
+): string[] {
   const extra = new Set<string>();
   for (const key of Object.keys(declaration.scope ?? {})) {
     const match = /^(?:allowed|forbidden)_(.+)$/.exec(key);
@@ -70,17 +85,29 @@ function sortedData(data: readonly DataChange[]): DataChange[] {
 }
 
 /** Evaluates a declaration against what was observed, with the store's vocabulary; never throws for a governed failure. */
-export function evaluate(declaration: MigrationDeclaration, observed: Observed, vocabulary: StoreVocabulary): DiffSummary {
+export function evaluate(
+  declaration: MigrationDeclaration,
+  observed: Observed,
+  vocabulary: StoreVocabulary,
+): DiffSummary {
   const { pre, post } = observed;
   const diff = observed.diff ?? diffBaselines(pre, post);
   const data = sortedData(observed.data ?? []);
   const seen = touchedWithData(diff, data);
-  const metrics = sortedRecord(observed.metrics ?? {}, (value) => typeof value === 'number' && Number.isFinite(value)) as Record<string, number>;
+  const metrics = sortedRecord(
+    observed.metrics ?? {},
+    (value) => typeof value === 'number' && Number.isFinite(value),
+  ) as Record<string, number>;
   const dimensions = dimensionsFor(declaration, seen.touched, vocabulary.scopeDimensions);
 
   const checks = [
     ...scopeChecks(declaration.scope ?? {}, dimensions, seen),
-    ...limitChecks(declaration.limits ?? {}, vocabulary.limits, { diff, metrics, data, touched: seen.touched, pre, post }, declaration.type),
+    ...limitChecks(
+      declaration.limits ?? {},
+      vocabulary.limits,
+      { diff, metrics, data, touched: seen.touched, pre, post },
+      declaration.type,
+    ),
     protectedCheck({ declaration, vocabulary, pre, post, changes: diff.changes, data, domains: observed.protected }),
     ...invariantChecks(post),
   ].map(orderedCheck);

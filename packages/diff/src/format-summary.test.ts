@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
+import { evaluate } from './__fixtures__/vocabularies.js';
 import { formatSummary } from './format-summary.js';
 import { loadCases } from './__fixtures__/build.js';
 
@@ -18,7 +18,9 @@ describe('formatSummary', () => {
     expect(lines[2]).toMatch(/^CHECK\s+STATUS\s+DECLARED\s+OBSERVED$/);
     for (const check of summary.checks) expect(text).toContain(check.name);
     const forbidden = lines.findIndex((line) => line.startsWith('scope.forbidden_tables'));
-    expect(lines[forbidden]).toMatch(/^scope\.forbidden_tables\s+FAIL\s+authority_sites\s+governance\.authority_sites$/);
+    expect(lines[forbidden]).toMatch(
+      /^scope\.forbidden_tables\s+FAIL\s+authority_sites\s+governance\.authority_sites$/,
+    );
     expect(lines[forbidden + 1]).toMatch(/^ {2}SCOPE_FORBIDDEN: /);
     const limit = lines.find((line) => line.startsWith('limits.max_row_backfill'));
     expect(limit).toMatch(/FAIL\s+0\s+12$/);

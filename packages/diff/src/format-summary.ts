@@ -11,7 +11,10 @@ function clip(text: string, width: number): string {
 /** A short single-line rendering of a declared or observed value. */
 export function describeValue(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
+  if (Array.isArray(value))
+    return value.length === 0
+      ? '[]'
+      : value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
   if (typeof value === 'string') return value;
   return JSON.stringify(value) ?? String(value);
 }
@@ -35,7 +38,11 @@ export function formatSummary(summary: DiffSummary): string {
   ]);
   const header = ['CHECK', 'STATUS', 'DECLARED', 'OBSERVED'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const render = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   lines.push(render(header));
   summary.checks.forEach((check, index) => {
     lines.push(render(rows[index]!));

@@ -34,7 +34,8 @@ export function measureLimit(spec: LimitSpec, input: MeasureInput): number | und
   switch (spec.measure) {
     case 'changes': {
       let count = 0;
-      for (const change of input.diff.changes) if (change.kind === spec.kind && spec.changes.includes(change.change)) count++;
+      for (const change of input.diff.changes)
+        if (change.kind === spec.kind && spec.changes.includes(change.change)) count++;
       return count;
     }
     case 'touched':

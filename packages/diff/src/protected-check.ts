@@ -2,7 +2,15 @@
 // protected fingerprint moved, a protected object's content digest moved, or any change (schema or
 // data) names a protected name — unless approvals.exception_ref names an approved exception.
 // Which protected key guards which scope dimension comes from the store adapter's vocabulary.
-import type { Baseline, Check, DataChange, DiffChange, MigrationDeclaration, ProtectedDomains, StoreVocabulary } from '@kfm/migration-contracts';
+import type {
+  Baseline,
+  Check,
+  DataChange,
+  DiffChange,
+  MigrationDeclaration,
+  ProtectedDomains,
+  StoreVocabulary,
+} from '@kfm/migration-contracts';
 import { compareText } from './baseline-diff.js';
 import { firstMatchingPattern as firstMatch } from '@kfm/migration-contracts';
 import { listNames } from './scope-checks.js';
@@ -24,7 +32,10 @@ function entryName(entry: Entry, nameField: string | undefined): string | undefi
 }
 
 /** Patterns per scope dimension, from the protected keys the vocabulary maps to dimensions. */
-export function protectedPatterns(domains: ProtectedDomains, vocabulary: Pick<StoreVocabulary, 'protectedKeys'>): Record<string, string[]> {
+export function protectedPatterns(
+  domains: ProtectedDomains,
+  vocabulary: Pick<StoreVocabulary, 'protectedKeys'>,
+): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
   for (const [key, entries] of Object.entries(domains)) {
     const spec = vocabulary.protectedKeys[key];
@@ -35,7 +46,8 @@ export function protectedPatterns(domains: ProtectedDomains, vocabulary: Pick<St
     }
   }
   const sorted: Record<string, string[]> = {};
-  for (const dimension of Object.keys(out).sort(compareText)) sorted[dimension] = [...out[dimension]!].sort(compareText);
+  for (const dimension of Object.keys(out).sort(compareText))
+    sorted[dimension] = [...out[dimension]!].sort(compareText);
   return sorted;
 }
 
@@ -46,7 +58,13 @@ export function mergeProtected(...sources: (ProtectedDomains | undefined)[]): Pr
     for (const [key, entries] of Object.entries(source ?? {})) {
       if (!entries) continue;
       const byId = merged.get(key) ?? merged.set(key, new Map()).get(key)!;
-      for (const entry of entries as Entry[]) byId.set(typeof entry === 'string' ? entry : JSON.stringify(Object.entries(entry).sort(([a], [b]) => compareText(a, b))), entry);
+      for (const entry of entries as Entry[])
+        byId.set(
+          typeof entry === 'string'
+            ? entry
+            : JSON.stringify(Object.entries(entry).sort(([a], [b]) => compareText(a, b))),
+          entry,
+        );
     }
   }
   const out: Record<string, Entry[]> = {};
@@ -60,10 +78,20 @@ export function mergeProtected(...sources: (ProtectedDomains | undefined)[]): Pr
 function contentChanges(pre: Baseline, post: Baseline): string[] {
   const before = pre.protected?.content ?? {};
   const after = post.protected?.content ?? {};
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((name) => before[name] !== after[name]).sort(compareText);
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((name) => before[name] !== after[name])
+    .sort(compareText);
 }
 
-function hitsIn(items: readonly { change: ProtectedHit['change']; kind: string; name: string; scope?: Readonly<Record<string, readonly string[] | undefined>> }[], patterns: Record<string, string[]>): ProtectedHit[] {
+function hitsIn(
+  items: readonly {
+    change: ProtectedHit['change'];
+    kind: string;
+    name: string;
+    scope?: Readonly<Record<string, readonly string[] | undefined>>;
+  }[],
+  patterns: Record<string, string[]>,
+): ProtectedHit[] {
   const hits: ProtectedHit[] = [];
   for (const item of items) {
     for (const [dimension, dimensionPatterns] of Object.entries(patterns)) {
@@ -100,7 +128,15 @@ export function protectedCheck(input: ProtectedCheckInput): Check {
   const contentMoved = contentChanges(pre, post);
   const hits = [
     ...hitsIn(changes, patterns),
-    ...hitsIn((input.data ?? []).map((d) => ({ change: 'data' as const, kind: d.kind ?? 'data', name: d.object, scope: d.scope })), patterns),
+    ...hitsIn(
+      (input.data ?? []).map((d) => ({
+        change: 'data' as const,
+        kind: d.kind ?? 'data',
+        name: d.object,
+        scope: d.scope,
+      })),
+      patterns,
+    ),
   ];
   const exceptionRef = declaration.approvals?.exception_ref;
   const base = {
@@ -112,15 +148,32 @@ export function protectedCheck(input: ProtectedCheckInput): Check {
   };
   if (!fingerprintMoved && contentMoved.length === 0 && hits.length === 0) {
     const what = fingerprint.pre === null ? 'no protected fingerprint captured' : `fingerprint ${fingerprint.pre}`;
-    return { ...base, status: 'pass', message: `protected domains unchanged (${what}; no change names a protected domain)` };
+    return {
+      ...base,
+      status: 'pass',
+      message: `protected domains unchanged (${what}; no change names a protected domain)`,
+    };
   }
   const reasons = [
     fingerprintMoved ? `protected fingerprint ${fingerprint.pre ?? 'absent'} -> ${fingerprint.post ?? 'absent'}` : '',
     contentMoved.length ? `protected objects changed: ${listNames(contentMoved)}` : '',
-    hits.length ? `changes in protected domains: ${listNames(hits.map((h) => `${h.kind} ${h.name} (${h.matched})`))}` : '',
-  ].filter(Boolean).join('; ');
+    hits.length
+      ? `changes in protected domains: ${listNames(hits.map((h) => `${h.kind} ${h.name} (${h.matched})`))}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   if (typeof exceptionRef === 'string' && exceptionRef.length > 0) {
-    return { ...base, status: 'pass', message: `protected domain changed under approved exception ${exceptionRef}: ${reasons}` };
+    return {
+      ...base,
+      status: 'pass',
+      message: `protected domain changed under approved exception ${exceptionRef}: ${reasons}`,
+    };
   }
-  return { ...base, status: 'fail', code: 'PROTECTED_DOMAIN_CHANGED', message: `protected domain changed without approvals.exception_ref: ${reasons}` };
+  return {
+    ...base,
+    status: 'fail',
+    code: 'PROTECTED_DOMAIN_CHANGED',
+    message: `protected domain changed without approvals.exception_ref: ${reasons}`,
+  };
 }

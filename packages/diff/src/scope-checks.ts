@@ -23,27 +23,62 @@ function forbiddenCheck(rules: ScopeRules, dimension: string, diff: Pick<Baselin
   const key = `forbidden_${dimension}`;
   const patterns = rules[key] ?? [];
   const touched = diff.touched[dimension] ?? [];
-  const hits = patterns.length === 0 ? [] : touched.filter((canonical) => firstMatch(namesOf(diff, dimension, canonical), patterns) !== undefined);
-  const base = { name: `scope.${key}`, rule: 'scope' as const, declared: [...patterns], observed: hits, pointer: `/scope/${key}` };
+  const hits =
+    patterns.length === 0
+      ? []
+      : touched.filter((canonical) => firstMatch(namesOf(diff, dimension, canonical), patterns) !== undefined);
+  const base = {
+    name: `scope.${key}`,
+    rule: 'scope' as const,
+    declared: [...patterns],
+    observed: hits,
+    pointer: `/scope/${key}`,
+  };
   if (hits.length === 0) {
-    const message = patterns.length === 0 ? `no ${key} declared; ${touched.length} ${dimension} touched` : `none of ${touched.length} touched ${dimension} matches ${key}`;
+    const message =
+      patterns.length === 0
+        ? `no ${key} declared; ${touched.length} ${dimension} touched`
+        : `none of ${touched.length} touched ${dimension} matches ${key}`;
     return { ...base, status: 'pass', message };
   }
-  return { ...base, status: 'fail', code: 'SCOPE_FORBIDDEN', message: `${hits.length} touched ${dimension} match ${key} (forbidden beats allowed): ${listNames(hits)}` };
+  return {
+    ...base,
+    status: 'fail',
+    code: 'SCOPE_FORBIDDEN',
+    message: `${hits.length} touched ${dimension} match ${key} (forbidden beats allowed): ${listNames(hits)}`,
+  };
 }
 
 function allowedCheck(rules: ScopeRules, dimension: string, diff: Pick<BaselineDiff, 'touched' | 'names'>): Check {
   const key = `allowed_${dimension}`;
   const patterns = rules[key];
   const touched = diff.touched[dimension] ?? [];
-  const outside = patterns === undefined ? [...touched] : touched.filter((canonical) => firstMatch(namesOf(diff, dimension, canonical), patterns) === undefined);
-  const base = { name: `scope.${key}`, rule: 'scope' as const, declared: patterns === undefined ? null : [...patterns], observed: outside, pointer: `/scope/${key}` };
+  const outside =
+    patterns === undefined
+      ? [...touched]
+      : touched.filter((canonical) => firstMatch(namesOf(diff, dimension, canonical), patterns) === undefined);
+  const base = {
+    name: `scope.${key}`,
+    rule: 'scope' as const,
+    declared: patterns === undefined ? null : [...patterns],
+    observed: outside,
+    pointer: `/scope/${key}`,
+  };
   if (outside.length === 0) {
-    const message = patterns === undefined ? `no ${key} declared and no ${dimension} touched` : `all ${touched.length} touched ${dimension} are covered by ${key}`;
+    const message =
+      patterns === undefined
+        ? `no ${key} declared and no ${dimension} touched`
+        : `all ${touched.length} touched ${dimension} are covered by ${key}`;
     return { ...base, status: 'pass', message };
   }
-  const why = patterns === undefined ? `no ${key} declared, so no ${dimension} may be touched` : `not covered by ${key}`;
-  return { ...base, status: 'fail', code: 'SCOPE_NOT_ALLOWED', message: `${outside.length} touched ${dimension} ${why}: ${listNames(outside)}` };
+  const why =
+    patterns === undefined ? `no ${key} declared, so no ${dimension} may be touched` : `not covered by ${key}`;
+  return {
+    ...base,
+    status: 'fail',
+    code: 'SCOPE_NOT_ALLOWED',
+    message: `${outside.length} touched ${dimension} ${why}: ${listNames(outside)}`,
+  };
 }
 
 /** Two checks per dimension, forbidden first, in the order the dimensions are given. */
@@ -53,5 +88,8 @@ export function scopeChecks(
   diff: Pick<BaselineDiff, 'touched' | 'names'>,
 ): Check[] {
   const rules = scope as ScopeRules;
-  return dimensions.flatMap((dimension) => [forbiddenCheck(rules, dimension, diff), allowedCheck(rules, dimension, diff)]);
+  return dimensions.flatMap((dimension) => [
+    forbiddenCheck(rules, dimension, diff),
+    allowedCheck(rules, dimension, diff),
+  ]);
 }

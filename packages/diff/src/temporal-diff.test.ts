@@ -6,14 +6,32 @@ describe('temporalDiff', () => {
   const pre = baseline({
     store: 'graph',
     objects: [],
-    counts: { 'label:County': 3, 'label:Gone': 2, 'relationship_type:GOVERNS': 1, 'pattern:(Authority)-[GOVERNS]->(County)': 1, nodes: 6 },
+    counts: {
+      'label:County': 3,
+      'label:Gone': 2,
+      'relationship_type:GOVERNS': 1,
+      'pattern:(Authority)-[GOVERNS]->(County)': 1,
+      nodes: 6,
+    },
     measures: { 'degree_out:County': { '0': 3 }, 'degree_in:County': { '0': 2, '1': 1 }, rows: { x: 1 } },
   });
   const post = baseline({
     store: 'graph',
     objects: [],
-    counts: { 'label:County': 3, 'label:Parcel': 5, 'relationship_type:GOVERNS': 1, 'relationship_type:IN_COUNTY': 5, 'pattern:(Parcel)-[IN_COUNTY]->(County)': 5, 'pattern:(Authority)-[GOVERNS]->(County)': 1, nodes: 9 },
-    measures: { 'degree_out:County': { '0': 3 }, 'degree_in:County': { '16-31': 1, '0': 0, '2-3': 2, '1': 1 }, 'degree_out:Parcel': { '1': 5 } },
+    counts: {
+      'label:County': 3,
+      'label:Parcel': 5,
+      'relationship_type:GOVERNS': 1,
+      'relationship_type:IN_COUNTY': 5,
+      'pattern:(Parcel)-[IN_COUNTY]->(County)': 5,
+      'pattern:(Authority)-[GOVERNS]->(County)': 1,
+      nodes: 9,
+    },
+    measures: {
+      'degree_out:County': { '0': 3 },
+      'degree_in:County': { '16-31': 1, '0': 0, '2-3': 2, '1': 1 },
+      'degree_out:Parcel': { '1': 5 },
+    },
   });
   const temporal = temporalDiff(pre, post);
 
@@ -23,7 +41,10 @@ describe('temporalDiff', () => {
       Gone: { pre: 2, post: 0, delta: -2 },
       Parcel: { pre: 0, post: 5, delta: 5 },
     });
-    expect(temporal.relationship_types).toEqual({ GOVERNS: { pre: 1, post: 1, delta: 0 }, IN_COUNTY: { pre: 0, post: 5, delta: 5 } });
+    expect(temporal.relationship_types).toEqual({
+      GOVERNS: { pre: 1, post: 1, delta: 0 },
+      IN_COUNTY: { pre: 0, post: 5, delta: 5 },
+    });
     expect(temporal.patterns).toEqual({
       '(Authority)-[GOVERNS]->(County)': { pre: 1, post: 1, delta: 0 },
       '(Parcel)-[IN_COUNTY]->(County)': { pre: 0, post: 5, delta: 5 },
@@ -49,7 +70,11 @@ describe('temporalDiff', () => {
 
   it('is deterministic whatever the key order of the baselines', () => {
     const reversed = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).reverse());
-    const shuffled = { ...post, counts: reversed(post.counts) as typeof post.counts, measures: reversed(post.measures!) as typeof post.measures };
+    const shuffled = {
+      ...post,
+      counts: reversed(post.counts) as typeof post.counts,
+      measures: reversed(post.measures!) as typeof post.measures,
+    };
     expect(JSON.stringify(temporalDiff(pre, shuffled))).toBe(JSON.stringify(temporal));
   });
 
@@ -61,6 +86,11 @@ describe('temporalDiff', () => {
   });
 
   it('is empty for baselines without graph keys', () => {
-    expect(temporalDiff(baseline({ objects: [] }), baseline({ objects: [] }))).toEqual({ labels: {}, relationship_types: {}, patterns: {}, degree: {} });
+    expect(temporalDiff(baseline({ objects: [] }), baseline({ objects: [] }))).toEqual({
+      labels: {},
+      relationship_types: {},
+      patterns: {},
+      degree: {},
+    });
   });
 });

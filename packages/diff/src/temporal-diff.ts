@@ -22,7 +22,8 @@ function delta(pre: number | undefined, post: number | undefined): CountDelta {
 /** Every key under `prefix` in either side's counts, with both values (a missing key counts as 0). */
 function prefixed(pre: Baseline['counts'], post: Baseline['counts'], prefix: string): Record<string, CountDelta> {
   const names = new Set<string>();
-  for (const key of [...Object.keys(pre), ...Object.keys(post)]) if (key.startsWith(prefix)) names.add(key.slice(prefix.length));
+  for (const key of [...Object.keys(pre), ...Object.keys(post)])
+    if (key.startsWith(prefix)) names.add(key.slice(prefix.length));
   const out: Record<string, CountDelta> = {};
   for (const name of [...names].sort(compareText)) out[name] = delta(pre[`${prefix}${name}`], post[`${prefix}${name}`]);
   return out;
@@ -38,7 +39,10 @@ function compareBuckets(a: string, b: string): number {
   return bucketStart(a) - bucketStart(b) || compareText(a, b);
 }
 
-function degrees(pre: NonNullable<Baseline['measures']>, post: NonNullable<Baseline['measures']>): TemporalDiff['degree'] {
+function degrees(
+  pre: NonNullable<Baseline['measures']>,
+  post: NonNullable<Baseline['measures']>,
+): TemporalDiff['degree'] {
   const keys = new Map<string, string>();
   for (const key of [...Object.keys(pre), ...Object.keys(post)]) {
     const match = /^degree_(out|in):(.+)$/s.exec(key);

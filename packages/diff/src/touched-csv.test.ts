@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiffChange } from '@kfm/migration-contracts';
 import { diffBaselines } from './baseline-diff.js';
-import { evaluate, VOCABULARIES, vocabulary } from './__fixtures__/vocabularies.js';
+import { evaluate } from './__fixtures__/vocabularies.js';
 import { csvCell, renderTouchedCsv } from './touched-csv.js';
 import { baseline, declaration, index, object, table } from './__fixtures__/build.js';
 
@@ -15,15 +15,42 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
-      cell += ch; i++; continue;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
+      cell += ch;
+      i++;
+      continue;
     }
-    if (ch === '"' && cell === '') { quoted = true; i++; continue; }
-    if (ch === ',') { row.push(cell); cell = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i += 2; continue; }
+    if (ch === '"' && cell === '') {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      row.push(cell);
+      cell = '';
+      i++;
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i += 2;
+      continue;
+    }
     if (ch === '"' || ch === '\r' || ch === '\n') throw new Error(`bare ${JSON.stringify(ch)} at ${i}`);
-    cell += ch; i++;
+    cell += ch;
+    i++;
   }
   if (cell !== '' || row.length) throw new Error('last record is not terminated by CRLF');
   return rows;
@@ -31,7 +58,13 @@ function parseCsv(text: string): string[][] {
 
 describe('renderTouchedCsv', () => {
   const pre = baseline({ objects: [table('public.parcels'), index('public.old_idx', 'public.parcels')] });
-  const post = baseline({ objects: [table('public.parcels', 'v2'), index('public.geom_idx', 'public.parcels'), object('extension', 'postgis', {})] });
+  const post = baseline({
+    objects: [
+      table('public.parcels', 'v2'),
+      index('public.geom_idx', 'public.parcels'),
+      object('extension', 'postgis', {}),
+    ],
+  });
   const diff = diffBaselines(pre, post);
 
   it('writes a header with the sorted dimensions and one row per change, names joined with ;', () => {
@@ -57,7 +90,9 @@ describe('renderTouchedCsv', () => {
   });
 
   it('quotes cells holding commas, quotes or line breaks', () => {
-    const changes: DiffChange[] = [{ change: 'added', kind: 'table', name: 'public."odd, name"\nx', scope: { tables: ['a,b', 'c"d'] } }];
+    const changes: DiffChange[] = [
+      { change: 'added', kind: 'table', name: 'public."odd, name"\nx', scope: { tables: ['a,b', 'c"d'] } },
+    ];
     const text = renderTouchedCsv({ changes });
     expect(text).toContain('"public.""odd, name""\nx"');
     expect(parseCsv(text)[1]).toEqual(['added', 'table', 'public."odd, name"\nx', 'a,b;c"d']);
@@ -71,11 +106,15 @@ describe('renderTouchedCsv', () => {
     }
     expect(csvCell('public.parcels')).toBe('public.parcels');
     expect(csvCell('a-b')).toBe('a-b');
-    const text = renderTouchedCsv({ changes: [{ change: 'added', kind: 'index', name: '=cmd|calc', scope: { tables: ['@t', 'ok'] } }] });
+    const text = renderTouchedCsv({
+      changes: [{ change: 'added', kind: 'index', name: '=cmd|calc', scope: { tables: ['@t', 'ok'] } }],
+    });
     expect(parseCsv(text)[1]).toEqual(['added', 'index', "'=cmd|calc", "'@t;ok"]);
   });
 
   it('is deterministic', () => {
-    expect(renderTouchedCsv(diffBaselines(pre, { ...post, objects: [...post.objects].reverse() }))).toBe(renderTouchedCsv(diff));
+    expect(renderTouchedCsv(diffBaselines(pre, { ...post, objects: [...post.objects].reverse() }))).toBe(
+      renderTouchedCsv(diff),
+    );
   });
 });

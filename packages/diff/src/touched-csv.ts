@@ -25,11 +25,17 @@ export function csvCell(value: string): string {
  */
 export function renderTouchedCsv(source: TouchedSource): string {
   const dimensions = new Set(Object.keys(source.touched ?? {}));
-  for (const change of source.changes) for (const dimension of Object.keys(change.scope ?? {})) dimensions.add(dimension);
+  for (const change of source.changes)
+    for (const dimension of Object.keys(change.scope ?? {})) dimensions.add(dimension);
   const columns = [...dimensions].sort(compareText);
   const rows = [['change', 'kind', 'name', ...columns]];
   for (const change of source.changes) {
-    rows.push([change.change, change.kind, change.name, ...columns.map((dimension) => (change.scope?.[dimension] ?? []).join(';'))]);
+    rows.push([
+      change.change,
+      change.kind,
+      change.name,
+      ...columns.map((dimension) => (change.scope?.[dimension] ?? []).join(';')),
+    ]);
   }
   return rows.map((row) => row.map(csvCell).join(',') + '\r\n').join('');
 }

@@ -13,7 +13,16 @@
 //   → write the receipt → recordReceipt(digest) (the chain's head) → unlock() → close().
 // Everything an adapter writes for itself (ledger, lease, policy) lives where no migration may reach it
 // and is outside every baseline.
-import type { Baseline, Check, DataChange, LintFinding, MigrationDeclaration, Plan, Policy, ProtectedDomains } from './generated/types.js';
+import type {
+  Baseline,
+  Check,
+  DataChange,
+  LintFinding,
+  MigrationDeclaration,
+  Plan,
+  Policy,
+  ProtectedDomains,
+} from './generated/types.js';
 import type { Issue } from './errors.js';
 
 /** A script of the bundle, read once by the runner: path relative to the bundle, text (UTF-8, BOM stripped) and digest. */
@@ -161,7 +170,12 @@ export interface LockTakeover {
 }
 
 export type LockResult =
-  | { acquired: true; waited_ms: number; takeover?: LockTakeover; /** Aborted when the lease is lost (renewal failed or taken). */ lost: AbortSignal }
+  | {
+      acquired: true;
+      waited_ms: number;
+      takeover?: LockTakeover /** Aborted when the lease is lost (renewal failed or taken). */;
+      lost: AbortSignal;
+    }
   | { acquired: false; waited_ms: number; holder: LeaseHolder };
 
 export interface UnlockOutcome {
@@ -321,7 +335,11 @@ export interface BaselineCapability {
 }
 export interface PreflightCapability {
   /** Static (and catalog-aware) analysis of scripts before anything runs; names resolved as the store will. */
-  preflight(scripts: ScriptFile[], declaration: MigrationDeclaration, options: PreflightOptions): Promise<PreflightResult>;
+  preflight(
+    scripts: ScriptFile[],
+    declaration: MigrationDeclaration,
+    options: PreflightOptions,
+  ): Promise<PreflightResult>;
 }
 export interface ApplyCapability {
   apply(request: ApplyRequest): Promise<ApplyResult>;
@@ -329,7 +347,13 @@ export interface ApplyCapability {
 }
 
 /** One connected session to a store: the capabilities the lifecycle needs. */
-export interface StoreSession extends BaselineCapability, PreflightCapability, LockCapability, LedgerCapability, PolicyCapability, ApplyCapability {
+export interface StoreSession
+  extends BaselineCapability,
+    PreflightCapability,
+    LockCapability,
+    LedgerCapability,
+    PolicyCapability,
+    ApplyCapability {
   /** `Engine version` for receipts and reports (e.g. `PostgreSQL 15.20`, `OpenSearch 2.19.6`). */
   readonly server: string;
   close(): Promise<void>;
@@ -355,7 +379,10 @@ export interface ScratchStore {
  * open at all (PostgreSQL's CREATE DATABASE … TEMPLATE does), the runner's own included.
  */
 export interface RehearsalCapability {
-  createScratch(values: ConnectionValues, options: { label: string; applicationName: string; declaration: MigrationDeclaration }): Promise<ScratchStore>;
+  createScratch(
+    values: ConnectionValues,
+    options: { label: string; applicationName: string; declaration: MigrationDeclaration },
+  ): Promise<ScratchStore>;
 }
 
 export interface ConnectOptions {

@@ -39,12 +39,24 @@ afterAll(async () => {
 
 describe('resolveInBundle', () => {
   it('resolves a normal nested path to its real location', async () => {
-    expect(await resolveInBundle(bundle, 'sql/v2/forward.sql')).toEqual({ ok: true, path: path.join(bundle, 'sql', 'v2', 'forward.sql'), exists: true });
-    expect(await resolveInBundle(bundle, './sql//v2/forward.sql')).toEqual({ ok: true, path: path.join(bundle, 'sql', 'v2', 'forward.sql'), exists: true });
+    expect(await resolveInBundle(bundle, 'sql/v2/forward.sql')).toEqual({
+      ok: true,
+      path: path.join(bundle, 'sql', 'v2', 'forward.sql'),
+      exists: true,
+    });
+    expect(await resolveInBundle(bundle, './sql//v2/forward.sql')).toEqual({
+      ok: true,
+      path: path.join(bundle, 'sql', 'v2', 'forward.sql'),
+      exists: true,
+    });
   });
 
   it('resolves a missing file inside the bundle as not existing (an output to be written)', async () => {
-    expect(await resolveInBundle(bundle, 'baselines/pre.json')).toEqual({ ok: true, path: path.join(bundle, 'baselines', 'pre.json'), exists: false });
+    expect(await resolveInBundle(bundle, 'baselines/pre.json')).toEqual({
+      ok: true,
+      path: path.join(bundle, 'baselines', 'pre.json'),
+      exists: false,
+    });
   });
 
   it('follows symlinks that stay inside the bundle', async () => {
@@ -55,18 +67,28 @@ describe('resolveInBundle', () => {
   });
 
   it('accepts a name that only starts with two dots', async () => {
-    expect(await resolveInBundle(bundle, '..notes.md')).toEqual({ ok: true, path: path.join(bundle, '..notes.md'), exists: true });
+    expect(await resolveInBundle(bundle, '..notes.md')).toEqual({
+      ok: true,
+      path: path.join(bundle, '..notes.md'),
+      exists: true,
+    });
   });
 
-  it.each(['/etc/passwd', 'C:\\migrations\\forward.sql', 'c:/forward.sql', '\\\\server\\share\\forward.sql'])('refuses the absolute path %j', async (relative) => {
-    const result = await resolveInBundle(bundle, relative);
-    expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_ABSOLUTE' }) });
-  });
+  it.each(['/etc/passwd', 'C:\\migrations\\forward.sql', 'c:/forward.sql', '\\\\server\\share\\forward.sql'])(
+    'refuses the absolute path %j',
+    async (relative) => {
+      const result = await resolveInBundle(bundle, relative);
+      expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_ABSOLUTE' }) });
+    },
+  );
 
-  it.each(['../outside/secret.sql', 'sql/../../outside/secret.sql', 'sql/..', 'sql\\..\\..\\outside\\secret.sql'])('refuses the traversal %j', async (relative) => {
-    const result = await resolveInBundle(bundle, relative);
-    expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_TRAVERSAL' }) });
-  });
+  it.each(['../outside/secret.sql', 'sql/../../outside/secret.sql', 'sql/..', 'sql\\..\\..\\outside\\secret.sql'])(
+    'refuses the traversal %j',
+    async (relative) => {
+      const result = await resolveInBundle(bundle, relative);
+      expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_TRAVERSAL' }) });
+    },
+  );
 
   it.each([
     ['a file symlink', 'escape.sql'],
@@ -78,18 +100,34 @@ describe('resolveInBundle', () => {
     ['a link whose target climbs with ..', 'dotdot-link/secret.sql'],
   ])('refuses %s escaping the bundle', async (_name, relative) => {
     const result = await resolveInBundle(bundle, relative);
-    expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_SYMLINK_ESCAPE', found: JSON.stringify(relative) }) });
+    expect(result).toEqual({
+      ok: false,
+      issue: expect.objectContaining({ code: 'ARTIFACT_PATH_SYMLINK_ESCAPE', found: JSON.stringify(relative) }),
+    });
   });
 
   it('refuses a symlink loop instead of spinning', async () => {
     const result = await resolveInBundle(bundle, 'loop-a');
-    expect(result).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_SYMLINK_ESCAPE', message: 'the artifact path is a symlink loop' }) });
+    expect(result).toEqual({
+      ok: false,
+      issue: expect.objectContaining({
+        code: 'ARTIFACT_PATH_SYMLINK_ESCAPE',
+        message: 'the artifact path is a symlink loop',
+      }),
+    });
   });
 
   it('works when the bundle directory itself is reached through a symlink', async () => {
     const alias = path.join(sandbox, 'bundle-alias');
     await fs.symlink(bundle, alias);
-    expect(await resolveInBundle(alias, 'forward.sql')).toEqual({ ok: true, path: path.join(bundle, 'sql', 'v2', 'forward.sql'), exists: true });
-    expect(await resolveInBundle(alias, 'escape.sql')).toEqual({ ok: false, issue: expect.objectContaining({ code: 'ARTIFACT_PATH_SYMLINK_ESCAPE' }) });
+    expect(await resolveInBundle(alias, 'forward.sql')).toEqual({
+      ok: true,
+      path: path.join(bundle, 'sql', 'v2', 'forward.sql'),
+      exists: true,
+    });
+    expect(await resolveInBundle(alias, 'escape.sql')).toEqual({
+      ok: false,
+      issue: expect.objectContaining({ code: 'ARTIFACT_PATH_SYMLINK_ESCAPE' }),
+    });
   });
 });

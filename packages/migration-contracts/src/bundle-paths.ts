@@ -15,10 +15,26 @@ const SEPARATORS = path.sep === '\\' ? /[\\/]/ : /\//;
 /** Resolves `relative` inside `bundleDir`, refusing anything that could leave the bundle. */
 export async function resolveInBundle(bundleDir: string, relative: string): Promise<ResolveResult> {
   if (path.isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative) || relative.startsWith('\\')) {
-    return { ok: false, issue: { code: 'ARTIFACT_PATH_ABSOLUTE', message: 'artifact paths must be relative to the bundle', expected: 'a relative path', found: 'an absolute path' } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARTIFACT_PATH_ABSOLUTE',
+        message: 'artifact paths must be relative to the bundle',
+        expected: 'a relative path',
+        found: 'an absolute path',
+      },
+    };
   }
   if (relative.split(/[\\/]/).includes('..')) {
-    return { ok: false, issue: { code: 'ARTIFACT_PATH_TRAVERSAL', message: 'artifact paths must stay inside the bundle', expected: 'a path without ..', found: JSON.stringify(relative) } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARTIFACT_PATH_TRAVERSAL',
+        message: 'artifact paths must stay inside the bundle',
+        expected: 'a path without ..',
+        found: JSON.stringify(relative),
+      },
+    };
   }
   const root = await fs.realpath(bundleDir);
   const resolved = await follow(root, relative);
@@ -27,7 +43,11 @@ export async function resolveInBundle(bundleDir: string, relative: string): Prom
       ok: false,
       issue: {
         code: 'ARTIFACT_PATH_SYMLINK_ESCAPE',
-        message: resolved.loop ? 'the artifact path is a symlink loop' : resolved.exists ? 'the artifact is a symlink that resolves outside the bundle' : 'a symlink on the artifact path leads outside the bundle',
+        message: resolved.loop
+          ? 'the artifact path is a symlink loop'
+          : resolved.exists
+            ? 'the artifact is a symlink that resolves outside the bundle'
+            : 'a symlink on the artifact path leads outside the bundle',
         expected: 'a path inside the bundle',
         found: JSON.stringify(relative),
       },

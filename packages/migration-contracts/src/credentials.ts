@@ -4,10 +4,12 @@ import type { Issue } from './errors.js';
 
 /** Connection strings with credentials, key=value secrets and key material. */
 export function looksLikeCredential(value: string): boolean {
-  return /[a-z][a-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/i.test(value)
-    || /\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S/i.test(value)
-    || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)
-    || /\bAKIA[0-9A-Z]{16}\b/.test(value);
+  return (
+    /[a-z][a-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/i.test(value) ||
+    /\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S/i.test(value) ||
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value) ||
+    /\bAKIA[0-9A-Z]{16}\b/.test(value)
+  );
 }
 
 /** What an issue says instead of a value that looks like a credential. */
@@ -34,7 +36,8 @@ export function redactIssue(issue: Issue): { issue: Issue; redacted: boolean } {
   for (const field of ['message', 'expected', 'found', 'file'] as const) {
     const text = copy[field];
     if (text !== undefined && looksLikeCredential(text)) {
-      copy[field] = field === 'message' ? 'a value that looks like a credential is not allowed here' : credentialPlaceholder(text);
+      copy[field] =
+        field === 'message' ? 'a value that looks like a credential is not allowed here' : credentialPlaceholder(text);
       redacted = true;
     }
   }

@@ -33,7 +33,10 @@ export async function loadDeclaration(target: string): Promise<DeclarationResult
   try {
     if ((await fs.stat(file)).isDirectory()) file = path.join(file, DECLARATION_FILE);
   } catch {
-    return { ok: false, issues: [{ code: 'FILE_NOT_FOUND', file: target, pointer: '', message: 'no bundle or declaration at this path' }] };
+    return {
+      ok: false,
+      issues: [{ code: 'FILE_NOT_FOUND', file: target, pointer: '', message: 'no bundle or declaration at this path' }],
+    };
   }
   const bundleDir = path.dirname(file);
   const parsed = await parseFile(file);
@@ -44,7 +47,9 @@ export async function loadDeclaration(target: string): Promise<DeclarationResult
   // a variable name) would only restate it.
   const secrets = credentialIssues(value, document);
   const secretPointers = new Set(secrets.map((i) => i.pointer));
-  const schemaIssues = validateValue('migration_declaration.v1', document.value, document).filter((i) => !secretPointers.has(i.pointer));
+  const schemaIssues = validateValue('migration_declaration.v1', document.value, document).filter(
+    (i) => !secretPointers.has(i.pointer),
+  );
   const issues = [...secrets, ...schemaIssues];
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   issues.push(...overlapIssues(value, document));
@@ -58,24 +63,51 @@ export async function loadDeclaration(target: string): Promise<DeclarationResult
       return;
     }
     if (requireExisting && !resolved.exists) {
-      const code = pointer.startsWith('/artifacts/rollback') ? 'ROLLBACK_ARTIFACT_MISSING' : pointer.startsWith('/artifacts/notes') ? 'IRREVERSIBLE_WITHOUT_NOTES' : 'ARTIFACT_MISSING';
-      issues.push({ code, file, pointer, ...document.locate(pointer), message: `${rel} is not in the bundle`, expected: `a file at ${rel}`, found: 'nothing' });
+      const code = pointer.startsWith('/artifacts/rollback')
+        ? 'ROLLBACK_ARTIFACT_MISSING'
+        : pointer.startsWith('/artifacts/notes')
+          ? 'IRREVERSIBLE_WITHOUT_NOTES'
+          : 'ARTIFACT_MISSING';
+      issues.push({
+        code,
+        file,
+        pointer,
+        ...document.locate(pointer),
+        message: `${rel} is not in the bundle`,
+        expected: `a file at ${rel}`,
+        found: 'nothing',
+      });
       return;
     }
     into?.push(resolved.path);
   };
   for (const [i, rel] of artifacts.forward.entries()) await check(rel, `/artifacts/forward/${i}`, true, forward);
-  for (const [i, rel] of (artifacts.rollback ?? []).entries()) await check(rel, `/artifacts/rollback/${i}`, value.requires_rollback, rollback);
-  for (const [k, rel] of Object.entries(artifacts.baselines ?? {})) await check(rel, `/artifacts/baselines/${k}`, false);
+  for (const [i, rel] of (artifacts.rollback ?? []).entries())
+    await check(rel, `/artifacts/rollback/${i}`, value.requires_rollback, rollback);
+  for (const [k, rel] of Object.entries(artifacts.baselines ?? {}))
+    await check(rel, `/artifacts/baselines/${k}`, false);
   for (const [k, rel] of Object.entries(artifacts.diffs ?? {})) await check(rel, `/artifacts/diffs/${k}`, false);
   if (value.requires_rollback === false) await check(artifacts.notes ?? 'notes.md', '/artifacts/notes', true);
   else if (artifacts.notes) await check(artifacts.notes, '/artifacts/notes', false);
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, issues: [], declaration: value, bundleDir, file, forward, rollback, locate: (pointer) => document.locate(pointer) };
+  return {
+    ok: true,
+    issues: [],
+    declaration: value,
+    bundleDir,
+    file,
+    forward,
+    rollback,
+    locate: (pointer) => document.locate(pointer),
+  };
 }
 
 /** Loads a JSON artifact (receipt, baseline, summary, registry, policy) and validates it. */
-export async function loadArtifact<T>(file: string, schema: SchemaName, maxBytes = 1024 * 1024 * 1024): Promise<{ ok: true; value: T; issues: [] } | { ok: false; issues: Issue[] }> {
+export async function loadArtifact<T>(
+  file: string,
+  schema: SchemaName,
+  maxBytes = 1024 * 1024 * 1024,
+): Promise<{ ok: true; value: T; issues: [] } | { ok: false; issues: Issue[] }> {
   const parsed = await parseFile(file, maxBytes);
   if (!parsed.ok) return parsed;
   const issues = validateValue(schema, parsed.document.value, parsed.document);
@@ -91,13 +123,22 @@ async function parseFile(file: string, maxBytes?: number): Promise<ParseResult> 
 function credentialIssues(value: unknown, document: ParsedDocument): Issue[] {
   const issues: Issue[] = [];
   const report = (pointer: string, text: string, what: string) => {
-    issues.push({ code: 'SECRET_IN_DECLARATION', file: document.file, pointer, ...document.locate(pointer), message: `${what} holds a credential or connection string; list the NAME of the environment variable that holds it`, expected: 'an environment variable name', found: credentialPlaceholder(text) });
+    issues.push({
+      code: 'SECRET_IN_DECLARATION',
+      file: document.file,
+      pointer,
+      ...document.locate(pointer),
+      message: `${what} holds a credential or connection string; list the NAME of the environment variable that holds it`,
+      expected: 'an environment variable name',
+      found: credentialPlaceholder(text),
+    });
   };
   const walk = (node: unknown, pointer: string) => {
     if (typeof node === 'string') {
       if (looksLikeCredential(node)) report(pointer, node, 'this value');
-    } else if (Array.isArray(node)) node.forEach((v, i) => walk(v, `${pointer}/${i}`));
-    else if (node && typeof node === 'object') {
+    } else if (Array.isArray(node)) {
+      for (const [i, v] of node.entries()) walk(v, `${pointer}/${i}`);
+    } else if (node && typeof node === 'object') {
       for (const [k, v] of Object.entries(node)) {
         // A secret used as a mapping key is reported at the mapping: its own pointer would leak it.
         if (looksLikeCredential(k)) report(pointer, k, 'a key of this mapping');
@@ -118,7 +159,15 @@ function overlapIssues(value: MigrationDeclaration, document: ParsedDocument): I
     forbidden.forEach((name, i) => {
       if (!allowed.has(name)) return;
       const pointer = `/scope/${key}/${i}`;
-      issues.push({ code: 'SCOPE_ALLOWED_AND_FORBIDDEN', file: document.file, pointer, ...document.locate(pointer), message: `\`${name}\` is both allowed and forbidden`, expected: 'each name in allowed or forbidden, not both', found: name });
+      issues.push({
+        code: 'SCOPE_ALLOWED_AND_FORBIDDEN',
+        file: document.file,
+        pointer,
+        ...document.locate(pointer),
+        message: `\`${name}\` is both allowed and forbidden`,
+        expected: 'each name in allowed or forbidden, not both',
+        found: name,
+      });
     });
   }
   return issues;

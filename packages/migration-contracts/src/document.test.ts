@@ -54,7 +54,12 @@ describe('parseYaml positions', () => {
   });
 
   it('reads YAML 1.2 core: yes/no/on are strings, not booleans', () => {
-    expect(parsed(parseYaml('a: yes\nb: no\nc: on\nd: true\n', 'f.yml')).value).toEqual({ a: 'yes', b: 'no', c: 'on', d: true });
+    expect(parsed(parseYaml('a: yes\nb: no\nc: on\nd: true\n', 'f.yml')).value).toEqual({
+      a: 'yes',
+      b: 'no',
+      c: 'on',
+      d: true,
+    });
   });
 });
 
@@ -63,7 +68,9 @@ describe('parseYaml rejects hostile or ambiguous input', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) {
       const prev = String.fromCharCode(96 + i);
-      levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(',')}]`);
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(',')}]`,
+      );
     }
     const issues = issuesOf(parseYaml(levels.join('\n') + '\n', 'bomb.yml'));
     expect(issues).toEqual([expect.objectContaining({ code: 'YAML_ALIAS_LIMIT', file: 'bomb.yml', pointer: '' })]);
@@ -76,12 +83,16 @@ describe('parseYaml rejects hostile or ambiguous input', () => {
 
   it('reports a duplicate key at the second occurrence, with its pointer', () => {
     const issues = issuesOf(parseYaml('approvals:\n  change_class: a\n  change_class: b\n', 'f.yml'));
-    expect(issues).toEqual([expect.objectContaining({ code: 'YAML_DUPLICATE_KEY', pointer: '/approvals/change_class', line: 3, column: 3 })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: 'YAML_DUPLICATE_KEY', pointer: '/approvals/change_class', line: 3, column: 3 }),
+    ]);
   });
 
   it('finds duplicates inside nested mappings and keys that collide once they are JSON strings', () => {
     const nested = issuesOf(parseYaml('labels:\n  - label: A\n    key: id\n    key: uid\n', 'f.yml'));
-    expect(nested).toEqual([expect.objectContaining({ code: 'YAML_DUPLICATE_KEY', pointer: '/labels/0/key', line: 4, column: 5 })]);
+    expect(nested).toEqual([
+      expect.objectContaining({ code: 'YAML_DUPLICATE_KEY', pointer: '/labels/0/key', line: 4, column: 5 }),
+    ]);
     const collide = issuesOf(parseYaml('limits:\n  1: a\n  "1": b\n', 'f.yml'));
     expect(collide).toEqual([expect.objectContaining({ code: 'YAML_DUPLICATE_KEY', pointer: '/limits/1', line: 3 })]);
   });
@@ -113,7 +124,11 @@ describe('parseYaml rejects hostile or ambiguous input', () => {
   });
 
   it('never echoes a credential from the text of a syntax error', () => {
-    for (const text of ['a: "postgres://svc:hunter2@db/x\n', 'postgres://svc:hunter2@db/x: [\n', 'a: !postgres://svc:hunter2@db/x 1\n']) {
+    for (const text of [
+      'a: "postgres://svc:hunter2@db/x\n',
+      'postgres://svc:hunter2@db/x: [\n',
+      'a: !postgres://svc:hunter2@db/x 1\n',
+    ]) {
       const issues = issuesOf(parseYaml(text, 'f.yml'));
       expect(JSON.stringify(issues)).not.toContain('hunter2');
     }
@@ -134,13 +149,17 @@ describe('parseJson', () => {
     ['truncated input', '{\n  "a": [1,\n', 3, 1],
   ])('reports %s with its line and column', (_name, text, line, column) => {
     const issues = issuesOf(parseJson(text, 'f.json'));
-    expect(issues).toEqual([expect.objectContaining({ code: 'YAML_SYNTAX', file: 'f.json', pointer: '', line, column })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: 'YAML_SYNTAX', file: 'f.json', pointer: '', line, column }),
+    ]);
     expect(JSON.stringify(issues)).not.toContain('hunter2');
   });
 
   it('tolerates a byte-order mark, and positions ignore it', () => {
     expect(parsed(parseJson('\ufeff{"a": 1}', 'f.json')).value).toEqual({ a: 1 });
-    expect(issuesOf(parseJson('\ufeff{"a": tru}', 'f.json'))[0]).toEqual(expect.objectContaining({ line: 1, column: 7 }));
+    expect(issuesOf(parseJson('\ufeff{"a": tru}', 'f.json'))[0]).toEqual(
+      expect.objectContaining({ line: 1, column: 7 }),
+    );
   });
 });
 
@@ -158,12 +177,18 @@ describe('readBounded', () => {
     await fs.writeFile(file, 'a: 1\n');
     expect(await readBounded(file, 5)).toEqual({ ok: true, text: 'a: 1\n', bom: false });
     const refused = await readBounded(file, 4);
-    expect(refused).toEqual({ ok: false, issues: [expect.objectContaining({ code: 'FILE_TOO_LARGE', file, pointer: '', found: '5 bytes' })] });
+    expect(refused).toEqual({
+      ok: false,
+      issues: [expect.objectContaining({ code: 'FILE_TOO_LARGE', file, pointer: '', found: '5 bytes' })],
+    });
   });
 
   it('reports a missing file as FILE_NOT_FOUND', async () => {
     const file = path.join(dir, 'absent.yml');
-    expect(await readBounded(file)).toEqual({ ok: false, issues: [expect.objectContaining({ code: 'FILE_NOT_FOUND', file })] });
+    expect(await readBounded(file)).toEqual({
+      ok: false,
+      issues: [expect.objectContaining({ code: 'FILE_NOT_FOUND', file })],
+    });
   });
 });
 

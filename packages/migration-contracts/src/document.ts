@@ -9,7 +9,15 @@ import { findJsonSyntaxError } from './json-syntax.js';
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
 const MAX_ISSUES = 50;
-const CORE_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+const CORE_TAGS = new Set([
+  'tag:yaml.org,2002:str',
+  'tag:yaml.org,2002:int',
+  'tag:yaml.org,2002:float',
+  'tag:yaml.org,2002:bool',
+  'tag:yaml.org,2002:null',
+  'tag:yaml.org,2002:map',
+  'tag:yaml.org,2002:seq',
+]);
 
 /** A parsed document that can turn a JSON pointer back into a line and column. */
 export interface ParsedDocument {
@@ -21,7 +29,10 @@ export interface ParsedDocument {
 export type ParseResult = { ok: true; document: ParsedDocument } | { ok: false; issues: Issue[] };
 
 /** Reads a file with a size cap; a missing or oversized file is an issue, not an exception. */
-export async function readBounded(file: string, maxBytes = DEFAULT_MAX_BYTES): Promise<{ ok: true; text: string } | { ok: false; issues: Issue[] }> {
+export async function readBounded(
+  file: string,
+  maxBytes = DEFAULT_MAX_BYTES,
+): Promise<{ ok: true; text: string } | { ok: false; issues: Issue[] }> {
   let size: number;
   try {
     size = (await fs.stat(file)).size;
@@ -29,7 +40,19 @@ export async function readBounded(file: string, maxBytes = DEFAULT_MAX_BYTES): P
     return { ok: false, issues: [{ code: 'FILE_NOT_FOUND', file, message: 'file not found', pointer: '' }] };
   }
   if (size > maxBytes) {
-    return { ok: false, issues: [{ code: 'FILE_TOO_LARGE', file, pointer: '', message: 'file is larger than the size cap', expected: `at most ${maxBytes} bytes`, found: `${size} bytes` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'FILE_TOO_LARGE',
+          file,
+          pointer: '',
+          message: 'file is larger than the size cap',
+          expected: `at most ${maxBytes} bytes`,
+          found: `${size} bytes`,
+        },
+      ],
+    };
   }
   return decodeText(await fs.readFile(file), file);
 }
@@ -38,7 +61,10 @@ export async function readBounded(file: string, maxBytes = DEFAULT_MAX_BYTES): P
  * Strict UTF-8: an invalid byte is an issue at its line:column (never silently U+FFFD), and a leading
  * byte-order mark is dropped. Every declaration, script and artifact is read through this.
  */
-export function decodeText(bytes: Uint8Array, file: string): { ok: true; text: string; bom: boolean } | { ok: false; issues: Issue[] } {
+export function decodeText(
+  bytes: Uint8Array,
+  file: string,
+): { ok: true; text: string; bom: boolean } | { ok: false; issues: Issue[] } {
   try {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     const bom = text.charCodeAt(0) === 0xfeff;
@@ -49,7 +75,20 @@ export function decodeText(bytes: Uint8Array, file: string): { ok: true; text: s
     const lines = valid.split('\n');
     const line = lines.length;
     const column = (lines[lines.length - 1] ?? '').replace(/^\uFEFF/, '').length + 1;
-    return { ok: false, issues: [{ code: 'ENCODING_INVALID', file, line, column, message: `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset} is not valid UTF-8`, expected: 'UTF-8 text', found: 'an invalid byte sequence' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'ENCODING_INVALID',
+          file,
+          line,
+          column,
+          message: `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset} is not valid UTF-8`,
+          expected: 'UTF-8 text',
+          found: 'an invalid byte sequence',
+        },
+      ],
+    };
   }
 }
 
@@ -58,7 +97,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0 || i + length > bytes.length) return i;
     const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(i, i + length));
     if (decoded.includes('\uFFFD')) return i;
@@ -72,22 +112,47 @@ export function parseYaml(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   // The parser's own duplicate-key check compares every pair of keys (quadratic: a 400 KB mapping
   // takes seconds); duplicates are found below with one Set per mapping instead.
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true, schema: 'core', customTags: [] });
-  const at = (offset: number | undefined) => (offset === undefined ? {} : { line: lineCounter.linePos(offset).line, column: lineCounter.linePos(offset).col });
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: false,
+    prettyErrors: false,
+    strict: true,
+    schema: 'core',
+    customTags: [],
+  });
+  const at = (offset: number | undefined) =>
+    offset === undefined ? {} : { line: lineCounter.linePos(offset).line, column: lineCounter.linePos(offset).col };
   if (!Array.isArray(docs)) return { ok: true, document: { file, value: null, locate: () => undefined } };
   if (docs.length > 1) {
-    return { ok: false, issues: [{ code: 'YAML_MULTI_DOCUMENT', file, ...at(docs[1]?.range[0]), pointer: '', message: 'only one YAML document per file is allowed', expected: '1 document', found: `${docs.length} documents` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'YAML_MULTI_DOCUMENT',
+          file,
+          ...at(docs[1]?.range[0]),
+          pointer: '',
+          message: 'only one YAML document per file is allowed',
+          expected: '1 document',
+          found: `${docs.length} documents`,
+        },
+      ],
+    };
   }
   const doc = docs[0];
   if (!doc) return { ok: true, document: { file, value: null, locate: () => undefined } };
   const issues: Issue[] = [];
   // Bounded, so a hostile file with thousands of faults costs no more than one with a few.
   const add = (issue: Issue) => {
-    if (issues.length < MAX_ISSUES && !issues.some((i) => i.code === issue.code && i.pointer === issue.pointer)) issues.push(redactIssue(issue).issue);
+    if (issues.length < MAX_ISSUES && !issues.some((i) => i.code === issue.code && i.pointer === issue.pointer))
+      issues.push(redactIssue(issue).issue);
   };
   // After a syntax error the tree is a guess, so only a well-formed tree yields pointers.
   const wellFormed = doc.errors.length === 0;
-  const where = (offset: number | undefined) => ({ ...at(offset), pointer: offset === undefined || !wellFormed ? '' : pointerAt(doc, offset) });
+  const where = (offset: number | undefined) => ({
+    ...at(offset),
+    pointer: offset === undefined || !wellFormed ? '' : pointerAt(doc, offset),
+  });
   for (const error of doc.errors) {
     if (issues.length >= MAX_ISSUES) break;
     add({ code: 'YAML_SYNTAX', file, ...where(error.pos[0]), message: error.message.split('\n')[0] ?? 'syntax error' });
@@ -95,7 +160,14 @@ export function parseYaml(text: string, file: string): ParseResult {
   visit(doc, (_key, node) => {
     if (issues.length >= MAX_ISSUES) return visit.BREAK;
     if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag && !CORE_TAGS.has(node.tag)) {
-      add({ code: 'YAML_CUSTOM_TAG', file, ...where(node.range?.[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: `tag ${node.tag}` });
+      add({
+        code: 'YAML_CUSTOM_TAG',
+        file,
+        ...where(node.range?.[0]),
+        message: 'custom YAML tags are not allowed',
+        expected: 'plain YAML values',
+        found: `tag ${node.tag}`,
+      });
     }
     if (isMap(node)) {
       // Keys compare as the strings they become in JSON: `1` and "1" would collide there too.
@@ -105,7 +177,14 @@ export function parseYaml(text: string, file: string): ParseResult {
         const key = String(pair.key.value);
         if (keys.has(key)) {
           // One report per mapping: locating each repeat of a key repeated 100 000 times is quadratic.
-          add({ code: 'YAML_DUPLICATE_KEY', file, ...where(pair.key.range?.[0]), message: 'map keys must be unique', expected: 'each key once', found: 'the key a second time' });
+          add({
+            code: 'YAML_DUPLICATE_KEY',
+            file,
+            ...where(pair.key.range?.[0]),
+            message: 'map keys must be unique',
+            expected: 'each key once',
+            found: 'the key a second time',
+          });
           break;
         }
         keys.add(key);
@@ -115,7 +194,15 @@ export function parseYaml(text: string, file: string): ParseResult {
   });
   for (const warning of doc.warnings) {
     if (issues.length >= MAX_ISSUES) break;
-    if (warning.code === 'TAG_RESOLVE_FAILED') add({ code: 'YAML_CUSTOM_TAG', file, ...where(warning.pos[0]), message: 'custom YAML tags are not allowed', expected: 'plain YAML values', found: 'an unresolved tag' });
+    if (warning.code === 'TAG_RESOLVE_FAILED')
+      add({
+        code: 'YAML_CUSTOM_TAG',
+        file,
+        ...where(warning.pos[0]),
+        message: 'custom YAML tags are not allowed',
+        expected: 'plain YAML values',
+        found: 'an unresolved tag',
+      });
   }
   if (issues.length > 0) return { ok: false, issues };
   let value: unknown;
@@ -124,7 +211,18 @@ export function parseYaml(text: string, file: string): ParseResult {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/alias/i.test(message)) {
-      return { ok: false, issues: [{ code: 'YAML_ALIAS_LIMIT', file, pointer: '', message: 'too many alias expansions (possible billion-laughs document)', expected: `at most ${MAX_ALIAS_COUNT} alias expansions` }] };
+      return {
+        ok: false,
+        issues: [
+          {
+            code: 'YAML_ALIAS_LIMIT',
+            file,
+            pointer: '',
+            message: 'too many alias expansions (possible billion-laughs document)',
+            expected: `at most ${MAX_ALIAS_COUNT} alias expansions`,
+          },
+        ],
+      };
     }
     return { ok: false, issues: [redactIssue({ code: 'YAML_SYNTAX', file, pointer: '', message }).issue] };
   }
@@ -141,7 +239,18 @@ export function parseJson(text: string, file: string): ParseResult {
     // V8's message quotes the source around the error (a secret, perhaps): use our own scanner's.
     const error = findJsonSyntaxError(body);
     const pos = error ? new LineCounterFor(body).at(error.offset) : {};
-    return { ok: false, issues: [{ code: 'YAML_SYNTAX', file, ...pos, pointer: '', message: `invalid JSON: ${error?.reason ?? 'the error could not be located (nesting too deep)'}` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'YAML_SYNTAX',
+          file,
+          ...pos,
+          pointer: '',
+          message: `invalid JSON: ${error?.reason ?? 'the error could not be located (nesting too deep)'}`,
+        },
+      ],
+    };
   }
   let positioned: ParsedDocument | undefined | null;
   return {
@@ -171,14 +280,21 @@ class LineCounterFor {
 
 export function decodePointer(pointer: string): string[] {
   if (pointer === '' || pointer === '/') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 export function encodePointer(segments: readonly (string | number)[]): string {
   return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-function locateIn(doc: Document, pointer: string, lineCounter: LineCounter): { line: number; column: number } | undefined {
+function locateIn(
+  doc: Document,
+  pointer: string,
+  lineCounter: LineCounter,
+): { line: number; column: number } | undefined {
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0];
   for (const segment of decodePointer(pointer)) {

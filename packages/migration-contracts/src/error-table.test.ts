@@ -28,7 +28,7 @@ describe('README error table', () => {
     const listed = rows.map((m) => m?.[1]);
     expect(listed).toEqual(Object.keys(ErrorCodes));
     for (const m of rows) {
-      const [exit, meaning] = ErrorCodes[m?.[1] as keyof typeof ErrorCodes];
+      const [exit, meaning] = ErrorCodes[m?.[1] as keyof typeof ErrorCodes] ?? [];
       expect(Number(m?.[2])).toBe(exit);
       expect(m?.[3]).toBe(meaning.replace(/\|/g, '\\|'));
     }

@@ -16,6 +16,8 @@ const EXIT_MEANING: Record<ExitCode, string> = {
 /** One row per stable code, in the order ErrorCodes declares them (grouped by exit code). */
 export function renderErrorCodeTable(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
-  const rows = Object.entries(ErrorCodes).map(([code, [exit, meaning]]) => `| \`${code}\` | ${exit} (${EXIT_MEANING[exit]}) | ${cell(meaning)} |`);
+  const rows = Object.entries(ErrorCodes).map(
+    ([code, [exit, meaning]]) => `| \`${code}\` | ${exit} (${EXIT_MEANING[exit]}) | ${cell(meaning)} |`,
+  );
   return ['| Code | Exit | Meaning |', '| --- | --- | --- |', ...rows].join('\n') + '\n';
 }

@@ -1,6 +1,15 @@
 // Exit-code ranking, the one-line issue format, and the shape of the stable code table.
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, ExitCode, KfmError, exitCodeFor, exitCodeOf, formatIssue, type ErrorCode, type Issue } from './errors.js';
+import {
+  ErrorCodes,
+  ExitCode,
+  KfmError,
+  exitCodeFor,
+  exitCodeOf,
+  formatIssue,
+  type ErrorCode,
+  type Issue,
+} from './errors.js';
 
 const issue = (code: ErrorCode): Issue => ({ code, message: code.toLowerCase() });
 
@@ -23,30 +32,62 @@ describe('exitCodeFor', () => {
   });
 
   it('agrees with exitCodeOf for a single issue of every code', () => {
-    for (const code of Object.keys(ErrorCodes) as ErrorCode[]) expect(exitCodeFor([issue(code)])).toBe(exitCodeOf(code));
+    for (const code of Object.keys(ErrorCodes) as ErrorCode[])
+      expect(exitCodeFor([issue(code)])).toBe(exitCodeOf(code));
   });
 });
 
 describe('formatIssue', () => {
   it('renders file:line:column, pointer, code, message and expected/found on one line', () => {
-    const text = formatIssue({ code: 'SCHEMA_MINIMUM', file: 'migration.yml', line: 12, column: 3, pointer: '/limits/max_row_backfill', message: 'below the minimum', expected: 'a number >= 0', found: 'number -1' });
-    expect(text).toBe('migration.yml:12:3 /limits/max_row_backfill SCHEMA_MINIMUM below the minimum (expected a number >= 0, found number -1)');
+    const text = formatIssue({
+      code: 'SCHEMA_MINIMUM',
+      file: 'migration.yml',
+      line: 12,
+      column: 3,
+      pointer: '/limits/max_row_backfill',
+      message: 'below the minimum',
+      expected: 'a number >= 0',
+      found: 'number -1',
+    });
+    expect(text).toBe(
+      'migration.yml:12:3 /limits/max_row_backfill SCHEMA_MINIMUM below the minimum (expected a number >= 0, found number -1)',
+    );
   });
 
   it('omits what is unknown and shows the root pointer as /', () => {
-    expect(formatIssue({ code: 'YAML_ALIAS_LIMIT', file: 'm.yml', pointer: '', message: 'too many aliases' })).toBe('m.yml / YAML_ALIAS_LIMIT too many aliases');
+    expect(formatIssue({ code: 'YAML_ALIAS_LIMIT', file: 'm.yml', pointer: '', message: 'too many aliases' })).toBe(
+      'm.yml / YAML_ALIAS_LIMIT too many aliases',
+    );
     expect(formatIssue({ code: 'LOCK_HELD', message: 'held by run r1' })).toBe('LOCK_HELD held by run r1');
-    expect(formatIssue({ code: 'FILE_NOT_FOUND', file: 'm.yml', line: 4, message: 'gone', found: 'nothing' })).toBe('m.yml:4 FILE_NOT_FOUND gone (found nothing)');
+    expect(formatIssue({ code: 'FILE_NOT_FOUND', file: 'm.yml', line: 4, message: 'gone', found: 'nothing' })).toBe(
+      'm.yml:4 FILE_NOT_FOUND gone (found nothing)',
+    );
   });
 
   it('is a single line', () => {
-    expect(formatIssue({ code: 'YAML_SYNTAX', file: 'f.yml', line: 1, column: 1, pointer: '', message: 'bad', expected: 'x', found: 'y' })).not.toContain('\n');
+    expect(
+      formatIssue({
+        code: 'YAML_SYNTAX',
+        file: 'f.yml',
+        line: 1,
+        column: 1,
+        pointer: '',
+        message: 'bad',
+        expected: 'x',
+        found: 'y',
+      }),
+    ).not.toContain('\n');
   });
 });
 
 describe('ErrorCodes', () => {
   it('gives every code an exit code of the CLI contract and a one-line meaning', () => {
-    const failures: number[] = [ExitCode.CheckFailed, ExitCode.InvalidInput, ExitCode.Unreachable, ExitCode.RollbackFailed];
+    const failures: number[] = [
+      ExitCode.CheckFailed,
+      ExitCode.InvalidInput,
+      ExitCode.Unreachable,
+      ExitCode.RollbackFailed,
+    ];
     for (const [code, [exit, meaning]] of Object.entries(ErrorCodes)) {
       expect(code).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/);
       expect(failures, `${code} → ${exit}`).toContain(exit);
@@ -58,7 +99,10 @@ describe('ErrorCodes', () => {
 
 describe('KfmError', () => {
   it('carries the issue, its code and its exit code', () => {
-    const error = new KfmError({ code: 'STORE_UNREACHABLE', message: 'connection refused', pointer: '' }, { cause: new Error('ECONNREFUSED') });
+    const error = new KfmError(
+      { code: 'STORE_UNREACHABLE', message: 'connection refused', pointer: '' },
+      { cause: new Error('ECONNREFUSED') },
+    );
     expect(error).toBeInstanceOf(Error);
     expect(error.code).toBe('STORE_UNREACHABLE');
     expect(error.exitCode).toBe(3);

@@ -17,7 +17,10 @@ export const ErrorCodes = {
   FILE_NOT_FOUND: [2, 'A file the command or declaration names does not exist.'],
   FILE_TOO_LARGE: [2, 'A declaration or artifact is larger than the size cap.'],
   ENCODING_INVALID: [2, 'A declaration, script or artifact is not valid UTF-8.'],
-  SECRET_IN_INPUT: [2, 'A declaration or script holds a secret, a DSN with credentials or restricted coordinates (found before any store is touched).'],
+  SECRET_IN_INPUT: [
+    2,
+    'A declaration or script holds a secret, a DSN with credentials or restricted coordinates (found before any store is touched).',
+  ],
   SCRIPT_EMPTY: [2, 'A forward script holds no statement (empty or comments only).'],
   SCRIPT_PARSE: [2, 'A forward or rollback script does not parse (caught before the store is touched).'],
   POLICY_LIMIT: [2, 'A declared value is outside what the policy allows (e.g. a lock_timeout above its maximum).'],
@@ -44,7 +47,10 @@ export const ErrorCodes = {
   SCOPE_ALLOWED_AND_FORBIDDEN: [2, 'The same name is both allowed and forbidden.'],
   ROLLBACK_ARTIFACT_MISSING: [2, 'requires_rollback is true but no rollback script is present.'],
   IRREVERSIBLE_WITHOUT_APPROVAL: [2, 'requires_rollback is false without approvals.irreversibility_ref.'],
-  NON_TRANSACTIONAL_WITHOUT_ROLLBACK: [2, 'transactional: false needs requires_rollback: true: the rollback script is the safety net.'],
+  NON_TRANSACTIONAL_WITHOUT_ROLLBACK: [
+    2,
+    'transactional: false needs requires_rollback: true: the rollback script is the safety net.',
+  ],
   IRREVERSIBLE_WITHOUT_NOTES: [2, 'requires_rollback is false without a notes.md safety strategy.'],
   ARTIFACT_MISSING: [2, 'An artifact the declaration names is not in the bundle.'],
   ARTIFACT_PATH_ABSOLUTE: [2, 'An artifact path is absolute.'],
@@ -64,20 +70,35 @@ export const ErrorCodes = {
   PREFLIGHT_PARSE: [1, 'The forward script does not parse.'],
   STATEMENT_FAILED: [1, 'A forward statement failed at run time; the store was left at PRE.'],
   POLICY_ENV_APPROVAL: [1, '--env prod needs --approval REF.'],
-  POLICY_APPROVAL: [1, 'The environment needs approvals that name the current bundle digest (and, for prod, a recorded --approval REF and an earlier stage run).'],
+  POLICY_APPROVAL: [
+    1,
+    'The environment needs approvals that name the current bundle digest (and, for prod, a recorded --approval REF and an earlier stage run).',
+  ],
   POLICY_SIGNATURE_REQUIRED: [2, 'The policy requires signed receipts and no signing key was given.'],
-  RECEIPT_UNSIGNED: [1, 'A receipt is unsigned, or signed by a key the policy does not trust, while the policy requires signatures.'],
-  EVIDENCE_MISMATCH: [1, 'A file at a conventional or declared evidence path differs from the latest run\'s copy.'],
+  RECEIPT_UNSIGNED: [
+    1,
+    'A receipt is unsigned, or signed by a key the policy does not trust, while the policy requires signatures.',
+  ],
+  EVIDENCE_MISMATCH: [1, "A file at a conventional or declared evidence path differs from the latest run's copy."],
   EVIDENCE_STALE: [1, 'A file at an evidence path exists although the latest run did not produce it.'],
   EVIDENCE_MISSING: [1, 'The registry says the bundle ran, but its evidence (receipts) is missing.'],
-  CHAIN_BROKEN: [1, 'A store\'s receipt chain is broken: a receipt was removed, edited or re-digested.'],
-  LEDGER_MISMATCH: [1, 'The bundle\'s receipts and the store\'s ledger disagree (truncated, re-digested or swapped evidence).'],
-  DRIFT_DETECTED: [1, 'The objects the apply touched no longer match its POST baseline; rollback refused before changing anything.'],
+  CHAIN_BROKEN: [1, "A store's receipt chain is broken: a receipt was removed, edited or re-digested."],
+  LEDGER_MISMATCH: [
+    1,
+    "The bundle's receipts and the store's ledger disagree (truncated, re-digested or swapped evidence).",
+  ],
+  DRIFT_DETECTED: [
+    1,
+    'The objects the apply touched no longer match its POST baseline; rollback refused before changing anything.',
+  ],
   INCOMPLETE_RUN: [1, 'An earlier non-transactional run started and never finished; roll it back first.'],
   ROLLBACK_PENDING: [1, 'An earlier rollback failed; fix the rollback script and run `kfm-migrate rollback` again.'],
   LEASE_LOST: [1, 'The run lost its store lease before its commit point and stopped.'],
   LOCK_NOT_AVAILABLE: [1, 'A statement could not get its lock in time, on every attempt; nothing was committed.'],
-  PREFLIGHT_UNPROVABLE: [1, 'A statement cannot be proven to stay in scope before it runs (dynamic names, role switches, out-of-transaction channels).'],
+  PREFLIGHT_UNPROVABLE: [
+    1,
+    'A statement cannot be proven to stay in scope before it runs (dynamic names, role switches, out-of-transaction channels).',
+  ],
   LINT_ERROR: [1, 'A lock-hazard lint rule with severity error fired.'],
   DATA_OUT_OF_SCOPE: [1, 'The run wrote data that cannot be attributed to the declared scope.'],
   POLICY_SCAN_HIT: [1, 'An artifact would contain a secret, a DSN with credentials or restricted coordinates.'],
@@ -118,9 +139,15 @@ export interface Issue {
 
 /** `file:line:col pointer CODE message (expected …, found …)` — one line per issue. */
 export function formatIssue(issue: Issue): string {
-  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}` : '';
-  const parts = [where, issue.pointer !== undefined ? `${issue.pointer || '/'}` : '', issue.code, issue.message].filter(Boolean);
-  const detail = [issue.expected ? `expected ${issue.expected}` : '', issue.found ? `found ${issue.found}` : ''].filter(Boolean).join(', ');
+  const where = issue.file
+    ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}`
+    : '';
+  const parts = [where, issue.pointer !== undefined ? `${issue.pointer || '/'}` : '', issue.code, issue.message].filter(
+    Boolean,
+  );
+  const detail = [issue.expected ? `expected ${issue.expected}` : '', issue.found ? `found ${issue.found}` : '']
+    .filter(Boolean)
+    .join(', ');
   return parts.join(' ') + (detail ? ` (${detail})` : '');
 }
 

@@ -35,7 +35,10 @@ function cases(kind: 'valid' | 'invalid'): string[] {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.lstat(file).then(() => true, () => false);
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 const scratch: string[] = [];
@@ -86,7 +89,16 @@ describe('valid declaration fixtures', () => {
   const names = cases('valid');
 
   it('cover the source example, every store type, non-transactional, irreversible and wildcard cases', () => {
-    expect(names).toEqual(expect.arrayContaining(['source-readme-example', 'search-shadow-index-alias-flip', 'graph-label-backfill', 'postgis-non-transactional', 'postgis-irreversible', 'postgis-wildcards-protected']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'source-readme-example',
+        'search-shadow-index-alias-flip',
+        'graph-label-backfill',
+        'postgis-non-transactional',
+        'postgis-irreversible',
+        'postgis-wildcards-protected',
+      ]),
+    );
   });
 
   it.each(names)('%s loads without issues', async (name) => {

@@ -78,62 +78,161 @@ function toIssue(error: ErrorObject, root: unknown): Issue | undefined {
       if (conditional && instancePath === '/artifacts' && field === 'rollback') code = 'ROLLBACK_ARTIFACT_MISSING';
       if (conditional && field === 'irreversibility_ref') code = 'IRREVERSIBLE_WITHOUT_APPROVAL';
       if (conditional && field === 'approvals') code = 'IRREVERSIBLE_WITHOUT_APPROVAL';
-      return { code, pointer, message: `missing required field \`${field}\``, expected: `a value for ${field}`, found: 'nothing' };
+      return {
+        code,
+        pointer,
+        message: `missing required field \`${field}\``,
+        expected: `a value for ${field}`,
+        found: 'nothing',
+      };
     }
     case 'additionalProperties': {
       const field = String(p.additionalProperty);
       const code: ErrorCode = instancePath === '/limits' ? 'LIMIT_UNKNOWN' : 'SCHEMA_UNKNOWN_FIELD';
-      return { code, pointer: instancePath + encodePointer([field]), message: code === 'LIMIT_UNKNOWN' ? `unknown limit \`${field}\`` : `unknown field \`${field}\``, expected: 'only fields the schema defines' };
+      return {
+        code,
+        pointer: instancePath + encodePointer([field]),
+        message: code === 'LIMIT_UNKNOWN' ? `unknown limit \`${field}\`` : `unknown field \`${field}\``,
+        expected: 'only fields the schema defines',
+      };
     }
     case 'propertyNames': {
       const field = String(p.propertyName);
-      const code: ErrorCode = instancePath === '/limits' ? 'LIMIT_UNKNOWN' : instancePath === '/scope' ? 'SCOPE_KEY_NOT_FOR_TYPE' : 'SCHEMA_UNKNOWN_FIELD';
+      const code: ErrorCode =
+        instancePath === '/limits'
+          ? 'LIMIT_UNKNOWN'
+          : instancePath === '/scope'
+            ? 'SCOPE_KEY_NOT_FOR_TYPE'
+            : 'SCHEMA_UNKNOWN_FIELD';
       const type = describeType(root);
-      return { code, pointer: instancePath + encodePointer([field]), message: `\`${field}\` is not a ${instancePath.slice(1)} key for type ${type}`, expected: `a ${instancePath.slice(1)} key defined for ${type}`, found: field };
+      return {
+        code,
+        pointer: instancePath + encodePointer([field]),
+        message: `\`${field}\` is not a ${instancePath.slice(1)} key for type ${type}`,
+        expected: `a ${instancePath.slice(1)} key defined for ${type}`,
+        found: field,
+      };
     }
     case 'pattern': {
       if (conditional && instancePath === '/migration_id') {
-        return { code: 'MIGRATION_ID_TYPE_MISMATCH', pointer: instancePath, message: 'migration_id prefix does not agree with type', expected: `prefix ${String(p.pattern).replace(/^\^/, '').replace(/-MIG-$/, '')}-MIG- for type ${describeType(root)}`, found };
+        return {
+          code: 'MIGRATION_ID_TYPE_MISMATCH',
+          pointer: instancePath,
+          message: 'migration_id prefix does not agree with type',
+          expected: `prefix ${String(p.pattern)
+            .replace(/^\^/, '')
+            .replace(/-MIG-$/, '')}-MIG- for type ${describeType(root)}`,
+          found,
+        };
       }
-      return { code: 'SCHEMA_PATTERN', pointer: instancePath, message: error.message ?? 'does not match pattern', expected: `a string matching ${String(p.pattern)}`, found };
+      return {
+        code: 'SCHEMA_PATTERN',
+        pointer: instancePath,
+        message: error.message ?? 'does not match pattern',
+        expected: `a string matching ${String(p.pattern)}`,
+        found,
+      };
     }
     case 'not':
       if (conditional && instancePath === '') {
-        return { code: 'NON_TRANSACTIONAL_WITHOUT_ROLLBACK', pointer: '/transactional', message: 'a non-transactional migration needs a rollback: requires_rollback must be true', expected: 'requires_rollback: true with a rollback script', found: 'transactional: false and requires_rollback: false' };
+        return {
+          code: 'NON_TRANSACTIONAL_WITHOUT_ROLLBACK',
+          pointer: '/transactional',
+          message: 'a non-transactional migration needs a rollback: requires_rollback must be true',
+          expected: 'requires_rollback: true with a rollback script',
+          found: 'transactional: false and requires_rollback: false',
+        };
       }
       return { code: 'SCHEMA_INVALID', pointer: instancePath, message: error.message ?? 'invalid', found };
     case 'minItems':
-      if (conditional && instancePath === '/artifacts/rollback') return { code: 'ROLLBACK_ARTIFACT_MISSING', pointer: instancePath, message: 'requires_rollback is true but no rollback script is listed', expected: 'at least one rollback script', found };
-      return { code: 'SCHEMA_LENGTH', pointer: instancePath, message: error.message ?? 'wrong length', expected: `at least ${String(p.limit)} items`, found };
+      if (conditional && instancePath === '/artifacts/rollback')
+        return {
+          code: 'ROLLBACK_ARTIFACT_MISSING',
+          pointer: instancePath,
+          message: 'requires_rollback is true but no rollback script is listed',
+          expected: 'at least one rollback script',
+          found,
+        };
+      return {
+        code: 'SCHEMA_LENGTH',
+        pointer: instancePath,
+        message: error.message ?? 'wrong length',
+        expected: `at least ${String(p.limit)} items`,
+        found,
+      };
     case 'maxItems':
     case 'minLength':
     case 'maxLength':
-      return { code: 'SCHEMA_LENGTH', pointer: instancePath, message: error.message ?? 'wrong length', expected: `${keyword.startsWith('min') ? 'at least' : 'at most'} ${String(p.limit)}${keyword.endsWith('Length') ? ' characters' : ' items'}`, found };
+      return {
+        code: 'SCHEMA_LENGTH',
+        pointer: instancePath,
+        message: error.message ?? 'wrong length',
+        expected: `${keyword.startsWith('min') ? 'at least' : 'at most'} ${String(p.limit)}${keyword.endsWith('Length') ? ' characters' : ' items'}`,
+        found,
+      };
     case 'type':
       return { code: 'SCHEMA_TYPE', pointer: instancePath, message: `wrong type`, expected: String(p.type), found };
     case 'enum':
-      return { code: 'SCHEMA_ENUM', pointer: instancePath, message: 'not an allowed value', expected: `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, found };
+      return {
+        code: 'SCHEMA_ENUM',
+        pointer: instancePath,
+        message: 'not an allowed value',
+        expected: `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        found,
+      };
     case 'const':
-      return { code: 'SCHEMA_CONST', pointer: instancePath, message: 'not the fixed value', expected: JSON.stringify(p.allowedValue), found };
+      return {
+        code: 'SCHEMA_CONST',
+        pointer: instancePath,
+        message: 'not the fixed value',
+        expected: JSON.stringify(p.allowedValue),
+        found,
+      };
     case 'minimum':
     case 'exclusiveMinimum':
-      return { code: 'SCHEMA_MINIMUM', pointer: instancePath, message: 'below the minimum', expected: `a number >= ${String(p.limit)}`, found };
+      return {
+        code: 'SCHEMA_MINIMUM',
+        pointer: instancePath,
+        message: 'below the minimum',
+        expected: `a number >= ${String(p.limit)}`,
+        found,
+      };
     case 'maximum':
     case 'exclusiveMaximum':
-      return { code: 'SCHEMA_MAXIMUM', pointer: instancePath, message: 'above the maximum', expected: `a number <= ${String(p.limit)}`, found };
+      return {
+        code: 'SCHEMA_MAXIMUM',
+        pointer: instancePath,
+        message: 'above the maximum',
+        expected: `a number <= ${String(p.limit)}`,
+        found,
+      };
     case 'uniqueItems': {
       const [first, second] = [Number(p.i), Number(p.j)].sort((a, b) => a - b);
-      return { code: 'SCHEMA_UNIQUE', pointer: instancePath, message: 'duplicate items', expected: 'unique items', found: `items ${first} and ${second} are equal` };
+      return {
+        code: 'SCHEMA_UNIQUE',
+        pointer: instancePath,
+        message: 'duplicate items',
+        expected: 'unique items',
+        found: `items ${first} and ${second} are equal`,
+      };
     }
     case 'format':
-      return { code: 'SCHEMA_FORMAT', pointer: instancePath, message: `not a valid ${String(p.format)}`, expected: String(p.format), found };
+      return {
+        code: 'SCHEMA_FORMAT',
+        pointer: instancePath,
+        message: `not a valid ${String(p.format)}`,
+        expected: String(p.format),
+        found,
+      };
     default:
       return { code: 'SCHEMA_INVALID', pointer: instancePath, message: error.message ?? 'invalid', found };
   }
 }
 
 function describeType(root: unknown): string {
-  return typeof root === 'object' && root !== null && 'type' in root ? String((root as { type: unknown }).type) : 'unknown';
+  return typeof root === 'object' && root !== null && 'type' in root
+    ? String((root as { type: unknown }).type)
+    : 'unknown';
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
@@ -158,4 +257,3 @@ export function describe(value: unknown): string {
   }
   return `${typeof value} ${String(value)}`;
 }
-

@@ -17,7 +17,10 @@ afterEach(async () => {
 async function listFiles(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name))).sort();
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+      .sort();
   } catch {
     return [];
   }
@@ -58,12 +61,17 @@ describe('writeArtifacts', () => {
     const secret = 'postgres://kfm:Sup3rS3cret@db.internal:5432/kfm';
     const result = await writeArtifacts(bundle, [
       { path: 'baselines/pre.json', content: { store: 'postgis', counts: { tables: 1 } } },
-      { path: 'diffs/summary.json', content: { migration_id: 'PG-MIG-2026-03-01-01', note: `connected with ${secret}` } },
+      {
+        path: 'diffs/summary.json',
+        content: { migration_id: 'PG-MIG-2026-03-01-01', note: `connected with ${secret}` },
+      },
       { path: 'notes.md', content: 'all good\n' },
     ]);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.findings.map((finding) => `${finding.file} ${finding.rule}`)).toContain('diffs/summary.json kfm/dsn-with-credentials');
+    expect(result.findings.map((finding) => `${finding.file} ${finding.rule}`)).toContain(
+      'diffs/summary.json kfm/dsn-with-credentials',
+    );
     expect(result.issues.every((issue) => issue.code === 'POLICY_SCAN_HIT')).toBe(true);
     expect(JSON.stringify(result)).not.toContain('Sup3rS3cret');
     expect(await listFiles(root)).toEqual([]);
@@ -80,7 +88,10 @@ describe('writeArtifacts', () => {
     ]);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.issues.map((issue) => issue.code).sort()).toEqual(['ARTIFACT_PATH_ABSOLUTE', 'ARTIFACT_PATH_TRAVERSAL']);
+    expect(result.issues.map((issue) => issue.code).sort()).toEqual([
+      'ARTIFACT_PATH_ABSOLUTE',
+      'ARTIFACT_PATH_TRAVERSAL',
+    ]);
     expect(await listFiles(root)).toEqual([]);
   });
 

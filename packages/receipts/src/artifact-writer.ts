@@ -39,7 +39,13 @@ export async function writeArtifacts(bundleDir: string, files: readonly Artifact
   const seen = new Set<string>();
   for (const file of prepared) {
     const key = path.posix.normalize(file.path.replace(/\\/g, '/'));
-    if (seen.has(key)) issues.push({ code: 'ARGUMENT_INVALID', file: file.path, message: 'the same artifact path is listed twice', expected: 'each path once' });
+    if (seen.has(key))
+      issues.push({
+        code: 'ARGUMENT_INVALID',
+        file: file.path,
+        message: 'the same artifact path is listed twice',
+        expected: 'each path once',
+      });
     seen.add(key);
   }
 

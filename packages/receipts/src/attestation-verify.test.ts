@@ -34,30 +34,60 @@ function ok<T extends { ok: boolean }>(result: T): T & { ok: true } {
 /** As the runner writes a run: per-run evidence, receipt, PROV, statement (+ envelope), and the latest copies. */
 async function writeRun(signingKey?: KeyObject): Promise<{ receipt: RunReceipt; runDir: string }> {
   for (const [name, text] of Object.entries(INPUTS)) await fs.writeFile(path.join(bundle, name), text);
-  const inputs = await Promise.all(Object.keys(INPUTS).map(async (name) => ({ path: name, digest: await digestInput(path.join(bundle, name)) })));
+  const inputs = await Promise.all(
+    Object.keys(INPUTS).map(async (name) => ({ path: name, digest: await digestInput(path.join(bundle, name)) })),
+  );
   const facts = {
-    migrationId: 'PG-MIG-2026-03-01-01', operation: 'apply' as const, store: 'postgis', actor: { principal: 'svc:ci' }, environment: { name: 'dev' as const }, params: {},
-    inputs, checks: [], outcome: { status: 'committed' as const, exit_code: 0 as const }, policy: {}, previousReceipt: null,
-    startedAt: '2026-03-01T18:30:00Z', finishedAt: '2026-03-01T18:31:12Z',
+    migrationId: 'PG-MIG-2026-03-01-01',
+    operation: 'apply' as const,
+    store: 'postgis',
+    actor: { principal: 'svc:ci' },
+    environment: { name: 'dev' as const },
+    params: {},
+    inputs,
+    checks: [],
+    outcome: { status: 'committed' as const, exit_code: 0 as const },
+    policy: {},
+    previousReceipt: null,
+    startedAt: '2026-03-01T18:30:00Z',
+    finishedAt: '2026-03-01T18:31:12Z',
   };
   const runDir = `receipts/runs/${runDirectoryName(buildRunReceipt({ ...facts, outputs: [] }).run_id)}`;
   const files = [
-    { path: 'baselines/pre.json', content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'a' } } },
-    { path: 'baselines/post.json', content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'b' } } },
+    {
+      path: 'baselines/pre.json',
+      content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'a' } },
+    },
+    {
+      path: 'baselines/post.json',
+      content: { kfm_baseline_version: 'v1', store: 'postgis', fingerprints: { schema: 'b' } },
+    },
     { path: 'diffs/summary.json', content: { status: 'pass', changes: [] } },
   ];
-  const evidence = ok(await writeArtifacts(bundle, files.map((file) => ({ ...file, path: `${runDir}/${file.path}` }))));
+  const evidence = ok(
+    await writeArtifacts(
+      bundle,
+      files.map((file) => ({ ...file, path: `${runDir}/${file.path}` })),
+    ),
+  );
   ok(await writeArtifacts(bundle, files));
   const receipt = buildRunReceipt({ ...facts, outputs: evidence.written });
   const prov = buildProv(receipt);
   const provDigest = await digestOutputBytes('prov.jsonld', new TextEncoder().encode(canonicalJson(prov)));
-  ok(await writeArtifacts(bundle, [
-    { path: `${runDir}/run_receipt.json`, content: receipt },
-    { path: `${runDir}/prov.jsonld`, content: prov },
-    { path: 'receipts/prov.jsonld', content: prov },
-    { path: 'receipts/run_receipt.json', content: receipt },
-    ...attestationFiles({ receipt, provDigest, ...(signingKey ? { signingKey } : {}), directories: [runDir, 'receipts'] }),
-  ]));
+  ok(
+    await writeArtifacts(bundle, [
+      { path: `${runDir}/run_receipt.json`, content: receipt },
+      { path: `${runDir}/prov.jsonld`, content: prov },
+      { path: 'receipts/prov.jsonld', content: prov },
+      { path: 'receipts/run_receipt.json', content: receipt },
+      ...attestationFiles({
+        receipt,
+        provDigest,
+        ...(signingKey ? { signingKey } : {}),
+        directories: [runDir, 'receipts'],
+      }),
+    ]),
+  );
   return { receipt, runDir };
 }
 
@@ -76,13 +106,24 @@ describe('statements and signatures', () => {
     const result = await verifyBundle(bundle);
     expect(result.issues).toEqual([]);
     expect(result.attestations.map((a) => `${a.receipt} ${a.statement} ${a.signature}`).sort()).toEqual([
-      'receipts/run_receipt.json ok not_checked', `${runDir}/run_receipt.json ok not_checked`,
+      'receipts/run_receipt.json ok not_checked',
+      `${runDir}/run_receipt.json ok not_checked`,
     ]);
   });
 
   it('fails for a flipped byte anywhere in the receipt, the baselines, the scripts, PROV or the statement', async () => {
     const { runDir } = await writeRun();
-    const targets = [`${runDir}/run_receipt.json`, 'receipts/run_receipt.json', `${runDir}/baselines/pre.json`, `${runDir}/baselines/post.json`, 'forward.sql', 'rollback.sql', 'migration.yml', `${runDir}/prov.jsonld`, `${runDir}/statement.intoto.json`];
+    const targets = [
+      `${runDir}/run_receipt.json`,
+      'receipts/run_receipt.json',
+      `${runDir}/baselines/pre.json`,
+      `${runDir}/baselines/post.json`,
+      'forward.sql',
+      'rollback.sql',
+      'migration.yml',
+      `${runDir}/prov.jsonld`,
+      `${runDir}/statement.intoto.json`,
+    ];
     let tried = 0;
     for (const target of targets) {
       const size = (await fs.stat(path.join(bundle, target))).size;
@@ -106,8 +147,15 @@ describe('statements and signatures', () => {
     expect((await verifyBundle(bundle)).issues).toEqual([]);
     await fs.writeFile(path.join(bundle, 'forward.sql'), INPUTS['forward.sql']!.replace('note', 'memo'));
     const result = await verifyBundle(bundle);
-    expect(result.issues.filter((i) => i.pointer === '/subject/0').map((i) => i.file).sort()).toEqual([`${runDir}/statement.intoto.json`, 'receipts/statement.intoto.json']);
-    expect(result.issues.filter((i) => i.file === 'forward.sql').map((i) => i.code)).toEqual(['RECEIPT_DIGEST_MISMATCH']);
+    expect(
+      result.issues
+        .filter((i) => i.pointer === '/subject/0')
+        .map((i) => i.file)
+        .sort(),
+    ).toEqual([`${runDir}/statement.intoto.json`, 'receipts/statement.intoto.json']);
+    expect(result.issues.filter((i) => i.file === 'forward.sql').map((i) => i.code)).toEqual([
+      'RECEIPT_DIGEST_MISMATCH',
+    ]);
   });
 
   it('checks signatures with the given public keys; another key fails; a missing envelope fails', async () => {
@@ -118,14 +166,24 @@ describe('statements and signatures', () => {
     expect(signed.issues).toEqual([]);
     expect(signed.attestations.every((a) => a.signature === 'verified')).toBe(true);
     const wrong = await verifyBundle(bundle, { publicKeys: [other.publicKey] });
-    expect(wrong.issues.map((i) => `${i.code} ${i.file}`).sort()).toEqual([`RECEIPT_DIGEST_MISMATCH ${runDir}/statement.intoto.dsse.json`, 'RECEIPT_DIGEST_MISMATCH receipts/statement.intoto.dsse.json']);
+    expect(wrong.issues.map((i) => `${i.code} ${i.file}`).sort()).toEqual([
+      `RECEIPT_DIGEST_MISMATCH ${runDir}/statement.intoto.dsse.json`,
+      'RECEIPT_DIGEST_MISMATCH receipts/statement.intoto.dsse.json',
+    ]);
     await fs.rm(path.join(bundle, runDir, 'statement.intoto.dsse.json'));
     const missing = await verifyBundle(bundle, { publicKeys: [signer.publicKey] });
     // The latest copy of the envelope is now stale too: its run's own copy is gone.
-    expect(missing.issues.map((i) => `${i.code} ${i.file}`)).toEqual([`RECEIPT_FILE_MISSING ${runDir}/statement.intoto.dsse.json`, 'EVIDENCE_STALE receipts/statement.intoto.dsse.json']);
+    expect(missing.issues.map((i) => `${i.code} ${i.file}`)).toEqual([
+      `RECEIPT_FILE_MISSING ${runDir}/statement.intoto.dsse.json`,
+      'EVIDENCE_STALE receipts/statement.intoto.dsse.json',
+    ]);
     // No key material anywhere in the bundle.
     const pem = signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const everything = await Promise.all((await fs.readdir(bundle, { recursive: true })).map((f) => fs.readFile(path.join(bundle, String(f))).catch(() => Buffer.alloc(0))));
+    const everything = await Promise.all(
+      (await fs.readdir(bundle, { recursive: true })).map((f) =>
+        fs.readFile(path.join(bundle, String(f))).catch(() => Buffer.alloc(0)),
+      ),
+    );
     expect(Buffer.concat(everything).toString()).not.toContain(pem.split('\n')[1]);
   });
 
@@ -135,6 +193,14 @@ describe('statements and signatures', () => {
     const receipt = JSON.parse(await fs.readFile(file, 'utf8')) as RunReceipt;
     await fs.writeFile(file, canonicalJson({ ...receipt, digest_algorithm: 'kfm-digest/v9' }));
     const result = await verifyBundle(bundle);
-    expect(result.issues).toContainEqual(expect.objectContaining({ code: 'SCHEMA_ENUM', file: `${runDir}/run_receipt.json`, pointer: '/digest_algorithm', expected: 'one of kfm-digest/v1', found: 'kfm-digest/v9' }));
+    expect(result.issues).toContainEqual(
+      expect.objectContaining({
+        code: 'SCHEMA_ENUM',
+        file: `${runDir}/run_receipt.json`,
+        pointer: '/digest_algorithm',
+        expected: 'one of kfm-digest/v1',
+        found: 'kfm-digest/v9',
+      }),
+    );
   });
 });

@@ -21,7 +21,11 @@ export interface AttestationInput {
 }
 
 export function attestationFiles(input: AttestationInput): ArtifactFile[] {
-  const statement = buildStatement({ receipt: input.receipt, bundleDigest: bundleDigest(input.receipt.inputs), ...(input.provDigest ? { provDigest: input.provDigest } : {}) });
+  const statement = buildStatement({
+    receipt: input.receipt,
+    bundleDigest: bundleDigest(input.receipt.inputs),
+    ...(input.provDigest ? { provDigest: input.provDigest } : {}),
+  });
   const text = canonicalJson(statement);
   const envelope = input.signingKey ? signEnvelope(new TextEncoder().encode(text), input.signingKey) : undefined;
   return input.directories.flatMap((dir) => [

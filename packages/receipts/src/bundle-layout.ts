@@ -36,12 +36,21 @@ export interface DeclaredEvidence {
  * For every role: the path a reviewer reads (declared, else conventional) — holding the latest run's copy —
  * and the name of that copy inside a run directory (always the conventional path).
  */
-export function evidencePaths(declared: DeclaredEvidence | undefined): { role: EvidenceRole; latest: string; runCopy: string }[] {
+export function evidencePaths(
+  declared: DeclaredEvidence | undefined,
+): { role: EvidenceRole; latest: string; runCopy: string }[] {
   const declaredPath: Partial<Record<EvidenceRole, string | undefined>> = {
-    pre: declared?.baselines?.pre, post: declared?.baselines?.post,
-    summary: declared?.diffs?.summary, touched: declared?.diffs?.touched, temporal: declared?.diffs?.temporal,
+    pre: declared?.baselines?.pre,
+    post: declared?.baselines?.post,
+    summary: declared?.diffs?.summary,
+    touched: declared?.diffs?.touched,
+    temporal: declared?.diffs?.temporal,
   };
-  return (Object.keys(EVIDENCE_ROLES) as EvidenceRole[]).map((role) => ({ role, latest: declaredPath[role] ?? EVIDENCE_ROLES[role], runCopy: EVIDENCE_ROLES[role] }));
+  return (Object.keys(EVIDENCE_ROLES) as EvidenceRole[]).map((role) => ({
+    role,
+    latest: declaredPath[role] ?? EVIDENCE_ROLES[role],
+    runCopy: EVIDENCE_ROLES[role],
+  }));
 }
 
 /** The latest copies of the receipt's companions at receipts/, each bound to its run directory's copy. */

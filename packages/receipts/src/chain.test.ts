@@ -17,13 +17,27 @@ afterEach(async () => {
 
 const DIGEST = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
 
-function receiptAt(minute: number, previous: string | null | undefined, options: { store?: string; id?: string } = {}): RunReceipt {
+function receiptAt(
+  minute: number,
+  previous: string | null | undefined,
+  options: { store?: string; id?: string } = {},
+): RunReceipt {
   const at = `2026-03-01T18:${String(minute).padStart(2, '0')}:00Z`;
   return buildRunReceipt({
-    migrationId: options.id ?? 'PG-MIG-2026-03-01-01', operation: minute % 2 ? 'rollback' : 'apply', store: options.store ?? 'postgis', actor: { principal: 'svc:ci' },
-    environment: { name: 'dev' }, params: { minute }, inputs: [{ path: 'forward.sql', digest: DIGEST }], outputs: [], checks: [],
-    outcome: { status: 'committed', exit_code: 0 }, policy: {}, ...(previous !== undefined ? { previousReceipt: previous } : {}),
-    startedAt: at, finishedAt: at.replace(':00Z', ':30Z'),
+    migrationId: options.id ?? 'PG-MIG-2026-03-01-01',
+    operation: minute % 2 ? 'rollback' : 'apply',
+    store: options.store ?? 'postgis',
+    actor: { principal: 'svc:ci' },
+    environment: { name: 'dev' },
+    params: { minute },
+    inputs: [{ path: 'forward.sql', digest: DIGEST }],
+    outputs: [],
+    checks: [],
+    outcome: { status: 'committed', exit_code: 0 },
+    policy: {},
+    ...(previous !== undefined ? { previousReceipt: previous } : {}),
+    startedAt: at,
+    finishedAt: at.replace(':00Z', ':30Z'),
   });
 }
 
@@ -48,14 +62,20 @@ describe('verifyChain', () => {
   it('follows an intact chain across bundles and names its head', async () => {
     const { receipts, files } = await writeChain(5);
     // The latest copy of a bundle is the same receipt: one link, two files.
-    await fs.writeFile(path.join(dir, 'postgis/PG-MIG-2026-03-01-01/receipts/run_receipt.json'), canonicalJson(receipts[4]));
+    await fs.writeFile(
+      path.join(dir, 'postgis/PG-MIG-2026-03-01-01/receipts/run_receipt.json'),
+      canonicalJson(receipts[4]),
+    );
     const result = await verifyChain(dir);
     expect(result.issues).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.chains).toHaveLength(1);
     expect(result.chains[0]?.chain).toBe('postgis/dev');
     expect(result.chains[0]?.links.map((l) => l.files[0])).toEqual(files);
-    expect(result.chains[0]?.links[4]?.files).toEqual([files[4], 'postgis/PG-MIG-2026-03-01-01/receipts/run_receipt.json']);
+    expect(result.chains[0]?.links[4]?.files).toEqual([
+      files[4],
+      'postgis/PG-MIG-2026-03-01-01/receipts/run_receipt.json',
+    ]);
     expect(result.chains[0]?.head).toBe(digestOfReceipt(receipts[4] as RunReceipt));
     expect(result.chains[0]?.starts_after).toBeUndefined();
   });
@@ -65,8 +85,25 @@ describe('verifyChain', () => {
     await fs.rm(path.join(dir, files[2] as string));
     const result = await verifyChain(dir);
     expect(result.ok).toBe(false);
-    expect(result.breaks).toEqual([{ chain: 'postgis/dev', file: files[3], run_id: receipts[3]?.run_id, expected: digestOfReceipt(receipts[1] as RunReceipt), found: digestOfReceipt(receipts[2] as RunReceipt), after: files[1] }]);
-    expect(result.issues).toEqual([expect.objectContaining({ code: 'RECEIPT_DIGEST_MISMATCH', file: files[3], pointer: '/previous_receipt', expected: digestOfReceipt(receipts[1] as RunReceipt), found: digestOfReceipt(receipts[2] as RunReceipt) })]);
+    expect(result.breaks).toEqual([
+      {
+        chain: 'postgis/dev',
+        file: files[3],
+        run_id: receipts[3]?.run_id,
+        expected: digestOfReceipt(receipts[1] as RunReceipt),
+        found: digestOfReceipt(receipts[2] as RunReceipt),
+        after: files[1],
+      },
+    ]);
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        code: 'RECEIPT_DIGEST_MISMATCH',
+        file: files[3],
+        pointer: '/previous_receipt',
+        expected: digestOfReceipt(receipts[1] as RunReceipt),
+        found: digestOfReceipt(receipts[2] as RunReceipt),
+      }),
+    ]);
   });
 
   it('reports an edited receipt at the link after it, and only the first break', async () => {
@@ -75,7 +112,9 @@ describe('verifyChain', () => {
     await fs.writeFile(path.join(dir, files[1] as string), canonicalJson(edited));
     await fs.rm(path.join(dir, files[4] as string));
     const result = await verifyChain(dir);
-    expect(result.breaks.map((b) => [b.file, b.expected, b.found])).toEqual([[files[2], digestOfReceipt(edited as RunReceipt), digestOfReceipt(receipts[1] as RunReceipt)]]);
+    expect(result.breaks.map((b) => [b.file, b.expected, b.found])).toEqual([
+      [files[2], digestOfReceipt(edited as RunReceipt), digestOfReceipt(receipts[1] as RunReceipt)],
+    ]);
   });
 
   it('keeps one chain per store, skips receipts that were never recorded in a ledger, and notes a chain that starts mid-history', async () => {
@@ -90,17 +129,26 @@ describe('verifyChain', () => {
     await fs.writeFile(path.join(dir, 'search/run_receipt.json'), canonicalJson(suffix));
     const result = await verifyChain(dir);
     expect(result.issues).toEqual([]);
-    expect(result.chains.map((c) => `${c.chain}:${c.links.length}`)).toEqual(['graph/dev:2', 'postgis/dev:3', 'search/dev:1']);
+    expect(result.chains.map((c) => `${c.chain}:${c.links.length}`)).toEqual([
+      'graph/dev:2',
+      'postgis/dev:3',
+      'search/dev:1',
+    ]);
     expect(result.unchained).toEqual(['postgis/loose/run_receipt.json']);
     expect(result.chains[2]?.starts_after).toBe(DIGEST.replace('bafkrei', 'bagaaiera'));
   });
 
   it('refuses receipts with an unknown digest algorithm or an invalid shape', async () => {
     await writeChain(2);
-    await fs.writeFile(path.join(dir, 'run_receipt.json'), canonicalJson({ ...receiptAt(50, null), digest_algorithm: 'sha3-mystery' }));
+    await fs.writeFile(
+      path.join(dir, 'run_receipt.json'),
+      canonicalJson({ ...receiptAt(50, null), digest_algorithm: 'sha3-mystery' }),
+    );
     await fs.mkdir(path.join(dir, 'x'));
     await fs.writeFile(path.join(dir, 'x/run_receipt.json'), '{"run_type": "migration"');
     const result = await verifyChain(dir);
-    expect(result.issues.map((i) => `${i.code} ${i.file}`).sort()).toEqual(['SCHEMA_ENUM run_receipt.json', 'YAML_SYNTAX x/run_receipt.json'].sort());
+    expect(result.issues.map((i) => `${i.code} ${i.file}`).sort()).toEqual(
+      ['SCHEMA_ENUM run_receipt.json', 'YAML_SYNTAX x/run_receipt.json'].sort(),
+    );
   });
 });

@@ -91,9 +91,13 @@ export async function verifyChain(dir: string): Promise<ChainResult> {
     }
     byDigest.set(digest, {
       chain: `${receipt.store ?? 'unknown'}/${receipt.environment.name}`,
-      files: [name], digest, run_id: receipt.run_id, migration_id: receipt.migration_id ?? receipt.subject ?? receipt.operation ?? "admin",
+      files: [name],
+      digest,
+      run_id: receipt.run_id,
+      migration_id: receipt.migration_id ?? receipt.subject ?? receipt.operation ?? 'admin',
       ...(receipt.operation ? { operation: receipt.operation } : {}),
-      finished_at: receipt.finished_at, previous_receipt: receipt.previous_receipt ?? null,
+      finished_at: receipt.finished_at,
+      previous_receipt: receipt.previous_receipt ?? null,
     });
   }
 
@@ -109,17 +113,32 @@ export async function verifyChain(dir: string): Promise<ChainResult> {
     // recorded the receipts; started_at is taken before the lock and may interleave.
     links.sort((a, b) => compare(a.finished_at, b.finished_at) || compare(a.digest, b.digest));
     const first = links[0] as ChainLink;
-    chains.push({ chain, links, head: (links[links.length - 1] as ChainLink).digest, ...(first.previous_receipt ? { starts_after: first.previous_receipt } : {}) });
+    chains.push({
+      chain,
+      links,
+      head: (links[links.length - 1] as ChainLink).digest,
+      ...(first.previous_receipt ? { starts_after: first.previous_receipt } : {}),
+    });
     for (let i = 1; i < links.length; i++) {
       const before = links[i - 1] as ChainLink;
       const link = links[i] as ChainLink;
       if (link.previous_receipt === before.digest) continue;
-      const found: ChainBreak = { chain, file: link.files[0] as string, run_id: link.run_id, expected: before.digest, found: link.previous_receipt, after: before.files[0] as string };
+      const found: ChainBreak = {
+        chain,
+        file: link.files[0] as string,
+        run_id: link.run_id,
+        expected: before.digest,
+        found: link.previous_receipt,
+        after: before.files[0] as string,
+      };
       breaks.push(found);
       issues.push({
-        code: 'RECEIPT_DIGEST_MISMATCH', file: found.file, pointer: '/previous_receipt',
+        code: 'RECEIPT_DIGEST_MISMATCH',
+        file: found.file,
+        pointer: '/previous_receipt',
         message: `receipt chain ${chain} breaks here: previous_receipt does not name ${found.after} (a receipt between them was removed, or that one was edited)`,
-        expected: before.digest, found: link.previous_receipt ?? 'null',
+        expected: before.digest,
+        found: link.previous_receipt ?? 'null',
       });
       break;
     }

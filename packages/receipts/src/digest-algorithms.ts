@@ -30,7 +30,10 @@ export const KNOWN_DIGEST_ALGORITHMS: readonly string[] = [...ALGORITHMS.keys()]
  * The rules for a receipt. A receipt without the field predates it and can only mean v1 (the only rules
  * there were); any other name is an issue naming the field, and the receipt's digests are not checked.
  */
-export function digestAlgorithmOf(receipt: Pick<RunReceipt, 'digest_algorithm'> | Record<string, unknown>, file?: string): { ok: true; algorithm: DigestAlgorithm } | { ok: false; issue: Issue } {
+export function digestAlgorithmOf(
+  receipt: Pick<RunReceipt, 'digest_algorithm'> | Record<string, unknown>,
+  file?: string,
+): { ok: true; algorithm: DigestAlgorithm } | { ok: false; issue: Issue } {
   const name = (receipt as { digest_algorithm?: unknown }).digest_algorithm;
   if (name === undefined) return { ok: true, algorithm: V1 };
   const algorithm = typeof name === 'string' ? ALGORITHMS.get(name) : undefined;

@@ -51,7 +51,9 @@ describe('canonicalJson (RFC 8785)', () => {
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }`);
-    expect(canonicalJson(input)).toBe(String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`);
+    expect(canonicalJson(input)).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
   });
 
   it('sorts keys by UTF-16 code units (RFC 8785 section 3.2.3)', () => {
@@ -138,6 +140,8 @@ describe('CIDs', () => {
     expect(await cidOfScript('\uFEFFCREATE INDEX a ON t (c);\r\nSELECT 1;\r\n')).toBe(lf);
     expect(await cidOfScript('CREATE INDEX a ON t (c);\rSELECT 1;\r')).toBe(lf);
     expect(await cidOfScript('CREATE INDEX b ON t (c);\nSELECT 1;\n')).not.toBe(lf);
-    expect(decodeCid(lf).digestHex).toBe(createHash('sha256').update('CREATE INDEX a ON t (c);\nSELECT 1;\n').digest('hex'));
+    expect(decodeCid(lf).digestHex).toBe(
+      createHash('sha256').update('CREATE INDEX a ON t (c);\nSELECT 1;\n').digest('hex'),
+    );
   });
 });

@@ -22,13 +22,20 @@ export interface DsseEnvelope {
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, LEN in ASCII decimal bytes. */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'utf8'), type, Buffer.from(` ${payload.length} `, 'utf8'), Buffer.from(payload)]);
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
+    type,
+    Buffer.from(` ${payload.length} `, 'utf8'),
+    Buffer.from(payload),
+  ]);
 }
 
 /** Hex sha-256 of the public key's SPKI DER: names the key without revealing anything secret. */
 export function keyIdOf(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export type KeyResult = { ok: true; key: KeyObject } | { ok: false; issue: Issue };
@@ -39,10 +46,25 @@ export function parseSigningKey(pem: string | Buffer, source: string): KeyResult
   try {
     key = createPrivateKey(pem);
   } catch {
-    return { ok: false, issue: { code: 'ARGUMENT_INVALID', message: `${source} does not hold a PEM private key`, expected: 'an Ed25519 private key in PEM (PKCS#8)' } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARGUMENT_INVALID',
+        message: `${source} does not hold a PEM private key`,
+        expected: 'an Ed25519 private key in PEM (PKCS#8)',
+      },
+    };
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    return { ok: false, issue: { code: 'ARGUMENT_INVALID', message: `${source} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key`, expected: 'an Ed25519 private key', found: key.asymmetricKeyType ?? 'unknown' } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARGUMENT_INVALID',
+        message: `${source} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key`,
+        expected: 'an Ed25519 private key',
+        found: key.asymmetricKeyType ?? 'unknown',
+      },
+    };
   }
   return { ok: true, key };
 }
@@ -53,18 +75,41 @@ export function parseVerifyKey(pem: string | Buffer, source: string): KeyResult 
   try {
     key = createPublicKey(pem);
   } catch {
-    return { ok: false, issue: { code: 'ARGUMENT_INVALID', message: `${source} does not hold a PEM public key`, expected: 'an Ed25519 public key in PEM (SPKI)' } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARGUMENT_INVALID',
+        message: `${source} does not hold a PEM public key`,
+        expected: 'an Ed25519 public key in PEM (SPKI)',
+      },
+    };
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    return { ok: false, issue: { code: 'ARGUMENT_INVALID', message: `${source} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key`, expected: 'an Ed25519 public key', found: key.asymmetricKeyType ?? 'unknown' } };
+    return {
+      ok: false,
+      issue: {
+        code: 'ARGUMENT_INVALID',
+        message: `${source} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key`,
+        expected: 'an Ed25519 public key',
+        found: key.asymmetricKeyType ?? 'unknown',
+      },
+    };
   }
   return { ok: true, key };
 }
 
 /** Signs `payload` (e.g. a statement's canonical bytes) into a DSSE envelope. */
-export function signEnvelope(payload: Uint8Array, key: KeyObject, payloadType: string = DSSE_PAYLOAD_TYPE): DsseEnvelope {
+export function signEnvelope(
+  payload: Uint8Array,
+  key: KeyObject,
+  payloadType: string = DSSE_PAYLOAD_TYPE,
+): DsseEnvelope {
   const sig = sign(null, preAuthEncoding(payloadType, payload), key);
-  return { payloadType, payload: Buffer.from(payload).toString('base64'), signatures: [{ keyid: keyIdOf(key), sig: sig.toString('base64') }] };
+  return {
+    payloadType,
+    payload: Buffer.from(payload).toString('base64'),
+    signatures: [{ keyid: keyIdOf(key), sig: sig.toString('base64') }],
+  };
 }
 
 export type EnvelopeCheck = { ok: true; payload: Buffer; keyid: string } | { ok: false; reason: string };
@@ -73,9 +118,14 @@ export type EnvelopeCheck = { ok: true; payload: Buffer; keyid: string } | { ok:
  * Verifies an envelope with any of `keys`: at least one signature must verify over PAE with one of them.
  * Key ids only pick the key to try first; a signature is never trusted because of its key id.
  */
-export function verifyEnvelope(envelope: unknown, keys: readonly KeyObject[], payloadType: string = DSSE_PAYLOAD_TYPE): EnvelopeCheck {
+export function verifyEnvelope(
+  envelope: unknown,
+  keys: readonly KeyObject[],
+  payloadType: string = DSSE_PAYLOAD_TYPE,
+): EnvelopeCheck {
   if (!isEnvelope(envelope)) return { ok: false, reason: 'not a DSSE envelope (payloadType, payload, signatures[])' };
-  if (envelope.payloadType !== payloadType) return { ok: false, reason: `payloadType is ${envelope.payloadType}, expected ${payloadType}` };
+  if (envelope.payloadType !== payloadType)
+    return { ok: false, reason: `payloadType is ${envelope.payloadType}, expected ${payloadType}` };
   const payload = Buffer.from(envelope.payload, 'base64');
   if (payload.toString('base64') !== envelope.payload) return { ok: false, reason: 'payload is not canonical base64' };
   const pae = preAuthEncoding(envelope.payloadType, payload);
@@ -94,6 +144,16 @@ export function verifyEnvelope(envelope: unknown, keys: readonly KeyObject[], pa
 function isEnvelope(value: unknown): value is DsseEnvelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.payloadType === 'string' && typeof v.payload === 'string' && Array.isArray(v.signatures)
-    && v.signatures.every((s) => typeof s === 'object' && s !== null && typeof (s as DsseSignature).sig === 'string' && typeof ((s as DsseSignature).keyid ?? '') === 'string');
+  return (
+    typeof v.payloadType === 'string' &&
+    typeof v.payload === 'string' &&
+    Array.isArray(v.signatures) &&
+    v.signatures.every(
+      (s) =>
+        typeof s === 'object' &&
+        s !== null &&
+        typeof (s as DsseSignature).sig === 'string' &&
+        typeof ((s as DsseSignature).keyid ?? '') === 'string',
+    )
+  );
 }

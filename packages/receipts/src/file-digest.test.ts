@@ -30,7 +30,8 @@ function flipEachByte(bytes: Uint8Array): Uint8Array[] {
 
 describe('digestInput', () => {
   it('equals cidOfScript of the text and ignores BOM and line endings', async () => {
-    const text = 'ALTER TABLE parcels ADD COLUMN note text;\nCREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\n';
+    const text =
+      'ALTER TABLE parcels ADD COLUMN note text;\nCREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\n';
     const lf = await digestInput(await write('forward-lf.sql', text));
     expect(lf).toBe(await cidOfScript(text));
     expect(await digestInput(await write('forward-crlf.sql', '\uFEFF' + text.replace(/\n/g, '\r\n')))).toBe(lf);
@@ -40,7 +41,8 @@ describe('digestInput', () => {
     const bytes = new TextEncoder().encode('name: PG-MIG-2026-03-01-01\nscope: {}\n');
     const original = await digestInput(await write('decl.yml', bytes));
     const seen = new Set([original]);
-    for (const [i, changed] of flipEachByte(bytes).entries()) seen.add(await digestInput(await write(`decl-${i}.yml`, changed)));
+    for (const [i, changed] of flipEachByte(bytes).entries())
+      seen.add(await digestInput(await write(`decl-${i}.yml`, changed)));
     expect(seen.size).toBe(bytes.length + 1);
   });
 
@@ -48,7 +50,9 @@ describe('digestInput', () => {
     const a = await digestInput(await write('bad-a.sql', Uint8Array.from([0x41, 0xff, 0x42])));
     const b = await digestInput(await write('bad-b.sql', Uint8Array.from([0x41, 0xfe, 0x42])));
     expect(a).not.toBe(b);
-    expect(Buffer.from(normalizeInputBytes(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61, 0x0d, 0x0a, 0x62, 0x0d])))).toEqual(Buffer.from('a\nb\n'));
+    expect(Buffer.from(normalizeInputBytes(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61, 0x0d, 0x0a, 0x62, 0x0d])))).toEqual(
+      Buffer.from('a\nb\n'),
+    );
   });
 });
 
@@ -86,7 +90,8 @@ describe('digestOutput', () => {
     const bytes = new TextEncoder().encode('{"a":"x\\r\\n","b":[1,2]}\r\n');
     const original = await digestOutput(await write('summary.json', bytes));
     const seen = new Set([original]);
-    for (const [i, changed] of flipEachByte(bytes).entries()) seen.add(await digestOutput(await write(`summary-${i}.json`, changed)));
+    for (const [i, changed] of flipEachByte(bytes).entries())
+      seen.add(await digestOutput(await write(`summary-${i}.json`, changed)));
     expect(seen.size).toBe(bytes.length + 1);
   });
 });

@@ -10,7 +10,9 @@ function compare(a: string, b: string): number {
 }
 
 /** The root digest over objects: identical object sets give identical fingerprints. */
-export async function fingerprintOf(objects: readonly Pick<BaselineObject, 'kind' | 'name' | 'digest'>[]): Promise<string> {
+export async function fingerprintOf(
+  objects: readonly Pick<BaselineObject, 'kind' | 'name' | 'digest'>[],
+): Promise<string> {
   const triples = objects.map((object) => [object.kind, object.name, object.digest] as const);
   triples.sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(a[2], b[2]));
   return cidOfJson(triples);

@@ -34,7 +34,9 @@ async function realisticBaseline(): Promise<string> {
     measures: { rows: { 'public.parcels_000': 1234567, 'public.parcels_001': 42 } },
     objects,
     fingerprints: { schema: await cidOfJson(objects), protected: await cidOfJson([]) },
-    invariants: [{ name: 'spatial_index:public.parcels_000.geom', status: 'pass', rule: 'invariant', declared: 1, observed: 1 }],
+    invariants: [
+      { name: 'spatial_index:public.parcels_000.geom', status: 'pass', rule: 'invariant', declared: 1, observed: 1 },
+    ],
     mappings: { location: { type: 'geo_point' }, shape: { type: 'geo_shape' } },
     connection: { url_variable: 'KFM_PG_DSN', server: 'postgres://127.0.0.1:5432/kfm' },
   };
@@ -52,34 +54,148 @@ describe('scanArtifact', () => {
   });
 
   it('passes CSV and notes that talk about geometry without coordinates', async () => {
-    expect((await scanArtifact('diffs/touched.csv', 'kind,name,change\ncolumn,public.parcels.geom,modified\nindex,public.parcels_geom_idx,added\n')).ok).toBe(true);
-    expect((await scanArtifact('notes.md', '# Notes\nAdds a GiST index on `geom` (geometry(Polygon,4326)). Connection from $KFM_PG_DSN.\n')).ok).toBe(true);
+    expect(
+      (
+        await scanArtifact(
+          'diffs/touched.csv',
+          'kind,name,change\ncolumn,public.parcels.geom,modified\nindex,public.parcels_geom_idx,added\n',
+        )
+      ).ok,
+    ).toBe(true);
+    expect(
+      (
+        await scanArtifact(
+          'notes.md',
+          '# Notes\nAdds a GiST index on `geom` (geometry(Polygon,4326)). Connection from $KFM_PG_DSN.\n',
+        )
+      ).ok,
+    ).toBe(true);
   });
 
   const hits: { rule: string; name: string; secret: string; text: (secret: string) => string }[] = [
-    { rule: 'kfm/dsn-with-credentials', name: 'postgres', secret: 'postgres://kfm_admin:S3cr3tPass@db.internal:5432/kfm', text: (s) => `{"dsn":"${s}"}` },
-    { rule: 'kfm/dsn-with-credentials', name: 'postgresql+psycopg', secret: 'postgresql+psycopg://u:hunter2@10.0.0.5/db', text: (s) => `url = ${s}\n` },
-    { rule: 'kfm/dsn-with-credentials', name: 'bolt', secret: 'bolt://neo4j:n3o4jPassw0rd@graph:7687', text: (s) => `line one\nuri: ${s}\n` },
-    { rule: 'kfm/dsn-with-credentials', name: 'neo4j+s', secret: 'neo4j+s://neo4j:abcDEF123@graph.example.org', text: (s) => s },
-    { rule: 'kfm/dsn-with-credentials', name: 'https', secret: 'https://elastic:changeme99@es.local:9200', text: (s) => `{"es":"${s}/_cat"}` },
-    { rule: 'kfm/dsn-with-credentials', name: 'mongodb+srv', secret: 'mongodb+srv://app:Zx9Qw8Er7@cluster0.mongodb.net/test', text: (s) => s },
-    { rule: 'kfm/dsn-with-credentials', name: 'redis empty user', secret: 'redis://:r3d1sPass@cache:6379', text: (s) => s },
-    { rule: 'kfm/dsn-with-credentials', name: 'libpq keywords', secret: 'password=Tr0ub4dor', text: (s) => `host=db user=kfm ${s} dbname=kfm` },
-    { rule: 'kfm/wkt-coordinates', name: 'POINT', secret: 'POINT(-95.6789 39.0123)', text: (s) => `{"default":"st_geomfromtext('${s}', 4326)"}` },
-    { rule: 'kfm/wkt-coordinates', name: 'EWKT', secret: 'SRID=4326;POINT(-95.6789 39.0123)', text: (s) => `{"sample":"${s}"}` },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'postgres',
+      secret: 'postgres://kfm_admin:S3cr3tPass@db.internal:5432/kfm',
+      text: (s) => `{"dsn":"${s}"}`,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'postgresql+psycopg',
+      secret: 'postgresql+psycopg://u:hunter2@10.0.0.5/db',
+      text: (s) => `url = ${s}\n`,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'bolt',
+      secret: 'bolt://neo4j:n3o4jPassw0rd@graph:7687',
+      text: (s) => `line one\nuri: ${s}\n`,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'neo4j+s',
+      secret: 'neo4j+s://neo4j:abcDEF123@graph.example.org',
+      text: (s) => s,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'https',
+      secret: 'https://elastic:changeme99@es.local:9200',
+      text: (s) => `{"es":"${s}/_cat"}`,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'mongodb+srv',
+      secret: 'mongodb+srv://app:Zx9Qw8Er7@cluster0.mongodb.net/test',
+      text: (s) => s,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'redis empty user',
+      secret: 'redis://:r3d1sPass@cache:6379',
+      text: (s) => s,
+    },
+    {
+      rule: 'kfm/dsn-with-credentials',
+      name: 'libpq keywords',
+      secret: 'password=Tr0ub4dor',
+      text: (s) => `host=db user=kfm ${s} dbname=kfm`,
+    },
+    {
+      rule: 'kfm/wkt-coordinates',
+      name: 'POINT',
+      secret: 'POINT(-95.6789 39.0123)',
+      text: (s) => `{"default":"st_geomfromtext('${s}', 4326)"}`,
+    },
+    {
+      rule: 'kfm/wkt-coordinates',
+      name: 'EWKT',
+      secret: 'SRID=4326;POINT(-95.6789 39.0123)',
+      text: (s) => `{"sample":"${s}"}`,
+    },
     { rule: 'kfm/wkt-coordinates', name: 'LINESTRING Z', secret: 'LINESTRING Z (1.5 2.5 3, 4 5 6)', text: (s) => s },
-    { rule: 'kfm/wkt-coordinates', name: 'POLYGON', secret: 'polygon((-95.1 39.1, -95.2 39.2, -95.3 39.1, -95.1 39.1))', text: (s) => `x ${s}` },
+    {
+      rule: 'kfm/wkt-coordinates',
+      name: 'POLYGON',
+      secret: 'polygon((-95.1 39.1, -95.2 39.2, -95.3 39.1, -95.1 39.1))',
+      text: (s) => `x ${s}`,
+    },
     { rule: 'kfm/wkt-coordinates', name: 'MULTIPOLYGON', secret: 'MULTIPOLYGON(((1 1,2 2,3 1,1 1)))', text: (s) => s },
-    { rule: 'kfm/wkt-coordinates', name: 'GEOMETRYCOLLECTION', secret: 'GEOMETRYCOLLECTION(POINT(4 6),LINESTRING(4 6,7 10))', text: (s) => s },
-    { rule: 'kfm/geojson-coordinates', name: 'Point', secret: '[-95.6789, 39.0123]', text: (s) => `{"type":"Point","coordinates":${s}}` },
-    { rule: 'kfm/geojson-coordinates', name: 'Polygon', secret: '[[[-95.1,39.1],[-95.2,39.2],[-95.1,39.1]]]', text: (s) => `{\n  "type": "Polygon",\n  "coordinates": ${s}\n}` },
-    { rule: 'kfm/lat-lon-pair', name: 'json', secret: '39.0123', text: (s) => `{"id":7,"lat":${s},"name":"site","lon":-95.6789}` },
-    { rule: 'kfm/lat-lon-pair', name: 'yaml', secret: '39.0123', text: (s) => `site:\n  latitude: ${s}\n  longitude: -95.6789\n` },
+    {
+      rule: 'kfm/wkt-coordinates',
+      name: 'GEOMETRYCOLLECTION',
+      secret: 'GEOMETRYCOLLECTION(POINT(4 6),LINESTRING(4 6,7 10))',
+      text: (s) => s,
+    },
+    {
+      rule: 'kfm/geojson-coordinates',
+      name: 'Point',
+      secret: '[-95.6789, 39.0123]',
+      text: (s) => `{"type":"Point","coordinates":${s}}`,
+    },
+    {
+      rule: 'kfm/geojson-coordinates',
+      name: 'Polygon',
+      secret: '[[[-95.1,39.1],[-95.2,39.2],[-95.1,39.1]]]',
+      text: (s) => `{\n  "type": "Polygon",\n  "coordinates": ${s}\n}`,
+    },
+    {
+      rule: 'kfm/lat-lon-pair',
+      name: 'json',
+      secret: '39.0123',
+      text: (s) => `{"id":7,"lat":${s},"name":"site","lon":-95.6789}`,
+    },
+    {
+      rule: 'kfm/lat-lon-pair',
+      name: 'yaml',
+      secret: '39.0123',
+      text: (s) => `site:\n  latitude: ${s}\n  longitude: -95.6789\n`,
+    },
     { rule: 'kfm/lat-lon-pair', name: 'csv', secret: '39.0123', text: (s) => `id,lat,lng\n1,${s},-95.6789\n` },
-    { rule: 'kfm/private-key', name: 'escaped PEM in JSON', secret: 'MIIEowIBAAKCAQEAv3a1', text: (s) => `{"key":"-----BEGIN RSA PRIVATE KEY-----\\n${s}\\n-----END RSA PRIVATE KEY-----"}` },
-    { rule: 'secretlint/github', name: 'GitHub token', secret: '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', text: (s) => `{"token_ref":"${s}"}` },
-    { rule: 'secretlint/aws', name: 'AWS access key id', secret: 'AKIAQWERTYUIOPASDFGH', text: (s) => `aws_access_key_id = ${s}\n` },
-    { rule: 'secretlint/slack', name: 'Slack token', secret: 'xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx', text: (s) => `notify: ${s}\n` },
+    {
+      rule: 'kfm/private-key',
+      name: 'escaped PEM in JSON',
+      secret: 'MIIEowIBAAKCAQEAv3a1',
+      text: (s) => `{"key":"-----BEGIN RSA PRIVATE KEY-----\\n${s}\\n-----END RSA PRIVATE KEY-----"}`,
+    },
+    {
+      rule: 'secretlint/github',
+      name: 'GitHub token',
+      secret: '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',
+      text: (s) => `{"token_ref":"${s}"}`,
+    },
+    {
+      rule: 'secretlint/aws',
+      name: 'AWS access key id',
+      secret: 'AKIAQWERTYUIOPASDFGH',
+      text: (s) => `aws_access_key_id = ${s}\n`,
+    },
+    {
+      rule: 'secretlint/slack',
+      name: 'Slack token',
+      secret: 'xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx',
+      text: (s) => `notify: ${s}\n`,
+    },
   ];
 
   it.each(hits)('catches $rule ($name) and never echoes the matched text', async ({ rule, secret, text }) => {
@@ -98,7 +214,9 @@ describe('scanArtifact', () => {
 
   it('reports the line of the hit', async () => {
     const result = await scanArtifact('notes.md', 'one\ntwo\nthe old DSN was postgres://a:b@h/db\nfour\n');
-    expect(result.findings).toEqual([{ file: 'notes.md', rule: 'kfm/dsn-with-credentials', line: 3, message: expect.any(String) }]);
+    expect(result.findings).toEqual([
+      { file: 'notes.md', rule: 'kfm/dsn-with-credentials', line: 3, message: expect.any(String) },
+    ]);
   });
 
   it('does not take lone lat/lon keys, or lat/lon far apart, as a position', async () => {
@@ -126,6 +244,9 @@ describe('assertPolicySafe', () => {
   });
 
   it('is ok for clean files', async () => {
-    expect(await assertPolicySafe([{ path: 'notes.md', content: 'nothing to see' }])).toEqual({ ok: true, findings: [] });
+    expect(await assertPolicySafe([{ path: 'notes.md', content: 'nothing to see' }])).toEqual({
+      ok: true,
+      findings: [],
+    });
   });
 });

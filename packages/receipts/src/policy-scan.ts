@@ -37,7 +37,8 @@ interface OwnRule {
   find(text: string): number[];
 }
 
-const WKT_TYPES = 'MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|MULTICURVE|MULTISURFACE|GEOMETRYCOLLECTION|POINT|LINESTRING|POLYGON|TRIANGLE|TIN|POLYHEDRALSURFACE|CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON';
+const WKT_TYPES =
+  'MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|MULTICURVE|MULTISURFACE|GEOMETRYCOLLECTION|POINT|LINESTRING|POLYGON|TRIANGLE|TIN|POLYHEDRALSURFACE|CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON';
 const NUMBER = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
 
 /**
@@ -45,7 +46,10 @@ const NUMBER = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
  * `geometry(MultiPolygon,4326)` never match: there the type name is followed by a comma, not `(`.
  * Repetitions are bounded so a hostile artifact cannot make the scan quadratic.
  */
-const WKT = new RegExp(String.raw`(?:\bSRID=\d+;\s*)?\b(?:${WKT_TYPES})\s{0,8}(?:ZM|Z|M)?\s{0,8}\([\sA-Za-z(]{0,64}${NUMBER}\s{1,8}${NUMBER}`, 'gi');
+const WKT = new RegExp(
+  String.raw`(?:\bSRID=\d+;\s*)?\b(?:${WKT_TYPES})\s{0,8}(?:ZM|Z|M)?\s{0,8}\([\sA-Za-z(]{0,64}${NUMBER}\s{1,8}${NUMBER}`,
+  'gi',
+);
 const GEOJSON = new RegExp(String.raw`["']coordinates["']\s*:\s*\[[\s\[]*${NUMBER}`, 'g');
 // Credentials in the authority part of any URL-like connection string; the host must follow the `@`.
 // The user may be empty (`redis://:secret@host`); a password must be present.
@@ -92,7 +96,8 @@ export async function scanArtifact(name: string, text: string): Promise<ScanResu
   const lines = lineStarts(text);
   const findings: PolicyFinding[] = [];
   for (const rule of OWN_RULES) {
-    for (const index of rule.find(text)) findings.push({ file: name, rule: rule.id, line: lineOf(lines, index), message: rule.message });
+    for (const index of rule.find(text))
+      findings.push({ file: name, rule: rule.id, line: lineOf(lines, index), message: rule.message });
   }
   const extension = path.extname(name).toLowerCase();
   const linted = await lintSource({
@@ -103,10 +108,21 @@ export async function scanArtifact(name: string, text: string): Promise<ScanResu
   for (const message of linted.messages) {
     // secretlint's own message quotes the (masked) match; ours names only the rule and kind.
     const rule = `secretlint/${message.ruleId.replace(/^@secretlint\/secretlint-rule-/, '')}`;
-    findings.push({ file: name, rule, line: message.loc.start.line, message: `a secret was found (${message.messageId})` });
+    findings.push({
+      file: name,
+      rule,
+      line: message.loc.start.line,
+      message: `a secret was found (${message.messageId})`,
+    });
   }
   if (name.toLowerCase().endsWith('.csv')) {
-    for (const line of csvLatLonRows(text)) findings.push({ file: name, rule: 'kfm/lat-lon-pair', line, message: 'a CSV row with latitude and longitude columns; restricted locations must not appear in artifacts' });
+    for (const line of csvLatLonRows(text))
+      findings.push({
+        file: name,
+        rule: 'kfm/lat-lon-pair',
+        line,
+        message: 'a CSV row with latitude and longitude columns; restricted locations must not appear in artifacts',
+      });
   }
   const unique = dedupe(findings).sort(compareFindings);
   return { ok: unique.length === 0, findings: unique };
@@ -122,7 +138,12 @@ export async function assertPolicySafe(files: readonly { path: string; content: 
 
 /** A finding as a contracts Issue (POLICY_SCAN_HIT), for results and the CLI. */
 export function policyFindingToIssue(finding: PolicyFinding): Issue {
-  return { code: 'POLICY_SCAN_HIT', file: finding.file, line: finding.line, message: `${finding.rule}: ${finding.message}` };
+  return {
+    code: 'POLICY_SCAN_HIT',
+    file: finding.file,
+    line: finding.line,
+    message: `${finding.rule}: ${finding.message}`,
+  };
 }
 
 function indexes(text: string, pattern: RegExp): number[] {

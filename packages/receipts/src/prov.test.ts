@@ -39,7 +39,10 @@ function node(graph: ProvNode[], predicate: (n: ProvNode) => boolean): ProvNode 
 describe('buildProv', () => {
   it('models the run as a prov:Activity that used its inputs, generated its outputs and was associated with its actor', () => {
     const doc = buildProv(receipt);
-    expect(doc['@context']).toMatchObject({ prov: 'http://www.w3.org/ns/prov#', xsd: 'http://www.w3.org/2001/XMLSchema#' });
+    expect(doc['@context']).toMatchObject({
+      prov: 'http://www.w3.org/ns/prov#',
+      xsd: 'http://www.w3.org/2001/XMLSchema#',
+    });
     const graph = doc['@graph'];
     const activity = node(graph, (n) => n['@type'] === 'prov:Activity');
     expect(activity['@id']).toBe(receipt.run_id);
@@ -47,7 +50,12 @@ describe('buildProv', () => {
     expect(activity['prov:endedAtTime']).toEqual({ '@value': '2026-03-01T18:31:12Z', '@type': 'xsd:dateTime' });
 
     const entities = graph.filter((n) => n['@type'] === 'prov:Entity');
-    expect(entities.map((n) => n['kfm:path']).sort()).toEqual(['baselines/post.json', 'baselines/pre.json', 'forward.sql', 'migration.yml']);
+    expect(entities.map((n) => n['kfm:path']).sort()).toEqual([
+      'baselines/post.json',
+      'baselines/pre.json',
+      'forward.sql',
+      'migration.yml',
+    ]);
     const used = (activity['prov:used'] as { '@id': string }[]).map((ref) => ref['@id']);
     const inputIds = entities.filter((n) => n['kfm:role'] === 'input').map((n) => n['@id']);
     expect(used.sort()).toEqual(inputIds.sort());

@@ -21,7 +21,10 @@ export function buildProv(receipt: RunReceipt): ProvDocument {
   const activityId = receipt.run_id;
   const agentId = `kfm://agent/${encodeURIComponent(receipt.actor.principal)}`;
   const inputs = receipt.inputs.map((file) => entity(file, 'input'));
-  const outputs = receipt.outputs.map((file) => ({ ...entity(file, 'output'), 'prov:wasGeneratedBy': { '@id': activityId } }));
+  const outputs = receipt.outputs.map((file) => ({
+    ...entity(file, 'output'),
+    'prov:wasGeneratedBy': { '@id': activityId },
+  }));
 
   const association: Record<string, unknown> = { '@type': 'prov:Association', 'prov:agent': { '@id': agentId } };
   if (receipt.actor.role) association['prov:hadRole'] = { '@id': `kfm:role/${encodeURIComponent(receipt.actor.role)}` };
@@ -85,7 +88,8 @@ function mergeById(nodes: ProvNode[]): ProvNode[] {
       continue;
     }
     const merged: ProvNode = { ...existing, ...node };
-    if (existing['kfm:role'] !== node['kfm:role']) merged['kfm:role'] = uniqueSorted([String(existing['kfm:role']), String(node['kfm:role'])]);
+    if (existing['kfm:role'] !== node['kfm:role'])
+      merged['kfm:role'] = uniqueSorted([String(existing['kfm:role']), String(node['kfm:role'])]);
     byId.set(node['@id'], merged);
   }
   return [...byId.values()].sort((a, b) => (a['@id'] < b['@id'] ? -1 : a['@id'] > b['@id'] ? 1 : 0));

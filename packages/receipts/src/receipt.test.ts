@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DIGEST_ALGORITHM, cidOfJson } from './digest.js';
 import { buildReceiptRef, validateReceiptRef } from './receipt-ref.js';
-import { buildRunReceipt, digestOfReceipt, runDirectoryName, validateRunReceipt, type BuildRunReceiptInput } from './receipt.js';
+import {
+  buildRunReceipt,
+  digestOfReceipt,
+  runDirectoryName,
+  validateRunReceipt,
+  type BuildRunReceiptInput,
+} from './receipt.js';
 
 const CID_A = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
 const CID_B = 'bagaaierasords4njcts6vs7qvdjfcvgnume4hqohf65zsfguprqphs3icwea';
@@ -24,7 +30,10 @@ function input(overrides: Partial<BuildRunReceiptInput> = {}): BuildRunReceiptIn
       { path: 'baselines/pre.json', digest: CID_B },
       { path: 'baselines/post.json', digest: CID_B },
     ],
-    checks: [{ name: 'scope_enforcement', status: 'pass', rule: 'scope' }, { name: 'limit:max_table_count_touched', status: 'pass', rule: 'limit', declared: 1, observed: 1 }],
+    checks: [
+      { name: 'scope_enforcement', status: 'pass', rule: 'scope' },
+      { name: 'limit:max_table_count_touched', status: 'pass', rule: 'limit', declared: 1, observed: 1 },
+    ],
     outcome: { status: 'committed', exit_code: 0 },
     fingerprints: { pre: CID_B, post: CID_B },
     policy: { policy_label: 'public', approval_ref: 'ADR-0042' },
@@ -40,8 +49,14 @@ describe('buildRunReceipt', () => {
     const receipt = buildRunReceipt(input());
     expect(validateRunReceipt(receipt)).toEqual([]);
     expect(receipt.inputs.map((file) => file.path)).toEqual(['forward.sql', 'migration.yml', 'rollback.sql']);
-    expect(receipt.outputs.map((file) => file.path)).toEqual(['baselines/post.json', 'baselines/pre.json', 'diffs/summary.json']);
-    expect(receipt.environment.params_digest).toBe(await cidOfJson({ declaration: CID_A, dry_run: false, env: 'stage' }));
+    expect(receipt.outputs.map((file) => file.path)).toEqual([
+      'baselines/post.json',
+      'baselines/pre.json',
+      'diffs/summary.json',
+    ]);
+    expect(receipt.environment.params_digest).toBe(
+      await cidOfJson({ declaration: CID_A, dry_run: false, env: 'stage' }),
+    );
     expect(receipt.digest_algorithm).toBe(DIGEST_ALGORITHM);
     expect(receipt.previous_receipt).toBeNull();
     expect(receipt.validation.status).toBe('pass');
@@ -64,7 +79,15 @@ describe('buildRunReceipt', () => {
   it('derives a failing validation status from a failed check and records the failure outcome', async () => {
     const receipt = buildRunReceipt(
       input({
-        checks: [{ name: 'scope_enforcement', status: 'fail', rule: 'scope', code: 'SCOPE_FORBIDDEN', pointer: '/scope/forbidden_tables/0' }],
+        checks: [
+          {
+            name: 'scope_enforcement',
+            status: 'fail',
+            rule: 'scope',
+            code: 'SCOPE_FORBIDDEN',
+            pointer: '/scope/forbidden_tables/0',
+          },
+        ],
         outcome: { status: 'rolled_back', exit_code: 1, code: 'SCOPE_FORBIDDEN', message: 'forbidden table touched' },
         fingerprints: { pre: CID_B, post: CID_A, after_rollback: CID_B },
         previousReceipt: CID_B,
@@ -134,7 +157,13 @@ describe('buildReceiptRef', () => {
   it('points at a receipt by digest and validates', async () => {
     const receipt = buildRunReceipt(input());
     const receiptDigest = digestOfReceipt(receipt);
-    const ref = buildReceiptRef({ receipt, receiptDigest, location: 's3://kfm-receipts/pg/run_receipt.json', bytes: 1234, storedAt: '2026-03-01T18:31:20Z' });
+    const ref = buildReceiptRef({
+      receipt,
+      receiptDigest,
+      location: 's3://kfm-receipts/pg/run_receipt.json',
+      bytes: 1234,
+      storedAt: '2026-03-01T18:31:20Z',
+    });
     expect(validateReceiptRef(ref)).toEqual([]);
     expect(ref).toEqual({
       kfm_receipt_ref_version: 'v1',
@@ -146,6 +175,8 @@ describe('buildReceiptRef', () => {
       bytes: 1234,
       stored_at: '2026-03-01T18:31:20Z',
     });
-    expect(validateReceiptRef({ ...ref, receipt_digest: 'md5:abc' }).map((issue) => issue.code)).toEqual(['SCHEMA_PATTERN']);
+    expect(validateReceiptRef({ ...ref, receipt_digest: 'md5:abc' }).map((issue) => issue.code)).toEqual([
+      'SCHEMA_PATTERN',
+    ]);
   });
 });

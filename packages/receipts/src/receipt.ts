@@ -12,7 +12,21 @@ export type ReceiptOutcome = NonNullable<RunReceipt['outcome']>;
  * in is what appears in the receipt; only `params_digest`, the run id and the sort order are derived.
  */
 /** Optional sections of a receipt, passed through as recorded (schema field names). */
-export type ReceiptDetails = Partial<Pick<RunReceipt, 'bundle_digest' | 'policies' | 'lock' | 'attempts' | 'statements' | 'data_changes' | 'lint' | 'metrics' | 'drift' | 'subject'>>;
+export type ReceiptDetails = Partial<
+  Pick<
+    RunReceipt,
+    | 'bundle_digest'
+    | 'policies'
+    | 'lock'
+    | 'attempts'
+    | 'statements'
+    | 'data_changes'
+    | 'lint'
+    | 'metrics'
+    | 'drift'
+    | 'subject'
+  >
+>;
 
 export interface BuildRunReceiptInput {
   /** Absent only for administrative runs (policy_push, unlock), which act on a store, not a migration. */
@@ -58,7 +72,15 @@ export function buildRunReceipt(input: BuildRunReceiptInput): RunReceipt {
   const runId = runIdFor({
     ...(input.migrationId ? { migrationId: input.migrationId } : { operation: input.operation }),
     startedAt: input.startedAt,
-    seed: { migration_id: input.migrationId ?? null, operation: input.operation, store: input.store, environment: input.environment.name, params_digest: paramsDigest, inputs, started_at: input.startedAt },
+    seed: {
+      migration_id: input.migrationId ?? null,
+      operation: input.operation,
+      store: input.store,
+      environment: input.environment.name,
+      params_digest: paramsDigest,
+      inputs,
+      started_at: input.startedAt,
+    },
   });
   const details = dropUndefined({ ...(input.details ?? {}) });
   return {

@@ -33,7 +33,9 @@ export interface RunReceiptStatement {
  * `jq -cj '[.inputs[] | {digest, path}] | sort_by(.path)' run_receipt.json | sha256sum`.
  */
 export function bundleDigest(inputs: readonly Pick<FileDigest, 'path' | 'digest'>[]): string {
-  const list = inputs.map((file) => ({ digest: file.digest, path: file.path })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const list = inputs
+    .map((file) => ({ digest: file.digest, path: file.path }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return createHash('sha256').update(canonicalJson(list)).digest('hex');
 }
 
@@ -77,7 +79,9 @@ export function buildStatement(input: StatementInput): RunReceiptStatement {
   const isPre = (file: FileDigest) => file.path.endsWith('baselines/pre.json');
   return {
     _type: STATEMENT_TYPE,
-    subject: [{ name: receipt.migration_id ?? receipt.subject ?? receipt.run_id, digest: { sha256: input.bundleDigest } }],
+    subject: [
+      { name: receipt.migration_id ?? receipt.subject ?? receipt.run_id, digest: { sha256: input.bundleDigest } },
+    ],
     predicateType: RUN_RECEIPT_PREDICATE_TYPE,
     predicate: {
       receipt,
@@ -89,11 +93,21 @@ export function buildStatement(input: StatementInput): RunReceiptStatement {
 
 function descriptors(files: FileDigest[]): ResourceDescriptor[] {
   return files
-    .map((file) => ({ name: file.path, digest: { sha256: sha256HexOf(file.digest) }, mediaType: mediaTypeOf(file.path), annotations: { digest: file.digest } }))
+    .map((file) => ({
+      name: file.path,
+      digest: { sha256: sha256HexOf(file.digest) },
+      mediaType: mediaTypeOf(file.path),
+      annotations: { digest: file.digest },
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-const MEDIA_TYPES: Record<string, string> = { '.json': 'application/json', '.jsonld': 'application/ld+json', '.csv': 'text/csv', '.md': 'text/markdown' };
+const MEDIA_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.jsonld': 'application/ld+json',
+  '.csv': 'text/csv',
+  '.md': 'text/markdown',
+};
 
 function mediaTypeOf(name: string): string {
   return MEDIA_TYPES[path.posix.extname(name).toLowerCase()] ?? 'application/octet-stream';

@@ -33,12 +33,20 @@ function ok<T extends { ok: boolean }>(result: T): T & { ok: true } {
 /** Writes a bundle the way the runner does: inputs, evidence, PROV, the per-run receipt and the latest copy. */
 async function writeBundle(): Promise<{ receipt: RunReceipt; runDir: string }> {
   for (const [name, text] of Object.entries(INPUTS)) await fs.writeFile(path.join(bundle, name), text);
-  const inputs = await Promise.all(Object.keys(INPUTS).map(async (name) => ({ path: name, digest: await digestInput(path.join(bundle, name)) })));
+  const inputs = await Promise.all(
+    Object.keys(INPUTS).map(async (name) => ({ path: name, digest: await digestInput(path.join(bundle, name)) })),
+  );
   const evidence = ok(
     await writeArtifacts(bundle, [
       { path: 'baselines/pre.json', content: { kfm_baseline_version: 'v1', store: 'postgis', counts: { indexes: 1 } } },
-      { path: 'baselines/post.json', content: { kfm_baseline_version: 'v1', store: 'postgis', counts: { indexes: 2 } } },
-      { path: 'diffs/summary.json', content: { status: 'pass', changes: [{ kind: 'index', name: 'public.parcels_geom_idx', change: 'added' }] } },
+      {
+        path: 'baselines/post.json',
+        content: { kfm_baseline_version: 'v1', store: 'postgis', counts: { indexes: 2 } },
+      },
+      {
+        path: 'diffs/summary.json',
+        content: { status: 'pass', changes: [{ kind: 'index', name: 'public.parcels_geom_idx', change: 'added' }] },
+      },
       { path: 'diffs/touched.csv', content: 'kind,name,change\nindex,public.parcels_geom_idx,added\n' },
       { path: 'notes.md', content: '# Notes\nAdds a GiST index on geom.\n' },
     ]),
@@ -65,11 +73,13 @@ async function writeBundle(): Promise<{ receipt: RunReceipt; runDir: string }> {
   const prov = ok(await writeArtifacts(bundle, [{ path: `${runDir}/prov.jsonld`, content: buildProv(draft) }]));
   const receipt = buildRunReceipt({ ...base, outputs: [...evidence.written, ...prov.written] });
   expect(receipt.run_id).toBe(draft.run_id);
-  ok(await writeArtifacts(bundle, [
-    { path: `${runDir}/run_receipt.json`, content: receipt },
-    { path: 'receipts/prov.jsonld', content: buildProv(draft) },
-    { path: 'receipts/run_receipt.json', content: receipt },
-  ]));
+  ok(
+    await writeArtifacts(bundle, [
+      { path: `${runDir}/run_receipt.json`, content: receipt },
+      { path: 'receipts/prov.jsonld', content: buildProv(draft) },
+      { path: 'receipts/run_receipt.json', content: receipt },
+    ]),
+  );
   return { receipt, runDir };
 }
 
@@ -103,7 +113,10 @@ describe('verifyBundle', () => {
       await flipByte(file);
       const result = await verifyBundle(bundle);
       expect(result.ok, file).toBe(false);
-      expect(result.issues.map((issue) => `${issue.code} ${issue.file}`), file).toEqual([`RECEIPT_DIGEST_MISMATCH ${file}`]);
+      expect(
+        result.issues.map((issue) => `${issue.code} ${issue.file}`),
+        file,
+      ).toEqual([`RECEIPT_DIGEST_MISMATCH ${file}`]);
       expect(result.files.find((entry) => entry.path === file)?.status).toBe('mismatch');
       await fs.writeFile(path.join(bundle, file), original);
     }
@@ -115,17 +128,29 @@ describe('verifyBundle', () => {
     await fs.rm(path.join(bundle, 'diffs/touched.csv'));
     const result = await verifyBundle(bundle);
     expect(result.ok).toBe(false);
-    expect(result.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual(['RECEIPT_FILE_MISSING diffs/touched.csv']);
+    expect(result.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual([
+      'RECEIPT_FILE_MISSING diffs/touched.csv',
+    ]);
     expect(result.files.find((entry) => entry.path === 'diffs/touched.csv')).toMatchObject({ status: 'missing' });
     expect(result.files.find((entry) => entry.path === 'diffs/touched.csv')?.actual).toBeUndefined();
   });
 
   it('checks a receipt against its schema', async () => {
     const { receipt } = await writeBundle();
-    await fs.writeFile(path.join(bundle, 'receipts/run_receipt.json'), JSON.stringify({ ...receipt, run_type: 'deploy' }, null, 2));
+    await fs.writeFile(
+      path.join(bundle, 'receipts/run_receipt.json'),
+      JSON.stringify({ ...receipt, run_type: 'deploy' }, null, 2),
+    );
     const result = await verifyBundle(bundle);
     expect(result.ok).toBe(false);
-    expect(result.issues).toEqual([expect.objectContaining({ code: 'SCHEMA_ENUM', file: 'receipts/run_receipt.json', pointer: '/run_type', line: expect.any(Number) })]);
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        code: 'SCHEMA_ENUM',
+        file: 'receipts/run_receipt.json',
+        pointer: '/run_type',
+        line: expect.any(Number),
+      }),
+    ]);
   });
 
   it('reports a bundle with no receipt at all', async () => {
@@ -140,11 +165,20 @@ describe('verifyBundle', () => {
     await fs.writeFile(path.join(bundle, 'baselines/pre.json'), '{"a":1}');
     const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
     const receipt = buildRunReceipt({
-      migrationId: 'PG-MIG-2026-03-01-01', operation: 'apply', store: 'postgis', actor: { principal: 'svc:ci' }, environment: { name: 'dev' }, params: {},
+      migrationId: 'PG-MIG-2026-03-01-01',
+      operation: 'apply',
+      store: 'postgis',
+      actor: { principal: 'svc:ci' },
+      environment: { name: 'dev' },
+      params: {},
       inputs: [{ path: 'forward.sql', digest: sha('SELECT 1;\n') }],
       outputs: [{ path: 'baselines/pre.json', digest: sha('{"a":1}') }],
-      checks: [], outcome: { status: 'committed', exit_code: 0 }, policy: {}, previousReceipt: null,
-      startedAt: '2026-03-01T18:30:00Z', finishedAt: '2026-03-01T18:31:12Z',
+      checks: [],
+      outcome: { status: 'committed', exit_code: 0 },
+      policy: {},
+      previousReceipt: null,
+      startedAt: '2026-03-01T18:30:00Z',
+      finishedAt: '2026-03-01T18:31:12Z',
     });
     ok(await writeArtifacts(bundle, [{ path: 'receipts/run_receipt.json', content: receipt }]));
     expect((await verifyBundle(bundle)).issues).toEqual([]);
@@ -154,24 +188,41 @@ describe('verifyBundle', () => {
 
   it('checks receipt_ref.json against the receipt it points to inside the bundle', async () => {
     const { receipt, runDir } = await writeBundle();
-    const ref = buildReceiptRef({ receipt, receiptDigest: digestOfReceipt(receipt), location: `${runDir}/run_receipt.json`, storedAt: '2026-03-01T18:31:20Z' });
+    const ref = buildReceiptRef({
+      receipt,
+      receiptDigest: digestOfReceipt(receipt),
+      location: `${runDir}/run_receipt.json`,
+      storedAt: '2026-03-01T18:31:20Z',
+    });
     ok(await writeArtifacts(bundle, [{ path: 'receipts/receipt_ref.json', content: ref }]));
     const passing = await verifyBundle(bundle);
     expect(passing.issues).toEqual([]);
     expect(passing.receipts).toContain('receipts/receipt_ref.json');
     // Rewriting the per-run receipt (still schema-valid) breaks the pin.
-    await fs.writeFile(path.join(bundle, runDir, 'run_receipt.json'), JSON.stringify({ ...receipt, policy: { policy_label: 'restricted' } }));
+    await fs.writeFile(
+      path.join(bundle, runDir, 'run_receipt.json'),
+      JSON.stringify({ ...receipt, policy: { policy_label: 'restricted' } }),
+    );
     const failing = await verifyBundle(bundle);
     // Pinned by the ref, and the latest copy no longer agrees with the run's own.
-    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`).sort()).toEqual(['RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json', `RECEIPT_DIGEST_MISMATCH ${runDir}/run_receipt.json`]);
+    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`).sort()).toEqual([
+      'RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json',
+      `RECEIPT_DIGEST_MISMATCH ${runDir}/run_receipt.json`,
+    ]);
   });
 
   it('refuses receipt paths that leave the bundle', async () => {
     const { receipt } = await writeBundle();
-    const evil = { ...receipt, outputs: [...receipt.outputs, { path: '../../etc/passwd', digest: receipt.outputs[0]!.digest }] };
+    const evil = {
+      ...receipt,
+      outputs: [...receipt.outputs, { path: '../../etc/passwd', digest: receipt.outputs[0]!.digest }],
+    };
     await fs.writeFile(path.join(bundle, 'receipts/run_receipt.json'), JSON.stringify(evil));
     const result = await verifyBundle(bundle);
-    expect(result.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual(['ARTIFACT_PATH_TRAVERSAL ../../etc/passwd', 'RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json']);
+    expect(result.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual([
+      'ARTIFACT_PATH_TRAVERSAL ../../etc/passwd',
+      'RECEIPT_DIGEST_MISMATCH receipts/run_receipt.json',
+    ]);
   });
 });
 
@@ -184,7 +235,11 @@ describe('verifyReceiptFile', () => {
     expect(passing.receipts).toEqual([`${runDir}/run_receipt.json`]);
     await flipByte('rollback.sql', 0);
     const failing = await verifyReceiptFile(receiptPath, bundle);
-    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual(['RECEIPT_DIGEST_MISMATCH rollback.sql']);
-    expect((await verifyReceiptFile(path.join(bundle, 'nope.json'), bundle)).issues.map((issue) => issue.code)).toEqual(['RECEIPT_FILE_MISSING']);
+    expect(failing.issues.map((issue) => `${issue.code} ${issue.file}`)).toEqual([
+      'RECEIPT_DIGEST_MISMATCH rollback.sql',
+    ]);
+    expect((await verifyReceiptFile(path.join(bundle, 'nope.json'), bundle)).issues.map((issue) => issue.code)).toEqual(
+      ['RECEIPT_FILE_MISSING'],
+    );
   });
 });

@@ -6,7 +6,15 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadDeclaration, parseJson, resolveInBundle, validateValue, type Issue, type RunReceipt, type SchemaName } from '@kfm/migration-contracts';
+import {
+  loadDeclaration,
+  parseJson,
+  resolveInBundle,
+  validateValue,
+  type Issue,
+  type RunReceipt,
+  type SchemaName,
+} from '@kfm/migration-contracts';
 import { checkAttestation, type AttestationCheck } from './attestation-verify.js';
 import { LATEST_COMPANIONS, LATEST_RECEIPT, PLAN_FILE, RECEIPT_REF, RUNS_DIR, evidencePaths } from './bundle-layout.js';
 import { canonicalJson, inspectCid } from './digest.js';
@@ -59,16 +67,25 @@ export async function verifyBundle(bundleDir: string, options: VerifyOptions = {
   await state.checkEvidenceBinding();
   // A bundle whose receipt lives in an artifact store keeps only receipt_ref.json; with neither there is no evidence.
   if (found === 0 && !hasRef) {
-    state.issues.push({ code: 'RECEIPT_FILE_MISSING', file: LATEST_RECEIPT, message: 'the bundle has no run receipt (nor receipts/receipt_ref.json)' });
+    state.issues.push({
+      code: 'RECEIPT_FILE_MISSING',
+      file: LATEST_RECEIPT,
+      message: 'the bundle has no run receipt (nor receipts/receipt_ref.json)',
+    });
   }
   return state.result();
 }
 
 /** Verifies one receipt file against the bundle its paths are relative to. */
-export async function verifyReceiptFile(receiptPath: string, bundleDir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyReceiptFile(
+  receiptPath: string,
+  bundleDir: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const state = new VerifyState(bundleDir, options);
   const relative = path.relative(bundleDir, path.resolve(receiptPath));
-  const name = relative.startsWith('..') || path.isAbsolute(relative) ? receiptPath : relative.split(path.sep).join('/');
+  const name =
+    relative.startsWith('..') || path.isAbsolute(relative) ? receiptPath : relative.split(path.sep).join('/');
   if (!(await isFile(path.resolve(receiptPath)))) {
     state.issues.push({ code: 'RECEIPT_FILE_MISSING', file: name, message: 'the receipt file does not exist' });
   } else {
@@ -86,10 +103,19 @@ class VerifyState {
   private readonly attestations: AttestationCheck[] = [];
   private readonly checked = new Set<string>();
 
-  constructor(private readonly bundleDir: string, private readonly options: VerifyOptions = {}) {}
+  constructor(
+    private readonly bundleDir: string,
+    private readonly options: VerifyOptions = {},
+  ) {}
 
   result(): VerifyResult {
-    return { ok: this.issues.length === 0, receipts: this.receipts, files: this.files, attestations: this.attestations, issues: this.issues };
+    return {
+      ok: this.issues.length === 0,
+      receipts: this.receipts,
+      files: this.files,
+      attestations: this.attestations,
+      issues: this.issues,
+    };
   }
 
   async checkReceipt(name: string, absolute = path.join(this.bundleDir, name)): Promise<void> {
@@ -111,11 +137,19 @@ class VerifyState {
       }
     }
     // Statements are rebuilt from a schema-valid receipt only; an invalid one is already reported.
-    if (this.issues.length > issuesBefore && this.issues.slice(issuesBefore).some((issue) => issue.file === name)) return;
+    if (this.issues.length > issuesBefore && this.issues.slice(issuesBefore).some((issue) => issue.file === name))
+      return;
     const receipt = value as unknown as RunReceipt;
     this.valid.set(name, receipt);
     if (name === LATEST_RECEIPT) await this.checkLatestCopy(receipt);
-    const attestation = await checkAttestation({ bundleDir: this.bundleDir, receiptName: name, receiptAbs: absolute, receipt, algorithm: algorithm.algorithm, ...(this.options.publicKeys ? { publicKeys: this.options.publicKeys } : {}) });
+    const attestation = await checkAttestation({
+      bundleDir: this.bundleDir,
+      receiptName: name,
+      receiptAbs: absolute,
+      receipt,
+      algorithm: algorithm.algorithm,
+      ...(this.options.publicKeys ? { publicKeys: this.options.publicKeys } : {}),
+    });
     this.attestations.push(attestation.check);
     this.issues.push(...attestation.issues);
   }
@@ -127,7 +161,11 @@ class VerifyState {
     if (!resolved.ok || !resolved.exists) return;
     const copy = parseJson(await fs.readFile(resolved.path, 'utf8'), perRun);
     if (copy.ok && canonicalJson(copy.document.value) !== canonicalJson(receipt)) {
-      this.issues.push({ code: 'RECEIPT_DIGEST_MISMATCH', file: LATEST_RECEIPT, message: `the latest receipt differs from its run's own copy ${perRun}` });
+      this.issues.push({
+        code: 'RECEIPT_DIGEST_MISMATCH',
+        file: LATEST_RECEIPT,
+        message: `the latest receipt differs from its run's own copy ${perRun}`,
+      });
     }
   }
 
@@ -148,7 +186,11 @@ class VerifyState {
       // A receipt that names the reviewer's path itself (hand-written layouts) binds it by its own digest check.
       if (recorded.has(file)) continue;
       const copy = runDir ? `${runDir}/${runCopy}` : undefined;
-      await this.bind(file, copy && recorded.has(copy) ? { copy, digest: recorded.get(copy) as string } : undefined, latest ? `the latest run ${latest.run_id}` : 'no run');
+      await this.bind(
+        file,
+        copy && recorded.has(copy) ? { copy, digest: recorded.get(copy) as string } : undefined,
+        latest ? `the latest run ${latest.run_id}` : 'no run',
+      );
     }
     for (const companion of LATEST_COMPANIONS) {
       const file = `receipts/${companion}`;
@@ -156,14 +198,25 @@ class VerifyState {
       const copy = runDir ? `${runDir}/${companion}` : undefined;
       const copyExists = copy ? await isFile(path.join(this.bundleDir, copy)) : false;
       // The run copy's recorded digest when the receipt lists it (PROV of hand-built layouts), else its bytes.
-      const digest = copy && copyExists ? (recorded.get(copy) ?? (await digestOutput(path.join(this.bundleDir, copy)))) : undefined;
-      await this.bind(file, copy && digest ? { copy, digest } : undefined, latest ? `the latest run ${latest.run_id}` : 'no run');
+      const digest =
+        copy && copyExists ? (recorded.get(copy) ?? (await digestOutput(path.join(this.bundleDir, copy)))) : undefined;
+      await this.bind(
+        file,
+        copy && digest ? { copy, digest } : undefined,
+        latest ? `the latest run ${latest.run_id}` : 'no run',
+      );
     }
-    const plans = [...this.valid.entries()].filter(([name, receipt]) => name !== LATEST_RECEIPT && receipt.operation === 'plan').sort(([, a], [, b]) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : 0));
+    const plans = [...this.valid.entries()]
+      .filter(([name, receipt]) => name !== LATEST_RECEIPT && receipt.operation === 'plan')
+      .sort(([, a], [, b]) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : 0));
     const newestPlan = plans[plans.length - 1]?.[1];
     const planCopy = newestPlan ? `${runDirectoryOf(newestPlan)}/${PLAN_FILE}` : undefined;
     const planDigest = newestPlan?.outputs.find((output) => output.path === planCopy)?.digest;
-    await this.bind(PLAN_FILE, planCopy && planDigest ? { copy: planCopy, digest: planDigest } : undefined, newestPlan ? `the newest plan run ${newestPlan.run_id}` : 'no plan run');
+    await this.bind(
+      PLAN_FILE,
+      planCopy && planDigest ? { copy: planCopy, digest: planDigest } : undefined,
+      newestPlan ? `the newest plan run ${newestPlan.run_id}` : 'no plan run',
+    );
   }
 
   /** `file` must equal the run copy's recorded digest, or not exist when there is no copy. */
@@ -171,16 +224,35 @@ class VerifyState {
     const absolute = path.join(this.bundleDir, file);
     const exists = await isFile(absolute);
     if (!copy) {
-      if (exists) this.issues.push({ code: 'EVIDENCE_STALE', file, message: `${file} exists but ${which === 'no run' || which === 'no plan run' ? `there is ${which} that produced it` : `${which} did not produce it`}: it is stale or planted evidence`, expected: 'no file', found: await digestOutput(absolute) });
+      if (exists)
+        this.issues.push({
+          code: 'EVIDENCE_STALE',
+          file,
+          message: `${file} exists but ${which === 'no run' || which === 'no plan run' ? `there is ${which} that produced it` : `${which} did not produce it`}: it is stale or planted evidence`,
+          expected: 'no file',
+          found: await digestOutput(absolute),
+        });
       return;
     }
     if (!exists) {
-      this.issues.push({ code: 'EVIDENCE_MISMATCH', file, message: `${file} is missing although ${which} produced ${copy.copy}`, expected: copy.digest, found: 'nothing' });
+      this.issues.push({
+        code: 'EVIDENCE_MISMATCH',
+        file,
+        message: `${file} is missing although ${which} produced ${copy.copy}`,
+        expected: copy.digest,
+        found: 'nothing',
+      });
       return;
     }
     const actual = await digestOutput(absolute);
     if (!digestsMatch(copy.digest, actual)) {
-      this.issues.push({ code: 'EVIDENCE_MISMATCH', file, message: `${file} differs from ${which}'s copy ${copy.copy} (byte for byte)`, expected: copy.digest, found: actual });
+      this.issues.push({
+        code: 'EVIDENCE_MISMATCH',
+        file,
+        message: `${file} differs from ${which}'s copy ${copy.copy} (byte for byte)`,
+        expected: copy.digest,
+        found: actual,
+      });
     }
   }
 
@@ -207,7 +279,13 @@ class VerifyState {
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   }
 
-  private async checkFile(relative: string, expected: string, kind: VerifiedFile['kind'], receipt: string, algorithm?: DigestAlgorithm): Promise<void> {
+  private async checkFile(
+    relative: string,
+    expected: string,
+    kind: VerifiedFile['kind'],
+    receipt: string,
+    algorithm?: DigestAlgorithm,
+  ): Promise<void> {
     const key = `${kind}\u0000${relative}\u0000${expected}`;
     if (this.checked.has(key)) return;
     this.checked.add(key);
@@ -215,21 +293,40 @@ class VerifyState {
     this.files.push(entry);
     const resolved = await resolveInBundle(this.bundleDir, relative);
     if (!resolved.ok) {
-      this.issues.push({ ...resolved.issue, file: relative, message: `${resolved.issue.message} (named by ${receipt})` });
+      this.issues.push({
+        ...resolved.issue,
+        file: relative,
+        message: `${resolved.issue.message} (named by ${receipt})`,
+      });
       return;
     }
     if (!resolved.exists || !(await isFile(resolved.path))) {
-      this.issues.push({ code: 'RECEIPT_FILE_MISSING', file: relative, message: `${receipt} names ${relative}, which does not exist`, expected, found: 'nothing' });
+      this.issues.push({
+        code: 'RECEIPT_FILE_MISSING',
+        file: relative,
+        message: `${receipt} names ${relative}, which does not exist`,
+        expected,
+        found: 'nothing',
+      });
       return;
     }
-    const actual = kind === 'input' ? await (algorithm?.input ?? digestInput)(resolved.path) : await (algorithm?.output ?? digestOutput)(resolved.path);
+    const actual =
+      kind === 'input'
+        ? await (algorithm?.input ?? digestInput)(resolved.path)
+        : await (algorithm?.output ?? digestOutput)(resolved.path);
     entry.actual = actual;
     if (digestsMatch(expected, actual)) {
       entry.status = 'ok';
       return;
     }
     entry.status = 'mismatch';
-    this.issues.push({ code: 'RECEIPT_DIGEST_MISMATCH', file: relative, message: `${relative} no longer has the digest ${receipt} records`, expected, found: actual });
+    this.issues.push({
+      code: 'RECEIPT_DIGEST_MISMATCH',
+      file: relative,
+      message: `${relative} no longer has the digest ${receipt} records`,
+      expected,
+      found: actual,
+    });
   }
 }
 
@@ -238,7 +335,8 @@ class VerifyState {
  * compared with the sha-256 inside the recomputed CID, i.e. over the same (normalized for inputs) bytes.
  */
 export function digestsMatch(expected: string, actual: string): boolean {
-  if (expected.startsWith('sha256:')) return expected.slice('sha256:'.length).toLowerCase() === inspectCid(actual).sha256Hex;
+  if (expected.startsWith('sha256:'))
+    return expected.slice('sha256:'.length).toLowerCase() === inspectCid(actual).sha256Hex;
   return expected === actual;
 }
 
@@ -266,5 +364,10 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 function isFileDigest(value: unknown): value is { path: string; digest: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && typeof (value as { digest?: unknown }).digest === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { path?: unknown }).path === 'string' &&
+    typeof (value as { digest?: unknown }).digest === 'string'
+  );
 }

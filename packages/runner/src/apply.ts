@@ -17,7 +17,13 @@ export async function applyBundle(options: RunOptions): Promise<RunResult> {
 /** The apply with its evidence (for rehearse). */
 export function applyRun(options: RunOptions): Promise<LifecycleOutcome> {
   return runLifecycle({
-    command: 'apply', operation: 'apply', options, lock: true, latest: true, signs: true, gated: true,
+    command: 'apply',
+    operation: 'apply',
+    options,
+    lock: true,
+    latest: true,
+    signs: true,
+    gated: true,
     registry: { on: 'committed', status: `executed_${options.environment}` },
     body: applyBody,
   });
@@ -40,14 +46,29 @@ function ledgerGate(run: LiveRun): boolean {
   switch (ledger.state) {
     case 'applied':
       return ledger.bundle_digest !== bundle.bundleDigest
-        ? refuse('LEDGER_DRIFT', `the bundle changed after it was applied: applied ${ledger.bundle_digest ?? 'unknown'}, now ${bundle.bundleDigest}`, { declared: bundle.bundleDigest, observed: ledger.bundle_digest })
+        ? refuse(
+            'LEDGER_DRIFT',
+            `the bundle changed after it was applied: applied ${ledger.bundle_digest ?? 'unknown'}, now ${bundle.bundleDigest}`,
+            { declared: bundle.bundleDigest, observed: ledger.bundle_digest },
+          )
         : refuse('LEDGER_ALREADY_APPLIED', `already applied by ${ledger.run_id ?? 'an earlier run'}`);
     case 'started':
-      return refuse('INCOMPLETE_RUN', `run ${ledger.run_id ?? '?'} started ${declaration.migration_id} without transaction and never finished; run \`kfm-migrate rollback ${bundlePath}\`: it runs the rollback script, verifies the store against the recorded PRE and clears the mark`);
+      return refuse(
+        'INCOMPLETE_RUN',
+        `run ${ledger.run_id ?? '?'} started ${declaration.migration_id} without transaction and never finished; run \`kfm-migrate rollback ${bundlePath}\`: it runs the rollback script, verifies the store against the recorded PRE and clears the mark`,
+      );
     case 'rollback_failed':
-      return refuse('ROLLBACK_PENDING', `the last rollback of ${declaration.migration_id} (run ${ledger.run_id ?? '?'}) failed; fix the rollback script and run \`kfm-migrate rollback ${bundlePath}\` until it restores PRE, then apply again`);
+      return refuse(
+        'ROLLBACK_PENDING',
+        `the last rollback of ${declaration.migration_id} (run ${ledger.run_id ?? '?'}) failed; fix the rollback script and run \`kfm-migrate rollback ${bundlePath}\` until it restores PRE, then apply again`,
+      );
     default:
-      evidence.checks.push({ name: 'ledger', rule: 'ledger', status: 'pass', message: ledger.state === 'rolled_back' ? 'previously rolled back; applying again' : 'not applied yet' });
+      evidence.checks.push({
+        name: 'ledger',
+        rule: 'ledger',
+        status: 'pass',
+        message: ledger.state === 'rolled_back' ? 'previously rolled back; applying again' : 'not applied yet',
+      });
       return true;
   }
 }
@@ -57,24 +78,45 @@ async function applyBody(run: LiveRun): Promise<Step> {
   const { reporter } = options;
   if (!ledgerGate(run)) return { issues: [], status: 'aborted' };
 
-  const preflight = await reporter.step('preflight', () => session.preflight(bundle.forward, declaration, { protected: run.protected, allowedRules: run.allowed.rules, ...(run.policy.lint ? { lint: run.policy.lint } : {}) }));
+  const preflight = await reporter.step('preflight', () =>
+    session.preflight(bundle.forward, declaration, {
+      protected: run.protected,
+      allowedRules: run.allowed.rules,
+      ...(run.policy.lint ? { lint: run.policy.lint } : {}),
+    }),
+  );
   evidence.checks.push(...preflight.checks);
   if (preflight.lint?.length) evidence.details.lint = preflight.lint;
-  reporter.info(`${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`);
+  reporter.info(
+    `${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`,
+  );
   if (preflight.checks.some((check) => check.status === 'fail')) return { issues: [], status: 'aborted' };
 
-  const baselineOptions = { declaration, protected: run.protected, ...(options.full ? { full: true } : {}), progress: (m: string, a?: ProgressAmount) => reporter.info(m, a) };
-  const pre = await reporter.step('capture PRE baseline', () => session.captureBaseline({ ...baselineOptions, capturedAt: evidence.startedAt }));
+  const baselineOptions = {
+    declaration,
+    protected: run.protected,
+    ...(options.full ? { full: true } : {}),
+    progress: (m: string, a?: ProgressAmount) => reporter.info(m, a),
+  };
+  const pre = await reporter.step('capture PRE baseline', () =>
+    session.captureBaseline({ ...baselineOptions, capturedAt: evidence.startedAt }),
+  );
   evidence.pre = pre;
   const transactional = declaration.transactional !== false;
   const ledgerEntry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId };
   if (!transactional) {
     // Nothing of a non-transactional run can be taken back by the server: mark it before its first statement.
-    await reporter.step('mark the run started in the ledger', () => session.recordLedger({ ...ledgerEntry, status: 'started', pre_fingerprint: pre.fingerprints.schema }));
+    await reporter.step('mark the run started in the ledger', () =>
+      session.recordLedger({ ...ledgerEntry, status: 'started', pre_fingerprint: pre.fingerprints.schema }),
+    );
   }
 
   const decide = async ({ post, metrics, data }: Observation): Promise<boolean> => {
-    const summary = evaluate(declaration, { pre, post, metrics, ...(data ? { data } : {}), protected: run.protected }, bundle.adapter.vocabulary);
+    const summary = evaluate(
+      declaration,
+      { pre, post, metrics, ...(data ? { data } : {}), protected: run.protected },
+      bundle.adapter.vocabulary,
+    );
     evidence.post = post;
     evidence.summary = summary;
     evidence.touchedCsv = renderTouchedCsv(summary);
@@ -83,15 +125,27 @@ async function applyBody(run: LiveRun): Promise<Step> {
     const scan = await scanEvidence(evidenceFiles(evidence));
     summary.checks.push(...scan);
     if (scan.length) summary.status = 'fail';
-    reporter.info(`diff: ${summary.changes.length} change(s), ${data?.length ?? 0} object(s) with data changes; ${summary.checks.filter((c) => c.status === 'fail').length} failing check(s)`);
+    reporter.info(
+      `diff: ${summary.changes.length} change(s), ${data?.length ?? 0} object(s) with data changes; ${summary.checks.filter((c) => c.status === 'fail').length} failing check(s)`,
+    );
     return summary.status === 'pass';
   };
-  const retries = run.policy.retries ? { attempts: run.policy.retries.attempts ?? 5, maxWaitMs: durationMs(run.policy.retries.max_wait) ?? 60_000 } : undefined;
-  const applied: ApplyResult = await reporter.step('apply forward', () => session.apply({
-    declaration, scripts: bundle.forward, transactional, baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
-    ledger: { ...ledgerEntry, status: 'applied' }, decide, progress: (m, a) => reporter.info(m, a),
-    ...(run.lost ? { signal: run.lost } : {}), ...(retries ? { retries } : {}),
-  }));
+  const retries = run.policy.retries
+    ? { attempts: run.policy.retries.attempts ?? 5, maxWaitMs: durationMs(run.policy.retries.max_wait) ?? 60_000 }
+    : undefined;
+  const applied: ApplyResult = await reporter.step('apply forward', () =>
+    session.apply({
+      declaration,
+      scripts: bundle.forward,
+      transactional,
+      baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
+      ledger: { ...ledgerEntry, status: 'applied' },
+      decide,
+      progress: (m, a) => reporter.info(m, a),
+      ...(run.lost ? { signal: run.lost } : {}),
+      ...(retries ? { retries } : {}),
+    }),
+  );
   result.metrics = applied.metrics;
   evidence.details.metrics = { ...evidence.details.metrics, ...applied.metrics };
   if (applied.statements) evidence.details.statements = applied.statements;
@@ -99,30 +153,61 @@ async function applyBody(run: LiveRun): Promise<Step> {
   if (applied.data?.length) evidence.details.data_changes = applied.data;
   if (evidence.summary) {
     evidence.checks.push(...evidence.summary.checks);
-    result.touched = Object.fromEntries(Object.entries(evidence.summary.touched).map(([dimension, names]) => [dimension, names ?? []]));
+    result.touched = Object.fromEntries(
+      Object.entries(evidence.summary.touched).map(([dimension, names]) => [dimension, names ?? []]),
+    );
   }
   if (applied.status === 'committed') return { issues: [], status: 'committed' };
 
   const issues: Issue[] = applied.failure ? [applied.failure] : [];
   if (applied.atPre) {
     // The adapter says nothing is left (transaction rolled back, shadow dropped): prove it.
-    const now = await reporter.step('verify store is at PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }));
+    const now = await reporter.step('verify store is at PRE', () =>
+      session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }),
+    );
     evidence.afterRollback = now;
     const restored = verifyRestored(pre, now);
     evidence.checks.push(restored);
-    if (!transactional) await session.recordLedger({ ...ledgerEntry, status: restored.status === 'pass' ? 'rolled_back' : 'rollback_failed', pre_fingerprint: pre.fingerprints.schema });
-    if (restored.status === 'fail') issues.push({ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'store not at PRE' });
+    if (!transactional)
+      await session.recordLedger({
+        ...ledgerEntry,
+        status: restored.status === 'pass' ? 'rolled_back' : 'rollback_failed',
+        pre_fingerprint: pre.fingerprints.schema,
+      });
+    if (restored.status === 'fail')
+      issues.push({ code: 'ROLLBACK_UNVERIFIED', message: restored.message ?? 'store not at PRE' });
     return { issues, status: applied.status === 'failed' ? 'failed' : 'aborted' };
   }
   // Visible change refused or failed: the rollback script is the safety net, verified against PRE.
-  const rolled = await reporter.step('run rollback', () => session.runRollback(bundle.rollback, declaration, (m, a) => reporter.info(m, a)));
-  const after = rolled.ok ? await reporter.step('verify rollback restored PRE', () => session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() })) : undefined;
+  const rolled = await reporter.step('run rollback', () =>
+    session.runRollback(bundle.rollback, declaration, (m, a) => reporter.info(m, a)),
+  );
+  const after = rolled.ok
+    ? await reporter.step('verify rollback restored PRE', () =>
+        session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }),
+      )
+    : undefined;
   if (after) evidence.afterRollback = after;
   const restored = after ? verifyRestored(pre, after) : undefined;
   if (restored) evidence.checks.push(restored);
   const ok = rolled.ok && restored?.status === 'pass';
-  await session.recordLedger({ ...ledgerEntry, status: ok ? 'rolled_back' : 'rollback_failed', pre_fingerprint: pre.fingerprints.schema });
-  if (!rolled.ok) return { issues: [...issues, rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }], status: 'rollback_failed' };
-  if (!ok) return { issues: [...issues, { code: 'ROLLBACK_UNVERIFIED', message: restored?.message ?? 'fingerprint differs from PRE' }], status: 'rollback_failed' };
+  await session.recordLedger({
+    ...ledgerEntry,
+    status: ok ? 'rolled_back' : 'rollback_failed',
+    pre_fingerprint: pre.fingerprints.schema,
+  });
+  if (!rolled.ok)
+    return {
+      issues: [...issues, rolled.failure ?? { code: 'ROLLBACK_FAILED', message: 'rollback failed' }],
+      status: 'rollback_failed',
+    };
+  if (!ok)
+    return {
+      issues: [
+        ...issues,
+        { code: 'ROLLBACK_UNVERIFIED', message: restored?.message ?? 'fingerprint differs from PRE' },
+      ],
+      status: 'rollback_failed',
+    };
   return { issues, status: 'rolled_back' };
 }

@@ -9,8 +9,14 @@ import { describe, expect, it } from 'vitest';
 
 const packagesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const layer: Record<string, number> = {
-  'migration-contracts': 0, receipts: 1, diff: 1, 'adapter-kit': 1,
-  'baseline-postgis': 2, 'baseline-search': 2, 'baseline-graph': 2, runner: 3,
+  'migration-contracts': 0,
+  receipts: 1,
+  diff: 1,
+  'adapter-kit': 1,
+  'baseline-postgis': 2,
+  'baseline-search': 2,
+  'baseline-graph': 2,
+  runner: 3,
 };
 
 function sources(pkg: string, withTests = false): { file: string; text: string }[] {
@@ -42,7 +48,9 @@ describe('package architecture', () => {
           const where = path.relative(packagesDir, file);
           expect(deep, `${where} deep-imports ${specifier}`).toBeUndefined();
           expect(layer[name as string], `${where} imports unknown package ${specifier}`).toBeDefined();
-          expect(layer[name as string]! < layer[pkg]!, `${where} imports ${specifier}, which is not below ${pkg}`).toBe(true);
+          expect(layer[name as string]! < layer[pkg]!, `${where} imports ${specifier}, which is not below ${pkg}`).toBe(
+            true,
+          );
           expect(manifest.dependencies?.[specifier], `${pkg}/package.json does not declare ${specifier}`).toBeDefined();
         }
       }
@@ -68,7 +76,9 @@ describe('package architecture', () => {
         if (allowed.has(file)) continue;
         // Comments may explain with examples; code and strings may not depend on a store.
         const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-        const hit = code.split('\n').find((line) => storeWords.test(line.replace(/@kfm\/baseline-(postgis|search|graph)/g, '')));
+        const hit = code
+          .split('\n')
+          .find((line) => storeWords.test(line.replace(/@kfm\/baseline-(postgis|search|graph)/g, '')));
         expect(hit, `${path.relative(packagesDir, file)} names a store: ${hit?.trim()}`).toBeUndefined();
       }
     }

@@ -5,7 +5,16 @@
 // with its timeout bounds. Anything wrong is an input issue (exit 2) and nothing connects.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decodeText, loadDeclaration, vocabularyIssues, type FileDigest, type Issue, type LoadedDeclaration, type ScriptFile, type StoreAdapter } from '@kfm/migration-contracts';
+import {
+  decodeText,
+  loadDeclaration,
+  vocabularyIssues,
+  type FileDigest,
+  type Issue,
+  type LoadedDeclaration,
+  type ScriptFile,
+  type StoreAdapter,
+} from '@kfm/migration-contracts';
 import { bundleId, cidOfScript, digestInput, scanArtifact } from '@kfm/receipts';
 import { adapterFor, registeredTypes } from './adapters.js';
 import { findMigrationsRoot, loadRegistry, type RegistryEntry } from './migrations-registry.js';
@@ -50,11 +59,21 @@ async function readScripts(bundleDir: string, files: readonly string[], issues: 
 /** The policy-safe scan over the declaration and every script: a hit names file:line and the rule, never the match. */
 async function scanInputs(loaded: LoadedDeclaration, scripts: readonly ScriptFile[]): Promise<Issue[]> {
   const declaration = decodeText(await fs.readFile(loaded.file), relative(loaded.bundleDir, loaded.file));
-  const files = [...(declaration.ok ? [{ path: relative(loaded.bundleDir, loaded.file), text: declaration.text }] : []), ...scripts];
+  const files = [
+    ...(declaration.ok ? [{ path: relative(loaded.bundleDir, loaded.file), text: declaration.text }] : []),
+    ...scripts,
+  ];
   const issues: Issue[] = [];
   for (const file of files) {
     const result = await scanArtifact(file.path, file.text);
-    for (const finding of result.findings) issues.push({ code: 'SECRET_IN_INPUT', file: finding.file, line: finding.line, message: `${finding.rule}: ${finding.message}`, expected: 'no secret, credential or restricted coordinate in a bundle input' });
+    for (const finding of result.findings)
+      issues.push({
+        code: 'SECRET_IN_INPUT',
+        file: finding.file,
+        line: finding.line,
+        message: `${finding.rule}: ${finding.message}`,
+        expected: 'no secret, credential or restricted coordinate in a bundle input',
+      });
   }
   return issues;
 }
@@ -66,7 +85,20 @@ export async function prepareBundle(target: string, options: { requireRollback?:
   const { declaration } = loaded;
   const adapter = adapterFor(declaration.type);
   if (!adapter) {
-    return { ok: false, issues: [{ code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', ...loaded.locate('/type'), message: `no store adapter registered for type ${declaration.type}`, expected: `one of ${registeredTypes().join(', ')}`, found: declaration.type }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'ARGUMENT_INVALID',
+          file: loaded.file,
+          pointer: '/type',
+          ...loaded.locate('/type'),
+          message: `no store adapter registered for type ${declaration.type}`,
+          expected: `one of ${registeredTypes().join(', ')}`,
+          found: declaration.type,
+        },
+      ],
+    };
   }
   const issues: Issue[] = vocabularyIssues(declaration, adapter, loaded.file, loaded.locate);
   const forward = await readScripts(loaded.bundleDir, loaded.forward, issues);
@@ -76,18 +108,32 @@ export async function prepareBundle(target: string, options: { requireRollback?:
   const forwardParse = await adapter.language.parse(forward);
   issues.push(...forwardParse.issues);
   if (forwardParse.issues.length === 0 && forwardParse.statements === 0) {
-    issues.push({ code: 'SCRIPT_EMPTY', file: forward.map((script) => script.path).join(', '), message: 'the forward script holds no statement (empty or comments only): there is nothing to migrate', expected: 'at least one statement' });
+    issues.push({
+      code: 'SCRIPT_EMPTY',
+      file: forward.map((script) => script.path).join(', '),
+      message: 'the forward script holds no statement (empty or comments only): there is nothing to migrate',
+      expected: 'at least one statement',
+    });
   }
   issues.push(...(await adapter.language.parse(rollback)).issues);
   if (options.requireRollback && rollback.length === 0) {
-    issues.push({ code: 'ROLLBACK_ARTIFACT_MISSING', file: loaded.file, pointer: '/artifacts/rollback', ...loaded.locate('/artifacts/rollback'), message: 'this migration declares no rollback script' });
+    issues.push({
+      code: 'ROLLBACK_ARTIFACT_MISSING',
+      file: loaded.file,
+      pointer: '/artifacts/rollback',
+      ...loaded.locate('/artifacts/rollback'),
+      message: 'this migration declares no rollback script',
+    });
   }
   issues.push(...(await scanInputs(loaded, [...forward, ...rollback])));
 
   const migrationsRoot = await findMigrationsRoot(loaded.bundleDir);
   const policy = await loadRepositoryPolicy(migrationsRoot);
   if (!policy.ok) issues.push(...policy.issues);
-  else issues.push(...timeoutIssues(declaration, policy.loaded?.policy ?? { kfm_policy_version: 'v1' }, loaded.file, loaded.locate));
+  else
+    issues.push(
+      ...timeoutIssues(declaration, policy.loaded?.policy ?? { kfm_policy_version: 'v1' }, loaded.file, loaded.locate),
+    );
   let entry: RegistryEntry | undefined;
   let registryPath: string | undefined;
   if (migrationsRoot) {
@@ -99,11 +145,20 @@ export async function prepareBundle(target: string, options: { requireRollback?:
   if (issues.length) return { ok: false, issues };
 
   const inputs: FileDigest[] = [];
-  for (const file of [loaded.file, ...loaded.forward, ...loaded.rollback]) inputs.push({ path: relative(loaded.bundleDir, file), digest: await digestInput(file) });
+  for (const file of [loaded.file, ...loaded.forward, ...loaded.rollback])
+    inputs.push({ path: relative(loaded.bundleDir, file), digest: await digestInput(file) });
   return {
     ok: true,
     bundle: {
-      loaded, adapter, forward, rollback, inputs, bundleDigest: bundleId(inputs), migrationsRoot, registryPath, entry,
+      loaded,
+      adapter,
+      forward,
+      rollback,
+      inputs,
+      bundleDigest: bundleId(inputs),
+      migrationsRoot,
+      registryPath,
+      entry,
       repositoryPolicy: policy.ok ? policy.loaded : undefined,
     },
   };

@@ -20,21 +20,61 @@ const BUNDLE = 'postgis/PG-MIG-2026-02-28-01';
 let root: string;
 
 async function baseline(objects: { kind: string; name: string; table: string; schema?: string }[]): Promise<Baseline> {
-  const objs = await Promise.all(objects.map(async (o) => ({ kind: o.kind, name: o.name, scope: { schemas: [o.schema ?? 'public'], tables: [`${o.schema ?? 'public'}.${o.table}`, o.table] }, digest: await cidOfJson(o) })));
-  return { kfm_baseline_version: 'v1', store: 'postgis', server: { product: 'PostgreSQL', version: '15' }, counts: { indexes: objs.filter((o) => o.kind === 'index').length }, objects: objs, fingerprints: { schema: await cidOfJson(objs.map((o) => [o.kind, o.name, o.digest])) } };
+  const objs = await Promise.all(
+    objects.map(async (o) => ({
+      kind: o.kind,
+      name: o.name,
+      scope: { schemas: [o.schema ?? 'public'], tables: [`${o.schema ?? 'public'}.${o.table}`, o.table] },
+      digest: await cidOfJson(o),
+    })),
+  );
+  return {
+    kfm_baseline_version: 'v1',
+    store: 'postgis',
+    server: { product: 'PostgreSQL', version: '15' },
+    counts: { indexes: objs.filter((o) => o.kind === 'index').length },
+    objects: objs,
+    fingerprints: { schema: await cidOfJson(objs.map((o) => [o.kind, o.name, o.digest])) },
+  };
 }
 
 async function committedRun(bundle: PreparedBundle, post: Baseline, forgeStatus = false) {
   const pre = await baseline([{ kind: 'table', name: 'public.parcels', table: 'parcels' }]);
-  const summary = evaluate(bundle.loaded.declaration, { pre, post, metrics: { rows_affected: 0 } }, postgisAdapter.vocabulary);
+  const summary = evaluate(
+    bundle.loaded.declaration,
+    { pre, post, metrics: { rows_affected: 0 } },
+    postgisAdapter.vocabulary,
+  );
   if (forgeStatus) {
     summary.status = 'pass';
     for (const check of summary.checks) check.status = 'pass';
   }
-  const written = await writeRun(bundle, { bundle: bundle.loaded.bundleDir, environment: 'dev', actor: { principal: 'svc:test' }, env: {}, runnerVersion: 'test', now: () => new Date('2026-11-24T10:00:00Z'), reporter: silentReporter() }, {
-    operation: 'apply', store: 'postgis', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), checks: summary.checks,
-    outcome: { status: 'committed', exit_code: 0 }, pre, post, summary, touchedCsv: renderTouchedCsv(summary), details: {},
-  }, { dir: bundle.loaded.bundleDir, latest: true });
+  const written = await writeRun(
+    bundle,
+    {
+      bundle: bundle.loaded.bundleDir,
+      environment: 'dev',
+      actor: { principal: 'svc:test' },
+      env: {},
+      runnerVersion: 'test',
+      now: () => new Date('2026-11-24T10:00:00Z'),
+      reporter: silentReporter(),
+    },
+    {
+      operation: 'apply',
+      store: 'postgis',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      checks: summary.checks,
+      outcome: { status: 'committed', exit_code: 0 },
+      pre,
+      post,
+      summary,
+      touchedCsv: renderTouchedCsv(summary),
+      details: {},
+    },
+    { dir: bundle.loaded.bundleDir, latest: true },
+  );
   expect(written.ok).toBe(true);
 }
 
@@ -44,10 +84,13 @@ beforeEach(async () => {
   await fs.cp(path.join(repo, 'migrations', BUNDLE), path.join(root, 'migrations', BUNDLE), { recursive: true });
   const registry = JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/migrations.v1.json'), 'utf8'));
   // The bundle as authored: registered as a draft, never run (its committed evidence is not part of these cases).
-  registry.migrations = registry.migrations.filter((m: { path: string }) => m.path === BUNDLE).map((m: object) => ({ ...m, status: 'draft', history: [{ status: 'draft', at: '2026-02-28T09:00:00Z' }] }));
+  registry.migrations = registry.migrations
+    .filter((m: { path: string }) => m.path === BUNDLE)
+    .map((m: object) => ({ ...m, status: 'draft', history: [{ status: 'draft', at: '2026-02-28T09:00:00Z' }] }));
   await fs.writeFile(path.join(root, 'migrations/registry/migrations.v1.json'), JSON.stringify(registry));
   // Start from the bundle as authored: the committed evidence of its real run is not part of these cases.
-  for (const evidence of ['receipts', 'baselines', 'diffs', 'plan.json']) await fs.rm(path.join(root, 'migrations', BUNDLE, evidence), { recursive: true, force: true });
+  for (const evidence of ['receipts', 'baselines', 'diffs', 'plan.json'])
+    await fs.rm(path.join(root, 'migrations', BUNDLE, evidence), { recursive: true, force: true });
 });
 
 describe('kfm-migrate ci gates', () => {
@@ -58,21 +101,31 @@ describe('kfm-migrate ci gates', () => {
   });
 
   it('finds an unregistered bundle and a registry entry without a bundle', async () => {
-    await fs.cp(path.join(root, 'migrations', BUNDLE), path.join(root, 'migrations/postgis/PG-MIG-2026-02-28-02'), { recursive: true });
+    await fs.cp(path.join(root, 'migrations', BUNDLE), path.join(root, 'migrations/postgis/PG-MIG-2026-02-28-02'), {
+      recursive: true,
+    });
     const yml = path.join(root, 'migrations/postgis/PG-MIG-2026-02-28-02/migration.yml');
     await fs.writeFile(yml, (await fs.readFile(yml, 'utf8')).replace('PG-MIG-2026-02-28-01', 'PG-MIG-2026-02-28-02'));
     await fs.rm(path.join(root, 'migrations', BUNDLE), { recursive: true });
     const result = await runCi(root);
-    expect(result.findings.map((f) => [f.gate, f.code])).toEqual([['registry', 'REGISTRY_MISMATCH'], ['registry', 'REGISTRY_MISMATCH']]);
+    expect(result.findings.map((f) => [f.gate, f.code])).toEqual([
+      ['registry', 'REGISTRY_MISMATCH'],
+      ['registry', 'REGISTRY_MISMATCH'],
+    ]);
     expect(result.exit_code).toBe(1);
   });
 
   it('fails the secrets gate on a DSN with a password in any committed file, without echoing it', async () => {
-    await fs.appendFile(path.join(root, 'migrations', BUNDLE, 'notes.md'), '\nconnect with postgres://svc:Sup3rS3cret@db.internal:5432/kfm\n');
+    await fs.appendFile(
+      path.join(root, 'migrations', BUNDLE, 'notes.md'),
+      '\nconnect with postgres://svc:Sup3rS3cret@db.internal:5432/kfm\n',
+    );
     const result = await runCi(root);
     // Both secretlint's basic-auth rule and our DSN rule may name it; every finding is that file's.
     expect(result.findings.length).toBeGreaterThan(0);
-    expect(new Set(result.findings.map((f) => `${f.gate}:${f.code}:${path.basename(f.file ?? '')}`))).toEqual(new Set(['secrets:POLICY_SCAN_HIT:notes.md']));
+    expect(new Set(result.findings.map((f) => `${f.gate}:${f.code}:${path.basename(f.file ?? '')}`))).toEqual(
+      new Set(['secrets:POLICY_SCAN_HIT:notes.md']),
+    );
     expect(result.exit_code).toBe(1);
     expect(JSON.stringify(result)).not.toContain('Sup3rS3cret');
   });
@@ -89,18 +142,31 @@ describe('kfm-migrate ci gates', () => {
     const prepared = await prepareBundle(path.join(root, 'migrations', BUNDLE));
     if (!prepared.ok) throw new Error(`fixture bundle invalid: ${JSON.stringify(prepared.issues)}`);
     const loaded = prepared.bundle;
-    const inScope = await baseline([{ kind: 'table', name: 'public.parcels', table: 'parcels' }, { kind: 'index', name: 'public.parcels_geom_gist', table: 'parcels' }]);
+    const inScope = await baseline([
+      { kind: 'table', name: 'public.parcels', table: 'parcels' },
+      { kind: 'index', name: 'public.parcels_geom_gist', table: 'parcels' },
+    ]);
     await committedRun(loaded, inScope);
     expect((await runCi(root)).findings).toEqual([]);
 
     // A run that touched the forbidden authority_sites table, with a summary forged to say pass.
-    const outOfScope = await baseline([{ kind: 'table', name: 'public.parcels', table: 'parcels' }, { kind: 'index', name: 'public.authority_sites_idx', table: 'authority_sites' }]);
+    const outOfScope = await baseline([
+      { kind: 'table', name: 'public.parcels', table: 'parcels' },
+      { kind: 'index', name: 'public.authority_sites_idx', table: 'authority_sites' },
+    ]);
     await committedRun(loaded, outOfScope, true);
     const forged = await runCi(root);
-    expect(forged.findings.some((f) => f.gate === 'scope' && f.code === 'DIFF_SCOPE_MISMATCH' && /forbidden_tables/.test(f.message))).toBe(true);
+    expect(
+      forged.findings.some(
+        (f) => f.gate === 'scope' && f.code === 'DIFF_SCOPE_MISMATCH' && /forbidden_tables/.test(f.message),
+      ),
+    ).toBe(true);
 
     await committedRun(loaded, inScope);
-    await fs.appendFile(path.join(root, 'migrations', BUNDLE, 'diffs/touched.csv'), 'added,index,public.other,public,other\n');
+    await fs.appendFile(
+      path.join(root, 'migrations', BUNDLE, 'diffs/touched.csv'),
+      'added,index,public.other,public,other\n',
+    );
     const runs = await fs.readdir(path.join(root, 'migrations', BUNDLE, 'receipts/runs'));
     const latest = runs.sort().at(-1) as string;
     await fs.appendFile(path.join(root, 'migrations', BUNDLE, 'receipts/runs', latest, 'diffs/touched.csv'), 'x');

@@ -4,7 +4,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { diffBaselines, evaluate } from '@kfm/diff';
-import { ExitCode, decodeText, exitCodeFor, loadArtifact, loadDeclaration, parseJson, type Baseline, type Issue, type SchemaName } from '@kfm/migration-contracts';
+import {
+  ExitCode,
+  decodeText,
+  exitCodeFor,
+  loadArtifact,
+  loadDeclaration,
+  parseJson,
+  type Baseline,
+  type Issue,
+  type SchemaName,
+} from '@kfm/migration-contracts';
 import { canonicalJson } from '@kfm/receipts';
 import { adapterFor, registeredTypes } from './adapters.js';
 import { prepareBundle } from './bundle.js';
@@ -34,7 +44,12 @@ export async function validatePaths(paths: string[]): Promise<ValidateResult> {
   for (const target of paths) {
     const stat = await fs.stat(target).catch(() => undefined);
     if (!stat) {
-      results.push({ path: target, kind: 'unknown', ok: false, issues: [{ code: 'FILE_NOT_FOUND', file: target, message: 'no such file or directory' }] });
+      results.push({
+        path: target,
+        kind: 'unknown',
+        ok: false,
+        issues: [{ code: 'FILE_NOT_FOUND', file: target, message: 'no such file or directory' }],
+      });
     } else if (stat.isDirectory() || /\.ya?ml$/i.test(target)) {
       const prepared = await prepareBundle(target);
       results.push({ path: target, kind: 'bundle', ok: prepared.ok, issues: prepared.ok ? [] : prepared.issues });
@@ -42,9 +57,26 @@ export async function validatePaths(paths: string[]): Promise<ValidateResult> {
       const decoded = decodeText(await fs.readFile(target), target);
       const parsed = decoded.ok ? parseJson(decoded.text, target) : decoded;
       const value = parsed.ok ? parsed.document.value : undefined;
-      const schema = typeof value === 'object' && value !== null ? Object.entries(VERSION_KEYS).find(([key]) => key in value)?.[1] : undefined;
+      const schema =
+        typeof value === 'object' && value !== null
+          ? Object.entries(VERSION_KEYS).find(([key]) => key in value)?.[1]
+          : undefined;
       if (!parsed.ok) results.push({ path: target, kind: 'json', ok: false, issues: parsed.issues });
-      else if (!schema) results.push({ path: target, kind: 'json', ok: false, issues: [{ code: 'SCHEMA_REQUIRED', file: target, pointer: '', message: 'not a KFM artifact: no kfm_*_version field', expected: `one of ${Object.keys(VERSION_KEYS).join(', ')}` }] });
+      else if (!schema)
+        results.push({
+          path: target,
+          kind: 'json',
+          ok: false,
+          issues: [
+            {
+              code: 'SCHEMA_REQUIRED',
+              file: target,
+              pointer: '',
+              message: 'not a KFM artifact: no kfm_*_version field',
+              expected: `one of ${Object.keys(VERSION_KEYS).join(', ')}`,
+            },
+          ],
+        });
       else {
         const loaded = await loadArtifact(target, schema);
         results.push({ path: target, kind: schema, ok: loaded.ok, issues: loaded.issues });
@@ -73,21 +105,65 @@ export async function diffFiles(preFile: string, postFile: string, declarationPa
   const loaded = await loadDeclaration(declarationPath);
   if (!loaded.ok) return { status: 'failed' as const, exit_code: ExitCode.InvalidInput, issues: loaded.issues };
   const adapter = adapterFor(loaded.declaration.type);
-  if (!adapter) return { status: 'failed' as const, exit_code: ExitCode.InvalidInput, issues: [{ code: 'ARGUMENT_INVALID', file: loaded.file, pointer: '/type', message: `no store adapter registered for type ${loaded.declaration.type}` } as Issue] };
-  const summary = evaluate(loaded.declaration, { pre: pre.value, post: post.value, protected: loaded.declaration.protected ?? {} }, adapter.vocabulary);
-  return { status: summary.status === 'pass' ? ('passed' as const) : ('failed' as const), exit_code: summary.status === 'pass' ? ExitCode.Passed : ExitCode.CheckFailed, issues: [], summary };
+  if (!adapter)
+    return {
+      status: 'failed' as const,
+      exit_code: ExitCode.InvalidInput,
+      issues: [
+        {
+          code: 'ARGUMENT_INVALID',
+          file: loaded.file,
+          pointer: '/type',
+          message: `no store adapter registered for type ${loaded.declaration.type}`,
+        } as Issue,
+      ],
+    };
+  const summary = evaluate(
+    loaded.declaration,
+    { pre: pre.value, post: post.value, protected: loaded.declaration.protected ?? {} },
+    adapter.vocabulary,
+  );
+  return {
+    status: summary.status === 'pass' ? ('passed' as const) : ('failed' as const),
+    exit_code: summary.status === 'pass' ? ExitCode.Passed : ExitCode.CheckFailed,
+    issues: [],
+    summary,
+  };
 }
 
-export async function captureStoreBaseline(type: string, env: Readonly<Record<string, string | undefined>>, capturedAt: string, options: { full?: boolean } = {}) {
+export async function captureStoreBaseline(
+  type: string,
+  env: Readonly<Record<string, string | undefined>>,
+  capturedAt: string,
+  options: { full?: boolean } = {},
+) {
   const adapter = adapterFor(type);
-  if (!adapter) return { status: 'failed' as const, exit_code: ExitCode.InvalidInput, issues: [{ code: 'ARGUMENT_INVALID', message: `unknown store ${type}`, expected: `one of ${registeredTypes().join(', ')}` } as Issue] };
+  if (!adapter)
+    return {
+      status: 'failed' as const,
+      exit_code: ExitCode.InvalidInput,
+      issues: [
+        {
+          code: 'ARGUMENT_INVALID',
+          message: `unknown store ${type}`,
+          expected: `one of ${registeredTypes().join(', ')}`,
+        } as Issue,
+      ],
+    };
   const connection = resolveConnection(adapter, undefined, env);
-  if (!connection.ok) return { status: 'failed' as const, exit_code: exitCodeFor(connection.issues), issues: connection.issues };
+  if (!connection.ok)
+    return { status: 'failed' as const, exit_code: exitCodeFor(connection.issues), issues: connection.issues };
   try {
     const session = await adapter.connect(connection.values, { applicationName: 'kfm-migrate baseline' });
     try {
       const baseline = await session.captureBaseline({ capturedAt, ...(options.full ? { full: true } : {}) });
-      return { status: 'passed' as const, exit_code: ExitCode.Passed, issues: [], baseline, text: canonicalJson(baseline) };
+      return {
+        status: 'passed' as const,
+        exit_code: ExitCode.Passed,
+        issues: [],
+        baseline,
+        text: canonicalJson(baseline),
+      };
     } finally {
       await session.close();
     }

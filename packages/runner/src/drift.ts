@@ -5,7 +5,13 @@
 // receipts, validated against the schemas.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadArtifact, type Baseline, type BaselineObject, type DiffSummary, type RunReceipt } from '@kfm/migration-contracts';
+import {
+  loadArtifact,
+  type Baseline,
+  type BaselineObject,
+  type DiffSummary,
+  type RunReceipt,
+} from '@kfm/migration-contracts';
 import { EVIDENCE_ROLES, RUNS_DIR, runDirectoryOf } from '@kfm/receipts';
 
 export interface AppliedEvidence {
@@ -30,19 +36,31 @@ export async function bundleReceipts(bundleDir: string): Promise<RunReceipt[]> {
 /** A run's PRE, POST and diff summary, read from the files its receipt lists and validated. */
 export async function runEvidence(bundleDir: string, receipt: RunReceipt): Promise<AppliedEvidence> {
   const dir = runDirectoryOf(receipt);
-  const read = async <T>(role: keyof typeof EVIDENCE_ROLES, schema: 'baseline.v1' | 'diff_summary.v1'): Promise<T | undefined> => {
+  const read = async <T>(
+    role: keyof typeof EVIDENCE_ROLES,
+    schema: 'baseline.v1' | 'diff_summary.v1',
+  ): Promise<T | undefined> => {
     const file = `${dir}/${EVIDENCE_ROLES[role]}`;
     if (!receipt.outputs.some((output) => output.path === file)) return undefined;
     const loaded = await loadArtifact<T>(path.join(bundleDir, file), schema);
     return loaded.ok ? loaded.value : undefined;
   };
-  const [pre, post, summary] = await Promise.all([read<Baseline>('pre', 'baseline.v1'), read<Baseline>('post', 'baseline.v1'), read<DiffSummary>('summary', 'diff_summary.v1')]);
+  const [pre, post, summary] = await Promise.all([
+    read<Baseline>('pre', 'baseline.v1'),
+    read<Baseline>('post', 'baseline.v1'),
+    read<DiffSummary>('summary', 'diff_summary.v1'),
+  ]);
   return { receipt, ...(pre ? { pre } : {}), ...(post ? { post } : {}), ...(summary ? { summary } : {}) };
 }
 
 /** The newest committed apply in the bundle's receipts, with its PRE, POST and summary. */
 export async function latestApplied(bundleDir: string): Promise<AppliedEvidence | undefined> {
-  const newest = (await bundleReceipts(bundleDir)).filter((receipt) => receipt.operation === 'apply' && receipt.run_type !== 'rehearsal' && receipt.outcome?.status === 'committed').pop();
+  const newest = (await bundleReceipts(bundleDir))
+    .filter(
+      (receipt) =>
+        receipt.operation === 'apply' && receipt.run_type !== 'rehearsal' && receipt.outcome?.status === 'committed',
+    )
+    .pop();
   return newest ? runEvidence(bundleDir, newest) : undefined;
 }
 
@@ -54,13 +72,19 @@ export interface DriftedObject {
 }
 
 /** Does `object` carry every canonical name of `footprint` (a changed object's scope)? */
-function within(object: Pick<BaselineObject, 'scope'>, footprint: Readonly<Record<string, readonly string[] | undefined>>): boolean {
+function within(
+  object: Pick<BaselineObject, 'scope'>,
+  footprint: Readonly<Record<string, readonly string[] | undefined>>,
+): boolean {
   const dimensions = Object.entries(footprint).filter(([, names]) => names && names.length > 0);
   return dimensions.length > 0 && dimensions.every(([dimension, names]) => object.scope[dimension]?.[0] === names![0]);
 }
 
 /** Objects in the apply's footprint whose live digest differs from its POST (or that appeared or vanished). */
-export function driftFrom(applied: Required<Pick<AppliedEvidence, 'post' | 'summary'>>, live: Baseline): DriftedObject[] {
+export function driftFrom(
+  applied: Required<Pick<AppliedEvidence, 'post' | 'summary'>>,
+  live: Baseline,
+): DriftedObject[] {
   const footprints = applied.summary.changes.map((change) => change.scope ?? {});
   const inFootprint = (object: BaselineObject) => footprints.some((footprint) => within(object, footprint));
   const key = (object: Pick<BaselineObject, 'kind' | 'name'>) => `${object.kind}\u0000${object.name}`;

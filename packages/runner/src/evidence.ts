@@ -79,7 +79,10 @@ function evidenceByRole(evidence: RunEvidence): Partial<Record<EvidenceRole, str
 
 /** Evidence under its conventional names, for the scan at the commit point. */
 export function evidenceFiles(evidence: RunEvidence): ArtifactFile[] {
-  const files: ArtifactFile[] = Object.entries(evidenceByRole(evidence)).map(([role, content]) => ({ path: EVIDENCE_ROLES[role as EvidenceRole], content: content as string | object }));
+  const files: ArtifactFile[] = Object.entries(evidenceByRole(evidence)).map(([role, content]) => ({
+    path: EVIDENCE_ROLES[role as EvidenceRole],
+    content: content as string | object,
+  }));
   if (evidence.plan) files.push({ path: PLAN_FILE, content: evidence.plan });
   return files;
 }
@@ -91,18 +94,39 @@ export async function scanEvidence(files: ArtifactFile[]): Promise<Check[]> {
     const text = typeof file.content === 'string' ? file.content : canonicalJson(file.content);
     findings.push(...(await scanArtifact(file.path, text)).findings);
   }
-  return findings.map((f) => ({ name: `policy_scan:${f.file}`, rule: 'policy', status: 'fail', code: 'POLICY_SCAN_HIT', message: `${f.file}:${f.line} ${f.rule}: ${f.message}` }));
+  return findings.map((f) => ({
+    name: `policy_scan:${f.file}`,
+    rule: 'policy',
+    status: 'fail',
+    code: 'POLICY_SCAN_HIT',
+    message: `${f.file}:${f.line} ${f.rule}: ${f.message}`,
+  }));
 }
 
-function receiptInput(bundle: PreparedBundle | undefined, options: RunOptions, evidence: RunEvidence, outputs: BuildRunReceiptInput['outputs']): BuildRunReceiptInput {
+function receiptInput(
+  bundle: PreparedBundle | undefined,
+  options: RunOptions,
+  evidence: RunEvidence,
+  outputs: BuildRunReceiptInput['outputs'],
+): BuildRunReceiptInput {
   const declaration = bundle?.loaded.declaration;
   return {
     ...(declaration ? { migrationId: declaration.migration_id } : {}),
     operation: evidence.operation,
     store: evidence.store,
     actor: options.actor,
-    environment: { name: options.environment, ...(options.gitCommit ? { git_commit: options.gitCommit } : {}), runner_version: options.runnerVersion },
-    params: { environment: options.environment, approval: options.approval ?? null, transactional: declaration ? declaration.transactional !== false : null, bundle_digest: bundle?.bundleDigest ?? null, operation: evidence.operation },
+    environment: {
+      name: options.environment,
+      ...(options.gitCommit ? { git_commit: options.gitCommit } : {}),
+      runner_version: options.runnerVersion,
+    },
+    params: {
+      environment: options.environment,
+      approval: options.approval ?? null,
+      transactional: declaration ? declaration.transactional !== false : null,
+      bundle_digest: bundle?.bundleDigest ?? null,
+      operation: evidence.operation,
+    },
     inputs: evidence.inputs ?? bundle?.inputs ?? [],
     outputs,
     checks: evidence.checks,
@@ -112,7 +136,11 @@ function receiptInput(bundle: PreparedBundle | undefined, options: RunOptions, e
       ...(evidence.post ? { post: evidence.post.fingerprints.schema } : {}),
       ...(evidence.afterRollback ? { after_rollback: evidence.afterRollback.fingerprints.schema } : {}),
     },
-    policy: { policy_label: 'public', ...(options.approval ? { approval_ref: options.approval } : {}), ...(declaration?.approvals.exception_ref ? { notes: `exception ${declaration.approvals.exception_ref}` } : {}) },
+    policy: {
+      policy_label: 'public',
+      ...(options.approval ? { approval_ref: options.approval } : {}),
+      ...(declaration?.approvals.exception_ref ? { notes: `exception ${declaration.approvals.exception_ref}` } : {}),
+    },
     ...(evidence.previousReceipt !== undefined ? { previousReceipt: evidence.previousReceipt } : {}),
     runType: evidence.operation === 'rehearse' ? 'rehearsal' : 'migration',
     startedAt: evidence.startedAt,
@@ -122,8 +150,18 @@ function receiptInput(bundle: PreparedBundle | undefined, options: RunOptions, e
 }
 
 /** The run id is fixed by the inputs, parameters and start time, so it is known before the store is touched. */
-export function runIdentity(bundle: PreparedBundle | undefined, options: RunOptions, evidence: Pick<RunEvidence, 'operation' | 'store' | 'startedAt'>): string {
-  const probe: RunEvidence = { ...evidence, finishedAt: evidence.startedAt, checks: [], outcome: { status: 'failed', exit_code: 1 }, details: {} };
+export function runIdentity(
+  bundle: PreparedBundle | undefined,
+  options: RunOptions,
+  evidence: Pick<RunEvidence, 'operation' | 'store' | 'startedAt'>,
+): string {
+  const probe: RunEvidence = {
+    ...evidence,
+    finishedAt: evidence.startedAt,
+    checks: [],
+    outcome: { status: 'failed', exit_code: 1 },
+    details: {},
+  };
   return buildRunReceipt(receiptInput(bundle, options, probe, [])).run_id;
 }
 
@@ -135,33 +173,66 @@ export interface WriteTarget {
 }
 
 /** Writes per-run evidence, the receipt and PROV; for a latest run, then the reviewer-facing copies. */
-export async function writeRun(bundle: PreparedBundle | undefined, options: RunOptions, evidence: RunEvidence, target: WriteTarget): Promise<{ ok: true; run: WrittenRun } | { ok: false; issues: Issue[] }> {
+export async function writeRun(
+  bundle: PreparedBundle | undefined,
+  options: RunOptions,
+  evidence: RunEvidence,
+  target: WriteTarget,
+): Promise<{ ok: true; run: WrittenRun } | { ok: false; issues: Issue[] }> {
   const runId = runIdentity(bundle, options, evidence);
   const runDir = `${RUNS_DIR}/${runDirectoryName(runId)}`;
   const perRun = evidenceFiles(evidence).map((file) => ({ ...file, path: `${runDir}/${file.path}` }));
   const writtenEvidence = await writeArtifacts(target.dir, perRun);
-  if (!writtenEvidence.ok) return { ok: false, issues: [...writtenEvidence.issues, ...findingsToIssues(writtenEvidence.findings)] };
-  const receipt = buildRunReceipt(receiptInput(bundle, options, evidence, writtenEvidence.written.map((w) => ({ path: w.path, digest: w.digest, bytes: w.bytes }))));
+  if (!writtenEvidence.ok)
+    return { ok: false, issues: [...writtenEvidence.issues, ...findingsToIssues(writtenEvidence.findings)] };
+  const receipt = buildRunReceipt(
+    receiptInput(
+      bundle,
+      options,
+      evidence,
+      writtenEvidence.written.map((w) => ({ path: w.path, digest: w.digest, bytes: w.bytes })),
+    ),
+  );
   // PROV is derived from the receipt, so the receipt cannot name it; verify rebuilds and compares it.
   const prov = buildProv(receipt);
   const provDigest = await digestOutputBytes('prov.jsonld', new TextEncoder().encode(canonicalJson(prov)));
-  const attestation = attestationFiles({ receipt, provDigest, ...(options.signingKey ? { signingKey: options.signingKey } : {}), directories: target.latest ? [runDir, 'receipts'] : [runDir] });
-  const perRunReceipt = await writeArtifacts(target.dir, [{ path: `${runDir}/run_receipt.json`, content: receipt }, { path: `${runDir}/prov.jsonld`, content: prov }, ...attestation.filter((file) => file.path.startsWith(runDir))]);
-  if (!perRunReceipt.ok) return { ok: false, issues: [...perRunReceipt.issues, ...findingsToIssues(perRunReceipt.findings)] };
+  const attestation = attestationFiles({
+    receipt,
+    provDigest,
+    ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+    directories: target.latest ? [runDir, 'receipts'] : [runDir],
+  });
+  const perRunReceipt = await writeArtifacts(target.dir, [
+    { path: `${runDir}/run_receipt.json`, content: receipt },
+    { path: `${runDir}/prov.jsonld`, content: prov },
+    ...attestation.filter((file) => file.path.startsWith(runDir)),
+  ]);
+  if (!perRunReceipt.ok)
+    return { ok: false, issues: [...perRunReceipt.issues, ...findingsToIssues(perRunReceipt.findings)] };
   const paths = [...writtenEvidence.written.map((w) => w.path), ...perRunReceipt.written.map((w) => w.path)];
   if (target.latest && bundle) {
-    const latest = await refreshLatest(bundle, evidence, { prov, attestation: attestation.filter((file) => file.path.startsWith('receipts/')) });
+    const latest = await refreshLatest(bundle, evidence, {
+      prov,
+      attestation: attestation.filter((file) => file.path.startsWith('receipts/')),
+    });
     if (!latest.ok) return latest;
     // The latest receipt last: until it names this run, the reviewer-facing files it binds are not read as this run's.
     const head = await writeArtifacts(target.dir, [{ path: LATEST_RECEIPT, content: receipt }]);
     if (!head.ok) return { ok: false, issues: head.issues };
     paths.push(...latest.paths, LATEST_RECEIPT);
   }
-  return { ok: true, run: { runId: receipt.run_id, receipt, receiptDigest: digestOfReceipt(receipt), paths: paths.sort() } };
+  return {
+    ok: true,
+    run: { runId: receipt.run_id, receipt, receiptDigest: digestOfReceipt(receipt), paths: paths.sort() },
+  };
 }
 
 /** Copies this run's evidence to the reviewer-facing paths and removes those it did not produce. */
-async function refreshLatest(bundle: PreparedBundle, evidence: RunEvidence, companions: { prov: object; attestation: ArtifactFile[] }): Promise<{ ok: true; paths: string[] } | { ok: false; issues: Issue[] }> {
+async function refreshLatest(
+  bundle: PreparedBundle,
+  evidence: RunEvidence,
+  companions: { prov: object; attestation: ArtifactFile[] },
+): Promise<{ ok: true; paths: string[] } | { ok: false; issues: Issue[] }> {
   const byRole = evidenceByRole(evidence);
   const files: ArtifactFile[] = [];
   const stale: string[] = [];
@@ -172,7 +243,8 @@ async function refreshLatest(bundle: PreparedBundle, evidence: RunEvidence, comp
   }
   files.push({ path: 'receipts/prov.jsonld', content: companions.prov }, ...companions.attestation);
   const present = new Set(companions.attestation.map((file) => file.path));
-  for (const companion of LATEST_COMPANIONS) if (companion !== 'prov.jsonld' && !present.has(`receipts/${companion}`)) stale.push(`receipts/${companion}`);
+  for (const companion of LATEST_COMPANIONS)
+    if (companion !== 'prov.jsonld' && !present.has(`receipts/${companion}`)) stale.push(`receipts/${companion}`);
   const written = await writeArtifacts(bundle.loaded.bundleDir, files);
   if (!written.ok) return { ok: false, issues: [...written.issues, ...findingsToIssues(written.findings)] };
   for (const file of stale) await fs.rm(path.join(bundle.loaded.bundleDir, file), { force: true });
@@ -180,5 +252,10 @@ async function refreshLatest(bundle: PreparedBundle, evidence: RunEvidence, comp
 }
 
 function findingsToIssues(findings: PolicyFinding[]): Issue[] {
-  return findings.map((f) => ({ code: 'POLICY_SCAN_HIT', file: f.file, line: f.line, message: `${f.rule}: ${f.message}` }));
+  return findings.map((f) => ({
+    code: 'POLICY_SCAN_HIT',
+    file: f.file,
+    line: f.line,
+    message: `${f.rule}: ${f.message}`,
+  }));
 }

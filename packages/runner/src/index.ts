@@ -7,8 +7,23 @@ export { rollbackBundle } from './rollback.js';
 export { verifyRestored } from './restore.js';
 export { planBundle } from './plan.js';
 export { buildReport, renderHtml, renderMarkdown, reportBundle, type ReportModel } from './report.js';
-export { rehearseBundle, rehearseRegistered, type CiRehearsal, type RehearsalResult, type RehearsalStage } from './rehearse.js';
-export { verifyTarget, verifyChainDirectory, compareWithStore, trustedKeys, type VerifyOptions, type VerifyOutcome, type LedgerComparison, type ChainCheckResult } from './verify.js';
+export {
+  rehearseBundle,
+  rehearseRegistered,
+  type CiRehearsal,
+  type RehearsalResult,
+  type RehearsalStage,
+} from './rehearse.js';
+export {
+  verifyTarget,
+  verifyChainDirectory,
+  compareWithStore,
+  trustedKeys,
+  type VerifyOptions,
+  type VerifyOutcome,
+  type LedgerComparison,
+  type ChainCheckResult,
+} from './verify.js';
 export { runCi, bundleDirectories, type CiFinding, type CiResult } from './ci.js';
 export { validatePaths, diffFiles, captureStoreBaseline, discoverBundles, type ValidateResult } from './commands.js';
 export { storeStatus, type StatusResult, type BundleStatus } from './status.js';

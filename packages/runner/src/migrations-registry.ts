@@ -29,14 +29,21 @@ export async function findMigrationsRoot(from: string): Promise<string | undefin
   }
 }
 
-export async function loadRegistry(root: string): Promise<{ ok: true; registry: MigrationsRegistry } | { ok: false; issues: Issue[] }> {
+export async function loadRegistry(
+  root: string,
+): Promise<{ ok: true; registry: MigrationsRegistry } | { ok: false; issues: Issue[] }> {
   const loaded = await loadArtifact<MigrationsRegistry>(path.join(root, REGISTRY_FILE), 'migrations_registry.v1');
   return loaded.ok ? { ok: true, registry: loaded.value } : loaded;
 }
 
 /** Registry files are pretty-printed (reviewed in PRs) with sorted keys, so writes are deterministic. */
 function render(registry: MigrationsRegistry): string {
-  const sorted = { ...registry, migrations: [...registry.migrations].sort((a, b) => (a.migration_id < b.migration_id ? -1 : a.migration_id > b.migration_id ? 1 : 0)) };
+  const sorted = {
+    ...registry,
+    migrations: [...registry.migrations].sort((a, b) =>
+      a.migration_id < b.migration_id ? -1 : a.migration_id > b.migration_id ? 1 : 0,
+    ),
+  };
   return JSON.stringify(JSON.parse(canonicalJson(sorted)), null, 2) + '\n';
 }
 
@@ -50,12 +57,24 @@ async function writeAtomically(file: string, text: string): Promise<void> {
  * Read-modify-write of the registry under an exclusive lock. `change` edits the loaded registry in place
  * and returns a value; the file is rewritten only when `change` returns without throwing.
  */
-export async function updateRegistry<T>(root: string, change: (registry: MigrationsRegistry) => T | Promise<T>, create = false): Promise<{ ok: true; value: T } | { ok: false; issues: Issue[] }> {
+export async function updateRegistry<T>(
+  root: string,
+  change: (registry: MigrationsRegistry) => T | Promise<T>,
+  create = false,
+): Promise<{ ok: true; value: T } | { ok: false; issues: Issue[] }> {
   const file = path.join(root, REGISTRY_FILE);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  if (create) await fs.writeFile(file, render({ kfm_migrations_registry_version: 'v1', migrations: [] }), { flag: 'wx' }).catch(() => undefined);
+  if (create)
+    await fs
+      .writeFile(file, render({ kfm_migrations_registry_version: 'v1', migrations: [] }), { flag: 'wx' })
+      .catch(() => undefined);
   // Retries with backoff for up to ~30 s; a lock older than 10 s whose holder stopped updating it is stale.
-  const release = await lockfile.lock(file, { realpath: false, stale: 10_000, update: 2_000, retries: { retries: 60, factor: 1.3, minTimeout: 20, maxTimeout: 1_000, randomize: true } });
+  const release = await lockfile.lock(file, {
+    realpath: false,
+    stale: 10_000,
+    update: 2_000,
+    retries: { retries: 60, factor: 1.3, minTimeout: 20, maxTimeout: 1_000, randomize: true },
+  });
   try {
     const loaded = await loadRegistry(root);
     if (!loaded.ok) return loaded;
@@ -68,7 +87,12 @@ export async function updateRegistry<T>(root: string, change: (registry: Migrati
 }
 
 /** Appends a status to an entry's history (never rewriting earlier entries). False when the id is not registered. */
-export async function appendStatus(root: string, migrationId: string, status: RegistryStatus, detail: { at: string; run_id?: string; environment?: string; note?: string; bundle_digest?: string; ref?: string }): Promise<boolean> {
+export async function appendStatus(
+  root: string,
+  migrationId: string,
+  status: RegistryStatus,
+  detail: { at: string; run_id?: string; environment?: string; note?: string; bundle_digest?: string; ref?: string },
+): Promise<boolean> {
   const result = await updateRegistry(root, (registry) => {
     const entry = registry.migrations.find((m) => m.migration_id === migrationId);
     if (!entry) return false;

@@ -29,7 +29,13 @@ export type PolicyResult = { ok: true; loaded: LoadedPolicy | undefined } | { ok
 export async function loadRepositoryPolicy(migrationsRoot: string | undefined): Promise<PolicyResult> {
   if (!migrationsRoot) return { ok: true, loaded: undefined };
   const file = path.join(migrationsRoot, POLICY_FILE);
-  if (!(await fs.access(file).then(() => true, () => false))) return { ok: true, loaded: undefined };
+  if (
+    !(await fs.access(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { ok: true, loaded: undefined };
   const loaded = await loadArtifact<Policy>(file, 'policy.v1');
   if (!loaded.ok) return { ok: false, issues: loaded.issues };
   return { ok: true, loaded: { policy: loaded.value, digest: await cidOfJson(loaded.value), file } };
@@ -69,8 +75,14 @@ export function combinePolicies(sources: readonly Policy[]): Policy {
     },
   };
   combined.timeouts = {
-    max_lock_timeout: minDuration(sources.map((s) => s.timeouts?.max_lock_timeout), DEFAULT_MAX_LOCK_TIMEOUT),
-    max_statement_timeout: minDuration(sources.map((s) => s.timeouts?.max_statement_timeout), DEFAULT_MAX_STATEMENT_TIMEOUT),
+    max_lock_timeout: minDuration(
+      sources.map((s) => s.timeouts?.max_lock_timeout),
+      DEFAULT_MAX_LOCK_TIMEOUT,
+    ),
+    max_statement_timeout: minDuration(
+      sources.map((s) => s.timeouts?.max_statement_timeout),
+      DEFAULT_MAX_STATEMENT_TIMEOUT,
+    ),
   };
   if (sources.some((s) => s.require_signatures)) combined.require_signatures = true;
   const keyLists = sources.map((s) => s.trusted_keys).filter((keys): keys is string[] => Array.isArray(keys));
@@ -86,8 +98,15 @@ export function combinePolicies(sources: readonly Policy[]): Policy {
       if (!known || SEVERITY_RANK[severity] > SEVERITY_RANK[known]) severities[rule] = severity;
     }
   }
-  if (thresholds.length || Object.keys(severities).length) combined.lint = { ...(thresholds.length ? { threshold: Math.min(...thresholds) } : {}), ...(Object.keys(severities).length ? { severities } : {}) };
-  const retries = sources.map((s) => s.retries).filter(Boolean).pop();
+  if (thresholds.length || Object.keys(severities).length)
+    combined.lint = {
+      ...(thresholds.length ? { threshold: Math.min(...thresholds) } : {}),
+      ...(Object.keys(severities).length ? { severities } : {}),
+    };
+  const retries = sources
+    .map((s) => s.retries)
+    .filter(Boolean)
+    .pop();
   if (retries) combined.retries = retries;
   return combined;
 }
@@ -95,13 +114,25 @@ export function combinePolicies(sources: readonly Policy[]): Policy {
 /** Rules the policy allows for this bundle (each exception names the bundle and an approval reference). */
 export function allowedRules(policy: Policy, migrationId: string): { rules: string[]; refs: string[] } {
   const matching = (policy.exceptions ?? []).filter((exception) => exception.migration_id === migrationId);
-  return { rules: [...new Set(matching.flatMap((exception) => exception.rules))].sort(), refs: [...new Set(matching.map((exception) => exception.approval_ref))].sort() };
+  return {
+    rules: [...new Set(matching.flatMap((exception) => exception.rules))].sort(),
+    refs: [...new Set(matching.map((exception) => exception.approval_ref))].sort(),
+  };
 }
 
 /** Declared waits must stay inside the policy's maxima (exit 2 at validate and before any run). */
-export function timeoutIssues(declaration: MigrationDeclaration, policy: Policy, file?: string, locate: (pointer: string) => { line: number; column: number } | undefined = () => undefined): Issue[] {
+export function timeoutIssues(
+  declaration: MigrationDeclaration,
+  policy: Policy,
+  file?: string,
+  locate: (pointer: string) => { line: number; column: number } | undefined = () => undefined,
+): Issue[] {
   const issues: Issue[] = [];
-  const check = (key: 'lock_timeout' | 'statement_timeout', maxKey: 'max_lock_timeout' | 'max_statement_timeout', fallback: string) => {
+  const check = (
+    key: 'lock_timeout' | 'statement_timeout',
+    maxKey: 'max_lock_timeout' | 'max_statement_timeout',
+    fallback: string,
+  ) => {
     const value = declaration.runner[key];
     const max = policy.timeouts?.[maxKey] ?? fallback;
     if (value === undefined) return;
@@ -109,7 +140,15 @@ export function timeoutIssues(declaration: MigrationDeclaration, policy: Policy,
     const maxMs = durationMs(max) ?? Infinity;
     if (ms === undefined || ms <= 0 || ms > maxMs) {
       const pointer = `/runner/${key}`;
-      issues.push({ code: 'POLICY_LIMIT', ...(file ? { file } : {}), pointer, ...locate(pointer), message: `runner.${key} must be above zero and at most the policy's ${maxKey}`, expected: `> 0 and <= ${max}`, found: value });
+      issues.push({
+        code: 'POLICY_LIMIT',
+        ...(file ? { file } : {}),
+        pointer,
+        ...locate(pointer),
+        message: `runner.${key} must be above zero and at most the policy's ${maxKey}`,
+        expected: `> 0 and <= ${max}`,
+        found: value,
+      });
     }
   };
   check('lock_timeout', 'max_lock_timeout', DEFAULT_MAX_LOCK_TIMEOUT);

@@ -11,7 +11,13 @@ describe('progress', () => {
   it('writes plain, throttled lines when stderr is not a terminal, always the last one', () => {
     const lines: string[] = [];
     let now = 0;
-    const reporter = createReporter({ write: (line) => lines.push(line), clock: () => now, tty: false, throttleMs: 1_000, width: 4 });
+    const reporter = createReporter({
+      write: (line) => lines.push(line),
+      clock: () => now,
+      tty: false,
+      throttleMs: 1_000,
+      width: 4,
+    });
     for (let done = 0; done <= 10; done++) {
       now = done * 300;
       reporter.info('backfill parcels', { done, total: 10, unit: 'batches' });

@@ -25,8 +25,11 @@ describe('report', () => {
     const md = renderMarkdown(report);
     expect(md.match(/^\| [✅❌➖] \|/gmu)?.length).toBe(report.checks.length);
     for (const limit of report.limits) expect(md).toContain(`${limit.name} ${limit.used}/${limit.declared}`);
-    for (const change of report.apply?.summary?.changes ?? []) expect(md).toContain(`| ${change.change} | ${change.kind} | ${change.name} |`);
-    expect(md).toContain(report.fingerprints.pre === report.fingerprints.after_rollback ? 'PRE restored ✅' : 'differs from PRE ❌');
+    for (const change of report.apply?.summary?.changes ?? [])
+      expect(md).toContain(`| ${change.change} | ${change.kind} | ${change.name} |`);
+    expect(md).toContain(
+      report.fingerprints.pre === report.fingerprints.after_rollback ? 'PRE restored ✅' : 'differs from PRE ❌',
+    );
     expect(report.history.map((receipt) => receipt.operation)).toEqual(['plan', 'apply', 'rollback']);
   });
 
@@ -43,11 +46,17 @@ describe('report', () => {
 
   it('renders one self-contained HTML file: no external reference, escaped text, one bar pair per limit', async () => {
     const report = await model('search/SEARCH-MIG-2026-03-05-01');
-    const html = renderHtml({ ...report, declaration: { ...report.declaration, intent: '<script>alert(1)</script> & more' } });
+    const html = renderHtml({
+      ...report,
+      declaration: { ...report.declaration, intent: '<script>alert(1)</script> & more' },
+    });
     expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; more');
-    const limitsChart = html.slice(html.indexOf('Limits: used vs declared'), html.indexOf('</svg>', html.indexOf('Limits: used vs declared')));
+    const limitsChart = html.slice(
+      html.indexOf('Limits: used vs declared'),
+      html.indexOf('</svg>', html.indexOf('Limits: used vs declared')),
+    );
     expect(limitsChart.match(/<rect /g)?.length).toBe(report.limits.length * 2);
     expect(renderHtml(report)).toBe(renderHtml(report));
   });

@@ -3,7 +3,14 @@
 // comment or a CI job summary; one self-contained HTML file (inline CSS, SVG charts, a few lines of
 // script for the filter; no request at view time). Deterministic: same evidence ⇒ same bytes.
 import path from 'node:path';
-import { loadDeclaration, type Check, type Issue, type DiffSummary, type MigrationDeclaration, type RunReceipt } from '@kfm/migration-contracts';
+import {
+  loadDeclaration,
+  type Check,
+  type Issue,
+  type DiffSummary,
+  type MigrationDeclaration,
+  type RunReceipt,
+} from '@kfm/migration-contracts';
 import { runDirectoryOf } from '@kfm/receipts';
 import { bundleReceipts, runEvidence } from './drift.js';
 
@@ -23,7 +30,9 @@ export interface ReportModel {
 }
 
 /** Read and validate the bundle's evidence. A bundle that never ran still gets a report (no runs yet). */
-export async function buildReport(bundleDir: string): Promise<{ ok: true; model: ReportModel } | { ok: false; issues: Issue[] }> {
+export async function buildReport(
+  bundleDir: string,
+): Promise<{ ok: true; model: ReportModel } | { ok: false; issues: Issue[] }> {
   const loaded = await loadDeclaration(bundleDir);
   if (!loaded.ok) return { ok: false, issues: loaded.issues };
   const history = (await bundleReceipts(bundleDir)).filter((receipt) => receipt.run_type !== 'rehearsal');
@@ -32,11 +41,24 @@ export async function buildReport(bundleDir: string): Promise<{ ok: true; model:
   const applied = applyReceipt ? await runEvidence(bundleDir, applyReceipt) : undefined;
   // The receipt's checks already include the summary's; keep the first of each name.
   const seen = new Set<string>();
-  const checks = [...(applyReceipt?.validation?.checks ?? []), ...(applied?.summary?.checks ?? [])].filter((check) => !seen.has(check.name) && Boolean(seen.add(check.name)));
+  const checks = [...(applyReceipt?.validation?.checks ?? []), ...(applied?.summary?.checks ?? [])].filter(
+    (check) => !seen.has(check.name) && Boolean(seen.add(check.name)),
+  );
   const limits = checks
-    .filter((check) => check.rule === 'limit' && typeof check.observed === 'number' && typeof check.declared === 'number')
-    .map((check) => ({ name: check.name.replace(/^limits\./, ''), used: check.observed as number, declared: check.declared as number, status: check.status }));
-  const rollback = history.filter((receipt) => receipt.operation === 'rollback' && applyReceipt && receipt.finished_at > applyReceipt.finished_at).at(-1);
+    .filter(
+      (check) => check.rule === 'limit' && typeof check.observed === 'number' && typeof check.declared === 'number',
+    )
+    .map((check) => ({
+      name: check.name.replace(/^limits\./, ''),
+      used: check.observed as number,
+      declared: check.declared as number,
+      status: check.status,
+    }));
+  const rollback = history
+    .filter(
+      (receipt) => receipt.operation === 'rollback' && applyReceipt && receipt.finished_at > applyReceipt.finished_at,
+    )
+    .at(-1);
   const fingerprints: ReportModel['fingerprints'] = {};
   if (applyReceipt?.fingerprints?.pre) fingerprints.pre = applyReceipt.fingerprints.pre;
   if (applyReceipt?.fingerprints?.post) fingerprints.post = applyReceipt.fingerprints.post;
@@ -46,12 +68,19 @@ export async function buildReport(bundleDir: string): Promise<{ ok: true; model:
     bundle: bundleDir,
     declaration: loaded.declaration,
     ...(latest ? { latest } : {}),
-    ...(applyReceipt ? { apply: { receipt: applyReceipt, ...(applied?.summary ? { summary: applied.summary } : {}) } } : {}),
+    ...(applyReceipt
+      ? { apply: { receipt: applyReceipt, ...(applied?.summary ? { summary: applied.summary } : {}) } }
+      : {}),
     checks,
     limits,
     fingerprints,
     history,
-    evidence: latest ? latest.outputs.map((output) => output.path).filter((file) => file.startsWith(runDirectoryOf(latest))).sort() : [],
+    evidence: latest
+      ? latest.outputs
+          .map((output) => output.path)
+          .filter((file) => file.startsWith(runDirectoryOf(latest)))
+          .sort()
+      : [],
   };
   return { ok: true, model };
 }
@@ -62,54 +91,105 @@ const brief = (value: unknown) => {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length <= 60 ? text : '…';
 };
-const mdCell = (value: unknown) => String(value ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const mdCell = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
 const short = (cid?: string) => (cid ? `\`${cid.slice(0, 12)}…${cid.slice(-6)}\`` : '—');
-const statusOf = (model: ReportModel) => (model.latest ? `${model.latest.operation} ${model.latest.outcome?.status ?? ''} (exit ${model.latest.outcome?.exit_code ?? '?'})` : 'never run');
+const statusOf = (model: ReportModel) =>
+  model.latest
+    ? `${model.latest.operation} ${model.latest.outcome?.status ?? ''} (exit ${model.latest.outcome?.exit_code ?? '?'})`
+    : 'never run';
 
 export function renderMarkdown(model: ReportModel): string {
   const { declaration } = model;
   const lines: string[] = [];
   lines.push(`### ${declaration.migration_id} (${declaration.type})`, '', `> ${mdCell(declaration.intent)}`, '');
-  lines.push(`**Status:** ${statusOf(model)}${model.latest ? ` — run \`${model.latest.run_id}\` at ${model.latest.finished_at}` : ''}`, '');
+  lines.push(
+    `**Status:** ${statusOf(model)}${model.latest ? ` — run \`${model.latest.run_id}\` at ${model.latest.finished_at}` : ''}`,
+    '',
+  );
   if (model.checks.length > 0) {
     lines.push('| | check | declared | observed |', '|---|---|---|---|');
     for (const check of model.checks) {
       const mark = check.status === 'fail' ? '❌' : check.status === 'pass' ? '✅' : '➖';
-      lines.push(`| ${mark} | ${mdCell(check.name)}${check.status === 'fail' && check.message ? ` — ${mdCell(check.message)}` : ''} | ${mdCell(brief(check.declared))} | ${mdCell(brief(check.observed))} |`);
+      lines.push(
+        `| ${mark} | ${mdCell(check.name)}${check.status === 'fail' && check.message ? ` — ${mdCell(check.message)}` : ''} | ${mdCell(brief(check.declared))} | ${mdCell(brief(check.observed))} |`,
+      );
     }
     lines.push('');
   }
   if (model.limits.length > 0) {
-    lines.push('**Limits (used / declared):** ' + model.limits.map((limit) => `${limit.name} ${limit.used}/${limit.declared}${limit.status === 'fail' ? ' ❌' : ''}`).join(' · '), '');
+    lines.push(
+      '**Limits (used / declared):** ' +
+        model.limits
+          .map((limit) => `${limit.name} ${limit.used}/${limit.declared}${limit.status === 'fail' ? ' ❌' : ''}`)
+          .join(' · '),
+      '',
+    );
   }
   const changes = model.apply?.summary?.changes ?? [];
   if (changes.length > 0) {
     lines.push(`**Touched (${changes.length}):**`, '', '| change | kind | name |', '|---|---|---|');
-    for (const change of changes.slice(0, TOUCHED_SHOWN)) lines.push(`| ${change.change} | ${mdCell(change.kind)} | ${mdCell(change.name)} |`);
-    if (changes.length > TOUCHED_SHOWN) lines.push(`| … | | ${changes.length - TOUCHED_SHOWN} more in diffs/touched.csv |`);
+    for (const change of changes.slice(0, TOUCHED_SHOWN))
+      lines.push(`| ${change.change} | ${mdCell(change.kind)} | ${mdCell(change.name)} |`);
+    if (changes.length > TOUCHED_SHOWN)
+      lines.push(`| … | | ${changes.length - TOUCHED_SHOWN} more in diffs/touched.csv |`);
     lines.push('');
   }
-  const lint = (model.apply?.receipt as { lint?: { rule: string; severity: string; file: string; line: number; message: string }[] } | undefined)?.lint ?? [];
+  const lint =
+    (
+      model.apply?.receipt as
+        | { lint?: { rule: string; severity: string; file: string; line: number; message: string }[] }
+        | undefined
+    )?.lint ?? [];
   if (lint.length > 0) {
     lines.push('**Lint:**', '');
-    for (const finding of lint) lines.push(`- ${finding.severity === 'error' ? '❌' : '⚠️'} \`${finding.rule}\` ${finding.file}:${finding.line} ${mdCell(finding.message)}`);
+    for (const finding of lint)
+      lines.push(
+        `- ${finding.severity === 'error' ? '❌' : '⚠️'} \`${finding.rule}\` ${finding.file}:${finding.line} ${mdCell(finding.message)}`,
+      );
     lines.push('');
   }
   const { pre, post, after_rollback: after } = model.fingerprints;
-  if (pre || post) lines.push(`**Fingerprints:** PRE ${short(pre)} → POST ${short(post)} → after rollback ${short(after)}${after ? (after === pre ? ' (PRE restored ✅)' : ' (differs from PRE ❌)') : ''}`, '');
+  if (pre || post)
+    lines.push(
+      `**Fingerprints:** PRE ${short(pre)} → POST ${short(post)} → after rollback ${short(after)}${after ? (after === pre ? ' (PRE restored ✅)' : ' (differs from PRE ❌)') : ''}`,
+      '',
+    );
   if (model.history.length > 0) {
-    lines.push('<details><summary>Run history</summary>', '', '| finished | operation | outcome | run |', '|---|---|---|---|');
-    for (const receipt of model.history) lines.push(`| ${receipt.finished_at} | ${receipt.operation} | ${receipt.outcome?.status ?? ''} | \`${receipt.run_id}\` |`);
+    lines.push(
+      '<details><summary>Run history</summary>',
+      '',
+      '| finished | operation | outcome | run |',
+      '|---|---|---|---|',
+    );
+    for (const receipt of model.history)
+      lines.push(
+        `| ${receipt.finished_at} | ${receipt.operation} | ${receipt.outcome?.status ?? ''} | \`${receipt.run_id}\` |`,
+      );
     lines.push('', '</details>', '');
   }
-  if (model.evidence.length > 0) lines.push('**Evidence:** ' + model.evidence.map((file) => `[${path.posix.basename(file)}](${file})`).join(' · '), '');
+  if (model.evidence.length > 0)
+    lines.push(
+      '**Evidence:** ' + model.evidence.map((file) => `[${path.posix.basename(file)}](${file})`).join(' · '),
+      '',
+    );
   return lines.join('\n');
 }
 
-const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (value: unknown) =>
+  String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 /** Horizontal bars, one per row, each with its reference mark: a plain SVG, no library needed at view time. */
-function barChart(title: string, rows: { label: string; value: number; reference: number; fail?: boolean }[], legend: [string, string]): string {
+function barChart(
+  title: string,
+  rows: { label: string; value: number; reference: number; fail?: boolean }[],
+  legend: [string, string],
+): string {
   if (rows.length === 0) return '';
   const width = 560;
   const labelWidth = 220;
@@ -118,24 +198,47 @@ function barChart(title: string, rows: { label: string; value: number; reference
   const scale = (n: number) => ((width - labelWidth - 60) * n) / max;
   const bars = rows.map((row, i) => {
     const y = 24 + i * rowHeight;
-    return `<text x="0" y="${y + 14}" class="label">${esc(row.label)}</text>`
-      + `<rect x="${labelWidth}" y="${y + 2}" width="${scale(row.reference).toFixed(1)}" height="16" class="reference"/>`
-      + `<rect x="${labelWidth}" y="${y + 5}" width="${Math.max(scale(row.value), row.value > 0 ? 2 : 0).toFixed(1)}" height="10" class="${row.fail ? 'value fail' : 'value'}"/>`
-      + `<text x="${labelWidth + scale(Math.max(row.value, row.reference)) + 6}" y="${y + 14}" class="number">${row.value} / ${row.reference}</text>`;
+    return (
+      `<text x="0" y="${y + 14}" class="label">${esc(row.label)}</text>` +
+      `<rect x="${labelWidth}" y="${y + 2}" width="${scale(row.reference).toFixed(1)}" height="16" class="reference"/>` +
+      `<rect x="${labelWidth}" y="${y + 5}" width="${Math.max(scale(row.value), row.value > 0 ? 2 : 0).toFixed(1)}" height="10" class="${row.fail ? 'value fail' : 'value'}"/>` +
+      `<text x="${labelWidth + scale(Math.max(row.value, row.reference)) + 6}" y="${y + 14}" class="number">${row.value} / ${row.reference}</text>`
+    );
   });
   const height = 30 + rows.length * rowHeight;
-  return `<figure><figcaption>${esc(title)} <span class="legend"><i class="value"></i>${esc(legend[0])} <i class="reference"></i>${esc(legend[1])}</span></figcaption>`
-    + `<svg role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${bars.join('')}</svg></figure>`;
+  return (
+    `<figure><figcaption>${esc(title)} <span class="legend"><i class="value"></i>${esc(legend[0])} <i class="reference"></i>${esc(legend[1])}</span></figcaption>` +
+    `<svg role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${bars.join('')}</svg></figure>`
+  );
 }
 
 export function renderHtml(model: ReportModel): string {
   const { declaration } = model;
-  const counts = Object.entries(model.apply?.summary?.count_deltas ?? {}).flatMap(([kind, delta]) => (delta ? [{ label: kind, value: delta.post, reference: delta.pre }] : []));
-  const limitRows = model.limits.map((limit) => ({ label: limit.name, value: limit.used, reference: limit.declared, fail: limit.status === 'fail' }));
+  const counts = Object.entries(model.apply?.summary?.count_deltas ?? {}).flatMap(([kind, delta]) =>
+    delta ? [{ label: kind, value: delta.post, reference: delta.pre }] : [],
+  );
+  const limitRows = model.limits.map((limit) => ({
+    label: limit.name,
+    value: limit.used,
+    reference: limit.declared,
+    fail: limit.status === 'fail',
+  }));
   const changes = model.apply?.summary?.changes ?? [];
-  const checkRows = model.checks.map((check) => `<tr class="${esc(check.status)}"><td>${check.status === 'fail' ? '❌' : check.status === 'pass' ? '✅' : '➖'}</td><td>${esc(check.name)}</td><td>${esc(check.message)}</td></tr>`).join('');
-  const changeRows = changes.map((change) => `<tr><td>${esc(change.change)}</td><td>${esc(change.kind)}</td><td>${esc(change.name)}</td></tr>`).join('');
-  const historyRows = model.history.map((receipt) => `<tr><td>${esc(receipt.finished_at)}</td><td>${esc(receipt.operation)}</td><td>${esc(receipt.outcome?.status)}</td><td><code>${esc(receipt.run_id)}</code></td></tr>`).join('');
+  const checkRows = model.checks
+    .map(
+      (check) =>
+        `<tr class="${esc(check.status)}"><td>${check.status === 'fail' ? '❌' : check.status === 'pass' ? '✅' : '➖'}</td><td>${esc(check.name)}</td><td>${esc(check.message)}</td></tr>`,
+    )
+    .join('');
+  const changeRows = changes
+    .map((change) => `<tr><td>${esc(change.change)}</td><td>${esc(change.kind)}</td><td>${esc(change.name)}</td></tr>`)
+    .join('');
+  const historyRows = model.history
+    .map(
+      (receipt) =>
+        `<tr><td>${esc(receipt.finished_at)}</td><td>${esc(receipt.operation)}</td><td>${esc(receipt.outcome?.status)}</td><td><code>${esc(receipt.run_id)}</code></td></tr>`,
+    )
+    .join('');
   const { pre, post, after_rollback: after } = model.fingerprints;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(declaration.migration_id)} — kfm-migrate report</title>
@@ -170,9 +273,11 @@ document.getElementById('filter').addEventListener('input', function (event) {
 }
 
 /** The report text, or the issues that stop it (an invalid declaration: exit 2). */
-export async function reportBundle(bundleDir: string, format: 'md' | 'html'): Promise<{ ok: true; text: string } | { ok: false; issues: Issue[] }> {
+export async function reportBundle(
+  bundleDir: string,
+  format: 'md' | 'html',
+): Promise<{ ok: true; text: string } | { ok: false; issues: Issue[] }> {
   const built = await buildReport(bundleDir);
   if (!built.ok) return built;
   return { ok: true, text: format === 'html' ? renderHtml(built.model) : renderMarkdown(built.model) };
 }
-

@@ -3,15 +3,29 @@
 // a crashed non-transactional run left in the ledger, the schema fingerprint.
 import type { Baseline, Check } from '@kfm/migration-contracts';
 
-export function verifyRestored(pre: Baseline | { fingerprints: { schema: string; protected?: string } }, after: Baseline): Check {
+export function verifyRestored(
+  pre: Baseline | { fingerprints: { schema: string; protected?: string } },
+  after: Baseline,
+): Check {
   const protectedKnown = 'objects' in pre || pre.fingerprints.protected !== undefined;
   const sameSchema = pre.fingerprints.schema === after.fingerprints.schema;
-  const sameProtected = !protectedKnown || (pre.fingerprints.protected ?? null) === (after.fingerprints.protected ?? null);
-  const sameContent = !('objects' in pre) || JSON.stringify(pre.protected?.content ?? {}) === JSON.stringify(after.protected?.content ?? {});
+  const sameProtected =
+    !protectedKnown || (pre.fingerprints.protected ?? null) === (after.fingerprints.protected ?? null);
+  const sameContent =
+    !('objects' in pre) ||
+    JSON.stringify(pre.protected?.content ?? {}) === JSON.stringify(after.protected?.content ?? {});
   const same = sameSchema && sameProtected && sameContent;
   return {
-    name: 'rollback_restored_pre', rule: 'rollback', status: same ? 'pass' : 'fail', ...(same ? {} : { code: 'ROLLBACK_UNVERIFIED' }),
-    declared: pre.fingerprints.schema, observed: after.fingerprints.schema,
-    message: same ? 'store fingerprint equals PRE' : !sameSchema ? 'store fingerprint differs from PRE after rollback' : 'protected domains differ from PRE after rollback (schema fingerprint equal)',
+    name: 'rollback_restored_pre',
+    rule: 'rollback',
+    status: same ? 'pass' : 'fail',
+    ...(same ? {} : { code: 'ROLLBACK_UNVERIFIED' }),
+    declared: pre.fingerprints.schema,
+    observed: after.fingerprints.schema,
+    message: same
+      ? 'store fingerprint equals PRE'
+      : !sameSchema
+        ? 'store fingerprint differs from PRE after rollback'
+        : 'protected domains differ from PRE after rollback (schema fingerprint equal)',
   };
 }

@@ -50,7 +50,18 @@ export interface RunResult {
 }
 
 export function emptyResult(command: RunResult['command']): RunResult {
-  return { command, status: 'failed', exit_code: 2, checks: [], issues: [], fingerprints: {}, touched: {}, metrics: {}, artifacts: [], timings: {} };
+  return {
+    command,
+    status: 'failed',
+    exit_code: 2,
+    checks: [],
+    issues: [],
+    fingerprints: {},
+    touched: {},
+    metrics: {},
+    artifacts: [],
+    timings: {},
+  };
 }
 
 /** Maps a thrown fault to an issue: KfmErrors keep their code; anything else is an infrastructure fault (exit 3), its URLs redacted. */

@@ -13,7 +13,9 @@ import { loadRegistry } from './migrations-registry.js';
 describe('nextMigrationId', () => {
   it('takes the next number after every id used that day, never reusing one', () => {
     expect(nextMigrationId('PG', '2026-11-24', [])).toBe('PG-MIG-2026-11-24-01');
-    expect(nextMigrationId('PG', '2026-11-24', ['PG-MIG-2026-11-24-01', 'PG-MIG-2026-11-24-03', 'PG-MIG-2026-11-23-09'])).toBe('PG-MIG-2026-11-24-04');
+    expect(
+      nextMigrationId('PG', '2026-11-24', ['PG-MIG-2026-11-24-01', 'PG-MIG-2026-11-24-03', 'PG-MIG-2026-11-23-09']),
+    ).toBe('PG-MIG-2026-11-24-04');
     expect(nextMigrationId('GRAPH', '2026-11-24', ['PG-MIG-2026-11-24-05'])).toBe('GRAPH-MIG-2026-11-24-01');
   });
 });
@@ -42,7 +44,9 @@ describe('scaffoldBundle', () => {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-new-'));
     const now = new Date('2026-11-24T10:00:00Z');
     expect((await scaffoldBundle({ root, type: 'mysql', intent: 'x', now })).issues[0]?.code).toBe('ARGUMENT_INVALID');
-    expect((await scaffoldBundle({ root, type: 'postgis', intent: '  ', now })).issues[0]?.code).toBe('ARGUMENT_INVALID');
+    expect((await scaffoldBundle({ root, type: 'postgis', intent: '  ', now })).issues[0]?.code).toBe(
+      'ARGUMENT_INVALID',
+    );
     expect(await fs.readdir(root)).toEqual([]);
   });
 });

@@ -7,7 +7,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attestationFiles, buildProv, canonicalJson, digestOutput, digestOfReceipt } from '@kfm/receipts';
-import { dsnFor, dropDatabase, kfm, query, readJson, repository, seededDatabase, seededDatabasePerTest } from './postgis-harness.js';
+import {
+  dsnFor,
+  dropDatabase,
+  kfm,
+  query,
+  readJson,
+  repository,
+  seededDatabase,
+  seededDatabasePerTest,
+} from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 const FORWARD = 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n';
@@ -19,7 +28,8 @@ async function copyRepo(root: string): Promise<string> {
   return copy;
 }
 
-const indexExists = async (name = 'parcels_geom_gist') => (await query(db.name, `SELECT 1 FROM pg_indexes WHERE indexname = '${name}'`)).length === 1;
+const indexExists = async (name = 'parcels_geom_gist') =>
+  (await query(db.name, `SELECT 1 FROM pg_indexes WHERE indexname = '${name}'`)).length === 1;
 
 describe('evidence at the paths a reviewer reads is bound to the latest run', () => {
   it('fails verify and ci, naming the file and both digests, for one changed byte, whitespace, an emptied summary, a removed CSV row and a stale file', async () => {
@@ -30,11 +40,28 @@ describe('evidence at the paths a reviewer reads is bound to the latest run', ()
     expect((await kfm(['ci', '--root', root], db.env)).code).toBe(0);
 
     const forgeries: [string, string, (file: string) => Promise<void>][] = [
-      ['baselines/pre.json', 'EVIDENCE_MISMATCH', async (file) => fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(/"v1"/, '"v2"'))],
+      [
+        'baselines/pre.json',
+        'EVIDENCE_MISMATCH',
+        async (file) => fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(/"v1"/, '"v2"')),
+      ],
       ['baselines/post.json', 'EVIDENCE_MISMATCH', async (file) => fs.appendFile(file, '\n')],
-      ['diffs/summary.json', 'EVIDENCE_MISMATCH', async (file) => fs.writeFile(file, canonicalJson({ ...(await readJson(file)), changes: [] }))],
-      ['diffs/touched.csv', 'EVIDENCE_MISMATCH', async (file) => fs.writeFile(file, (await fs.readFile(file, 'utf8')).split('\r\n').slice(0, 1).join('\r\n') + '\r\n')],
-      ['baselines/after_rollback.json', 'EVIDENCE_STALE', async (file) => fs.copyFile(file.replace('after_rollback', 'pre'), file)],
+      [
+        'diffs/summary.json',
+        'EVIDENCE_MISMATCH',
+        async (file) => fs.writeFile(file, canonicalJson({ ...(await readJson(file)), changes: [] })),
+      ],
+      [
+        'diffs/touched.csv',
+        'EVIDENCE_MISMATCH',
+        async (file) =>
+          fs.writeFile(file, (await fs.readFile(file, 'utf8')).split('\r\n').slice(0, 1).join('\r\n') + '\r\n'),
+      ],
+      [
+        'baselines/after_rollback.json',
+        'EVIDENCE_STALE',
+        async (file) => fs.copyFile(file.replace('after_rollback', 'pre'), file),
+      ],
       ['receipts/prov.jsonld', 'EVIDENCE_MISMATCH', async (file) => fs.appendFile(file, ' ')],
     ];
     for (const [relative, code, forge] of forgeries) {
@@ -51,7 +78,9 @@ describe('evidence at the paths a reviewer reads is bound to the latest run', ()
       }
       const ci = await kfm(['ci', '--root', copy], db.env);
       expect(ci.code, relative).toBe(1);
-      expect(ci.json.findings.some((f: { code: string; file?: string }) => f.code === code && f.file?.endsWith(relative))).toBe(true);
+      expect(
+        ci.json.findings.some((f: { code: string; file?: string }) => f.code === code && f.file?.endsWith(relative)),
+      ).toBe(true);
     }
   });
 
@@ -60,11 +89,26 @@ describe('evidence at the paths a reviewer reads is bound to the latest run', ()
     const dir = path.join(root, 'migrations', rel);
     expect((await kfm(['apply', dir], db.env)).code).toBe(0);
     expect((await kfm(['rollback', dir], db.env)).code).toBe(0);
-    expect(await fs.stat(path.join(dir, 'baselines/after_rollback.json')).then(() => true, () => false)).toBe(true);
+    expect(
+      await fs.stat(path.join(dir, 'baselines/after_rollback.json')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(true);
     // The rollback run produced no diff summary: the apply's is in its own run directory only.
-    expect(await fs.stat(path.join(dir, 'diffs/summary.json')).then(() => true, () => false)).toBe(false);
+    expect(
+      await fs.stat(path.join(dir, 'diffs/summary.json')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     expect((await kfm(['apply', dir], db.env)).code).toBe(0);
-    expect(await fs.stat(path.join(dir, 'baselines/after_rollback.json')).then(() => true, () => false)).toBe(false);
+    expect(
+      await fs.stat(path.join(dir, 'baselines/after_rollback.json')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     expect((await kfm(['verify', dir], db.env)).code).toBe(0);
     expect((await kfm(['ci', '--root', root], db.env)).code).toBe(0);
   });
@@ -94,9 +138,12 @@ describe('history that cannot be dropped, truncated or re-digested', () => {
       const cdir = path.join(copy, 'migrations', rel);
       await fs.rm(path.join(cdir, 'receipts/runs', runs[2] as string), { recursive: true });
       const previous = path.join(cdir, 'receipts/runs', runs[1] as string);
-      for (const file of ['baselines/pre.json', 'baselines/post.json', 'baselines/after_rollback.json']) await fs.copyFile(path.join(previous, file), path.join(cdir, file));
-      for (const file of ['diffs/summary.json', 'diffs/touched.csv']) await fs.rm(path.join(cdir, file), { force: true });
-      for (const file of ['run_receipt.json', 'prov.jsonld', 'statement.intoto.json']) await fs.copyFile(path.join(previous, file), path.join(cdir, 'receipts', file));
+      for (const file of ['baselines/pre.json', 'baselines/post.json', 'baselines/after_rollback.json'])
+        await fs.copyFile(path.join(previous, file), path.join(cdir, file));
+      for (const file of ['diffs/summary.json', 'diffs/touched.csv'])
+        await fs.rm(path.join(cdir, file), { force: true });
+      for (const file of ['run_receipt.json', 'prov.jsonld', 'statement.intoto.json'])
+        await fs.copyFile(path.join(previous, file), path.join(cdir, 'receipts', file));
       expect((await kfm(['verify', cdir], db.env)).code).toBe(0); // the bundle alone is self-consistent…
       const ci = await kfm(['ci', '--root', copy], db.env);
       expect(ci.json.findings.map((f: { code: string }) => f.code)).toContain('REGISTRY_MISMATCH'); // …but the registry names a run it lacks
@@ -112,7 +159,8 @@ describe('history that cannot be dropped, truncated or re-digested', () => {
       const runDir = `receipts/runs/${runs[2]}`;
       const post = await readJson(path.join(cdir, runDir, 'baselines/post.json'));
       post.counts.indexes = 999;
-      for (const target of [path.join(cdir, runDir, 'baselines/post.json'), path.join(cdir, 'baselines/post.json')]) await fs.writeFile(target, canonicalJson(post));
+      for (const target of [path.join(cdir, runDir, 'baselines/post.json'), path.join(cdir, 'baselines/post.json')])
+        await fs.writeFile(target, canonicalJson(post));
       const receipt = await readJson(path.join(cdir, runDir, 'run_receipt.json'));
       const output = receipt.outputs.find((o: { path: string }) => o.path === `${runDir}/baselines/post.json`);
       output.digest = await digestOutput(path.join(cdir, runDir, 'baselines/post.json'));
@@ -123,7 +171,11 @@ describe('history that cannot be dropped, truncated or re-digested', () => {
         await fs.writeFile(path.join(cdir, target, 'prov.jsonld'), canonicalJson(prov));
       }
       const provDigest = await digestOutput(path.join(cdir, runDir, 'prov.jsonld'));
-      for (const file of attestationFiles({ receipt, provDigest, directories: [runDir, 'receipts'] })) await fs.writeFile(path.join(cdir, file.path), typeof file.content === 'string' ? file.content : canonicalJson(file.content));
+      for (const file of attestationFiles({ receipt, provDigest, directories: [runDir, 'receipts'] }))
+        await fs.writeFile(
+          path.join(cdir, file.path),
+          typeof file.content === 'string' ? file.content : canonicalJson(file.content),
+        );
       expect((await kfm(['verify', cdir], db.env)).code).toBe(0);
       const against = await kfm(['verify', cdir, '--against-store'], db.env);
       expect(against.code).toBe(1);
@@ -135,15 +187,26 @@ describe('history that cannot be dropped, truncated or re-digested', () => {
     {
       const copy = await copyRepo(root);
       const cdir = path.join(copy, 'migrations', rel);
-      for (const evidence of ['receipts', 'baselines', 'diffs']) await fs.rm(path.join(cdir, evidence), { recursive: true, force: true });
+      for (const evidence of ['receipts', 'baselines', 'diffs'])
+        await fs.rm(path.join(cdir, evidence), { recursive: true, force: true });
       const ci = await kfm(['ci', '--root', copy], db.env);
       expect(ci.code).toBe(1);
-      expect(ci.json.findings).toContainEqual(expect.objectContaining({ code: 'EVIDENCE_MISSING', message: expect.stringContaining(`${id} is executed_dev`) }));
+      expect(ci.json.findings).toContainEqual(
+        expect.objectContaining({
+          code: 'EVIDENCE_MISSING',
+          message: expect.stringContaining(`${id} is executed_dev`),
+        }),
+      );
     }
 
     // status shows the same comparison per bundle.
     const status = await kfm(['status', '--root', root], db.env);
-    expect(status.json.migrations[0]).toMatchObject({ migration_id: id, ledger: 'applied', evidence: 'match', drift: 0 });
+    expect(status.json.migrations[0]).toMatchObject({
+      migration_id: id,
+      ledger: 'applied',
+      evidence: 'match',
+      drift: 0,
+    });
   });
 });
 
@@ -160,10 +223,20 @@ describe('the registry never loses a write', () => {
         await fs.cp(template, path.join(root, 'migrations/postgis', id), { recursive: true });
         const yml = path.join(root, 'migrations/postgis', id, 'migration.yml');
         await fs.writeFile(yml, (await fs.readFile(yml, 'utf8')).replace('PG-MIG-2026-11-24-01', id));
-        registry.migrations.push({ migration_id: id, type: 'postgis', path: `postgis/${id}`, status: 'draft', history: [{ status: 'draft', at: '2026-11-25T00:00:00Z' }] });
+        registry.migrations.push({
+          migration_id: id,
+          type: 'postgis',
+          path: `postgis/${id}`,
+          status: 'draft',
+          history: [{ status: 'draft', at: '2026-11-25T00:00:00Z' }],
+        });
       }
       await fs.writeFile(registryFile, JSON.stringify(registry, null, 2));
-      const runs = await Promise.all(ids.map((id, i) => kfm(['apply', path.join(root, 'migrations/postgis', id)], { KFM_PG_DSN: dsnFor(databases[i] as string) })));
+      const runs = await Promise.all(
+        ids.map((id, i) =>
+          kfm(['apply', path.join(root, 'migrations/postgis', id)], { KFM_PG_DSN: dsnFor(databases[i] as string) }),
+        ),
+      );
       expect(runs.map((r) => r.code)).toEqual(ids.map(() => 0));
       const after = await readJson(registryFile);
       for (const [i, id] of ids.entries()) {
@@ -183,20 +256,34 @@ describe('signatures the policy requires', () => {
   it('refuses to apply without a signing key before touching the store, and verify refuses receipts not signed by a trusted key', async () => {
     const key = () => {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), pub: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+      return {
+        pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      };
     };
     const trusted = key();
     const stranger = key();
-    const policy = { ...(await readJson(path.resolve(__dirname, '../../../migrations/registry/policy.v1.json'))), require_signatures: true, trusted_keys: [trusted.pub] };
+    const policy = {
+      ...(await readJson(path.resolve(__dirname, '../../../migrations/registry/policy.v1.json'))),
+      require_signatures: true,
+      trusted_keys: [trusted.pub],
+    };
     const { root, rel } = await repository({ forward: FORWARD, rollback: ROLLBACK, policy });
     const dir = path.join(root, 'migrations', rel);
     const unsigned = await kfm(['apply', dir], db.env);
     expect(unsigned.code).toBe(2);
     expect(unsigned.json.issues[0].code).toBe('POLICY_SIGNATURE_REQUIRED');
     expect(await indexExists()).toBe(false);
-    expect(await fs.stat(path.join(dir, 'receipts')).then(() => true, () => false)).toBe(false);
+    expect(
+      await fs.stat(path.join(dir, 'receipts')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
 
-    const strangerSigned = await kfm(['apply', dir], { ...db.env, KFM_KEY: stranger.pem }).then(() => kfm(['--sign-key-env', 'KFM_KEY', 'apply', dir], { ...db.env, KFM_KEY: stranger.pem }));
+    const strangerSigned = await kfm(['apply', dir], { ...db.env, KFM_KEY: stranger.pem }).then(() =>
+      kfm(['--sign-key-env', 'KFM_KEY', 'apply', dir], { ...db.env, KFM_KEY: stranger.pem }),
+    );
     expect(strangerSigned.code).toBe(0);
     const refused = await kfm(['verify', dir], db.env);
     expect(refused.code).toBe(1);

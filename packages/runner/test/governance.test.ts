@@ -3,7 +3,6 @@
 // and decoded before anything connects, bounded waits, and the drift gate in front of every rollback.
 // Every refusal is checked against the database itself (catalog queries), never only our fingerprint.
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundle, kfm, query, readJson, repository, seededDatabasePerTest } from './postgis-harness.js';
@@ -11,7 +10,13 @@ import { bundle, kfm, query, readJson, repository, seededDatabasePerTest } from 
 const db = seededDatabasePerTest();
 const FORWARD = 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n';
 const ROLLBACK = 'DROP INDEX IF EXISTS public.parcels_geom_gist;\n';
-const indexes = async (table = 'parcels', schema = 'public') => (await query<{ indexname: string }>(db.name, `SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = '${table}' ORDER BY 1`)).map((r) => r.indexname);
+const indexes = async (table = 'parcels', schema = 'public') =>
+  (
+    await query<{ indexname: string }>(
+      db.name,
+      `SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = '${table}' ORDER BY 1`,
+    )
+  ).map((r) => r.indexname);
 const unreachable = { KFM_PG_DSN: 'postgres://127.0.0.1:1/nothing' };
 
 describe('a policy held by the store', () => {
@@ -25,12 +30,23 @@ describe('a policy held by the store', () => {
     expect((await query(db.name, 'SELECT count(*)::int AS n FROM kfm_ledger.policy'))[0]?.n).toBe(1);
 
     // A bundle copied outside any repository (no repository policy), scoped to allow everything, touching governance.
-    const loose = await bundle({ forward: 'CREATE INDEX decisions_idx ON governance.decisions (decision_id);\n', rollback: 'DROP INDEX IF EXISTS governance.decisions_idx;\n', allowedTables: ["'*'"] });
+    const loose = await bundle({
+      forward: 'CREATE INDEX decisions_idx ON governance.decisions (decision_id);\n',
+      rollback: 'DROP INDEX IF EXISTS governance.decisions_idx;\n',
+      allowedTables: ["'*'"],
+    });
     const yml = path.join(loose, 'migration.yml');
-    await fs.writeFile(yml, (await fs.readFile(yml, 'utf8')).replace('  allowed_schemas: [public]', '  allowed_schemas: [public, governance]').replace('  forbidden_schemas: [governance, audit]\n', ''));
+    await fs.writeFile(
+      yml,
+      (await fs.readFile(yml, 'utf8'))
+        .replace('  allowed_schemas: [public]', '  allowed_schemas: [public, governance]')
+        .replace('  forbidden_schemas: [governance, audit]\n', ''),
+    );
     const refused = await kfm(['apply', loose], db.env);
     expect(refused.code).toBe(1);
-    expect(refused.json.checks.filter((c: { status: string }) => c.status === 'fail').map((c: { code: string }) => c.code)).toContain('PREFLIGHT_FORBIDDEN');
+    expect(
+      refused.json.checks.filter((c: { status: string }) => c.status === 'fail').map((c: { code: string }) => c.code),
+    ).toContain('PREFLIGHT_FORBIDDEN');
     expect(await indexes('decisions', 'governance')).not.toContain('decisions_idx');
     const receipt = await readJson(path.join(loose, 'receipts/run_receipt.json'));
     expect(receipt.policies.store).toBe(shown.json.policy.digest);
@@ -47,7 +63,10 @@ describe('approvals bound to content', () => {
     const registryFile = path.join(root, 'migrations/registry/migrations.v1.json');
     const draft = await kfm(['--env', 'stage', 'apply', dir], db.env);
     expect(draft.code).toBe(1);
-    expect(draft.json.checks.find((c: { name: string }) => c.name === 'environment_approval')).toMatchObject({ status: 'fail', code: 'POLICY_APPROVAL' });
+    expect(draft.json.checks.find((c: { name: string }) => c.name === 'environment_approval')).toMatchObject({
+      status: 'fail',
+      code: 'POLICY_APPROVAL',
+    });
     expect(await indexes()).not.toContain('parcels_geom_gist');
     expect((await readJson(registryFile)).migrations[0].status).toBe('draft');
 
@@ -57,16 +76,23 @@ describe('approvals bound to content', () => {
     expect(stranger.code).toBe(2);
 
     // An edit after the approval voids it: the digest changed.
-    await fs.appendFile(path.join(dir, 'forward.sql'), 'CREATE INDEX parcels_owner_idx ON public.parcels (owner_id);\n');
+    await fs.appendFile(
+      path.join(dir, 'forward.sql'),
+      'CREATE INDEX parcels_owner_idx ON public.parcels (owner_id);\n',
+    );
     const edited = await kfm(['--env', 'stage', 'apply', dir], db.env);
     expect(edited.code).toBe(1);
-    expect(edited.json.checks.find((c: { name: string }) => c.name === 'environment_approval').message).toMatch(/voids earlier approvals/);
+    expect(edited.json.checks.find((c: { name: string }) => c.name === 'environment_approval').message).toMatch(
+      /voids earlier approvals/,
+    );
     expect(await indexes()).toEqual((await indexes()).filter((i) => i !== 'parcels_owner_idx'));
     await fs.writeFile(path.join(dir, 'forward.sql'), FORWARD);
 
     const prodEarly = await kfm(['--env', 'prod', '--approval', 'PR-12#review-1', 'apply', dir], db.env);
     expect(prodEarly.code).toBe(1);
-    expect(prodEarly.json.checks.find((c: { name: string }) => c.name === 'environment_approval').message).toMatch(/executed_stage/);
+    expect(prodEarly.json.checks.find((c: { name: string }) => c.name === 'environment_approval').message).toMatch(
+      /executed_stage/,
+    );
     const stage = await kfm(['--env', 'stage', 'apply', dir], db.env);
     expect(stage.code).toBe(0);
     expect(await indexes()).toContain('parcels_geom_gist');
@@ -85,11 +111,26 @@ describe('approvals bound to content', () => {
 describe('inputs are checked before anything connects', () => {
   it('refuses secrets in scripts, invalid UTF-8, empty scripts, unbounded waits, unsafe numbers and an unparsable rollback with exit 2, naming file:line', async () => {
     const cases: [string, Record<string, string>, string, Record<string, unknown>][] = [
-      ['an AWS key in forward.sql', { 'forward.sql': `-- key AKIA${'Z'.repeat(16)}\n${FORWARD}` }, 'SECRET_IN_INPUT', { file: 'forward.sql', line: 1 }],
-      ['a DSN with a password in forward.sql', { 'forward.sql': `${FORWARD}-- see postgres://app:hunter22@db.internal:5432/x\n` }, 'SECRET_IN_INPUT', { file: 'forward.sql', line: 2 }],
+      [
+        'an AWS key in forward.sql',
+        { 'forward.sql': `-- key AKIA${'Z'.repeat(16)}\n${FORWARD}` },
+        'SECRET_IN_INPUT',
+        { file: 'forward.sql', line: 1 },
+      ],
+      [
+        'a DSN with a password in forward.sql',
+        { 'forward.sql': `${FORWARD}-- see postgres://app:hunter22@db.internal:5432/x\n` },
+        'SECRET_IN_INPUT',
+        { file: 'forward.sql', line: 2 },
+      ],
       ['a comment-only forward.sql', { 'forward.sql': '-- nothing yet\n' }, 'SCRIPT_EMPTY', {}],
       ['an empty forward.sql', { 'forward.sql': '' }, 'SCRIPT_EMPTY', {}],
-      ['a rollback that does not parse', { 'rollback.sql': 'DROP INDX parcels_geom_gist;\n' }, 'SCRIPT_PARSE', { file: 'rollback.sql', line: 1 }],
+      [
+        'a rollback that does not parse',
+        { 'rollback.sql': 'DROP INDX parcels_geom_gist;\n' },
+        'SCRIPT_PARSE',
+        { file: 'rollback.sql', line: 1 },
+      ],
     ];
     for (const [name, files, code, where] of cases) {
       const dir = await bundle({ forward: FORWARD, rollback: ROLLBACK });
@@ -102,10 +143,22 @@ describe('inputs are checked before anything connects', () => {
     }
 
     const invalid = await bundle({ forward: FORWARD, rollback: ROLLBACK });
-    await fs.writeFile(path.join(invalid, 'forward.sql'), Buffer.concat([Buffer.from('CREATE INDEX a ON public.parcels (pid);\nSELECT \''), Buffer.from([0xff]), Buffer.from('\';\n')]));
+    await fs.writeFile(
+      path.join(invalid, 'forward.sql'),
+      Buffer.concat([
+        Buffer.from("CREATE INDEX a ON public.parcels (pid);\nSELECT '"),
+        Buffer.from([0xff]),
+        Buffer.from("';\n"),
+      ]),
+    );
     const encoding = await kfm(['apply', invalid], unreachable);
     expect(encoding.code).toBe(2);
-    expect(encoding.json.issues[0]).toMatchObject({ code: 'ENCODING_INVALID', file: 'forward.sql', line: 2, column: 9 });
+    expect(encoding.json.issues[0]).toMatchObject({
+      code: 'ENCODING_INVALID',
+      file: 'forward.sql',
+      line: 2,
+      column: 9,
+    });
 
     const yml = (dir: string) => path.join(dir, 'migration.yml');
     for (const [name, from, to, code] of [
@@ -117,7 +170,10 @@ describe('inputs are checked before anything connects', () => {
       await fs.writeFile(yml(dir), (await fs.readFile(yml(dir), 'utf8')).replace(from, to));
       const validate = await kfm(['validate', dir], {});
       expect(validate.code, name).toBe(2);
-      expect(validate.json.results[0].issues.map((i: { code: string }) => i.code), name).toContain(code);
+      expect(
+        validate.json.results[0].issues.map((i: { code: string }) => i.code),
+        name,
+      ).toContain(code);
       expect((await kfm(['apply', dir], unreachable)).code, name).toBe(2);
     }
   });
@@ -144,7 +200,10 @@ describe('the drift gate', () => {
     const status = await kfm(['status', '--root', root], db.env);
     expect(status.json.migrations[0].drift).toBeGreaterThan(0);
     const plan = await kfm(['plan', dir], db.env);
-    expect(plan.json.checks.find((c: { name: string }) => c.name === 'drift')).toMatchObject({ status: 'fail', code: 'DRIFT_DETECTED' });
+    expect(plan.json.checks.find((c: { name: string }) => c.name === 'drift')).toMatchObject({
+      status: 'fail',
+      code: 'DRIFT_DETECTED',
+    });
 
     const refused = await kfm(['rollback', dir], db.env);
     expect(refused.code).toBe(1);
@@ -152,7 +211,14 @@ describe('the drift gate', () => {
     expect(drift).toMatchObject({ status: 'fail', code: 'DRIFT_DETECTED' });
     expect(JSON.stringify(drift.observed)).toContain('public.parcels.x');
     expect(await indexes()).toContain('parcels_geom_gist');
-    expect((await query(db.name, "SELECT 1 FROM information_schema.columns WHERE table_name = 'parcels' AND column_name = 'x'")).length).toBe(1);
+    expect(
+      (
+        await query(
+          db.name,
+          "SELECT 1 FROM information_schema.columns WHERE table_name = 'parcels' AND column_name = 'x'",
+        )
+      ).length,
+    ).toBe(1);
 
     expect((await kfm(['rollback', dir, '--accept-drift'], db.env)).code).toBe(2);
     // Accepted drift: the rollback runs, but the store cannot come back to PRE while x exists → rollback_failed.
@@ -194,12 +260,17 @@ describe('locks an operator can live with', () => {
     const shown = await kfm(['unlock', 'postgis', '--reason', 'stuck deploy', '--root', root], db.env);
     expect(shown.code).toBe(1);
     expect(shown.json.holder.description).toContain('someone else');
-    const forced = await kfm(['unlock', 'postgis', '--reason', 'stuck deploy INC-3', '--force', '--root', root], db.env);
+    const forced = await kfm(
+      ['unlock', 'postgis', '--reason', 'stuck deploy INC-3', '--force', '--root', root],
+      db.env,
+    );
     expect(forced.code).toBe(0);
     await expect(holder.query('SELECT 1')).rejects.toThrow();
     const audit = await readJson(path.join(root, forced.json.receipt));
-    expect(audit).toMatchObject({ operation: 'unlock', validation: { checks: [expect.objectContaining({ message: expect.stringContaining('stuck deploy INC-3') })] } });
+    expect(audit).toMatchObject({
+      operation: 'unlock',
+      validation: { checks: [expect.objectContaining({ message: expect.stringContaining('stuck deploy INC-3') })] },
+    });
     await holder.end().catch(() => undefined);
   });
 });
-

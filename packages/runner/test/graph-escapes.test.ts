@@ -22,20 +22,33 @@ let prefix = '';
 /** The forbidden Owner nodes' keys and the graph's label counts, read straight from the store. */
 async function ownersState() {
   const owners = await driver.executeQuery(`MATCH (o:${prefix}Owner) RETURN o.oid AS oid ORDER BY oid`);
-  const labels = await driver.executeQuery(`MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $prefix) UNWIND labels(n) AS l RETURN l, count(*) AS n ORDER BY l`, { prefix });
-  return { owners: owners.records.map((r) => r.get('oid')), labels: labels.records.map((r) => `${r.get('l')}:${r.get('n')}`) };
+  const labels = await driver.executeQuery(
+    `MATCH (n) WHERE any(l IN labels(n) WHERE l STARTS WITH $prefix) UNWIND labels(n) AS l RETURN l, count(*) AS n ORDER BY l`,
+    { prefix },
+  );
+  return {
+    owners: owners.records.map((r) => r.get('oid')),
+    labels: labels.records.map((r) => `${r.get('l')}:${r.get('n')}`),
+  };
 }
 
 async function bundleWith(forward: string): Promise<string> {
   const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-escape-'));
   const id = `GRAPH-MIG-20${randomInt(30, 90)}-0${randomInt(1, 10)}-1${randomInt(0, 10)}-${randomInt(10, 100)}`;
-  const rename = (text: string) => text.replace(/\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g, (name) => `${prefix}${name}`);
+  const rename = (text: string) =>
+    text.replace(
+      /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
+      (name) => `${prefix}${name}`,
+    );
   const yml = rename(await fs.readFile(path.join(source, 'migration.yml'), 'utf8'))
     .replace(/GRAPH-MIG-2026-03-06-01/g, id)
     // Parcel is allowed; Owner becomes forbidden.
     .replace(`allowed_labels: [${prefix}Parcel, ${prefix}Owner]`, `allowed_labels: [${prefix}Parcel]`)
-    .replace(`forbidden_labels: [${prefix}AuthoritySite]`, `forbidden_labels: [${prefix}AuthoritySite, ${prefix}Owner]`);
+    .replace(
+      `forbidden_labels: [${prefix}AuthoritySite]`,
+      `forbidden_labels: [${prefix}AuthoritySite, ${prefix}Owner]`,
+    );
   await fs.writeFile(path.join(dir, 'migration.yml'), yml);
   await fs.writeFile(path.join(dir, 'forward.cypher'), forward);
   await fs.writeFile(path.join(dir, 'rollback.cypher'), 'RETURN 1;\n');
@@ -44,7 +57,9 @@ async function bundleWith(forward: string): Promise<string> {
 }
 
 beforeAll(() => {
-  driver = neo4j.driver(env.KFM_NEO4J_URI, neo4j.auth.basic(env.KFM_NEO4J_USER, env.KFM_NEO4J_PASSWORD), { logging: { level: 'error', logger: () => undefined } });
+  driver = neo4j.driver(env.KFM_NEO4J_URI, neo4j.auth.basic(env.KFM_NEO4J_USER, env.KFM_NEO4J_PASSWORD), {
+    logging: { level: 'error', logger: () => undefined },
+  });
 });
 afterAll(() => driver.close());
 beforeEach(async () => {
@@ -55,8 +70,15 @@ afterEach(() => clearGraph(driver, prefix));
 
 describe('graph writes preflight cannot attribute to the scope are refused before they run', () => {
   it.each([
-    ['an unlabeled match reaching a forbidden node', (p: string) => `MATCH (n) WHERE n.oid = 'O1' AND any(l IN labels(n) WHERE l STARTS WITH '${p}') SET n.oid = 'O1-moved';\n`],
-    ['an untyped relationship from an allowed label to a forbidden one', (p: string) => `MATCH (:${p}Parcel)-[]->(o) SET o.oid = o.oid + '-moved';\n`],
+    [
+      'an unlabeled match reaching a forbidden node',
+      (p: string) =>
+        `MATCH (n) WHERE n.oid = 'O1' AND any(l IN labels(n) WHERE l STARTS WITH '${p}') SET n.oid = 'O1-moved';\n`,
+    ],
+    [
+      'an untyped relationship from an allowed label to a forbidden one',
+      (p: string) => `MATCH (:${p}Parcel)-[]->(o) SET o.oid = o.oid + '-moved';\n`,
+    ],
     ['a dynamic label', (p: string) => `MATCH (p:${p}Parcel) WITH p LIMIT 1 SET p:$('${p}Owner');\n`],
   ])('%s: exit 1, the graph unchanged', async (_what, script) => {
     const before = await ownersState();

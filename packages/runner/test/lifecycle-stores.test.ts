@@ -15,7 +15,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
 // @ts-expect-error: plain ES module fixtures, shared with the demo
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
-import { bundle, dropDatabase, dsnFor, kfm, query, repo, seededDatabase, startCli, type CliRun } from './postgis-harness.js';
+import {
+  bundle,
+  dropDatabase,
+  dsnFor,
+  kfm,
+  query,
+  repo,
+  seededDatabase,
+  startCli,
+  type CliRun,
+} from './postgis-harness.js';
 
 const TTL = '3s';
 /** TTL + 5 s: the bound on recovery the operator is promised. */
@@ -40,7 +50,8 @@ interface StoreCase {
   recoverByRollback: boolean;
 }
 
-const randomId = (prefix: string) => `${prefix}-MIG-20${randomInt(30, 90)}-${String(randomInt(1, 13)).padStart(2, '0')}-${String(randomInt(1, 29)).padStart(2, '0')}-${String(randomInt(10, 100))}`;
+const randomId = (prefix: string) =>
+  `${prefix}-MIG-20${randomInt(30, 90)}-${String(randomInt(1, 13)).padStart(2, '0')}-${String(randomInt(1, 29)).padStart(2, '0')}-${String(randomInt(10, 100))}`;
 
 async function copyExample(relative: string, rewrite: (name: string, text: string) => string): Promise<string> {
   const source = path.join(repo, 'migrations', relative);
@@ -67,15 +78,30 @@ function postgisCase(): StoreCase {
     env: () => ({ KFM_PG_DSN: dsnFor(database) }),
     bundle: (kind) => {
       const create = (name: string) => `CREATE INDEX ${name} ON public.parcels (parcel_no);`;
-      const forward = kind === 'violation' ? [create(index), create('lifecycle_b_idx'), create('lifecycle_c_idx')] : kind === 'slow' ? [create(index), 'SELECT pg_sleep(6);'] : [create(index)];
+      const forward =
+        kind === 'violation'
+          ? [create(index), create('lifecycle_b_idx'), create('lifecycle_c_idx')]
+          : kind === 'slow'
+            ? [create(index), 'SELECT pg_sleep(6);']
+            : [create(index)];
       return bundle({ id, forward: forward.join('\n') + '\n', rollback: `DROP INDEX IF EXISTS public.${index};\n` });
     },
     state: async () => ({
-      indexes: (await query(database, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((row) => row.indexname),
-      parcels: (await query(database, 'SELECT count(*)::int AS n, sum(hashtext(parcels::text)) AS h FROM public.parcels'))[0],
+      indexes: (await query(database, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map(
+        (row) => row.indexname,
+      ),
+      parcels: (
+        await query(database, 'SELECT count(*)::int AS n, sum(hashtext(parcels::text)) AS h FROM public.parcels')
+      )[0],
     }),
     applied: async () => (await query(database, `SELECT 1 FROM pg_indexes WHERE indexname = '${index}'`)).length === 1,
-    orphans: async () => (await query(database, `SELECT indexname FROM pg_indexes WHERE indexname LIKE 'lifecycle_%' AND indexname <> '${index}'`)).map((row) => String(row.indexname)),
+    orphans: async () =>
+      (
+        await query(
+          database,
+          `SELECT indexname FROM pg_indexes WHERE indexname LIKE 'lifecycle_%' AND indexname <> '${index}'`,
+        )
+      ).map((row) => String(row.indexname)),
   };
 }
 
@@ -84,14 +110,29 @@ function searchCase(): StoreCase {
   const prefix = `kfmlc-${randomBytes(3).toString('hex')}-`;
   let id = '';
   const rest = async (method: string, pathname: string, body?: unknown) => {
-    const response = await fetch(`${url}${pathname}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const response = await fetch(`${url}${pathname}`, {
+      method,
+      ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
     return response.status === 404 ? undefined : response.json();
   };
-  const indices = async () => ((await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index,docs.count&expand_wildcards=all`)) as { index: string; 'docs.count': string }[] ?? [])
-    .map((row) => `${row.index}:${row['docs.count']}`).sort();
+  const indices = async () =>
+    (
+      ((await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index,docs.count&expand_wildcards=all`)) as {
+        index: string;
+        'docs.count': string;
+      }[]) ?? []
+    )
+      .map((row) => `${row.index}:${row['docs.count']}`)
+      .sort();
   const aliases = async () => {
-    const answer = ((await rest('GET', `/${prefix}*/_alias`)) ?? {}) as Record<string, { aliases: Record<string, unknown> }>;
-    return Object.entries(answer).flatMap(([index, entry]) => Object.keys(entry.aliases).map((alias) => `${alias}->${index}`)).sort();
+    const answer = ((await rest('GET', `/${prefix}*/_alias`)) ?? {}) as Record<
+      string,
+      { aliases: Record<string, unknown> }
+    >;
+    return Object.entries(answer)
+      .flatMap(([index, entry]) => Object.keys(entry.aliases).map((alias) => `${alias}->${index}`))
+      .sort();
   };
   return {
     name: 'search',
@@ -102,27 +143,46 @@ function searchCase(): StoreCase {
       await seedSearch({ url, prefix, docs: 10_000 });
     },
     async teardown() {
-      const names = ((await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index&expand_wildcards=all`)) as { index: string }[] ?? []).map((row) => row.index);
+      const names = (
+        ((await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index&expand_wildcards=all`)) as {
+          index: string;
+        }[]) ?? []
+      ).map((row) => row.index);
       if (names.length) await rest('DELETE', `/${names.join(',')}`);
     },
     env: () => ({ KFM_ES_URL: url }),
     bundle: (kind) =>
       copyExample('search/SEARCH-MIG-2026-03-05-01', (name, text) => {
-        let out = text.replace(/"(parcels|authority-sites)/g, `"${prefix}$1`).replace(/^(\s+- )(parcels_v1|parcels_v2|parcels|authority-sites)$/gm, `$1${prefix}$2`).replace(/SEARCH-MIG-2026-03-05-01/g, id);
-        if (kind === 'violation' && name === 'migration.yml') out = out.replace('max_docs_reindexed: 10000', 'max_docs_reindexed: 10');
+        let out = text
+          .replace(/"(parcels|authority-sites)/g, `"${prefix}$1`)
+          .replace(/^(\s+- )(parcels_v1|parcels_v2|parcels|authority-sites)$/gm, `$1${prefix}$2`)
+          .replace(/SEARCH-MIG-2026-03-05-01/g, id);
+        if (kind === 'violation' && name === 'migration.yml')
+          out = out.replace('max_docs_reindexed: 10000', 'max_docs_reindexed: 10');
         // Small batches: the reindex takes long enough to be killed in the middle.
-        if (kind === 'slow' && name === 'forward.json') out = out.replace(`"source": { "index": "${prefix}parcels_v1" }`, `"source": { "index": "${prefix}parcels_v1", "size": 20 }`);
+        if (kind === 'slow' && name === 'forward.json')
+          out = out.replace(
+            `"source": { "index": "${prefix}parcels_v1" }`,
+            `"source": { "index": "${prefix}parcels_v1", "size": 20 }`,
+          );
         return out;
       }),
     state: async () => ({ indices: await indices(), aliases: await aliases() }),
     applied: async () => (await aliases()).includes(`${prefix}parcels->${prefix}parcels_v2`),
     async orphans() {
-      const tasks = ((await rest('GET', '/_tasks?actions=*reindex&detailed=true')) ?? { nodes: {} }) as { nodes: Record<string, { tasks: Record<string, { description?: string }> }> };
-      const running = Object.values(tasks.nodes).flatMap((node) => Object.values(node.tasks)).filter((task) => task.description?.includes(prefix)).map((task) => `task ${task.description}`);
+      const tasks = ((await rest('GET', '/_tasks?actions=*reindex&detailed=true')) ?? { nodes: {} }) as {
+        nodes: Record<string, { tasks: Record<string, { description?: string }> }>;
+      };
+      const running = Object.values(tasks.nodes)
+        .flatMap((node) => Object.values(node.tasks))
+        .filter((task) => task.description?.includes(prefix))
+        .map((task) => `task ${task.description}`);
       // Every index of the prefix must be the seed's or one an alias points to: anything else is a shadow left behind.
       const aliased = (await aliases()).map((entry) => entry.split('->')[1]);
       const seeded = [`${prefix}parcels_v1`, `${prefix}authority-sites`];
-      const shadows = (await indices()).map((entry) => entry.split(':')[0]!).filter((index) => !seeded.includes(index) && !aliased.includes(index));
+      const shadows = (await indices())
+        .map((entry) => entry.split(':')[0]!)
+        .filter((index) => !seeded.includes(index) && !aliased.includes(index));
       return [...running, ...shadows];
     },
   };
@@ -134,16 +194,23 @@ function graphCase(): StoreCase {
   const uri = process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687';
   const user = process.env.KFM_NEO4J_USER ?? 'neo4j';
   const password = process.env.KFM_NEO4J_PASSWORD ?? 'kfm-local-dev';
-  const rename = (text: string) => text.replace(/\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g, (name) => `${prefix}${name}`);
+  const rename = (text: string) =>
+    text.replace(
+      /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
+      (name) => `${prefix}${name}`,
+    );
   let driver: Driver;
-  const read = async (cypher: string) => (await driver.executeQuery(cypher, {}, { routing: 'READ' })).records.map((record) => record.toObject());
+  const read = async (cypher: string) =>
+    (await driver.executeQuery(cypher, {}, { routing: 'READ' })).records.map((record) => record.toObject());
   return {
     name: 'graph',
     marker: /forward\.cypher:9 data/,
     recoverByRollback: true,
     async setup() {
       id = randomId('GRAPH');
-      driver = neo4j.driver(uri, neo4j.auth.basic(user, password), { logging: { level: 'error', logger: () => undefined } });
+      driver = neo4j.driver(uri, neo4j.auth.basic(user, password), {
+        logging: { level: 'error', logger: () => undefined },
+      });
       await seedGraph(driver, { prefix });
     },
     async teardown() {
@@ -155,16 +222,26 @@ function graphCase(): StoreCase {
     bundle: (kind) =>
       copyExample('graph/GRAPH-MIG-2026-03-06-01', (name, text) => {
         let out = rename(text).replace(/GRAPH-MIG-2026-03-06-01/g, id);
-        if (kind === 'violation' && name === 'migration.yml') out = out.replace('max_relationship_type_count_delta: 2', 'max_relationship_type_count_delta: 1');
+        if (kind === 'violation' && name === 'migration.yml')
+          out = out.replace('max_relationship_type_count_delta: 2', 'max_relationship_type_count_delta: 1');
         // A read that keeps the data transaction open long enough to be killed in the middle.
-        if (kind === 'slow' && name === 'forward.cypher') out = out.replace(`MATCH (p:${prefix}Parcel)-[owns`, `UNWIND range(1, 150000000) AS x WITH sum(x) AS total RETURN total;\n\nMATCH (p:${prefix}Parcel)-[owns`);
+        if (kind === 'slow' && name === 'forward.cypher')
+          out = out.replace(
+            `MATCH (p:${prefix}Parcel)-[owns`,
+            `UNWIND range(1, 150000000) AS x WITH sum(x) AS total RETURN total;\n\nMATCH (p:${prefix}Parcel)-[owns`,
+          );
         return out;
       }),
     state: async () => ({
-      constraints: (await read('SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name')).map((row) => String(row.name)).filter((name) => name.startsWith(prefix)),
-      relationships: await read(`MATCH ()-[r]->() WHERE type(r) STARTS WITH '${prefix}' RETURN type(r) AS type, count(*) AS n ORDER BY type`).then((rows) => rows.map((row) => `${String(row.type)}:${String(row.n)}`)),
+      constraints: (await read('SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name'))
+        .map((row) => String(row.name))
+        .filter((name) => name.startsWith(prefix)),
+      relationships: await read(
+        `MATCH ()-[r]->() WHERE type(r) STARTS WITH '${prefix}' RETURN type(r) AS type, count(*) AS n ORDER BY type`,
+      ).then((rows) => rows.map((row) => `${String(row.type)}:${String(row.n)}`)),
     }),
-    applied: async () => (await read(`MATCH ()-[r:${prefix}HAS_OWNER]->() RETURN count(r) AS n`))[0]?.n?.toString() !== '0',
+    applied: async () =>
+      (await read(`MATCH ()-[r:${prefix}HAS_OWNER]->() RETURN count(r) AS n`))[0]?.n?.toString() !== '0',
     orphans: async () => [],
   };
 }
@@ -196,14 +273,17 @@ function throughRelay(env: Record<string, string>, port: number): { env: Record<
   const key = Object.keys(env).find((name) => /_(DSN|URL|URI)$/.test(name))!;
   const url = new URL(env[key]!);
   const target = new URL(url.toString());
-  if (!target.port) target.port = target.protocol.startsWith('postgres') ? '5432' : target.protocol === 'bolt:' ? '7687' : '9200';
+  if (!target.port)
+    target.port = target.protocol.startsWith('postgres') ? '5432' : target.protocol === 'bolt:' ? '7687' : '9200';
   url.port = String(port);
   return { env: { ...env, [key]: url.toString() }, target };
 }
 
 const failedCodes = (run: CliRun) => [
   ...(run.json.issues ?? []).map((issue: { code: string }) => issue.code),
-  ...(run.json.checks ?? []).filter((check: { status: string }) => check.status === 'fail').map((check: { code?: string; name: string }) => check.code ?? check.name),
+  ...(run.json.checks ?? [])
+    .filter((check: { status: string }) => check.status === 'fail')
+    .map((check: { code?: string; name: string }) => check.code ?? check.name),
 ];
 
 /** Start the CLI and resolve once its progress output matches `marker` (or it ends). */

@@ -10,12 +10,15 @@ const failed = (run: { json: { checks?: { status: string; code?: string; name: s
 
 /** What an attacker would change on governance.decisions, read straight from the catalog and the rows. */
 async function decisionsState(database: string) {
-  const [row] = await query(database, `
+  const [row] = await query(
+    database,
+    `
     SELECT c.relacl::text AS acl, pg_get_userbyid(c.relowner) AS owner, c.relrowsecurity AS rls, obj_description(c.oid, 'pg_class') AS comment,
            (SELECT string_agg(outcome, ',' ORDER BY id) FROM governance.decisions) AS outcomes,
            (SELECT count(*)::int FROM audit.events) AS audit_rows,
            (SELECT count(*)::int FROM pg_policy WHERE polrelid = c.oid) AS policies
-      FROM pg_class c WHERE c.oid = 'governance.decisions'::regclass`);
+      FROM pg_class c WHERE c.oid = 'governance.decisions'::regclass`,
+  );
   return row;
 }
 
@@ -23,17 +26,22 @@ describe('changes hidden from preflight are observed in the transaction and neve
   it('a DO block granting, commenting and enabling RLS on a forbidden table: exit 1, catalog unchanged', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
-      forward: [
-        'CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);',
-        "DO $$ BEGIN EXECUTE 'GRANT ALL ON gover' || 'nance.decisions TO PUBLIC';",
-        "  EXECUTE 'COMMENT ON TABLE gover' || 'nance.decisions IS ''owned''';",
-        "  EXECUTE 'ALTER TABLE gover' || 'nance.decisions ENABLE ROW LEVEL SECURITY'; END $$;",
-      ].join('\n') + '\n',
+      forward:
+        [
+          'CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);',
+          "DO $$ BEGIN EXECUTE 'GRANT ALL ON gover' || 'nance.decisions TO PUBLIC';",
+          "  EXECUTE 'COMMENT ON TABLE gover' || 'nance.decisions IS ''owned''';",
+          "  EXECUTE 'ALTER TABLE gover' || 'nance.decisions ENABLE ROW LEVEL SECURITY'; END $$;",
+        ].join('\n') + '\n',
       rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
     });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
-    expect(failed(run).map((check) => check.message).join('\n')).toMatch(/governance\.decisions/);
+    expect(
+      failed(run)
+        .map((check) => check.message)
+        .join('\n'),
+    ).toMatch(/governance\.decisions/);
     expect(await decisionsState(db.name)).toEqual(before);
     expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
   });
@@ -41,7 +49,8 @@ describe('changes hidden from preflight are observed in the transaction and neve
   it('a DO block updating rows of a forbidden table: the row counters see it; exit 1, rows unchanged', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
-      forward: "UPDATE public.parcels SET land_use = land_use WHERE false;\nDO $$ BEGIN EXECUTE 'UPDATE gover' || 'nance.decisions SET outcome = ''approved'''; END $$;\n",
+      forward:
+        "UPDATE public.parcels SET land_use = land_use WHERE false;\nDO $$ BEGIN EXECUTE 'UPDATE gover' || 'nance.decisions SET outcome = ''approved'''; END $$;\n",
       limits: { max_table_count_touched: 1, max_row_backfill: 100 },
     });
     const run = await kfm(['apply', dir], db.env);
@@ -53,12 +62,13 @@ describe('changes hidden from preflight are observed in the transaction and neve
   it('a trigger in scope that writes to a forbidden table: exit 1, no audit row, no trigger left', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
-      forward: [
-        'CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN',
-        "  INSERT INTO audit.events (id, subject, action, occurred_at) VALUES (9999, 'x', 'forged', now()); RETURN NEW; END $$;",
-        'CREATE TRIGGER parcels_stamp AFTER UPDATE ON public.parcels FOR EACH ROW EXECUTE FUNCTION public.stamp();',
-        'UPDATE public.parcels SET land_use = land_use WHERE id = (SELECT min(id) FROM public.parcels);',
-      ].join('\n') + '\n',
+      forward:
+        [
+          'CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN',
+          "  INSERT INTO audit.events (id, subject, action, occurred_at) VALUES (9999, 'x', 'forged', now()); RETURN NEW; END $$;",
+          'CREATE TRIGGER parcels_stamp AFTER UPDATE ON public.parcels FOR EACH ROW EXECUTE FUNCTION public.stamp();',
+          'UPDATE public.parcels SET land_use = land_use WHERE id = (SELECT min(id) FROM public.parcels);',
+        ].join('\n') + '\n',
       limits: { max_table_count_touched: 1, max_row_backfill: 10 },
     });
     const run = await kfm(['apply', dir], db.env);
@@ -72,28 +82,48 @@ describe('changes hidden from preflight are observed in the transaction and neve
 describe('names and objects preflight refuses before the store is touched', () => {
   it('SET search_path then an unqualified forbidden table, without a commit point: exit 1 at preflight, no index built', async () => {
     const dir = await bundle({
-      forward: 'SET search_path = governance;\nCREATE INDEX CONCURRENTLY decisions_no_idx ON decisions (decision_no);\n',
+      forward:
+        'SET search_path = governance;\nCREATE INDEX CONCURRENTLY decisions_no_idx ON decisions (decision_no);\n',
       rollback: 'DROP INDEX CONCURRENTLY IF EXISTS governance.decisions_no_idx;\n',
       transactional: false,
     });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
-    expect(failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(/^forward\.sql:2 names governance\.decisions/);
+    expect(failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(
+      /^forward\.sql:2 names governance\.decisions/,
+    );
     expect(await query(db.name, "SELECT indexname FROM pg_indexes WHERE indexname = 'decisions_no_idx'")).toEqual([]);
-    expect(await query(db.name, "SELECT 1 FROM kfm_ledger.migrations WHERE migration_id = 'PG-MIG-2026-11-24-01'").catch(() => [])).toEqual([]);
+    expect(
+      await query(db.name, "SELECT 1 FROM kfm_ledger.migrations WHERE migration_id = 'PG-MIG-2026-11-24-01'").catch(
+        () => [],
+      ),
+    ).toEqual([]);
   });
 
   it('a DO block without a commit point is refused with its rule id; a role is refused in any run', async () => {
-    const dynamic = await bundle({ forward: "DO $$ BEGIN EXECUTE 'DROP TABLE gover' || 'nance.decisions'; END $$;\n", transactional: false });
+    const dynamic = await bundle({
+      forward: "DO $$ BEGIN EXECUTE 'DROP TABLE gover' || 'nance.decisions'; END $$;\n",
+      transactional: false,
+    });
     const run = await kfm(['apply', dynamic], db.env);
     expect(run.code).toBe(1);
-    expect(failed(run).map((check) => check.message).join('\n')).toMatch(/forward\.sql:1 .*\[dynamic-sql\]/);
-    expect(await query(db.name, "SELECT to_regclass('governance.decisions')::text AS t")).toEqual([{ t: 'governance.decisions' }]);
+    expect(
+      failed(run)
+        .map((check) => check.message)
+        .join('\n'),
+    ).toMatch(/forward\.sql:1 .*\[dynamic-sql\]/);
+    expect(await query(db.name, "SELECT to_regclass('governance.decisions')::text AS t")).toEqual([
+      { t: 'governance.decisions' },
+    ]);
 
     const role = await bundle({ forward: 'CREATE ROLE kfm_escape_role SUPERUSER;\n' });
     const refused = await kfm(['apply', role], db.env);
     expect(refused.code).toBe(1);
-    expect(failed(refused).map((check) => check.message).join('\n')).toMatch(/\[cluster-object\]/);
+    expect(
+      failed(refused)
+        .map((check) => check.message)
+        .join('\n'),
+    ).toMatch(/\[cluster-object\]/);
     expect(await query(db.name, "SELECT 1 FROM pg_roles WHERE rolname = 'kfm_escape_role'")).toEqual([]);
   });
 });

@@ -64,7 +64,10 @@ export async function dropDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
-export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  database: string,
+  sql: string,
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: dsnFor(database) });
   await client.connect();
   try {
@@ -100,14 +103,27 @@ export async function bundle(spec: BundleSpec): Promise<string> {
   const id = spec.id ?? 'PG-MIG-2026-11-24-01';
   const limits = spec.limits ?? { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 };
   const yml = [
-    `migration_id: ${id}`, 'type: postgis', 'intent: "lifecycle test"',
+    `migration_id: ${id}`,
+    'type: postgis',
+    'intent: "lifecycle test"',
     ...(spec.transactional === false ? ['transactional: false'] : []),
-    'scope:', '  allowed_schemas: [public]', `  allowed_tables: [${(spec.allowedTables ?? ['parcels']).join(', ')}]`,
-    '  forbidden_schemas: [governance, audit]', '  forbidden_tables: [authority_sites]',
-    'limits:', ...Object.entries(limits).map(([k, v]) => `  ${k}: ${v}`),
-    'requires_rollback: true', 'approvals:', '  required_reviewers: [kfm-platform]',
-    'runner:', '  tool: kfm-migrate', '  environment: [KFM_PG_DSN]', '  lock_timeout: 2s',
-    'artifacts:', '  forward: [forward.sql]', '  rollback: [rollback.sql]',
+    'scope:',
+    '  allowed_schemas: [public]',
+    `  allowed_tables: [${(spec.allowedTables ?? ['parcels']).join(', ')}]`,
+    '  forbidden_schemas: [governance, audit]',
+    '  forbidden_tables: [authority_sites]',
+    'limits:',
+    ...Object.entries(limits).map(([k, v]) => `  ${k}: ${v}`),
+    'requires_rollback: true',
+    'approvals:',
+    '  required_reviewers: [kfm-platform]',
+    'runner:',
+    '  tool: kfm-migrate',
+    '  environment: [KFM_PG_DSN]',
+    '  lock_timeout: 2s',
+    'artifacts:',
+    '  forward: [forward.sql]',
+    '  rollback: [rollback.sql]',
   ].join('\n');
   await fs.writeFile(path.join(dir, 'migration.yml'), yml + '\n');
   await fs.writeFile(path.join(dir, 'forward.sql'), spec.forward);
@@ -122,21 +138,29 @@ export interface CliRun {
   json: Record<string, any>;
 }
 
-export function startCli(args: string[], env: Record<string, string>): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void; output: () => string } {
-  const child = spawn(process.execPath, [cli, ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void; output: () => string } {
+  const child = spawn(process.execPath, [cli, ...args, '--json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<CliRun>((resolve) => child.on('close', (code) => {
-    let json: Record<string, any> = {};
-    try {
-      json = JSON.parse(stdout);
-    } catch {
-      json = {};
-    }
-    resolve({ code, stdout, stderr, json });
-  }));
+  const done = new Promise<CliRun>((resolve) =>
+    child.on('close', (code) => {
+      let json: Record<string, any> = {};
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = {};
+      }
+      resolve({ code, stdout, stderr, json });
+    }),
+  );
   return { done, pid: child.pid, kill: (signal) => child.kill(signal), output: () => stderr };
 }
 
@@ -155,13 +179,16 @@ export async function until(probe: () => Promise<boolean>, what: string, attempt
 export async function allBytes(dir: string): Promise<string> {
   let out = '';
   for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out += await fs.readFile(path.join(entry.parentPath ?? (entry as any).path, entry.name), 'utf8');
+    if (entry.isFile())
+      out += await fs.readFile(path.join(entry.parentPath ?? (entry as any).path, entry.name), 'utf8');
   }
   return out;
 }
 
 /** A repository root with migrations/registry (registry + policy) and the bundle registered as a draft. */
-export async function repository(spec: BundleSpec & { policy?: Record<string, unknown> | null }): Promise<{ root: string; dir: string; id: string; rel: string }> {
+export async function repository(
+  spec: BundleSpec & { policy?: Record<string, unknown> | null },
+): Promise<{ root: string; dir: string; id: string; rel: string }> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-repo-'));
   const id = spec.id ?? 'PG-MIG-2026-11-24-01';
   const rel = `postgis/${id}`;
@@ -171,10 +198,25 @@ export async function repository(spec: BundleSpec & { policy?: Record<string, un
   await fs.cp(source, dir, { recursive: true });
   await fs.rm(source, { recursive: true, force: true });
   await fs.mkdir(path.join(root, 'migrations/registry'), { recursive: true });
-  const registry = { kfm_migrations_registry_version: 'v1', migrations: [{ migration_id: id, type: 'postgis', path: rel, status: 'draft', history: [{ status: 'draft', at: '2026-11-24T00:00:00Z' }] }] };
+  const registry = {
+    kfm_migrations_registry_version: 'v1',
+    migrations: [
+      {
+        migration_id: id,
+        type: 'postgis',
+        path: rel,
+        status: 'draft',
+        history: [{ status: 'draft', at: '2026-11-24T00:00:00Z' }],
+      },
+    ],
+  };
   await fs.writeFile(path.join(root, 'migrations/registry/migrations.v1.json'), JSON.stringify(registry, null, 2));
-  const policy = spec.policy === undefined ? JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/policy.v1.json'), 'utf8')) : spec.policy;
-  if (policy) await fs.writeFile(path.join(root, 'migrations/registry/policy.v1.json'), JSON.stringify(policy, null, 2));
+  const policy =
+    spec.policy === undefined
+      ? JSON.parse(await fs.readFile(path.join(repo, 'migrations/registry/policy.v1.json'), 'utf8'))
+      : spec.policy;
+  if (policy)
+    await fs.writeFile(path.join(root, 'migrations/registry/policy.v1.json'), JSON.stringify(policy, null, 2));
   return { root, dir, id, rel };
 }
 

@@ -3,20 +3,41 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allBytes, bundle, dsnFor, fingerprint, kfm, query, seededDatabasePerTest, startCli, until } from './postgis-harness.js';
+import {
+  allBytes,
+  bundle,
+  dsnFor,
+  fingerprint,
+  kfm,
+  query,
+  seededDatabasePerTest,
+  startCli,
+  until,
+} from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 
 const failingCodes = (run: { json: Record<string, any> }) => [
-  ...(run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail').map((c: { code: string }) => c.code),
+  ...(run.json.checks ?? [])
+    .filter((c: { status: string }) => c.status === 'fail')
+    .map((c: { code: string }) => c.code),
   ...(run.json.issues ?? []).map((i: { code: string }) => i.code),
 ];
-const indexNames = async () => (await query<{ indexname: string }>(db.name, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
+const indexNames = async () =>
+  (
+    await query<{ indexname: string }>(
+      db.name,
+      "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+    )
+  ).map((r) => r.indexname);
 
 describe('kfm-migrate apply on PostGIS', () => {
   it('commits an in-scope change, and its receipts verify', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n', rollback: 'DROP INDEX public.parcels_geom_gist;\n' });
+    const dir = await bundle({
+      forward: 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n',
+      rollback: 'DROP INDEX public.parcels_geom_gist;\n',
+    });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(0);
     expect(run.json.outcome.status).toBe('committed');
@@ -32,7 +53,9 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('refuses a forward script that names a forbidden table before touching the database', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: 'CREATE INDEX authority_sites_name_idx ON public.authority_sites (category);\n' });
+    const dir = await bundle({
+      forward: 'CREATE INDEX authority_sites_name_idx ON public.authority_sites (category);\n',
+    });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('PREFLIGHT_FORBIDDEN');
@@ -41,7 +64,9 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('catches a forbidden table touched where preflight cannot see (dynamic SQL) and leaves PRE', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: "DO $$ BEGIN EXECUTE 'CREATE INDEX sneaky_idx ON public.authority_sites (category)'; END $$;\n" });
+    const dir = await bundle({
+      forward: "DO $$ BEGIN EXECUTE 'CREATE INDEX sneaky_idx ON public.authority_sites (category)'; END $$;\n",
+    });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('SCOPE_FORBIDDEN');
@@ -51,9 +76,24 @@ describe('kfm-migrate apply on PostGIS', () => {
   });
 
   it.each([
-    ['max_index_count_delta', { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 }, 'CREATE INDEX a_idx ON public.parcels (parcel_no);\nCREATE INDEX b_idx ON public.parcels (updated_at);\nCREATE INDEX c_idx ON public.parcels USING gist (geom);\n', ['parcels']],
-    ['max_row_backfill', { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 10 }, 'UPDATE public.parcels SET area_m2 = ST_Area(geom::geography);\n', ['parcels']],
-    ['max_table_count_touched', { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 }, 'CREATE TABLE public.parcel_notes (id int PRIMARY KEY, note text);\nCREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\n', ['parcels', 'parcel_notes']],
+    [
+      'max_index_count_delta',
+      { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 },
+      'CREATE INDEX a_idx ON public.parcels (parcel_no);\nCREATE INDEX b_idx ON public.parcels (updated_at);\nCREATE INDEX c_idx ON public.parcels USING gist (geom);\n',
+      ['parcels'],
+    ],
+    [
+      'max_row_backfill',
+      { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 10 },
+      'UPDATE public.parcels SET area_m2 = ST_Area(geom::geography);\n',
+      ['parcels'],
+    ],
+    [
+      'max_table_count_touched',
+      { max_table_count_touched: 1, max_index_count_delta: 2, max_row_backfill: 0 },
+      'CREATE TABLE public.parcel_notes (id int PRIMARY KEY, note text);\nCREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\n',
+      ['parcels', 'parcel_notes'],
+    ],
   ])('fails closed when %s is exceeded, leaving the database at PRE', async (limit, limits, forward, allowedTables) => {
     const pre = await fingerprint(db.name);
     const areas = await query(db.name, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL');
@@ -61,14 +101,22 @@ describe('kfm-migrate apply on PostGIS', () => {
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     const failed = run.json.checks.filter((c: { status: string }) => c.status === 'fail');
-    expect(failed.map((c: { name: string; code: string }) => [c.name, c.code])).toEqual([[`limits.${limit}`, 'LIMIT_EXCEEDED']]);
+    expect(failed.map((c: { name: string; code: string }) => [c.name, c.code])).toEqual([
+      [`limits.${limit}`, 'LIMIT_EXCEEDED'],
+    ]);
     expect(await fingerprint(db.name)).toBe(pre);
-    expect(await query(db.name, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL')).toEqual(areas);
+    expect(await query(db.name, 'SELECT count(*)::int AS n FROM public.parcels WHERE area_m2 IS NOT NULL')).toEqual(
+      areas,
+    );
   });
 
   it('rolls back to PRE and records it', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\n', rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n', limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 } });
+    const dir = await bundle({
+      forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\n',
+      rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n',
+      limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 },
+    });
     expect((await kfm(['apply', dir], db.env)).code).toBe(0);
     expect(await fingerprint(db.name)).not.toBe(pre);
     const rollback = await kfm(['rollback', dir], db.env);
@@ -81,7 +129,11 @@ describe('kfm-migrate apply on PostGIS', () => {
   });
 
   it('reports an incomplete rollback with exit 4', async () => {
-    const dir = await bundle({ forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\nALTER TABLE public.parcels ADD COLUMN ward text;\n', rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n', limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 } });
+    const dir = await bundle({
+      forward: 'ALTER TABLE public.parcels ADD COLUMN zone text;\nALTER TABLE public.parcels ADD COLUMN ward text;\n',
+      rollback: 'ALTER TABLE public.parcels DROP COLUMN zone;\n',
+      limits: { max_table_count_touched: 1, max_index_count_delta: 0, max_row_backfill: 0 },
+    });
     expect((await kfm(['apply', dir], db.env)).code).toBe(0);
     const rollback = await kfm(['rollback', dir], db.env);
     expect(rollback.code).toBe(4);
@@ -90,7 +142,10 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('leaves nothing behind when a statement fails halfway through the forward script', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: 'CREATE INDEX half_idx ON public.parcels (parcel_no);\nSELECT 1/0;\nCREATE INDEX never_idx ON public.parcels (updated_at);\n' });
+    const dir = await bundle({
+      forward:
+        'CREATE INDEX half_idx ON public.parcels (parcel_no);\nSELECT 1/0;\nCREATE INDEX never_idx ON public.parcels (updated_at);\n',
+    });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('STATEMENT_FAILED');
@@ -100,10 +155,18 @@ describe('kfm-migrate apply on PostGIS', () => {
   });
 
   it('refuses a concurrent second apply at once, naming the holder', async () => {
-    const slow = await bundle({ forward: 'CREATE INDEX slow_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(4);\n' });
-    const other = await bundle({ forward: 'CREATE INDEX other_idx ON public.parcels (updated_at);\n', id: 'PG-MIG-2026-11-24-02' });
+    const slow = await bundle({
+      forward: 'CREATE INDEX slow_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(4);\n',
+    });
+    const other = await bundle({
+      forward: 'CREATE INDEX other_idx ON public.parcels (updated_at);\n',
+      id: 'PG-MIG-2026-11-24-02',
+    });
     const first = startCli(['apply', slow], db.env);
-    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted")).length > 0, 'the first run to hold the lock');
+    await until(
+      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted")).length > 0,
+      'the first run to hold the lock',
+    );
     const second = await kfm(['apply', other], db.env);
     expect(second.code).toBe(1);
     const lock = second.json.checks.find((c: { name: string }) => c.name === 'store_lock');
@@ -115,12 +178,26 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('leaves the database at PRE when the runner is killed mid-apply, and the next run succeeds', async () => {
     const pre = await fingerprint(db.name);
-    const dir = await bundle({ forward: 'CREATE INDEX killed_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(60);\n' });
+    const dir = await bundle({
+      forward: 'CREATE INDEX killed_idx ON public.parcels (parcel_no);\nSELECT pg_sleep(60);\n',
+    });
     const run = startCli(['apply', dir], db.env);
-    await until(async () => (await query(db.name, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).length > 0, 'the forward script to be running');
+    await until(
+      async () =>
+        (
+          await query(
+            db.name,
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+          )
+        ).length > 0,
+      'the forward script to be running',
+    );
     run.kill('SIGKILL');
     await run.done;
-    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0, 'the server to release the dead run');
+    await until(
+      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0,
+      'the server to release the dead run',
+    );
     expect(await fingerprint(db.name)).toBe(pre);
     await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX killed_idx ON public.parcels (parcel_no);\n');
     const again = await kfm(['apply', dir], db.env);
@@ -136,13 +213,28 @@ describe('kfm-migrate apply on PostGIS', () => {
       rollback: 'DROP INDEX CONCURRENTLY IF EXISTS public.crash_idx;\n',
     });
     const run = startCli(['apply', dir], db.env);
-    await until(async () => (await query(db.name, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).length > 0, 'the second statement to be running');
+    await until(
+      async () =>
+        (
+          await query(
+            db.name,
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+          )
+        ).length > 0,
+      'the second statement to be running',
+    );
     run.kill('SIGKILL');
     await run.done;
-    await until(async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0, 'the server to release the dead run');
+    await until(
+      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0,
+      'the server to release the dead run',
+    );
     // The index of the first statement is there (autocommit); the ledger says the run started.
     expect(await indexNames()).toContain('crash_idx');
-    const ledger = await query<{ status: string; pre_fingerprint: string }>(db.name, "SELECT status, pre_fingerprint FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq");
+    const ledger = await query<{ status: string; pre_fingerprint: string }>(
+      db.name,
+      "SELECT status, pre_fingerprint FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq",
+    );
     expect(ledger).toEqual([{ status: 'started', pre_fingerprint: pre }]);
 
     const refused = await kfm(['apply', dir], db.env);
@@ -155,9 +247,19 @@ describe('kfm-migrate apply on PostGIS', () => {
     expect(rolled.code).toBe(0);
     expect(await indexNames()).not.toContain('crash_idx');
     expect(await fingerprint(db.name)).toBe(pre);
-    expect((await query<{ status: string }>(db.name, "SELECT status FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq DESC LIMIT 1"))[0]?.status).toBe('rolled_back');
+    expect(
+      (
+        await query<{ status: string }>(
+          db.name,
+          "SELECT status FROM kfm_ledger.applied WHERE status <> 'receipt' ORDER BY seq DESC LIMIT 1",
+        )
+      )[0]?.status,
+    ).toBe('rolled_back');
 
-    await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX CONCURRENTLY crash_idx ON public.parcels (parcel_no);\n');
+    await fs.writeFile(
+      path.join(dir, 'forward.sql'),
+      'CREATE INDEX CONCURRENTLY crash_idx ON public.parcels (parcel_no);\n',
+    );
     expect((await kfm(['apply', dir], db.env)).code).toBe(0);
   });
 
@@ -167,7 +269,10 @@ describe('kfm-migrate apply on PostGIS', () => {
     expect(first.code).toBe(0);
     const again = await kfm(['apply', dir], db.env);
     expect(failingCodes(again)).toContain('LEDGER_ALREADY_APPLIED');
-    await fs.writeFile(path.join(dir, 'forward.sql'), 'CREATE INDEX drift_idx ON public.parcels (parcel_no, updated_at);\n');
+    await fs.writeFile(
+      path.join(dir, 'forward.sql'),
+      'CREATE INDEX drift_idx ON public.parcels (parcel_no, updated_at);\n',
+    );
     const after = await fingerprint(db.name);
     const drift = await kfm(['apply', dir], db.env);
     expect(drift.code).toBe(1);
@@ -199,11 +304,24 @@ describe('kfm-migrate apply on PostGIS', () => {
 
   it('writes the DSN and its password into no byte of any artifact or log', async () => {
     const password = 'Pa55-w0rd-never-leaks';
-    await query(db.name, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kfm_secret_user') THEN CREATE ROLE kfm_secret_user LOGIN SUPERUSER; END IF; END $$");
+    await query(
+      db.name,
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kfm_secret_user') THEN CREATE ROLE kfm_secret_user LOGIN SUPERUSER; END IF; END $$",
+    );
     const dsn = dsnFor(db.name, `kfm_secret_user:${password}`);
-    const dir = await bundle({ forward: 'CREATE INDEX leak_idx ON public.parcels (parcel_no);\n', rollback: 'DROP INDEX public.leak_idx;\n' });
+    const dir = await bundle({
+      forward: 'CREATE INDEX leak_idx ON public.parcels (parcel_no);\n',
+      rollback: 'DROP INDEX public.leak_idx;\n',
+    });
     const runs = [];
-    for (const args of [['plan', dir], ['apply', dir], ['verify', dir], ['rollback', dir], ['status', '--root', dir]]) runs.push(await kfm(args, { KFM_PG_DSN: dsn }));
+    for (const args of [
+      ['plan', dir],
+      ['apply', dir],
+      ['verify', dir],
+      ['rollback', dir],
+      ['status', '--root', dir],
+    ])
+      runs.push(await kfm(args, { KFM_PG_DSN: dsn }));
     expect(runs.slice(0, 4).map((r) => r.code)).toEqual([0, 0, 0, 0]);
     const everything = runs.map((r) => r.stdout + r.stderr).join('') + (await allBytes(dir));
     expect(everything).not.toContain(password);

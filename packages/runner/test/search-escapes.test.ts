@@ -14,7 +14,10 @@ const url = process.env.KFM_ES_URL ?? 'http://127.0.0.1:9200';
 let prefix = '';
 
 async function rest(method: string, pathname: string, body?: unknown) {
-  const response = await fetch(`${url}${pathname}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  const response = await fetch(`${url}${pathname}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
   return response.json() as Promise<any>;
 }
 
@@ -36,7 +39,10 @@ async function bundleWith(operations: unknown[]): Promise<string> {
     .replace(/^(\s+- )(parcels_v1|parcels_v2|parcels|authority-sites)$/gm, `$1${prefix}$2`);
   await fs.writeFile(path.join(dir, 'migration.yml'), yml);
   await fs.writeFile(path.join(dir, 'forward.json'), JSON.stringify({ operations }, null, 2));
-  await fs.writeFile(path.join(dir, 'rollback.json'), JSON.stringify({ operations: [{ op: 'delete_index', index: `${prefix}parcels_v2` }] }, null, 2));
+  await fs.writeFile(
+    path.join(dir, 'rollback.json'),
+    JSON.stringify({ operations: [{ op: 'delete_index', index: `${prefix}parcels_v2` }] }, null, 2),
+  );
   await fs.writeFile(path.join(dir, 'notes.md'), 'escape test\n');
   return dir;
 }
@@ -45,21 +51,30 @@ beforeEach(async () => {
   prefix = `kfmesc-${randomBytes(3).toString('hex')}-`;
   await seedSearch({ url, prefix, docs: 200 });
   // An alias the declaration does not list, pointing at the protected index.
-  await rest('POST', '/_aliases', { actions: [{ add: { index: `${prefix}authority-sites`, alias: `${prefix}authority_bar` } }] });
+  await rest('POST', '/_aliases', {
+    actions: [{ add: { index: `${prefix}authority-sites`, alias: `${prefix}authority_bar` } }],
+  });
 });
 
 afterEach(async () => {
-  const rows = (await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index&expand_wildcards=all`)) as { index: string }[];
+  const rows = (await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index&expand_wildcards=all`)) as {
+    index: string;
+  }[];
   if (rows.length) await rest('DELETE', `/${rows.map((row) => row.index).join(',')}`);
 });
 
 describe('search escapes are refused before the first request', () => {
   it('a reindex into an alias of the protected index, without a commit point: exit 1, protected documents unchanged', async () => {
     const before = await protectedState();
-    const dir = await bundleWith([{ op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}authority_bar` } } }]);
+    const dir = await bundleWith([
+      { op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}authority_bar` } } },
+    ]);
     const run = await kfm(['apply', dir], { KFM_ES_URL: url });
     expect(run.code, run.stderr.slice(-2000)).toBe(1);
-    const messages = (run.json.checks ?? []).filter((check: { status: string }) => check.status === 'fail').map((check: { message: string }) => check.message).join('\n');
+    const messages = (run.json.checks ?? [])
+      .filter((check: { status: string }) => check.status === 'fail')
+      .map((check: { message: string }) => check.message)
+      .join('\n');
     expect(messages).toContain(`${prefix}authority_bar, an alias of ${prefix}authority-sites`);
     expect(await protectedState()).toEqual(before);
   });
@@ -68,7 +83,14 @@ describe('search escapes are refused before the first request', () => {
     const before = await protectedState();
     const dir = await bundleWith([
       { op: 'create_index', index: `${prefix}parcels_v2` },
-      { op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}parcels_v2` }, script: { source: `ctx._index = '${prefix}authority-sites'` } } },
+      {
+        op: 'reindex',
+        body: {
+          source: { index: `${prefix}parcels_v1` },
+          dest: { index: `${prefix}parcels_v2` },
+          script: { source: `ctx._index = '${prefix}authority-sites'` },
+        },
+      },
     ]);
     const run = await kfm(['apply', dir], { KFM_ES_URL: url });
     expect(run.code, run.stderr.slice(-2000)).toBe(1);

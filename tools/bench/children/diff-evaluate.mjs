@@ -15,4 +15,13 @@ started = performance.now();
 const diff = diffBaselines(pre, post);
 const summary = evaluate(loaded.declaration, { pre, post, diff, metrics: { rows_affected: 0 } });
 const opMs = performance.now() - started;
-console.log(JSON.stringify({ opMs, parseMs, status: summary.status, changes: diff.changes?.length ?? null, checks: summary.checks.length, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    opMs,
+    parseMs,
+    status: summary.status,
+    changes: diff.changes?.length ?? null,
+    checks: summary.checks.length,
+    maxRssKb: process.resourceUsage().maxRSS,
+  }),
+);

@@ -3,7 +3,10 @@
 import neo4j from 'neo4j-driver';
 
 const env = process.env;
-const driver = neo4j.driver(env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687', neo4j.auth.basic(env.KFM_NEO4J_USER ?? 'neo4j', env.KFM_NEO4J_PASSWORD ?? ''));
+const driver = neo4j.driver(
+  env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
+  neo4j.auth.basic(env.KFM_NEO4J_USER ?? 'neo4j', env.KFM_NEO4J_PASSWORD ?? ''),
+);
 await driver.verifyConnectivity();
 const session = driver.session({ defaultAccessMode: neo4j.session.READ });
 const started = performance.now();

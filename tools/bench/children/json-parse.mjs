@@ -5,4 +5,6 @@ const texts = process.argv.slice(2, 4).map((file) => fs.readFileSync(file, 'utf8
 const started = performance.now();
 const parsed = texts.map((text) => JSON.parse(text));
 const opMs = performance.now() - started;
-console.log(JSON.stringify({ opMs, objects: parsed.map((b) => b.objects.length), maxRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({ opMs, objects: parsed.map((b) => b.objects.length), maxRssKb: process.resourceUsage().maxRSS }),
+);

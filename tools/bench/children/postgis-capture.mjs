@@ -9,4 +9,11 @@ const started = performance.now();
 const baseline = await capturePostgisBaseline(client, {});
 const opMs = performance.now() - started;
 await client.end();
-console.log(JSON.stringify({ opMs, objects: baseline.objects.length, fingerprint: baseline.fingerprints.schema, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    opMs,
+    objects: baseline.objects.length,
+    fingerprint: baseline.fingerprints.schema,
+    maxRssKb: process.resourceUsage().maxRSS,
+  }),
+);

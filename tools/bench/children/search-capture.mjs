@@ -7,4 +7,11 @@ const started = performance.now();
 const baseline = await captureSearchBaseline(client, { indexPattern: process.env.KFM_BENCH_ES_PATTERN });
 const opMs = performance.now() - started;
 await client.close();
-console.log(JSON.stringify({ opMs, objects: baseline.objects.length, fingerprint: baseline.fingerprints.schema, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    opMs,
+    objects: baseline.objects.length,
+    fingerprint: baseline.fingerprints.schema,
+    maxRssKb: process.resourceUsage().maxRSS,
+  }),
+);

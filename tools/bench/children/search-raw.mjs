@@ -14,4 +14,13 @@ const [indices, mappings, settings, aliases] = await Promise.all([
 ]);
 const opMs = performance.now() - started;
 await client.close();
-console.log(JSON.stringify({ opMs, indices: indices.length, mappings: Object.keys(mappings).length, settings: Object.keys(settings).length, aliases: Object.keys(aliases).length, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    opMs,
+    indices: indices.length,
+    mappings: Object.keys(mappings).length,
+    settings: Object.keys(settings).length,
+    aliases: Object.keys(aliases).length,
+    maxRssKb: process.resourceUsage().maxRSS,
+  }),
+);

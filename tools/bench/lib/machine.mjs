@@ -29,6 +29,8 @@ export async function describeMachine() {
     postgis: typeof pg === 'string' ? pg : pg.postgis,
     elasticsearch: await settled(elasticsearchVersion),
     neo4j: await settled(graphVersion),
-    peak_rss_from: hasGnuTime ? 'GNU time %M (largest process of a pipeline)' : 'the child\'s process.resourceUsage().maxRSS',
+    peak_rss_from: hasGnuTime
+      ? 'GNU time %M (largest process of a pipeline)'
+      : "the child's process.resourceUsage().maxRSS",
   };
 }

@@ -16,7 +16,11 @@ export const hasGnuTime = fs.existsSync(GNU_TIME);
  * process — for a shell pipeline, of its largest member — in KiB, and the child's JSON report, if any.
  * Fails (throws) on a non-zero exit: a benchmark that errors has no meaningful time.
  */
-export async function runMeasured(command, args, { env = process.env, cwd, timeoutMs = 30 * 60_000, allowExit = [0] } = {}) {
+export async function runMeasured(
+  command,
+  args,
+  { env = process.env, cwd, timeoutMs = 30 * 60_000, allowExit = [0] } = {},
+) {
   const rssFile = path.join(os.tmpdir(), `kfm-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const [file, argv] = hasGnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
   const started = performance.now();
@@ -54,7 +58,11 @@ function lastJsonLine(text) {
   } catch {
     // fall through to the last line
   }
-  const line = text.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = text
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (!line) return undefined;
   try {
     return JSON.parse(line);
@@ -81,7 +89,13 @@ export function summarize(values) {
   const m = median(values);
   const min = Math.min(...values);
   const max = Math.max(...values);
-  return { median: round(m), min: round(min), max: round(max), spread_pct: m > 0 ? round(((max - min) / m) * 100, 1) : 0, n: values.length };
+  return {
+    median: round(m),
+    min: round(min),
+    max: round(max),
+    spread_pct: m > 0 ? round(((max - min) / m) * 100, 1) : 0,
+    n: values.length,
+  };
 }
 
 export function round(value, digits = 2) {

@@ -38,8 +38,10 @@ export async function dropDatabase(name) {
 
 export async function serverVersion() {
   return withClient(adminDsn(), async (c) => {
-    const row = (await c.query(`SELECT current_setting('server_version') AS pg,
-      (SELECT default_version FROM pg_available_extensions WHERE name = 'postgis') AS postgis`)).rows[0];
+    const row = (
+      await c.query(`SELECT current_setting('server_version') AS pg,
+      (SELECT default_version FROM pg_available_extensions WHERE name = 'postgis') AS postgis`)
+    ).rows[0];
     return { postgres: row.pg, postgis: row.postgis };
   });
 }

@@ -26,7 +26,8 @@ export function judge(benchmark) {
   benchmark.met = measured.length === 0 ? null : measured.every((r) => r.met);
   if (benchmark.name === 'postgis_baseline') benchmark.linearity = linearity(benchmark.results, 'op_ms');
   if (benchmark.name === 'graph_baseline') benchmark.client_memory = memoryGrowth(benchmark.results);
-  for (const extra of [benchmark.linearity, benchmark.client_memory]) if (extra && extra.met === false) benchmark.met = false;
+  for (const extra of [benchmark.linearity, benchmark.client_memory])
+    if (extra && extra.met === false) benchmark.met = false;
   return benchmark;
 }
 
@@ -56,7 +57,11 @@ const SIZE_LABEL = {
 };
 
 function seconds(ms) {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return ms >= 10_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${Math.round(ms)} ms`;
 }
 
 function goalText(benchmark) {
@@ -72,10 +77,7 @@ function metText(result, benchmark) {
 }
 
 export function markdownTable(results) {
-  const lines = [
-    '| what | size | ours | theirs | ratio | goal | met |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| what | size | ours | theirs | ratio | goal | met |', '|---|---|---|---|---|---|---|'];
   for (const benchmark of results.benchmarks) {
     if (benchmark.error) {
       lines.push(`| ${benchmark.name} | — | failed: ${benchmark.error.replace(/\|/g, '/')} | | | | no |`);
@@ -85,21 +87,32 @@ export function markdownTable(results) {
       const basis = benchmark.basis;
       const ours = `${seconds(result.ours[basis].median)}, ${Math.round(result.ours.peak_rss_mb.median)} MB`;
       const theirs = `${seconds(result.theirs[basis].median)}, ${Math.round(result.theirs.peak_rss_mb.median)} MB`;
-      const ratio = result.throughput_ratio !== undefined ? `${result.ratio}× time (${result.throughput_ratio}× throughput)` : `${result.ratio}×`;
-      lines.push(`| ${benchmark.short} | ${SIZE_LABEL[benchmark.name]?.(result) ?? result.size} | ${ours} | ${theirs} | ${ratio} | ${goalText(benchmark)} | ${metText(result, benchmark)} |`);
+      const ratio =
+        result.throughput_ratio !== undefined
+          ? `${result.ratio}× time (${result.throughput_ratio}× throughput)`
+          : `${result.ratio}×`;
+      lines.push(
+        `| ${benchmark.short} | ${SIZE_LABEL[benchmark.name]?.(result) ?? result.size} | ${ours} | ${theirs} | ${ratio} | ${goalText(benchmark)} | ${metText(result, benchmark)} |`,
+      );
     }
     if (benchmark.linearity?.met !== undefined && benchmark.linearity.met !== null) {
-      lines.push(`| ${benchmark.short}: time linear in tables | per 1,000 tables: ${benchmark.linearity.per_unit.map((p) => seconds(p.per_1000_ms)).join(' → ')} | | | ${benchmark.linearity.growth_last_step}× last step | ≤ 1.5× | ${benchmark.linearity.met ? 'yes' : 'no'} |`);
+      lines.push(
+        `| ${benchmark.short}: time linear in tables | per 1,000 tables: ${benchmark.linearity.per_unit.map((p) => seconds(p.per_1000_ms)).join(' → ')} | | | ${benchmark.linearity.growth_last_step}× last step | ≤ 1.5× | ${benchmark.linearity.met ? 'yes' : 'no'} |`,
+      );
     }
     if (benchmark.client_memory?.met !== undefined && benchmark.client_memory.met !== null) {
-      lines.push(`| ${benchmark.short}: client memory flat | ${benchmark.client_memory.peak_rss.map((p) => `${Math.round(p.peak_rss_mb)} MB`).join(' → ')} | | | ${benchmark.client_memory.growth}× | ≤ 1.2× | ${benchmark.client_memory.met ? 'yes' : 'no'} |`);
+      lines.push(
+        `| ${benchmark.short}: client memory flat | ${benchmark.client_memory.peak_rss.map((p) => `${Math.round(p.peak_rss_mb)} MB`).join(' → ')} | | | ${benchmark.client_memory.growth}× | ≤ 1.2× | ${benchmark.client_memory.met ? 'yes' : 'no'} |`,
+      );
     }
   }
   const m = results.machine;
   const when = results.generated_at.slice(0, 10);
   // Suites may come from different runs (--only merges): quote the load each one ended under.
   const loads = results.benchmarks.map((b) => b.load_average?.[0]).filter((v) => typeof v === 'number');
-  const load = loads.length ? `load average ${Math.min(...loads)}–${Math.max(...loads)}` : `load ${m.load_average_start.join('/')}`;
+  const load = loads.length
+    ? `load average ${Math.min(...loads)}–${Math.max(...loads)}`
+    : `load ${m.load_average_start.join('/')}`;
   lines.push('');
   lines.push(
     `Medians of ${results.reps} alternating runs after a warm-up (spreads in \`bench/results/${results.quick ? 'quick' : 'latest'}.json\`); ${m.cpus} CPUs, ` +
@@ -124,7 +137,8 @@ export function updateReadme(readmePath, table) {
     const bodyStart = text.indexOf('\n', heading) + 1;
     const nextHeading = text.indexOf('\n## ', bodyStart);
     const end = nextHeading < 0 ? text.length : nextHeading + 1;
-    const intro = '`npm run bench` (not part of `npm test`; `--quick` for the smallest sizes only) measures each of our\noperations against what a user would run instead, on the same data in the same run, and writes\n`bench/results/latest.json`.\n\n';
+    const intro =
+      '`npm run bench` (not part of `npm test`; `--quick` for the smallest sizes only) measures each of our\noperations against what a user would run instead, on the same data in the same run, and writes\n`bench/results/latest.json`.\n\n';
     next = text.slice(0, bodyStart) + '\n' + intro + block + '\n\n' + text.slice(end);
   }
   fs.writeFileSync(readmePath, next);

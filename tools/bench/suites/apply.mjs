@@ -34,7 +34,9 @@ export async function benchApply({ sizes, reps, progress, root, workDir }) {
   const results = [];
   for (const factor of sizes) {
     const template = await seededTemplate(root, factor);
-    const parcels = await withClient(dsnFor(template), async (c) => Number((await c.query('SELECT count(*) AS n FROM public.parcels')).rows[0].n));
+    const parcels = await withClient(dsnFor(template), async (c) =>
+      Number((await c.query('SELECT count(*) AS n FROM public.parcels')).rows[0].n),
+    );
     progress(`apply: template with ${parcels} parcels`);
     const scratch = [];
     let run = 0;
@@ -55,7 +57,10 @@ export async function benchApply({ sizes, reps, progress, root, workDir }) {
           fs.rmSync(copy, { recursive: true, force: true });
           fs.cpSync(path.join(root, 'migrations'), path.join(copy, 'migrations'), { recursive: true });
           try {
-            const sample = await runMeasured(process.execPath, [cli, 'apply', BUNDLE, '--json'], { cwd: copy, env: { ...process.env, KFM_PG_DSN: dsnFor(database) } });
+            const sample = await runMeasured(process.execPath, [cli, 'apply', BUNDLE, '--json'], {
+              cwd: copy,
+              env: { ...process.env, KFM_PG_DSN: dsnFor(database) },
+            });
             const outcome = sample.report?.outcome?.status;
             if (outcome !== 'committed') throw new Error(`apply did not commit (outcome ${outcome ?? 'unknown'})`);
             return sample;
@@ -67,7 +72,16 @@ export async function benchApply({ sizes, reps, progress, root, workDir }) {
         theirs: async () => {
           const database = await fresh();
           try {
-            return await runMeasured('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', dsnFor(database), '-f', path.join(root, BUNDLE, 'forward.sql')]);
+            return await runMeasured('psql', [
+              '-X',
+              '-q',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-d',
+              dsnFor(database),
+              '-f',
+              path.join(root, BUNDLE, 'forward.sql'),
+            ]);
           } finally {
             await dropDatabase(database);
           }
@@ -75,7 +89,14 @@ export async function benchApply({ sizes, reps, progress, root, workDir }) {
       });
       const ours = sideStats(samples.ours);
       const theirs = sideStats(samples.theirs);
-      results.push({ size: factor, unit: '× example rows', parcels, ours, theirs, overhead_s: Math.round((ours.wall_ms.median - theirs.wall_ms.median) / 10) / 100 });
+      results.push({
+        size: factor,
+        unit: '× example rows',
+        parcels,
+        ours,
+        theirs,
+        overhead_s: Math.round((ours.wall_ms.median - theirs.wall_ms.median) / 10) / 100,
+      });
     } finally {
       for (const database of scratch) await dropDatabase(database);
       await dropDatabase(template);

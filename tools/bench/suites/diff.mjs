@@ -24,11 +24,32 @@ function tableObjects(t, variant = '') {
   const qualified = `${schema}.${table}`;
   const scope = { schemas: [schema], tables: [qualified, table] };
   const objects = [{ kind: 'table', name: qualified, scope, digest: digest(`table ${qualified}`) }];
-  for (const column of ['id', 'name', 'qty', 'created', 'geom']) objects.push({ kind: 'column', name: `${qualified}.${column}`, scope, digest: digest(`column ${qualified}.${column}`) });
+  for (const column of ['id', 'name', 'qty', 'created', 'geom'])
+    objects.push({
+      kind: 'column',
+      name: `${qualified}.${column}`,
+      scope,
+      digest: digest(`column ${qualified}.${column}`),
+    });
   objects.push({ kind: 'index', name: `${schema}.${table}_pkey`, scope, digest: digest(`index pkey ${qualified}`) });
-  objects.push({ kind: 'index', name: `${schema}.${table}_name_idx`, scope, digest: digest(`index name ${qualified}${variant}`) });
-  objects.push({ kind: 'constraint', name: `${qualified}.${table}_pkey`, scope, digest: digest(`constraint pkey ${qualified}`) });
-  objects.push({ kind: 'constraint', name: `${qualified}.${table}_qty_check`, scope, digest: digest(`constraint check ${qualified}`) });
+  objects.push({
+    kind: 'index',
+    name: `${schema}.${table}_name_idx`,
+    scope,
+    digest: digest(`index name ${qualified}${variant}`),
+  });
+  objects.push({
+    kind: 'constraint',
+    name: `${qualified}.${table}_pkey`,
+    scope,
+    digest: digest(`constraint pkey ${qualified}`),
+  });
+  objects.push({
+    kind: 'constraint',
+    name: `${qualified}.${table}_qty_check`,
+    scope,
+    digest: digest(`constraint check ${qualified}`),
+  });
   return objects;
 }
 
@@ -39,10 +60,20 @@ function baseline(tables, { changedEvery, removedEvery, added }) {
     objects.push(...tableObjects(t, changedEvery && t % changedEvery === 0 ? ' (changed)' : ''));
   }
   for (let t = tables; t < tables + added; t++) objects.push(...tableObjects(t));
-  const counts = { tables: tables + added, columns: (tables + added) * 5, indexes: (tables + added) * 2, constraints: (tables + added) * 2 };
+  const counts = {
+    tables: tables + added,
+    columns: (tables + added) * 5,
+    indexes: (tables + added) * 2,
+    constraints: (tables + added) * 2,
+  };
   return {
-    kfm_baseline_version: 'v1', store: 'postgis', server: { product: 'PostgreSQL', version: '15' }, counts, objects,
-    measures: {}, fingerprints: { schema: digest(`root ${tables} ${changedEvery} ${added}`) },
+    kfm_baseline_version: 'v1',
+    store: 'postgis',
+    server: { product: 'PostgreSQL', version: '15' },
+    counts,
+    objects,
+    measures: {},
+    fingerprints: { schema: digest(`root ${tables} ${changedEvery} ${added}`) },
   };
 }
 
@@ -51,7 +82,10 @@ export function writeDiffInputs(workDir, objects) {
   const pre = path.join(workDir, `diff-${objects}-pre.json`);
   const post = path.join(workDir, `diff-${objects}-post.json`);
   fs.writeFileSync(pre, JSON.stringify(baseline(tables, { added: 0 })));
-  fs.writeFileSync(post, JSON.stringify(baseline(tables, { changedEvery: 100, removedEvery: 200, added: Math.round(tables / 200) })));
+  fs.writeFileSync(
+    post,
+    JSON.stringify(baseline(tables, { changedEvery: 100, removedEvery: 200, added: Math.round(tables / 200) })),
+  );
   return { pre, post, bytes: fs.statSync(pre).size + fs.statSync(post).size };
 }
 
@@ -73,7 +107,14 @@ export async function benchDiff({ sizes, reps, progress, root, workDir }) {
         },
         theirs: () => runNodeChild('json-parse.mjs', [pre, post]),
       });
-      results.push({ size, unit: 'objects', json_mb: Math.round(bytes / 1e5) / 10, ...extra, ours: sideStats(samples.ours), theirs: sideStats(samples.theirs) });
+      results.push({
+        size,
+        unit: 'objects',
+        json_mb: Math.round(bytes / 1e5) / 10,
+        ...extra,
+        ours: sideStats(samples.ours),
+        theirs: sideStats(samples.theirs),
+      });
     } finally {
       fs.rmSync(pre, { force: true });
       fs.rmSync(post, { force: true });

@@ -11,7 +11,10 @@ const BATCH = 20_000;
 
 function driverFromEnv() {
   const env = process.env;
-  return neo4j.driver(env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687', neo4j.auth.basic(env.KFM_NEO4J_USER ?? 'neo4j', env.KFM_NEO4J_PASSWORD ?? ''));
+  return neo4j.driver(
+    env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
+    neo4j.auth.basic(env.KFM_NEO4J_USER ?? 'neo4j', env.KFM_NEO4J_PASSWORD ?? ''),
+  );
 }
 
 export async function addNodes(driver, prefix, from, to) {
@@ -22,16 +25,21 @@ export async function addNodes(driver, prefix, from, to) {
       const range = { from: neo4j.int(start), to: neo4j.int(end) };
       await session.executeWrite(async (tx) => {
         for (const [k, label] of ['A', 'B', 'C'].entries()) {
-          await tx.run(`UNWIND range($from, $to) AS i WITH i WHERE i % 3 = ${k} CREATE (:\`${prefix}Node\`:\`${prefix}${label}\` {id: i, name: 'node ' + toString(i)})`, range);
+          await tx.run(
+            `UNWIND range($from, $to) AS i WITH i WHERE i % 3 = ${k} CREATE (:\`${prefix}Node\`:\`${prefix}${label}\` {id: i, name: 'node ' + toString(i)})`,
+            range,
+          );
         }
       });
-      await session.executeWrite((tx) => tx.run(
-        `UNWIND range($from, $to) AS i WITH i WHERE i > 0
+      await session.executeWrite((tx) =>
+        tx.run(
+          `UNWIND range($from, $to) AS i WITH i WHERE i > 0
          MATCH (n:\`${prefix}Node\` {id: i})
          MATCH (a:\`${prefix}Node\` {id: i - 1}) MATCH (b:\`${prefix}Node\` {id: i / 2}) MATCH (c:\`${prefix}Node\` {id: ((i * 2654435761) % 4294967296) % i})
          CREATE (n)-[:\`${prefix}NEXT\`]->(a), (n)-[:\`${prefix}HALF\` {w: i % 7}]->(b), (n)-[:\`${prefix}HASH\`]->(c)`,
-        range,
-      ));
+          range,
+        ),
+      );
     }
   } finally {
     await session.close();
@@ -51,7 +59,12 @@ export async function cleanGraph(driver, prefix) {
     const last = top === null || top === undefined ? -1 : neo4j.integer.toNumber(top);
     for (const step of [`MATCH (n:${node} {id: i})-[r]->() DELETE r`, `MATCH (n:${node} {id: i}) DETACH DELETE n`]) {
       for (let start = 0; start <= last; start += BATCH) {
-        await session.executeWrite((tx) => tx.run(`UNWIND range($from, $to) AS i ${step}`, { from: neo4j.int(start), to: neo4j.int(Math.min(start + BATCH, last + 1) - 1) }));
+        await session.executeWrite((tx) =>
+          tx.run(`UNWIND range($from, $to) AS i ${step}`, {
+            from: neo4j.int(start),
+            to: neo4j.int(Math.min(start + BATCH, last + 1) - 1),
+          }),
+        );
       }
     }
     await session.run(`DROP CONSTRAINT \`${prefix}node_id\` IF EXISTS`);
@@ -64,7 +77,11 @@ export async function graphVersion() {
   const driver = driverFromEnv();
   try {
     const session = driver.session();
-    const record = (await session.run("CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS v, edition")).records[0];
+    const record = (
+      await session.run(
+        "CALL dbms.components() YIELD name, versions, edition WHERE name = 'Neo4j Kernel' RETURN versions[0] AS v, edition",
+      )
+    ).records[0];
     await session.close();
     return `${record.get('v')} ${record.get('edition')}`;
   } finally {
@@ -79,14 +96,18 @@ export async function benchGraph({ sizes, reps, progress }) {
   const results = [];
   try {
     const session = driver.session();
-    await session.run(`CREATE CONSTRAINT \`${prefix}node_id\` IF NOT EXISTS FOR (n:\`${prefix}Node\`) REQUIRE n.id IS UNIQUE`);
+    await session.run(
+      `CREATE CONSTRAINT \`${prefix}node_id\` IF NOT EXISTS FOR (n:\`${prefix}Node\`) REQUIRE n.id IS UNIQUE`,
+    );
     await session.close();
     let built = 0;
     for (const size of sizes) {
       const started = performance.now();
       await addNodes(driver, prefix, built, size);
       built = size;
-      progress(`graph: ${size} nodes (${3 * (size - 1)} relationships) built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      progress(
+        `graph: ${size} nodes (${3 * (size - 1)} relationships) built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
       let objects;
       const samples = await compareAlternating({
         reps,
@@ -94,12 +115,20 @@ export async function benchGraph({ sizes, reps, progress }) {
         ours: async () => {
           const run = await runNodeChild('graph-capture.mjs', [], { env });
           objects = run.report.objects;
-          if (run.report.nodes !== size) throw new Error(`graph baseline counted ${run.report.nodes} nodes, expected ${size}`);
+          if (run.report.nodes !== size)
+            throw new Error(`graph baseline counted ${run.report.nodes} nodes, expected ${size}`);
           return run;
         },
         theirs: () => runNodeChild('graph-raw.mjs', [], { env }),
       });
-      results.push({ size, unit: 'nodes', relationships: 3 * (size - 1), objects, ours: sideStats(samples.ours), theirs: sideStats(samples.theirs) });
+      results.push({
+        size,
+        unit: 'nodes',
+        relationships: 3 * (size - 1),
+        objects,
+        ours: sideStats(samples.ours),
+        theirs: sideStats(samples.theirs),
+      });
     }
   } finally {
     await cleanGraph(driver, prefix).catch((error) => progress(`graph: cleanup failed: ${error.message}`));

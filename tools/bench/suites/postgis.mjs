@@ -59,7 +59,9 @@ export async function benchPostgis({ sizes, reps, progress }) {
       const buildStarted = performance.now();
       await addTables(dsn, built, size, progress);
       built = size;
-      progress(`postgis: built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s; measuring ${size} tables`);
+      progress(
+        `postgis: built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s; measuring ${size} tables`,
+      );
       let objects;
       const samples = await compareAlternating({
         reps,
@@ -70,7 +72,12 @@ export async function benchPostgis({ sizes, reps, progress }) {
           return run;
         },
         // pipefail: a failing pg_dump must not pass as a fast run.
-        theirs: () => runMeasured('bash', ['-o', 'pipefail', '-c', 'pg_dump --schema-only --no-owner -d "$KFM_BENCH_DSN" | sha256sum'], { env }),
+        theirs: () =>
+          runMeasured(
+            'bash',
+            ['-o', 'pipefail', '-c', 'pg_dump --schema-only --no-owner -d "$KFM_BENCH_DSN" | sha256sum'],
+            { env },
+          ),
       });
       results.push({ size, unit: 'tables', objects, ours: sideStats(samples.ours), theirs: sideStats(samples.theirs) });
     }

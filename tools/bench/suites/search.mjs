@@ -20,11 +20,15 @@ const MAPPING = {
 async function es(url, method, path, body) {
   const response = await fetch(new URL(path, url), {
     method,
-    headers: body === undefined ? {} : { 'content-type': path.endsWith('_bulk') ? 'application/x-ndjson' : 'application/json' },
+    headers:
+      body === undefined
+        ? {}
+        : { 'content-type': path.endsWith('_bulk') ? 'application/x-ndjson' : 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok && response.status !== 404) throw new Error(`${method} ${path.split('?')[0]} → ${response.status}: ${text.slice(0, 200)}`);
+  if (!response.ok && response.status !== 404)
+    throw new Error(`${method} ${path.split('?')[0]} → ${response.status}: ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : {};
 }
 
@@ -39,7 +43,15 @@ async function createIndex(url, prefix, i) {
   const bulk = [];
   for (let d = 0; d < 5; d++) {
     bulk.push(JSON.stringify({ index: { _index: name } }));
-    bulk.push(JSON.stringify({ parcel_id: `P-${i}-${d}`, name: `parcel ${d}`, area_m2: 100 + d, updated: '2026-01-01', location: { lat: 0.01 * d, lon: 0.01 * i } }));
+    bulk.push(
+      JSON.stringify({
+        parcel_id: `P-${i}-${d}`,
+        name: `parcel ${d}`,
+        area_m2: 100 + d,
+        updated: '2026-01-01',
+        location: { lat: 0.01 * d, lon: 0.01 * i },
+      }),
+    );
   }
   const answer = await es(url, 'POST', '/_bulk?refresh=true', bulk.join('\n') + '\n');
   if (answer.errors) throw new Error(`bulk into ${name} failed`);
@@ -81,7 +93,13 @@ export async function benchSearch({ sizes, reps, progress }) {
         },
         theirs: () => runNodeChild('search-raw.mjs', [], { env }),
       });
-      results.push({ size, unit: 'indices', objects, ours: sideStats(samples.ours), theirs: sideStats(samples.theirs) });
+      results.push({
+        size,
+        unit: 'indices',
+        objects,
+        ours: sideStats(samples.ours),
+        theirs: sideStats(samples.theirs),
+      });
     }
   } finally {
     await deleteBenchIndices(url, pattern);

@@ -15,7 +15,8 @@ function writeRandomFile(file, bytes) {
   const fd = fs.openSync(file, 'w');
   try {
     const chunk = randomBytes(Math.min(bytes, 8 * MB));
-    for (let written = 0; written < bytes; written += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+    for (let written = 0; written < bytes; written += chunk.length)
+      fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
   } finally {
     fs.closeSync(fd);
   }
@@ -29,15 +30,26 @@ async function writeBundle(dir, total) {
   for (let k = 0; k < PARTS; k++) {
     const relative = `artifacts/part-${k}.bin`;
     writeRandomFile(path.join(dir, relative), Math.floor(total / PARTS));
-    files.push({ path: relative, digest: await digestOutput(path.join(dir, relative)), bytes: Math.floor(total / PARTS) });
+    files.push({
+      path: relative,
+      digest: await digestOutput(path.join(dir, relative)),
+      bytes: Math.floor(total / PARTS),
+    });
   }
   const receipt = buildRunReceipt({
-    migrationId: 'PG-MIG-2026-11-24-01', operation: 'apply', store: 'postgis',
+    migrationId: 'PG-MIG-2026-11-24-01',
+    operation: 'apply',
+    store: 'postgis',
     actor: { principal: 'svc:bench', role: 'pipeline' },
     environment: { name: 'dev', git_commit: '0000000000000000000000000000000000000000', runner_version: '0.1.0' },
-    params: { bench: true }, inputs: [], outputs: files, checks: [],
-    outcome: { status: 'committed', exit_code: 0 }, policy: { policy_label: 'public' },
-    startedAt: '2026-11-24T00:00:00Z', finishedAt: '2026-11-24T00:00:01Z',
+    params: { bench: true },
+    inputs: [],
+    outputs: files,
+    checks: [],
+    outcome: { status: 'committed', exit_code: 0 },
+    policy: { policy_label: 'public' },
+    startedAt: '2026-11-24T00:00:00Z',
+    finishedAt: '2026-11-24T00:00:01Z',
   });
   fs.writeFileSync(path.join(dir, 'receipts/run_receipt.json'), JSON.stringify(receipt));
   return files.map((f) => f.path);
@@ -59,7 +71,13 @@ export async function benchVerify({ sizes, reps, progress, workDir }) {
       const ours = sideStats(samples.ours);
       const theirs = sideStats(samples.theirs);
       const throughput = (stats) => Math.round((size / MB / (stats.wall_ms.median / 1000)) * 10) / 10;
-      results.push({ size, unit: 'bytes', size_label: `${size / MB} MB`, ours: { ...ours, mb_per_s: throughput(ours) }, theirs: { ...theirs, mb_per_s: throughput(theirs) } });
+      results.push({
+        size,
+        unit: 'bytes',
+        size_label: `${size / MB} MB`,
+        ours: { ...ours, mb_per_s: throughput(ours) },
+        theirs: { ...theirs, mb_per_s: throughput(theirs) },
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -173,8 +173,12 @@ describe('Elasticsearch', () => {
     const dst = `${prefix}-reindex-dst`;
     const n = 250;
     const body = Array.from({ length: n }, (_, i) => [{ index: { _index: src, _id: String(i) } }, { n: i }]).flat();
-    await call(client.indices.create({ index: src, body: { settings: { number_of_shards: 1, number_of_replicas: 0 } } }));
-    await call(client.indices.create({ index: dst, body: { settings: { number_of_shards: 1, number_of_replicas: 0 } } }));
+    await call(
+      client.indices.create({ index: src, body: { settings: { number_of_shards: 1, number_of_replicas: 0 } } }),
+    );
+    await call(
+      client.indices.create({ index: dst, body: { settings: { number_of_shards: 1, number_of_replicas: 0 } } }),
+    );
     const bulk = await call(client.bulk({ body, refresh: true }));
     expect(bulk.errors).toBe(false);
 
@@ -209,7 +213,10 @@ describe('Elasticsearch', () => {
     const sample = await call(client.get({ index: dst, id: '123' }));
     expect(sample._source.doubled).toBe(sample._source.n * 2);
     const wrong = await call(
-      client.count({ index: dst, body: { query: { script: { script: "doc['doubled'].value != doc['n'].value * 2" } } } }),
+      client.count({
+        index: dst,
+        body: { query: { script: { script: "doc['doubled'].value != doc['n'].value * 2" } } },
+      }),
     );
     expect(wrong.count).toBe(0);
   });
@@ -249,7 +256,9 @@ describe('Elasticsearch', () => {
     expect(Object.keys(sim.template.mappings.properties).sort()).toEqual(['level', 'msg', 'ts']);
 
     const index = `${prefix}-logs-1`;
-    await call(client.index({ index, body: { ts: '2024-05-01T00:00:00Z', level: 'INFO', msg: 'hello' }, refresh: true }));
+    await call(
+      client.index({ index, body: { ts: '2024-05-01T00:00:00Z', level: 'INFO', msg: 'hello' }, refresh: true }),
+    );
     const mapping = await call(client.indices.getMapping({ index }));
     const props = mapping[index].mappings.properties;
     expect(props.ts.type).toBe('date');

@@ -107,7 +107,9 @@ describe('Neo4j over Bolt', () => {
   it('enforces a uniqueness constraint and rolls back a failed transaction', async () => {
     const session = driver.session();
     try {
-      await session.run(`CREATE CONSTRAINT \`${constraint}\` IF NOT EXISTS FOR (n:\`${label}\`) REQUIRE n.key IS UNIQUE`);
+      await session.run(
+        `CREATE CONSTRAINT \`${constraint}\` IF NOT EXISTS FOR (n:\`${label}\`) REQUIRE n.key IS UNIQUE`,
+      );
       await session.run('CALL db.awaitIndexes(60)');
       await session.run(`MERGE (:\`${label}\` {key: 'dup-probe'})`);
       const before = num((await session.run(`MATCH (n:\`${label}\`) RETURN count(n) AS n`)).records[0].get('n'));
