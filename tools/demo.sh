@@ -3,7 +3,7 @@
 # bundle on a scratch copy of migrations/, plus one bundle that must fail closed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm install --no-audit --no-fund
+[ -d node_modules ] || npm ci --no-audit --no-fund
 bash tools/stores/up.sh
 # shellcheck disable=SC1091
 source tools/stores/env.sh
