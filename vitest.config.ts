@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'store',
-          include: ['packages/*/test/**/*.test.ts', 'tools/stores/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'tools/stores/test/**/*.test.ts'],
           fileParallelism: false,
           ...slow,
         },
