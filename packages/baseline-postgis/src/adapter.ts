@@ -43,6 +43,7 @@ import {
 import { AdvisoryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
 import { loadNameCatalog } from './resolve.js';
+import { tableSizes } from './lint.js';
 import { postgisRehearsal } from './rehearsal.js';
 import { splitScripts } from './statements.js';
 
@@ -125,6 +126,8 @@ export class PostgisSession implements StoreSession {
     return loadNameCatalog(this.client).then((catalog) =>
       preflightPostgis(scripts, declaration, options.protected, {
         catalog,
+        sizes: (tables) => tableSizes(this.client, tables),
+        ...(options.lint ? { lint: options.lint } : {}),
         ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}),
       }),
     );

@@ -3,12 +3,14 @@
 import type {
   Check,
   MigrationDeclaration,
+  Policy,
   PlanStatement,
   PreflightResult,
   ProtectedDomains,
   ScriptFile,
 } from '@kfm/migration-contracts';
 import { searchPathChange, statementEscapes } from './escapes.js';
+import { lintStatements, type TableSize } from './lint.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
 import { firstMatch, isProtected, sortedUnique, tableAliases } from './scope.js';
@@ -22,6 +24,10 @@ export interface PostgisPreflightOptions {
   catalog?: NameCatalog;
   /** Escape rules the policy allows for this bundle (an exception with an approval reference). */
   allowedRules?: readonly string[];
+  /** Sizes of existing tables (from the live catalog), for the lock-hazard lint; without it the lint does not run. */
+  sizes?: (tables: string[]) => Promise<ReadonlyMap<string, TableSize>>;
+  /** The policy's lint settings: threshold and severities. */
+  lint?: Policy['lint'];
 }
 
 /**
@@ -63,6 +69,7 @@ export async function preflightPostgis(
   const resolver = new NameResolver(catalog);
   const allowed = new Set(options.allowedRules ?? []);
   const createdFunctions = new Set<string>();
+  const linted: { statement: (typeof split.statements)[number]; resolver: NameResolver }[] = [];
 
   for (const statement of split.statements) {
     const where = `${statement.file}:${statement.line}`;
@@ -76,6 +83,7 @@ export async function preflightPostgis(
     if (statement.node === 'CreateFunctionStmt')
       createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
     for (const found of escapes) findings.push(escapeFinding(found, where, allowed));
+    linted.push({ statement, resolver: resolver.fork() });
     const facts = statementFacts(statement, resolver);
     statements.push({
       index: statement.index,
@@ -125,7 +133,30 @@ export async function preflightPostgis(
     });
   }
   checks.push(...dedupe(findings));
-  return { statements, checks, predicted: { schemas: sortedUnique(schemas), tables: sortedUnique(tables) } };
+  const predicted = { schemas: sortedUnique(schemas), tables: sortedUnique(tables) };
+  if (!options.sizes) return { statements, checks, predicted };
+  const lint = lintStatements(linted, {
+    sizes: await options.sizes(predicted.tables),
+    sizesKnown: true,
+    sources: new Map(scripts.map((script) => [script.path, script.text])),
+    ...(options.lint ? { policy: options.lint } : {}),
+    declaration,
+    transactional: transactionalRun,
+  });
+  const blocking = lint.filter((finding) => finding.severity === 'error' && !finding.ignored);
+  for (const finding of blocking) {
+    checks.push({
+      name: `lint:${finding.rule}:${finding.file}:${finding.line}`,
+      rule: RULE,
+      status: 'fail',
+      code: 'LINT_ERROR',
+      observed: finding.rule,
+      message: `${finding.file}:${finding.line} [${finding.rule}] ${finding.message}${finding.table ? ` (${finding.table}: ~${finding.rows_estimate ?? '?'} rows)` : ''}; fix it, or put \`-- kfm-lint: ignore ${finding.rule} <reason>\` above the statement`,
+    });
+  }
+  if (blocking.length === 0)
+    checks.push({ name: 'lint', rule: RULE, status: 'pass', message: `${lint.length} lint finding(s), none blocking` });
+  return { statements, checks, predicted, lint };
 }
 
 /** An escape is a failure unless the policy's exception for this bundle names its rule. */

@@ -78,6 +78,13 @@ export class NameResolver {
     return this.path;
   }
 
+  /** A copy that keeps the current path while this one follows the script further. */
+  fork(): NameResolver {
+    const copy = new NameResolver(this.catalog);
+    copy.path = [...this.path];
+    return copy;
+  }
+
   setPath(names: readonly string[] | undefined): void {
     this.path = names ? names.filter(Boolean) : [...this.catalog.searchPath];
   }

@@ -1,0 +1,63 @@
+// The lock-hazard lint on the real PostgreSQL: sizes come from the live catalog, an error stops the run at
+// preflight with the table untouched (checked in pg_indexes), and an ignore is honoured and recorded.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundle, kfm, query, readJson, seededDatabasePerTest } from './postgis-harness.js';
+
+const db = seededDatabasePerTest();
+
+async function largeTable(): Promise<void> {
+  await query(db.name, 'CREATE TABLE public.readings (id bigint PRIMARY KEY, station text, value double precision)');
+  await query(
+    db.name,
+    "INSERT INTO public.readings SELECT i, 'S' || (i % 50), random() FROM generate_series(1, 30000) AS i",
+  );
+  await query(db.name, 'ANALYZE public.readings');
+}
+
+const indexes = async () =>
+  (
+    await query<{ indexname: string }>(
+      db.name,
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'readings' ORDER BY 1",
+    )
+  ).map((row) => row.indexname);
+
+describe('lock-hazard lint on a busy table', () => {
+  it('stops CREATE INDEX without CONCURRENTLY on a table above the threshold, naming its size', async () => {
+    await largeTable();
+    const dir = await bundle({
+      forward: 'CREATE INDEX readings_station ON public.readings (station);\n',
+      rollback: 'DROP INDEX IF EXISTS public.readings_station;\n',
+      allowedTables: ['readings'],
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    const failing = run.json.checks.filter((check: { status: string }) => check.status === 'fail');
+    expect(failing.map((check: { code: string }) => check.code)).toEqual(['LINT_ERROR']);
+    expect(failing[0].message).toMatch(/forward\.sql:1 \[index-not-concurrent\] .*public\.readings: ~\d{5} rows/);
+    expect(await indexes()).toEqual(['readings_pkey']);
+  });
+
+  it('runs it with an ignore comment and keeps the reason in the receipt', async () => {
+    await largeTable();
+    const dir = await bundle({
+      forward:
+        '-- kfm-lint: ignore index-not-concurrent the table is written once a night\nCREATE INDEX readings_station ON public.readings (station);\n',
+      rollback: 'DROP INDEX IF EXISTS public.readings_station;\n',
+      allowedTables: ['readings'],
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(await indexes()).toEqual(['readings_pkey', 'readings_station']);
+    const receipt = await readJson(path.join(dir, 'receipts/run_receipt.json'));
+    expect(receipt.lint).toEqual([
+      expect.objectContaining({
+        rule: 'index-not-concurrent',
+        line: 2,
+        table: 'public.readings',
+        ignored: { reason: 'the table is written once a night' },
+      }),
+    ]);
+  });
+});
