@@ -202,15 +202,86 @@ export async function applyForward(context: RunContext, request: ApplyRequest): 
     return { status: 'failed', atPre: true, metrics: {}, failure: parseIssue('STATEMENT_FAILED', split.failure) };
   const statements = runnable(split.statements);
   return request.transactional
-    ? applyInTransaction(context, request, statements)
+    ? withLockRetries(context, request, () => applyInTransaction(context, request, statements))
     : applyAutocommit(context, request, statements);
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Who holds a granted lock on the tables a statement names (the session that made it time out). */
+async function blockersOf(context: RunContext, statement: Runnable): Promise<string | undefined> {
+  const tables = statementFacts(statement)
+    .objects.filter((object) => object.table)
+    .map((object) => `${object.schema}.${object.table}`);
+  if (tables.length === 0) return undefined;
+  const { rows } = await context.client.query(
+    `SELECT DISTINCT a.pid, a.application_name, a.query_start
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.granted AND l.pid <> pg_backend_pid() AND l.relation = ANY (SELECT to_regclass(t)::oid FROM unnest($1::text[]) AS t)
+      ORDER BY a.pid`,
+    [tables],
+  );
+  if (rows.length === 0) return undefined;
+  return rows
+    .map(
+      (row: { pid: number; application_name: string; query_start: Date | null }) =>
+        `pid ${row.pid} (application_name "${row.application_name}", query started ${row.query_start?.toISOString() ?? 'unknown'})`,
+    )
+    .join(', ');
+}
+
+/**
+ * A transactional run that fails on lock_timeout has committed nothing: roll back and run the whole
+ * transaction again, with exponential backoff and full jitter, up to the policy's attempts and total
+ * wait. Each attempt is reported (and recorded in the receipt); the last failure names the blocker.
+ */
+async function withLockRetries(
+  context: RunContext,
+  request: ApplyRequest,
+  attemptOnce: () => Promise<ApplyResult & { blockedAt?: Runnable }>,
+): Promise<ApplyResult> {
+  const maxAttempts = Math.max(1, request.retries?.attempts ?? 1);
+  const maxWaitMs = request.retries?.maxWaitMs ?? 0;
+  const attempts: NonNullable<ApplyResult['attempts']> = [];
+  let waitedTotal = 0;
+  let waitedBefore = 0;
+  for (let attempt = 1; ; attempt++) {
+    const { blockedAt, ...result } = await attemptOnce();
+    if (!blockedAt) {
+      if (attempts.length === 0) return result;
+      attempts.push({ attempt, waited_ms: waitedBefore, outcome: result.status });
+      return { ...result, attempts };
+    }
+    const blocker = await blockersOf(context, blockedAt).catch(() => undefined);
+    attempts.push({
+      attempt,
+      waited_ms: waitedBefore,
+      outcome: 'lock_not_available',
+      code: 'LOCK_NOT_AVAILABLE',
+      ...(blocker ? { blocker } : {}),
+    });
+    const failure = {
+      ...result.failure!,
+      code: 'LOCK_NOT_AVAILABLE' as const,
+      message: `${result.failure?.message ?? 'lock not available'}${blocker ? `; blocked by ${blocker}` : ''} (attempt ${attempt} of ${maxAttempts})`,
+    };
+    const budget = maxWaitMs - waitedTotal;
+    if (attempt >= maxAttempts || budget <= 0 || request.signal?.aborted) return { ...result, failure, attempts };
+    const delay = Math.min(budget, Math.round(Math.random() * Math.min(10_000, 250 * 2 ** attempt)));
+    request.progress?.(
+      `lock not available${blocker ? ` (held by ${blocker})` : ''}; attempt ${attempt + 1} of ${maxAttempts} in ${delay} ms`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    waitedTotal += delay;
+    waitedBefore = delay;
+  }
 }
 
 async function applyInTransaction(
   context: RunContext,
   request: ApplyRequest,
   statements: Runnable[],
-): Promise<ApplyResult> {
+): Promise<ApplyResult & { blockedAt?: Runnable }> {
   const { client } = context;
   const groups = [{ group: 0, transaction: true, statements }];
   await client.query('BEGIN');
@@ -229,6 +300,7 @@ async function applyInTransaction(
         metrics,
         statements: runs,
         failure: statementIssue('STATEMENT_FAILED', outcome.failure),
+        ...(outcome.failure.code === LOCK_NOT_AVAILABLE ? { blockedAt: outcome.failure.statement } : {}),
       };
     }
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).

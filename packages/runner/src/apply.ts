@@ -130,9 +130,11 @@ async function applyBody(run: LiveRun): Promise<Step> {
     );
     return summary.status === 'pass';
   };
-  const retries = run.policy.retries
-    ? { attempts: run.policy.retries.attempts ?? 5, maxWaitMs: durationMs(run.policy.retries.max_wait) ?? 60_000 }
-    : undefined;
+  // Lock-timeout retries are on by default (5 attempts, 60 s of waiting in all); the policy tunes them.
+  const retries = {
+    attempts: run.policy.retries?.attempts ?? 5,
+    maxWaitMs: (run.policy.retries?.max_wait ? durationMs(run.policy.retries.max_wait) : undefined) ?? 60_000,
+  };
   const applied: ApplyResult = await reporter.step('apply forward', () =>
     session.apply({
       declaration,
@@ -143,7 +145,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
       decide,
       progress: (m, a) => reporter.info(m, a),
       ...(run.lost ? { signal: run.lost } : {}),
-      ...(retries ? { retries } : {}),
+      retries,
     }),
   );
   result.metrics = applied.metrics;

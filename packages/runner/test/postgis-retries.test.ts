@@ -1,0 +1,85 @@
+// Lock-timeout retries on the real PostgreSQL: another session holds EXCLUSIVE on the table; the
+// run's statement times out, everything rolls back, and the whole transaction runs again with backoff.
+// The lock holder is named; the table is checked in pg_indexes, not through our fingerprint.
+import path from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { dsnFor, kfm, query, readJson, repository, seededDatabasePerTest } from './postgis-harness.js';
+
+const db = seededDatabasePerTest();
+const FORWARD = 'CREATE INDEX parcels_retry_idx ON public.parcels (parcel_no);\n';
+const ROLLBACK = 'DROP INDEX IF EXISTS public.parcels_retry_idx;\n';
+
+/** Holds EXCLUSIVE on public.parcels from another session for `ms`. */
+async function holdLock(ms: number): Promise<{ released: Promise<void> }> {
+  const client = new pg.Client({ connectionString: dsnFor(db.name), application_name: 'nightly-report' });
+  await client.connect();
+  await client.query('BEGIN');
+  // EXCLUSIVE: readers (the baselines) go on; CREATE INDEX (SHARE) waits.
+  await client.query('LOCK TABLE public.parcels IN EXCLUSIVE MODE');
+  const released = new Promise<void>((resolve) =>
+    setTimeout(async () => {
+      await client.query('COMMIT');
+      await client.end();
+      resolve();
+    }, ms),
+  );
+  return { released };
+}
+
+const indexes = async () =>
+  (
+    await query<{ indexname: string }>(
+      db.name,
+      "SELECT indexname FROM pg_indexes WHERE indexname = 'parcels_retry_idx'",
+    )
+  ).length;
+
+describe('lock-timeout retries', () => {
+  it('retries the whole transaction after a lock timeout and succeeds once the lock is released', async () => {
+    const { dir } = await repository({
+      forward: FORWARD,
+      rollback: ROLLBACK,
+      policy: {
+        kfm_policy_version: 'v1',
+        protected: { schemas: ['governance'] },
+        retries: { attempts: 10, max_wait: '20s' },
+      } as never,
+    });
+    const holder = await holdLock(3_000);
+    const run = await kfm(['apply', dir], db.env);
+    await holder.released;
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(await indexes()).toBe(1);
+    const receipt = await readJson(path.join(dir, 'receipts/run_receipt.json'));
+    expect(receipt.attempts.length).toBeGreaterThanOrEqual(2);
+    expect(receipt.attempts[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'lock_not_available',
+      code: 'LOCK_NOT_AVAILABLE',
+    });
+    expect(receipt.attempts[0].blocker).toMatch(/pid \d+ \(application_name "nightly-report"/);
+    expect(receipt.attempts.at(-1).outcome).toBe('committed');
+  });
+
+  it('gives up after the policy attempts with exit 1, naming the blocker, and nothing changed', async () => {
+    const { dir } = await repository({
+      forward: FORWARD,
+      rollback: ROLLBACK,
+      policy: {
+        kfm_policy_version: 'v1',
+        protected: { schemas: ['governance'] },
+        retries: { attempts: 2, max_wait: '1s' },
+      } as never,
+    });
+    const holder = await holdLock(9_000);
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    const issue = [...(run.json.issues ?? []), ...(run.json.checks ?? [])].find(
+      (entry: { code?: string }) => entry.code === 'LOCK_NOT_AVAILABLE',
+    );
+    expect(issue?.message).toMatch(/blocked by pid \d+ \(application_name "nightly-report".*\(attempt 2 of 2\)/);
+    expect(await indexes()).toBe(0);
+    await holder.released;
+  });
+});
