@@ -175,6 +175,35 @@ export async function rowCounters(client: ClientBase): Promise<RowCounts> {
   );
 }
 
+/**
+ * Cumulative row counters of every user table in this database (`pg_stat_user_tables`), for runs without
+ * a transaction: this session's own pending counts are flushed first (PostgreSQL 15+ reports them when the
+ * backend goes idle after pg_stat_force_next_flush), and the stats snapshot is cleared so the read is fresh.
+ * Other sessions' writes are in these figures too: the resulting data changes are approximate.
+ */
+export async function cumulativeRowCounters(client: ClientBase): Promise<RowCounts> {
+  await client.query('SELECT pg_stat_force_next_flush()');
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await client.query(
+    `SELECT relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
+       FROM pg_stat_user_tables WHERE schemaname !~ '^pg_temp_'`,
+  );
+  return new Map(
+    (rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map(
+      (row) => [
+        row.id,
+        {
+          schema: row.schema,
+          table: row.table,
+          inserted: Number(row.inserted),
+          updated: Number(row.updated),
+          deleted: Number(row.deleted),
+        },
+      ],
+    ),
+  );
+}
+
 /** Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are left out). */
 export function dataChangesSince(before: RowCounts, after: RowCounts): DataChange[] {
   const changes: DataChange[] = [];
@@ -350,6 +379,7 @@ async function applyAutocommit(
   const groups = transactionGroups(statements.map((statement) => ({ ...statement, transactional: false })));
   const previous = await setTimeouts(client, request.declaration, false);
   try {
+    const countersBefore = await cumulativeRowCounters(client);
     const outcome = await runAll(context, statements, 'forward (autocommit)', request.progress, request.signal);
     const runs = runsOf(groups, statements, outcome);
     const metrics = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
@@ -365,22 +395,30 @@ async function applyAutocommit(
         failure: statementIssue('STATEMENT_FAILED', outcome.failure),
       };
     }
+    // Without a transaction there is no exact per-run counter: cumulative deltas, marked approximate.
+    const data = dataChangesSince(countersBefore, await cumulativeRowCounters(client)).map((change) => ({
+      ...change,
+      approximate: true,
+    }));
     const post = await capturePostgisBaseline(client, request.baseline);
     const decision = await commitPoint({
       request,
       post,
       metrics,
+      data,
       commit: () => recordLedgerEntry(client, request.ledger),
       abort: async () => undefined,
       describe: (error) => errorText(error, context.sanitize),
     });
-    if (decision.status === 'committed') return { status: 'committed', atPre: false, post, metrics, statements: runs };
+    if (decision.status === 'committed')
+      return { status: 'committed', atPre: false, post, metrics, data, statements: runs };
     // Everything ran in autocommit: the change is visible, the rollback script is the safety net.
     return {
       status: 'applied',
       atPre: false,
       post,
       metrics,
+      data,
       statements: runs,
       ...(decision.failure ? { failure: decision.failure } : {}),
     };

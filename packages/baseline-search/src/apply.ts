@@ -248,7 +248,12 @@ async function shadowApply(
     const objects = await projectAliasActions(real.objects, actions);
     const invariants = planInvariants(before, { ...real, objects }, actions, request.declaration);
     post = await assembleBaseline(
-      { version: ctx.version, objects, docs: real.measures?.docs ?? {} },
+      {
+        version: ctx.version,
+        objects,
+        docs: real.measures?.docs ?? {},
+        ...(real.protected?.content ? { content: real.protected.content } : {}),
+      },
       { ...options, invariants: [...(options.invariants ?? []), ...invariants] },
     );
   } catch (error) {
@@ -336,7 +341,12 @@ async function inPlaceApply(
   }
   const real = await captureWith(ctx.rest, ctx.version, options);
   const post = await assembleBaseline(
-    { version: ctx.version, objects: real.objects, docs: real.measures?.docs ?? {} },
+    {
+      version: ctx.version,
+      objects: real.objects,
+      docs: real.measures?.docs ?? {},
+      ...(real.protected?.content ? { content: real.protected.content } : {}),
+    },
     {
       ...options,
       invariants: [...(options.invariants ?? []), ...planInvariants(before, real, actions, request.declaration)],

@@ -2,7 +2,7 @@
 // index), turned into digested objects, counts, doc-count measures and fingerprints. The runner's
 // own hidden index and every `.`-prefixed (system/hidden) index are outside every fingerprint.
 import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
-import { fingerprintOf } from '@kfm/receipts';
+import { cidOfJson, fingerprintOf } from '@kfm/receipts';
 import { catalogObjects, included, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
 import { restOf, serverInfo, type Client, type SearchRest } from './es-client.js';
 import { compareText, expressionPatterns, matchesPattern } from './scope.js';
@@ -137,6 +137,8 @@ export interface BaselineParts {
   version: string;
   objects: BaselineObject[];
   docs: Readonly<Record<string, number | undefined>>;
+  /** Content digests of protected indices (identity and document versions), by index. */
+  content?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Counts, fingerprints, protected objects and invariants around a set of objects. */
@@ -165,10 +167,73 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
     baseline.protected = {
       patterns: domains.indices.map((pattern) => `indices:${pattern}`),
       objects: protectedObjects.map((object) => `${object.kind}:${object.name}`),
+      ...(parts.content && Object.keys(parts.content).length ? { content: sortedContent(parts.content) } : {}),
     };
   }
   if (options.invariants?.length) baseline.invariants = options.invariants;
   return baseline;
+}
+
+function sortedContent(content: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(content)
+      .sort(compareText)
+      .map((key) => [key, content[key] as string]),
+  );
+}
+
+/**
+ * Content digests of protected indices, in ONE search: per index its UUID (a deleted and recreated index
+ * is another index), its document count and the max and sum of `_seq_no` (every index, update or delete of
+ * a document moves them). Documents never leave the server.
+ */
+async function protectedContent(
+  rest: SearchRest,
+  responses: CatalogResponses,
+  objects: readonly BaselineObject[],
+  domains: ProtectedDomains | undefined,
+): Promise<Record<string, string>> {
+  const indices = objects
+    .filter(
+      (object) =>
+        object.kind === 'index' && (domains?.indices ?? []).some((pattern) => matchesPattern(object.name, pattern)),
+    )
+    .map((object) => object.name);
+  if (indices.length === 0) return {};
+  const answer = await rest.request<{
+    aggregations?: {
+      per?: {
+        buckets?: { key: string; doc_count: number; max?: { value: number | null }; sum?: { value: number | null } }[];
+      };
+    };
+  }>('POST', `/${indices.map(encodeURIComponent).join(',')}/_search`, {
+    query: { expand_wildcards: 'all', ignore_unavailable: true, allow_no_indices: true, request_cache: false },
+    body: {
+      size: 0,
+      track_total_hits: false,
+      aggs: {
+        per: {
+          terms: { field: '_index', size: indices.length },
+          aggs: { max: { max: { field: '_seq_no' } }, sum: { sum: { field: '_seq_no' } } },
+        },
+      },
+    },
+    ignore: [404],
+  });
+  const buckets = new Map((answer?.aggregations?.per?.buckets ?? []).map((bucket) => [bucket.key, bucket]));
+  const content: Record<string, string> = {};
+  for (const index of indices) {
+    const bucket = buckets.get(index);
+    const uuid = responses.settings[index]?.settings?.['index.uuid'] ?? null;
+    content[index] = await cidOfJson({
+      algorithm: 'seq-no/v1',
+      uuid,
+      docs: bucket?.doc_count ?? 0,
+      max_seq_no: bucket?.max?.value ?? null,
+      sum_seq_no: bucket?.sum?.value ?? null,
+    });
+  }
+  return content;
 }
 
 /** Captures the baseline of the cluster (or of `indexPattern`) behind `rest`. */
@@ -178,10 +243,11 @@ export async function captureWith(
   options: SearchBaselineOptions = {},
 ): Promise<Baseline> {
   const { responses, docs } = await fetchCatalog(rest, options.indexPattern);
-  return fromCatalog(responses, docs, version, options);
+  return fromCatalog(rest, responses, docs, version, options);
 }
 
 async function fromCatalog(
+  rest: SearchRest,
   responses: CatalogResponses,
   docs: Record<string, number>,
   version: string,
@@ -192,7 +258,8 @@ async function fromCatalog(
   const kept: Record<string, number> = {};
   for (const [index, count] of Object.entries(docs)) if (included(index, filter)) kept[index] = count;
   options.progress?.(`baseline: ${objects.length} objects, ${Object.keys(kept).length} indices`);
-  return assembleBaseline({ version, objects, docs: kept }, options);
+  const content = await protectedContent(rest, responses, objects, options.protected ?? options.declaration?.protected);
+  return assembleBaseline({ version, objects, docs: kept, content }, options);
 }
 
 /** `captureSearchBaseline(client, options)`: also asks the server its version (one GET /). */
@@ -200,5 +267,5 @@ export async function captureSearchBaseline(client: Client, options: SearchBasel
   const rest = restOf(client);
   // The version is only a label in the baseline: ask for it alongside the catalog, not before it.
   const [info, { responses, docs }] = await Promise.all([serverInfo(rest), fetchCatalog(rest, options.indexPattern)]);
-  return fromCatalog(responses, docs, info.version, options);
+  return fromCatalog(rest, responses, docs, info.version, options);
 }

@@ -117,6 +117,31 @@ describe('captureSearchBaseline on a real cluster', () => {
     expect(touched.fingerprints.protected).not.toBe(before.fingerprints.protected);
   });
 
+  it('digests protected documents with the index identity: an overwrite and a recreated index are changes', async () => {
+    const index = `${prefix}books_c`;
+    const options = { indexPattern: `${prefix}*`, protected: { indices: [index] } };
+    const put = (title: string) =>
+      admin.rest.request('PUT', `/${index}/_doc/1`, { body: { title, code: 'x' }, query: { refresh: 'true' } });
+    await admin.rest.request('PUT', `/${index}`, { body: body() });
+    await put('Émile');
+    const before = await captureWith(admin.rest, v, options);
+    expect(before.protected?.content?.[index]).toMatch(/^bagaaiera/);
+    expect((await captureWith(admin.rest, v, options)).protected?.content).toEqual(before.protected?.content);
+    // Same document count, same mappings: only the content moved.
+    await put('Emile');
+    const overwritten = await captureWith(admin.rest, v, options);
+    expect(overwritten.measures?.docs).toEqual(before.measures?.docs);
+    expect(overwritten.fingerprints.schema).toBe(before.fingerprints.schema);
+    expect(overwritten.protected?.content?.[index]).not.toBe(before.protected?.content?.[index]);
+    // Deleted and recreated with the same document: another index.
+    await admin.rest.request('DELETE', `/${index}`);
+    await admin.rest.request('PUT', `/${index}`, { body: body() });
+    await put('Emile');
+    const recreated = await captureWith(admin.rest, v, options);
+    expect(recreated.protected?.content?.[index]).not.toBe(overwritten.protected?.content?.[index]);
+    await admin.rest.request('DELETE', `/${index}`);
+  });
+
   it('uses a fixed number of requests however many indices exist, and skips hidden indices', async () => {
     const counted = (rest: SearchRest) => {
       const calls: string[] = [];

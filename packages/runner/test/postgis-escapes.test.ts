@@ -127,3 +127,42 @@ describe('names and objects preflight refuses before the store is touched', () =
     expect(await query(db.name, "SELECT 1 FROM pg_roles WHERE rolname = 'kfm_escape_role'")).toEqual([]);
   });
 });
+
+describe('runs without a commit point observe rows too (approximately)', () => {
+  it('a trigger writing to a forbidden table during a non-transactional run: exit 1, named in the checks', async () => {
+    // A trigger that already exists on an allowed table (not part of the bundle, so preflight cannot see it).
+    await query(
+      db.name,
+      `CREATE FUNCTION public.audit_parcels() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      INSERT INTO audit.events (id, subject, action, occurred_at) VALUES (4242, 'parcel', 'touched', now()); RETURN NEW; END $$`,
+    );
+    await query(
+      db.name,
+      'CREATE TRIGGER parcels_audit AFTER UPDATE ON public.parcels FOR EACH ROW EXECUTE FUNCTION public.audit_parcels()',
+    );
+    const dir = await bundle({
+      forward:
+        'CREATE INDEX CONCURRENTLY parcels_use_idx ON public.parcels (land_use);\nUPDATE public.parcels SET land_use = land_use WHERE id = (SELECT min(id) FROM public.parcels);\n',
+      rollback: 'DROP INDEX CONCURRENTLY IF EXISTS public.parcels_use_idx;\n',
+      transactional: false,
+      limits: { max_table_count_touched: 1, max_index_count_delta: 1, max_row_backfill: 10 },
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    expect(JSON.stringify(failed(run))).toMatch(/audit\.events/);
+    // The index the run built was rolled back; the trigger's row is what the operator must look at.
+    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_use_idx'")).toEqual([]);
+    const receipt = JSON.parse(
+      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
+    );
+    expect(receipt.data_changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          object: 'audit.events',
+          approximate: true,
+          counts: expect.objectContaining({ inserted: 1 }),
+        }),
+      ]),
+    );
+  });
+});
