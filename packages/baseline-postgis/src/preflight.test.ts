@@ -221,6 +221,23 @@ describe('preflightPostgis', () => {
       expect(failures(result.checks)).toEqual(['PREFLIGHT_FORBIDDEN']);
     });
 
+    it('refuses writes to the system schemas, and lets reads of the catalog through', async () => {
+      const write = await preflightPostgis(
+        script('CREATE TABLE information_schema.stash AS SELECT * FROM parcels;'),
+        declaration({ scope: {} }),
+        undefined,
+        { catalog },
+      );
+      expect(write.checks.find((check) => check.status === 'fail')?.message).toMatch(/system schemas/);
+      const read = await preflightPostgis(
+        script('SELECT count(*) FROM pg_class;'),
+        declaration({ scope: {} }),
+        undefined,
+        { catalog },
+      );
+      expect(failures(read.checks)).toEqual([]);
+    });
+
     it('refuses the migration ledger to every script', async () => {
       const result = await preflightPostgis(
         script('DELETE FROM kfm_ledger.migrations;'),

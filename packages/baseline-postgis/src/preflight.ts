@@ -18,6 +18,7 @@ import { nameList, statementFacts, type NamedObject } from './statement-facts.js
 import { splitScripts } from './statements.js';
 
 const RULE = 'preflight' as const;
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
 
 export interface PostgisPreflightOptions {
   /** The live catalog names resolve against; without it unqualified names are in `public`. */
@@ -106,10 +107,22 @@ export async function preflightPostgis(
         message: `${where} ${facts.nonTransactionalReason}; declare \`transactional: false\` (the rollback script is then the safety net)`,
       });
     }
+    const readOnly = statement.node === 'SelectStmt' && !facts.data;
     for (const object of facts.objects) {
       schemas.push(object.schema);
       if (object.table) tables.push(`${object.schema}.${object.table}`);
       findings.push(...scopeFindings(object, where, declaration, domains, approval));
+      // The system schemas are outside every baseline: nothing a migration writes there would be observed.
+      if (SYSTEM_SCHEMAS.has(object.schema) && !readOnly) {
+        findings.push({
+          name: `preflight:system:${where}:${object.schema}`,
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_FORBIDDEN',
+          observed: object.schema,
+          message: `${where} changes ${object.table ? `${object.schema}.${object.table}` : object.schema}: the system schemas are outside every baseline, so no migration may write there`,
+        });
+      }
     }
   }
 

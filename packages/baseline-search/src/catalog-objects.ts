@@ -154,22 +154,42 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
       },
     });
   }
+  // A component template is part of every index template composed of it: changing it changes them, so
+  // they are among its names (a forbidden or protected one makes the change forbidden or protected).
+  const composers = new Map<string, string[]>();
+  for (const { name, index_template: body } of responses.indexTemplates) {
+    const composedOf = normalizeTemplate(body).composed_of;
+    for (const component of Array.isArray(composedOf) ? (composedOf as string[]) : [])
+      composers.set(component, [...(composers.get(component) ?? []), name]);
+  }
   for (const { name, component_template: body } of responses.componentTemplates) {
     if (!included(name, filter)) continue;
     objects.push({
       kind: 'component_template',
       name,
-      scope: { templates: [name] },
+      scope: { templates: [name, ...(composers.get(name) ?? []).sort(compareText)] },
       digest: await cidOfJson(normalizeTemplate(body)),
     });
+  }
+  // A pipeline that is an index's default or final pipeline rewrites every document indexed there:
+  // changing it touches those indices.
+  const users = new Map<string, string[]>();
+  for (const index of indexNames) {
+    const settings = responses.settings[index]?.settings ?? {};
+    for (const key of ['index.default_pipeline', 'index.final_pipeline']) {
+      const pipeline = settings[key];
+      if (typeof pipeline === 'string' && pipeline !== '_none')
+        users.set(pipeline, [...(users.get(pipeline) ?? []), index]);
+    }
   }
   for (const [id, body] of Object.entries(responses.pipelines)) {
     if (!included(id, filter)) continue;
     const normalized = withoutTimestamps(body);
+    const indices = [...new Set(users.get(id) ?? [])].sort(compareText);
     objects.push({
       kind: 'pipeline',
       name: id,
-      scope: { pipelines: [id] },
+      scope: { pipelines: [id], ...(indices.length ? { indices } : {}) },
       digest: await cidOfJson(normalized),
       attributes: { processors: Array.isArray(normalized.processors) ? normalized.processors.length : 0 },
     });
