@@ -83,4 +83,32 @@ describe('package architecture', () => {
       }
     }
   });
+
+  it('uses no runtime API newer than the engines floor (Node 20.12) in any package', () => {
+    const floor = JSON.parse(fs.readFileSync(path.join(packagesDir, '..', 'package.json'), 'utf8')).engines.node;
+    expect(floor).toBe('>=20.12');
+    // APIs added after 20.12, with the version that added them; a hit means `engines` lies.
+    const newer: [RegExp, string][] = [
+      [/\bprocess\.getBuiltinModule\b/, '22.3'],
+      [/\bfs(?:\.promises)?\.glob\b|\bglob\(/, '22.0'],
+      [/\bArray\.fromAsync\b/, '22.0'],
+      [/\bPromise\.withResolvers\b/, '22.0'],
+      [/\b(?:Object|Map)\.groupBy\b/, '21.0'],
+      [/\bURL\.parse\(/, '22.1'],
+      [/\.(?:union|intersection|symmetricDifference|isSubsetOf|isSupersetOf|isDisjointFrom)\(/, '22.0 (Set methods)'],
+      [/\bnew WebSocket\(/, '22.0'],
+      [/\bnavigator\./, '21.0'],
+    ];
+    for (const pkg of [...Object.keys(layer)]) {
+      for (const { file, text } of sources(pkg)) {
+        for (const [pattern, since] of newer) {
+          const line = text.split('\n').find((l) => pattern.test(l) && !l.trim().startsWith('//'));
+          expect(
+            line,
+            `${path.relative(packagesDir, file)} uses an API from Node ${since}: ${line?.trim()}`,
+          ).toBeUndefined();
+        }
+      }
+    }
+  });
 });
