@@ -23,7 +23,8 @@ import type {
 } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { capturePostgisBaseline } from './capture.js';
-import { recordLedgerEntry } from './ledger.js';
+import { batchDirective, planBatch, runBatches, type BatchDirective } from './batch.js';
+import { LEDGER_SCHEMA, recordLedgerEntry, recordResumePoint } from './ledger.js';
 import { tableAliases } from './scope.js';
 import { statementFacts } from './statement-facts.js';
 import { splitScripts, type ParsedStatement } from './statements.js';
@@ -37,14 +38,24 @@ export interface RunContext {
 }
 
 /** A parsed statement as the kit's run loop sees it. */
-type Runnable = ParsedStatement & { kind: string; transactional: boolean };
 
-function runnable(statements: readonly ParsedStatement[]): Runnable[] {
-  return statements.map((statement) => ({
-    ...statement,
-    kind: statement.node,
-    transactional: statementFacts(statement).transactional,
-  }));
+type Runnable = ParsedStatement & { kind: string; transactional: boolean; batch?: BatchDirective };
+
+function runnable(
+  statements: readonly ParsedStatement[],
+  sources: ReadonlyMap<string, string> = new Map(),
+): Runnable[] {
+  return statements.map((statement) => {
+    const directive = batchDirective(sources.get(statement.file) ?? '', statement.line);
+    const batch = directive && !('error' in directive) ? directive : undefined;
+    return {
+      ...statement,
+      kind: statement.node,
+      // A batched statement commits batch by batch: never part of a transaction.
+      transactional: batch ? false : statementFacts(statement).transactional,
+      ...(batch ? { batch } : {}),
+    };
+  });
 }
 
 function describe(context: RunContext) {
@@ -57,17 +68,54 @@ function describe(context: RunContext) {
   };
 }
 
+/** How batched statements run in this pass (forward without a transaction only). */
+interface Batching {
+  request: ApplyRequest;
+  /** max_row_backfill, checked before every batch. */
+  limit?: number;
+  /** Resume point of an interrupted run: this statement, after this key. */
+  resume?: { statement: number; key?: string };
+}
+
 async function runAll(
   context: RunContext,
   statements: readonly Runnable[],
   label: string,
   progress?: Progress,
   signal?: AbortSignal,
+  batching?: Batching,
 ) {
   let rowsAffected = 0;
   const outcome = await runStatements(
     statements,
     async (statement) => {
+      if (statement.batch && batching) {
+        const plan = await planBatch(statement, statement.batch);
+        const startAfter = batching.resume?.statement === statement.index ? batching.resume.key : undefined;
+        const run = await runBatches(context.client, plan, {
+          ...(batching.limit !== undefined ? { limit: batching.limit } : {}),
+          ...(startAfter !== undefined ? { startAfter } : {}),
+          done: rowsAffected,
+          ...(progress ? { progress } : {}),
+          ...(signal ? { signal } : {}),
+          onBatch: (state) =>
+            recordResumePoint(context.client, batching.request.ledger, {
+              statement: statement.index,
+              key: state.lastKey ?? '',
+              rows: state.rows,
+            }),
+        });
+        rowsAffected += run.rows;
+        if (run.stoppedAtLimit) {
+          throw Object.assign(
+            new Error(
+              `max_row_backfill ${batching.limit} reached after ${rowsAffected} row(s) with rows still to do; stopped before the next batch`,
+            ),
+            { code: 'LIMIT_EXCEEDED' },
+          );
+        }
+        return;
+      }
       const result = await context.client.query(statement.text);
       if (statementFacts(statement).data) rowsAffected += result.rowCount ?? 0;
     },
@@ -122,7 +170,8 @@ function statementIssue(
   failure: LoopFailure<Runnable>,
 ): Issue {
   const { statement, message } = failure;
-  const issueCode = failure.code === 'LEASE_LOST' ? 'LEASE_LOST' : code;
+  const issueCode =
+    failure.code === 'LEASE_LOST' ? 'LEASE_LOST' : failure.code === 'LIMIT_EXCEEDED' ? 'LIMIT_EXCEEDED' : code;
   return {
     code: issueCode,
     message: `${statement.node} failed: ${message}`,
@@ -186,7 +235,10 @@ export async function cumulativeRowCounters(client: ClientBase): Promise<RowCoun
   await client.query('SELECT pg_stat_clear_snapshot()');
   const { rows } = await client.query(
     `SELECT relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
-       FROM pg_stat_user_tables WHERE schemaname !~ '^pg_temp_'`,
+       FROM pg_stat_user_tables WHERE schemaname !~ '^pg_temp_' AND schemaname <> $1`,
+    // The runner's own ledger rows (the started mark, batch resume points) are not the migration's writes;
+    // a script naming kfm_ledger is refused at preflight, and dynamic SQL without a commit point too.
+    [LEDGER_SCHEMA],
   );
   return new Map(
     (rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map(
@@ -229,7 +281,7 @@ export async function applyForward(context: RunContext, request: ApplyRequest): 
   const split = await splitScripts(request.scripts);
   if (!split.ok)
     return { status: 'failed', atPre: true, metrics: {}, failure: parseIssue('STATEMENT_FAILED', split.failure) };
-  const statements = runnable(split.statements);
+  const statements = runnable(split.statements, new Map(request.scripts.map((script) => [script.path, script.text])));
   return request.transactional
     ? withLockRetries(context, request, () => applyInTransaction(context, request, statements))
     : applyAutocommit(context, request, statements);
@@ -380,13 +432,32 @@ async function applyAutocommit(
   const previous = await setTimeouts(client, request.declaration, false);
   try {
     const countersBefore = await cumulativeRowCounters(client);
-    const outcome = await runAll(context, statements, 'forward (autocommit)', request.progress, request.signal);
+    // Resuming: statements before the interrupted one completed in the earlier run.
+    const resume =
+      request.resume && typeof request.resume.statement === 'number'
+        ? {
+            statement: request.resume.statement,
+            ...(request.resume.key !== undefined && request.resume.key !== ''
+              ? { key: String(request.resume.key) }
+              : {}),
+          }
+        : undefined;
+    const limit = request.declaration.limits?.max_row_backfill;
+    const outcome = await runAll(
+      context,
+      resume ? statements.filter((statement) => statement.index >= resume.statement) : statements,
+      'forward (autocommit)',
+      request.progress,
+      request.signal,
+      { request, ...(typeof limit === 'number' ? { limit } : {}), ...(resume ? { resume } : {}) },
+    );
     const runs = runsOf(groups, statements, outcome);
     const metrics = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
     if (outcome.failure) {
       // Only a first statement that failed inside its own implicit transaction leaves nothing behind;
       // a failed CREATE INDEX CONCURRENTLY, for one, leaves an invalid index.
-      const atPre = outcome.completed === 0 && statementFacts(outcome.failure.statement).transactional;
+      // (A batched statement commits batch by batch: never at PRE once it has started.)
+      const atPre = outcome.completed === 0 && outcome.failure.statement.transactional;
       return {
         status: 'failed',
         atPre,

@@ -167,3 +167,19 @@ export async function writeStorePolicy(client: ClientBase, policy: StorePolicy):
     policy.run_id,
   ]);
 }
+
+/**
+ * Where a batched run has got to: a new `started` row (the ledger is append-only) with the same PRE
+ * fingerprint as the run's first one and the resume point, so `apply --resume` continues after a crash.
+ */
+export async function recordResumePoint(
+  client: ClientBase,
+  entry: Pick<LedgerEntry, 'migration_id' | 'bundle_digest' | 'run_id'>,
+  resume: Record<string, string | number>,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${LEDGER_SCHEMA}.applied (migration_id, bundle_digest, run_id, status, pre_fingerprint, resume)
+     SELECT $1, $2, $3, 'started', (SELECT pre_fingerprint FROM ${LEDGER_SCHEMA}.applied WHERE migration_id = $1 AND status = 'started' ORDER BY seq DESC LIMIT 1), $4`,
+    [entry.migration_id, entry.bundle_digest, entry.run_id, JSON.stringify(resume)],
+  );
+}

@@ -125,4 +125,40 @@ describe('lock-hazard lint', () => {
     expect(warning.rules).toEqual(['index-not-concurrent']);
     expect(warning.blocking).toEqual([]);
   });
+
+  describe('kfm-batch directives', () => {
+    const codes = async (text: string, transactional: boolean) =>
+      (await preflightPostgis(script(text), declaration({ transactional }), undefined, { catalog, sizes })).checks
+        .filter((c) => c.status === 'fail')
+        .map((c) => c.code);
+
+    it('batches an UPDATE only without a commit point, and quiets unbatched-backfill', async () => {
+      const text =
+        "-- kfm-batch: key=id size=5000 pause=100\nUPDATE parcels SET land_use = 'x' WHERE land_use IS NULL;";
+      expect(await codes(text, true)).toEqual(['PREFLIGHT_NON_TRANSACTIONAL']);
+      expect(await codes(text, false)).toEqual([]);
+      const result = await preflightPostgis(script(text), declaration({ transactional: false }), undefined, {
+        catalog,
+        sizes,
+      });
+      expect(result.lint ?? []).toEqual([]);
+      expect(result.statements[0]?.transactional).toBe(false);
+    });
+
+    it.each([
+      ['-- kfm-batch: key=id size=0\nUPDATE parcels SET x = 1;', /positive integer/],
+      ['-- kfm-batch: size=10\nUPDATE parcels SET x = 1;', /key=<column>/],
+      ['-- kfm-batch: key=id size=10 speed=9\nUPDATE parcels SET x = 1;', /does not know speed/],
+      ['-- kfm-batch: key=id size=10\nINSERT INTO parcels (id) VALUES (1);', /UPDATE or DELETE only/],
+      ['-- kfm-batch: key=id size=10\nDELETE FROM parcels WHERE id < 5 RETURNING id;', /RETURNING/],
+    ])('refuses %s with the reason', async (text, reason) => {
+      const result = await preflightPostgis(script(text), declaration({ transactional: false }), undefined, {
+        catalog,
+        sizes,
+      });
+      const failure = result.checks.find((c) => c.status === 'fail');
+      expect(failure?.code).toBe('PREFLIGHT_PARSE');
+      expect(failure?.message).toMatch(reason);
+    });
+  });
 });

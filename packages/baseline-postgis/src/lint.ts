@@ -6,6 +6,7 @@
 // and the reason is kept in the finding (so in plan.json and the receipt).
 import type { LintFinding, MigrationDeclaration, Policy } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
+import { batchDirective } from './batch.js';
 import type { NameResolver } from './resolve.js';
 import type { ParsedStatement } from './statements.js';
 
@@ -279,7 +280,10 @@ export function lintStatements(
     if (spec.sized && options.sizesKnown && !large(hazard.table)) continue;
     if (rule === 'destructive' && options.declaration.approvals.exception_ref) continue;
     const size = hazard.table ? options.sizes.get(hazard.table) : undefined;
-    const ignore = ignoresAbove(options.sources.get(statement.file) ?? '', statement.line).get(rule);
+    const source = options.sources.get(statement.file) ?? '';
+    // A batched backfill is the fix this rule asks for.
+    if (rule === 'unbatched-backfill' && batchDirective(source, statement.line)) continue;
+    const ignore = ignoresAbove(source, statement.line).get(rule);
     findings.push({
       rule,
       severity: severity as 'error' | 'warning',

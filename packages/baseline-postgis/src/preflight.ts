@@ -10,6 +10,7 @@ import type {
   ScriptFile,
 } from '@kfm/migration-contracts';
 import { searchPathChange, statementEscapes } from './escapes.js';
+import { batchDirective, batchRefusal } from './batch.js';
 import { lintStatements, type TableSize } from './lint.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
@@ -70,6 +71,7 @@ export async function preflightPostgis(
   const resolver = new NameResolver(catalog);
   const allowed = new Set(options.allowedRules ?? []);
   const createdFunctions = new Set<string>();
+  const sources = new Map(scripts.map((script) => [script.path, script.text]));
   const linted: { statement: (typeof split.statements)[number]; resolver: NameResolver }[] = [];
 
   for (const statement of split.statements) {
@@ -84,6 +86,29 @@ export async function preflightPostgis(
     if (statement.node === 'CreateFunctionStmt')
       createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
     for (const found of escapes) findings.push(escapeFinding(found, where, allowed));
+    const directive = batchDirective(sources.get(statement.file) ?? '', statement.line);
+    if (directive) {
+      const problem = 'error' in directive ? directive.error : batchRefusal(statement);
+      if (problem) {
+        findings.push({
+          name: `preflight:batch:${where}`,
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_PARSE',
+          message: `${where} ${problem}`,
+        });
+      } else if (transactionalRun) {
+        findings.push({
+          name: `preflight:transactional:${where}`,
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_NON_TRANSACTIONAL',
+          pointer: '/transactional',
+          observed: 'kfm-batch',
+          message: `${where} a batched statement commits batch by batch; declare \`transactional: false\` (the rollback script is then the safety net)`,
+        });
+      }
+    }
     linted.push({ statement, resolver: resolver.fork() });
     const facts = statementFacts(statement, resolver);
     statements.push({
@@ -92,7 +117,7 @@ export async function preflightPostgis(
       line: statement.line,
       kind: statement.node,
       objects: facts.objects.map((object) => ({ ...object })),
-      transactional: facts.transactional,
+      transactional: facts.transactional && !(directive && !('error' in directive)),
       destructive: facts.destructive,
       data: facts.data,
     });

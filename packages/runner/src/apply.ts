@@ -53,6 +53,16 @@ function ledgerGate(run: LiveRun): boolean {
           )
         : refuse('LEDGER_ALREADY_APPLIED', `already applied by ${ledger.run_id ?? 'an earlier run'}`);
     case 'started':
+      // `apply --resume`: the same bundle, interrupted after a recorded batch, continues from there.
+      if (run.options.resume && ledger.resume && ledger.bundle_digest === bundle.bundleDigest) {
+        evidence.checks.push({
+          name: 'ledger',
+          rule: 'ledger',
+          status: 'pass',
+          message: `resuming run ${ledger.run_id ?? '?'} from ${JSON.stringify(ledger.resume)}`,
+        });
+        return true;
+      }
       return refuse(
         'INCOMPLETE_RUN',
         `run ${ledger.run_id ?? '?'} started ${declaration.migration_id} without transaction and never finished; run \`kfm-migrate rollback ${bundlePath}\`: it runs the rollback script, verifies the store against the recorded PRE and clears the mark`,
@@ -103,11 +113,18 @@ async function applyBody(run: LiveRun): Promise<Step> {
   );
   evidence.pre = pre;
   const transactional = declaration.transactional !== false;
+  const resuming = Boolean(run.options.resume && run.ledger.state === 'started' && run.ledger.resume);
   const ledgerEntry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId };
   if (!transactional) {
     // Nothing of a non-transactional run can be taken back by the server: mark it before its first statement.
+    // A resumed run keeps the first run's PRE: that is what a rollback must restore.
     await reporter.step('mark the run started in the ledger', () =>
-      session.recordLedger({ ...ledgerEntry, status: 'started', pre_fingerprint: pre.fingerprints.schema }),
+      session.recordLedger({
+        ...ledgerEntry,
+        status: 'started',
+        pre_fingerprint: resuming ? (run.ledger.pre_fingerprint ?? pre.fingerprints.schema) : pre.fingerprints.schema,
+        ...(resuming && run.ledger.resume ? { resume: run.ledger.resume } : {}),
+      }),
     );
   }
 
@@ -146,6 +163,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
       progress: (m, a) => reporter.info(m, a),
       ...(run.lost ? { signal: run.lost } : {}),
       retries,
+      ...(resuming && run.ledger.resume ? { resume: run.ledger.resume } : {}),
     }),
   );
   result.metrics = applied.metrics;

@@ -321,11 +321,20 @@ program
 
 lockOptions(program.command('apply').argument('<bundle>').description('the full governed lifecycle'))
   .option('--full', 'capture full baselines, not only what the declaration scopes')
-  .action(async (bundle: string, o: LockFlags & { full?: boolean }) => {
+  .option('--resume', 'continue an interrupted batched run from the last batch the ledger recorded')
+  .action(async (bundle: string, o: LockFlags & { full?: boolean; resume?: boolean }) => {
     const key = await signingKey();
     emit(
       await applyBundle(
-        runOptions(bundle, { ...(key ? { signingKey: key } : {}), ...(o.full ? { full: true } : {}) }, o),
+        runOptions(
+          bundle,
+          {
+            ...(key ? { signingKey: key } : {}),
+            ...(o.full ? { full: true } : {}),
+            ...(o.resume ? { resume: true } : {}),
+          },
+          o,
+        ),
       ),
       renderRun,
     );

@@ -28,6 +28,8 @@ export interface RunOptions {
   acceptDrift?: boolean;
   /** Capture full baselines, not only what the declaration scopes. */
   full?: boolean;
+  /** Apply only: continue a non-transactional run the ledger marks `started` from its resume point (`--resume`). */
+  resume?: boolean;
 }
 
 export const DEFAULT_LOCK_TTL_MS = 30_000;
