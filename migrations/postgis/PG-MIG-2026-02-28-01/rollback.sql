@@ -1,2 +1,2 @@
 -- Restores PRE exactly: the only object the forward script created is this index.
-DROP INDEX IF EXISTS public.parcels_geom_gist;
+DROP INDEX CONCURRENTLY IF EXISTS public.parcels_geom_gist;

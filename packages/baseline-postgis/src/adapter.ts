@@ -96,6 +96,13 @@ export const sqlLanguage: ScriptLanguage = {
     }
     return { statements: split.statements.length, issues: [] };
   },
+  async lint(scripts, declaration, policy) {
+    const result = await preflightPostgis(scripts, declaration, undefined, {
+      lintWithoutSizes: true,
+      ...(policy ? { lint: policy } : {}),
+    });
+    return result.lint ?? [];
+  },
 };
 
 export class PostgisSession implements StoreSession {

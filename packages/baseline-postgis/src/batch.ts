@@ -23,7 +23,7 @@ const DIRECTIVE = /^--\s*kfm-batch:\s*(.+)$/;
 export function batchDirective(source: string, line: number): BatchDirective | { error: string } | undefined {
   const lines = source.split('\n');
   for (let i = line - 2; i >= 0; i--) {
-    const text = lines[i]!.trim();
+    const text = lines[i]?.trim() ?? '';
     if (!text.startsWith('--')) return undefined;
     const match = DIRECTIVE.exec(text);
     if (!match) continue;

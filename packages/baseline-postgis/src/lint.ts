@@ -228,7 +228,7 @@ function ignoresAbove(source: string, line: number): Map<string, string> {
   const lines = source.split('\n');
   const ignores = new Map<string, string>();
   for (let i = line - 2; i >= 0; i--) {
-    const text = lines[i]!.trim();
+    const text = lines[i]?.trim() ?? '';
     if (!text.startsWith('--')) break;
     const match = /^--\s*kfm-lint:\s*ignore\s+([a-z][a-z0-9-]*)\s+(.+)$/.exec(text);
     if (match) ignores.set(match[1]!, match[2]!.trim());

@@ -30,6 +30,8 @@ export interface PostgisPreflightOptions {
   sizes?: (tables: string[]) => Promise<ReadonlyMap<string, TableSize>>;
   /** The policy's lint settings: threshold and severities. */
   lint?: Policy['lint'];
+  /** Lint without a store: sizes are unknown, size-dependent rules fire and say so. */
+  lintWithoutSizes?: boolean;
 }
 
 /**
@@ -172,10 +174,10 @@ export async function preflightPostgis(
   }
   checks.push(...dedupe(findings));
   const predicted = { schemas: sortedUnique(schemas), tables: sortedUnique(tables) };
-  if (!options.sizes) return { statements, checks, predicted };
+  if (!options.sizes && !options.lintWithoutSizes) return { statements, checks, predicted };
   const lint = lintStatements(linted, {
-    sizes: await options.sizes(predicted.tables),
-    sizesKnown: true,
+    sizes: options.sizes ? await options.sizes(predicted.tables) : new Map(),
+    sizesKnown: Boolean(options.sizes),
     sources: new Map(scripts.map((script) => [script.path, script.text])),
     ...(options.lint ? { policy: options.lint } : {}),
     declaration,

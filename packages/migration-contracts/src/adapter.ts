@@ -97,6 +97,15 @@ export interface ScriptLanguage {
    * `statements` is the number of executable statements (0 for an empty or comment-only script).
    */
   parse(scripts: readonly ScriptFile[]): Promise<{ statements: number; issues: Issue[] }>;
+  /**
+   * Optional: the store's lint without a store (`kfm-migrate lint`). Size-dependent rules cannot know sizes
+   * here and say so in their findings; a connected session's `preflight` lints with the live catalog.
+   */
+  lint?(
+    scripts: readonly ScriptFile[],
+    declaration: MigrationDeclaration,
+    policy?: Policy['lint'],
+  ): Promise<LintFinding[]>;
 }
 
 // ------------------------------------------------------------------------------------------------

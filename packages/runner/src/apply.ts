@@ -158,7 +158,12 @@ async function applyBody(run: LiveRun): Promise<Step> {
       scripts: bundle.forward,
       transactional,
       baseline: { ...baselineOptions, capturedAt: options.now().toISOString() },
-      ledger: { ...ledgerEntry, status: 'applied' },
+      // The PRE a rollback must restore travels with the applied row too (a bundle copied without its evidence).
+      ledger: {
+        ...ledgerEntry,
+        status: 'applied',
+        pre_fingerprint: resuming ? (run.ledger.pre_fingerprint ?? pre.fingerprints.schema) : pre.fingerprints.schema,
+      },
       decide,
       progress: (m, a) => reporter.info(m, a),
       ...(run.lost ? { signal: run.lost } : {}),

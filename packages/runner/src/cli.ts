@@ -23,6 +23,7 @@ import { captureStoreBaseline, diffFiles, discoverBundles, validatePaths } from 
 import { planBundle } from './plan.js';
 import { createReporter } from './progress.js';
 import { rehearseBundle, rehearseRegistered, type CiRehearsal } from './rehearse.js';
+import { lintBundles } from './lint.js';
 import { reportBundle } from './report.js';
 import { rollbackBundle } from './rollback.js';
 import type { RunOptions, RunResult } from './run-context.js';
@@ -562,6 +563,30 @@ program
         ...(r.unlock?.cleaned.length ? [`  cleaned: ${r.unlock.cleaned.join(', ')}`] : []),
         ...(r.receipt ? [`  receipt ${r.receipt}`] : []),
       ],
+    );
+  });
+
+program
+  .command('lint')
+  .argument('<bundles...>')
+  .option('--format <format>', 'text | json', 'text')
+  .description('lock-hazard lint of each bundle (sizes from the store when its connection variables are set)')
+  .action(async (bundles: string[], o: { format: string }) => {
+    if (o.format !== 'text' && o.format !== 'json') invalid(`--format ${o.format} is not text or json`);
+    const result = await lintBundles(bundles, process.env);
+    if (o.format === 'json' && !globals().json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      process.exit(result.exit_code);
+    }
+    emit(result, (r) =>
+      r.bundles.flatMap((entry) => [
+        `${entry.migration_id} (${entry.type}; sizes ${entry.sizes === 'store' ? 'from the store' : 'unknown'}${entry.note ? `: ${entry.note}` : ''})`,
+        ...entry.findings.map(
+          (f) =>
+            `  ${f.ignored ? 'ignored' : f.severity.padEnd(7)} ${f.file}:${f.line} [${f.rule}] ${f.message}${f.table ? ` (${f.table}${f.rows_estimate !== undefined ? `, ~${f.rows_estimate} rows` : ''})` : ''}${f.ignored ? ` — ${f.ignored.reason}` : ''}`,
+        ),
+        ...(entry.findings.length === 0 ? ['  no findings'] : []),
+      ]),
     );
   });
 

@@ -7,6 +7,7 @@ export { rollbackBundle } from './rollback.js';
 export { verifyRestored } from './restore.js';
 export { planBundle } from './plan.js';
 export { buildReport, renderHtml, renderMarkdown, reportBundle, type ReportModel } from './report.js';
+export { lintBundles, type LintResult, type LintedBundle } from './lint.js';
 export {
   rehearseBundle,
   rehearseRegistered,

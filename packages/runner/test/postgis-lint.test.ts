@@ -60,4 +60,29 @@ describe('lock-hazard lint on a busy table', () => {
       }),
     ]);
   });
+
+  it('kfm-migrate lint: sizes from the store when it is reachable, static findings that say so when not', async () => {
+    await largeTable();
+    const dir = await bundle({
+      forward:
+        'ALTER TABLE public.readings ADD CONSTRAINT positive CHECK (value >= 0);\nALTER TABLE public.parcels ADD CONSTRAINT area_ok CHECK (area_m2 >= 0);\n',
+      allowedTables: ['readings', 'parcels'],
+    });
+    const live = await kfm(['lint', dir], db.env);
+    expect(live.code).toBe(1);
+    expect(live.json.bundles[0]).toMatchObject({ sizes: 'store' });
+    // Only the large table is a hazard; the small one is quiet.
+    expect(live.json.bundles[0].findings.map((f: { table: string }) => f.table)).toEqual(['public.readings']);
+    const offline = await kfm(['lint', dir], { KFM_PG_DSN: '' });
+    expect(offline.code).toBe(1);
+    expect(offline.json.bundles[0]).toMatchObject({ sizes: 'unknown' });
+    expect(offline.json.bundles[0].findings.map((f: { table: string }) => f.table)).toEqual([
+      'public.readings',
+      'public.parcels',
+    ]);
+    expect(offline.json.bundles[0].findings[0].message).toMatch(/size unknown without a store/);
+    expect(await query(db.name, "SELECT conname FROM pg_constraint WHERE conname IN ('positive', 'area_ok')")).toEqual(
+      [],
+    );
+  });
 });
