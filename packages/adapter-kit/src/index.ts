@@ -3,6 +3,7 @@
 // rules (fingerprints, CIDs) live in @kfm/receipts; the contract itself in @kfm/migration-contracts.
 export { compareText, sortedUnique, sortedRecord, firstMatch, matchesAny, lineAndColumn, durationMs } from './text.js';
 export { sanitizer, withoutUrls, errorText, type Sanitize } from './mask.js';
+export { escapeCheck, type Escape } from './escape.js';
 export {
   transactionGroups,
   runStatements,

@@ -10,6 +10,7 @@ import type {
   PreflightResult,
   ScriptFile,
 } from '@kfm/migration-contracts';
+import { escapeCheck } from '@kfm/adapter-kit';
 import { splitCypher } from './cypher-split.js';
 import { compareText, firstMatching, isReserved, RESERVED_PREFIX } from './scope.js';
 import { statementFacts, type StatementFacts } from './statement-facts.js';
@@ -226,28 +227,7 @@ export function preflightGraph(
             },
       );
     }
-    for (const found of escapesOf(facts, transactionalRun)) {
-      const name = `preflight:${found.rule}:${where}`;
-      findings.push(
-        allowed.has(found.rule)
-          ? {
-              name,
-              rule: RULE,
-              status: 'pass',
-              observed: found.rule,
-              message: `${where} ${found.message}; allowed by the policy's exception for this bundle`,
-            }
-          : {
-              name,
-              rule: RULE,
-              status: 'fail',
-              code: 'PREFLIGHT_FORBIDDEN',
-              pointer: '/exceptions',
-              observed: found.rule,
-              message: `${where} ${found.message} [${found.rule}]; refused unless the policy allows rule ${found.rule} for this bundle with an approval reference`,
-            },
-      );
-    }
+    for (const found of escapesOf(facts, transactionalRun)) findings.push(escapeCheck(found, where, allowed));
   }
   const checks: Check[] = findings.length ? findings : [];
   if (!findings.some((check) => check.status === 'fail')) {

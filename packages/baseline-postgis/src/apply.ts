@@ -202,26 +202,31 @@ type RowCounts = Map<string, { schema: string; table: string; inserted: number; 
  * earlier transactions until they are flushed (which never happens inside a transaction block), so the
  * run reads it right after BEGIN and again at the commit point, and keeps the difference.
  */
+/** Rows of a pg_stat_*_user_tables reading, by table OID. */
+function countsByTable(rows: readonly Record<string, unknown>[]): RowCounts {
+  return new Map(
+    rows.map((row) => [
+      String(row.id),
+      {
+        schema: String(row.schema),
+        table: String(row.table),
+        inserted: Number(row.inserted),
+        updated: Number(row.updated),
+        deleted: Number(row.deleted),
+      },
+    ]),
+  );
+}
+
+const COUNTER_COLUMNS = `relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted`;
+
 export async function rowCounters(client: ClientBase): Promise<RowCounts> {
   const { rows } = await client.query(
-    `SELECT relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
+    `SELECT ${COUNTER_COLUMNS}
        FROM pg_stat_xact_user_tables
       WHERE (n_tup_ins + n_tup_upd + n_tup_del) > 0 AND schemaname !~ '^pg_temp_'`,
   );
-  return new Map(
-    (rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map(
-      (row) => [
-        row.id,
-        {
-          schema: row.schema,
-          table: row.table,
-          inserted: Number(row.inserted),
-          updated: Number(row.updated),
-          deleted: Number(row.deleted),
-        },
-      ],
-    ),
-  );
+  return countsByTable(rows);
 }
 
 /**
@@ -234,26 +239,13 @@ export async function cumulativeRowCounters(client: ClientBase): Promise<RowCoun
   await client.query('SELECT pg_stat_force_next_flush()');
   await client.query('SELECT pg_stat_clear_snapshot()');
   const { rows } = await client.query(
-    `SELECT relid::text AS id, schemaname AS schema, relname AS table, n_tup_ins::text AS inserted, n_tup_upd::text AS updated, n_tup_del::text AS deleted
+    `SELECT ${COUNTER_COLUMNS}
        FROM pg_stat_user_tables WHERE schemaname !~ '^pg_temp_' AND schemaname <> $1`,
     // The runner's own ledger rows (the started mark, batch resume points) are not the migration's writes;
     // a script naming kfm_ledger is refused at preflight, and dynamic SQL without a commit point too.
     [LEDGER_SCHEMA],
   );
-  return new Map(
-    (rows as { id: string; schema: string; table: string; inserted: string; updated: string; deleted: string }[]).map(
-      (row) => [
-        row.id,
-        {
-          schema: row.schema,
-          table: row.table,
-          inserted: Number(row.inserted),
-          updated: Number(row.updated),
-          deleted: Number(row.deleted),
-        },
-      ],
-    ),
-  );
+  return countsByTable(rows);
 }
 
 /** Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are left out). */

@@ -10,10 +10,8 @@
 import { nameList, walk } from './statement-facts.js';
 import type { NameResolver } from './resolve.js';
 
-export interface Escape {
-  rule: string;
-  message: string;
-}
+export type { Escape } from '@kfm/adapter-kit';
+import type { Escape } from '@kfm/adapter-kit';
 
 type Node = Record<string, unknown>;
 

@@ -9,6 +9,7 @@ import type {
   ProtectedDomains,
   ScriptFile,
 } from '@kfm/migration-contracts';
+import { escapeCheck } from '@kfm/adapter-kit';
 import { searchPathChange, statementEscapes } from './escapes.js';
 import { batchDirective, batchRefusal } from './batch.js';
 import { lintStatements, type TableSize } from './lint.js';
@@ -87,7 +88,7 @@ export async function preflightPostgis(
     }
     if (statement.node === 'CreateFunctionStmt')
       createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
-    for (const found of escapes) findings.push(escapeFinding(found, where, allowed));
+    for (const found of escapes) findings.push(escapeCheck(found, where, allowed));
     const directive = batchDirective(sources.get(statement.file) ?? '', statement.line);
     if (directive) {
       const problem = 'error' in directive ? directive.error : batchRefusal(statement);
@@ -197,28 +198,6 @@ export async function preflightPostgis(
   if (blocking.length === 0)
     checks.push({ name: 'lint', rule: RULE, status: 'pass', message: `${lint.length} lint finding(s), none blocking` });
   return { statements, checks, predicted, lint };
-}
-
-/** An escape is a failure unless the policy's exception for this bundle names its rule. */
-function escapeFinding(found: { rule: string; message: string }, where: string, allowed: ReadonlySet<string>): Check {
-  const name = `preflight:${found.rule}:${where}`;
-  if (allowed.has(found.rule))
-    return {
-      name,
-      rule: RULE,
-      status: 'pass',
-      observed: found.rule,
-      message: `${where} ${found.message}; allowed by the policy's exception for this bundle`,
-    };
-  return {
-    name,
-    rule: RULE,
-    status: 'fail',
-    code: 'PREFLIGHT_FORBIDDEN',
-    pointer: '/exceptions',
-    observed: found.rule,
-    message: `${where} ${found.message} [${found.rule}]; refused unless the policy allows rule ${found.rule} for this bundle with an approval reference`,
-  };
 }
 
 function scopeFindings(
