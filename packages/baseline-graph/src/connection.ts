@@ -2,7 +2,8 @@
 // and port and the driver's error code only, and anything the driver echoes is masked.
 import { sanitizer } from '@kfm/adapter-kit';
 import { KfmError, type ConnectionValues } from '@kfm/migration-contracts';
-import neo4j, { type Driver } from 'neo4j-driver';
+import type { Driver } from 'neo4j-driver';
+import { neo4jModule } from './neo4j-values.js';
 
 /** Milliseconds to wait for a server before calling it unreachable. */
 const CONNECT_TIMEOUT = 10_000;
@@ -34,6 +35,7 @@ export async function connectNeo4j(values: ConnectionValues, applicationName: st
   const endpoint = sanitize(endpointOf(uri));
   let driver: Driver;
   try {
+    const neo4j = neo4jModule();
     driver = neo4j.driver(uri, neo4j.auth.basic(user, password), {
       userAgent: applicationName,
       connectionTimeout: CONNECT_TIMEOUT,

@@ -1,6 +1,14 @@
 // Turns values the Neo4j driver returns (64-bit Integers, temporal and spatial types, byte arrays)
 // into plain JSON, so they can be digested canonically and written into artifacts.
-import neo4j from 'neo4j-driver';
+import { createRequire } from 'node:module';
+import type Neo4j from 'neo4j-driver';
+
+// Loaded on first use: commands that never talk to Neo4j do not pay for the driver.
+let loaded: typeof Neo4j | undefined;
+export function neo4jModule(): typeof Neo4j {
+  loaded ??= createRequire(import.meta.url)('neo4j-driver') as typeof Neo4j;
+  return loaded;
+}
 
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
@@ -10,6 +18,7 @@ function isRecordLike(value: object): value is Record<string, unknown> {
 }
 
 export function toPlain(value: unknown): Plain {
+  const neo4j = neo4jModule();
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);

@@ -6,7 +6,6 @@
 // against `max_row_backfill` before every batch, so the limit is never exceeded; the last key done goes to
 // the ledger, so `apply --resume` continues from there after a crash.
 import type { ClientBase } from 'pg';
-import { deparse } from 'pgsql-deparser';
 import type { ParsedStatement } from './statements.js';
 
 export interface BatchDirective {
@@ -86,6 +85,7 @@ const and = (...args: (Node | undefined)[]): Node | undefined => {
 
 /** Builds the batch statements from the parse tree: WHERE (<own>) AND key IN (next keys after $2, LIMIT $1). */
 export async function planBatch(statement: ParsedStatement, directive: BatchDirective): Promise<BatchPlan> {
+  const { deparse } = await import('pgsql-deparser');
   const body = structuredClone(statement.ast) as Node;
   const relation = body.relation as Node;
   const table = `${typeof relation.schemaname === 'string' ? `${relation.schemaname}.` : ''}${String(relation.relname)}`;

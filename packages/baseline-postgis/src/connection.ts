@@ -2,7 +2,8 @@
 // and any DSN, user name or password the driver echoes is masked before it reaches a message.
 import { sanitizer } from '@kfm/adapter-kit';
 import { KfmError } from '@kfm/migration-contracts';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.js';
 
 export interface Connected {
   client: pg.Client;
@@ -18,7 +19,7 @@ const CONNECT_TIMEOUT = 10_000;
 export async function connectPostgres(dsn: string, applicationName: string): Promise<Connected> {
   let client: pg.Client;
   try {
-    client = new pg.Client({
+    client = new (pgModule().Client)({
       connectionString: dsn,
       application_name: applicationName,
       connectionTimeoutMillis: CONNECT_TIMEOUT,

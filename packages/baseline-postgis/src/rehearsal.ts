@@ -7,7 +7,8 @@
 // The statements run from a maintenance database (postgres, else template1), never from the source.
 import { randomBytes } from 'node:crypto';
 import { KfmError, type ConnectionValues, type RehearsalCapability, type ScratchStore } from '@kfm/migration-contracts';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.js';
 import { sanitizer } from '@kfm/adapter-kit';
 import { connectPostgres } from './connection.js';
 
@@ -35,7 +36,7 @@ export function withDatabase(dsn: string, database: string): string {
 
 /** The database a DSN names, resolved as node-postgres resolves it (default: the user's name). */
 export function databaseOf(dsn: string): string {
-  const database = new pg.Client({ connectionString: dsn }).database;
+  const database = new (pgModule().Client)({ connectionString: dsn }).database;
   if (!database) throw new KfmError({ code: 'ARGUMENT_INVALID', message: 'the connection string names no database' });
   return database;
 }
@@ -53,7 +54,7 @@ export async function createScratchDatabase(dsn: string, options: ScratchOptions
   const name = options.name ?? `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
   if (!name.startsWith(SCRATCH_PREFIX))
     throw new KfmError({ code: 'ARGUMENT_INVALID', message: `scratch database names start with ${SCRATCH_PREFIX}` });
-  const sanitize = sanitizer([dsn, new pg.Client({ connectionString: dsn }).user]);
+  const sanitize = sanitizer([dsn, new (pgModule().Client)({ connectionString: dsn }).user]);
   const maintenance = await connectMaintenance(dsn, options.applicationName);
   try {
     const busy = await idleOrBusy(maintenance.client, source);

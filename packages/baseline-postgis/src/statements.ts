@@ -1,6 +1,5 @@
 // Splits SQL scripts into statements with the real PostgreSQL parser (libpg-query, WASM), keeping
 // file and line for every statement so findings and run-time failures point at the source.
-import { parse } from 'libpg-query';
 import type { ScriptFile } from '@kfm/migration-contracts';
 
 export interface ParsedStatement {
@@ -47,6 +46,8 @@ export async function splitScript(file: string, text: string, firstIndex = 0): P
   if (text.trim() === '') return { ok: true, statements: [] };
   let tree: { stmts?: RawStatement[] };
   try {
+    // The parser (WebAssembly) loads on first use: commands that parse no SQL do not pay for it.
+    const { parse } = await import('libpg-query');
     tree = (await parse(text)) as { stmts?: RawStatement[] };
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;

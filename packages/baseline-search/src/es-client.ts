@@ -7,8 +7,18 @@ import type * as Elasticsearch from '@elastic/elasticsearch' with { 'resolution-
 import { KfmError } from '@kfm/migration-contracts';
 
 // The 7.x package declares types for its CommonJS entry only; load that entry so types and code agree.
-const elasticsearch = createRequire(import.meta.url)('@elastic/elasticsearch') as typeof Elasticsearch;
-export const errors = elasticsearch.errors;
+// Loaded on first use: commands that never talk to a search engine do not pay for the client.
+let loaded: typeof Elasticsearch | undefined;
+function elasticsearchModule(): typeof Elasticsearch {
+  loaded ??= createRequire(import.meta.url)('@elastic/elasticsearch') as typeof Elasticsearch;
+  return loaded;
+}
+/** The client's error classes (instanceof checks), loaded with the client. */
+export const errors = {
+  get ResponseError(): typeof Elasticsearch.errors.ResponseError {
+    return elasticsearchModule().errors.ResponseError;
+  },
+};
 export type Client = Elasticsearch.Client;
 
 export interface ServerInfo {
@@ -101,7 +111,7 @@ export function createSearchClient(url: string, options: ConnectOptions = {}): C
       message: 'the Elasticsearch URL does not parse (value not shown)',
     });
   }
-  return new elasticsearch.Client({
+  return new (elasticsearchModule().Client)({
     node: node.toString(),
     maxRetries: 1,
     requestTimeout: options.requestTimeout ?? 30_000,

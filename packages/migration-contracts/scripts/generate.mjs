@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import standaloneCodeModule from 'ajv/dist/standalone/index.js';
+import addFormatsModule from 'ajv-formats';
 import { compile } from 'json-schema-to-typescript';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -82,4 +85,21 @@ for (const file of files) {
 schemasTs += `export const schemasByName = {\n${names.map(([k, i]) => `  '${k}': ${i},`).join('\n')}\n} as const;\n`;
 fs.writeFileSync(path.join(outDir, 'schemas.ts'), schemasTs);
 fs.writeFileSync(path.join(outDir, 'types.ts'), typesTs);
-console.log(`generated ${files.length} schemas and their types`);
+// Validators compiled now, not at every start of the CLI: Ajv's standalone code, one module for all
+// schemas (cross-file $refs resolved), with the same options validate.ts uses at run time.
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+const standaloneCode = standaloneCodeModule.default ?? standaloneCodeModule;
+const ajv = new Ajv2020({ allErrors: true, strict: false, code: { source: true } });
+addFormats(ajv);
+const exportsByName = {};
+for (const file of files) {
+  const schema = JSON.parse(fs.readFileSync(path.join(schemaDir, file), 'utf8'));
+  ajv.addSchema(schema);
+  exportsByName[file.replace(/\.schema\.json$/, '').replace(/[.-]/g, '_')] = schema.$id;
+}
+const validators = header.replace('//', '//') + standaloneCode(ajv, exportsByName);
+fs.writeFileSync(path.join(outDir, 'validators.cjs'), validators);
+const distGenerated = path.resolve(here, '../dist/generated');
+fs.mkdirSync(distGenerated, { recursive: true });
+fs.writeFileSync(path.join(distGenerated, 'validators.cjs'), validators);
+console.log(`generated ${files.length} schemas, their types and precompiled validators`);

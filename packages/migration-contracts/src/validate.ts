@@ -1,5 +1,6 @@
 // Validates values against the versioned JSON Schemas and turns Ajv's errors into Issues with a
 // stable code, a JSON pointer, a line:column and what was expected and found.
+import { createRequire } from 'node:module';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { schemasByName } from './generated/schemas.js';
@@ -16,8 +17,25 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<SchemaName, ValidateFunction>();
 
+/**
+ * The validators the build precompiled (Ajv standalone code, generated/validators.cjs): loading them is
+ * a fraction of compiling the schemas at every start. Absent (a source checkout before its first build),
+ * the schemas are compiled here instead, with the same options.
+ */
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    try {
+      precompiled = createRequire(import.meta.url)('./generated/validators.cjs') as Record<string, ValidateFunction>;
+    } catch {
+      precompiled = null;
+    }
+  }
+  return precompiled?.[name.replace(/[.-]/g, '_')];
+}
+
 function validatorFor(name: SchemaName): ValidateFunction {
-  let fn = compiled.get(name);
+  let fn = compiled.get(name) ?? precompiledValidator(name);
   if (!fn) {
     ajv ??= (() => {
       const instance = new Ajv2020({ allErrors: true, strict: false });
