@@ -29,7 +29,7 @@ import type {
 import { KfmError } from '@kfm/migration-contracts';
 import type pg from 'pg';
 import { applyForward, applyRollback, type RunContext } from './apply.js';
-import { capturePostgisBaseline } from './capture.js';
+import { asLockTimeout, boundLockWaits, capturePostgisBaseline } from './capture.js';
 import { connectPostgres } from './connection.js';
 import {
   ensureLedger,
@@ -125,19 +125,28 @@ export class PostgisSession implements StoreSession {
     return capturePostgisBaseline(this.client, options);
   }
 
-  preflight(
+  /** Preflight reads the catalog (names, sizes) in one read-only transaction with a bounded lock wait. */
+  async preflight(
     scripts: ScriptFile[],
     declaration: MigrationDeclaration,
     options: PreflightOptions,
   ): Promise<PreflightResult> {
-    return loadNameCatalog(this.client).then((catalog) =>
-      preflightPostgis(scripts, declaration, options.protected, {
+    await this.client.query('BEGIN READ ONLY');
+    try {
+      await boundLockWaits(this.client, declaration);
+      const catalog = await loadNameCatalog(this.client);
+      const result = await preflightPostgis(scripts, declaration, options.protected, {
         catalog,
         sizes: (tables) => tableSizes(this.client, tables),
         ...(options.lint ? { lint: options.lint } : {}),
         ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}),
-      }),
-    );
+      });
+      await this.client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw asLockTimeout(error, 'preflight');
+    }
   }
 
   lock(request: LeaseRequest): Promise<LockResult> {

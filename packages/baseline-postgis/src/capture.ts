@@ -3,6 +3,8 @@
 import type { Baseline, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
 import { fingerprintOf } from '@kfm/receipts';
 import type { ClientBase } from 'pg';
+import { KfmError } from '@kfm/migration-contracts';
+import { durationMs } from '@kfm/adapter-kit';
 import {
   COLUMNS_QUERY,
   CONSTRAINTS_QUERY,
@@ -60,6 +62,25 @@ const COUNT_KEYS: Record<string, string> = {
   role: 'roles',
 };
 
+/** Reads of the catalog and of tables never queue forever behind another session's lock (this transaction only). */
+export async function boundLockWaits(
+  client: ClientBase,
+  declaration?: { runner?: { lock_timeout?: string } },
+): Promise<void> {
+  await client.query(`SELECT set_config('lock_timeout', $1, true)`, [
+    `${durationMs(declaration?.runner?.lock_timeout ?? '5s') ?? 5000}ms`,
+  ]);
+}
+
+/** A lock timeout (55P03) of a read as the issue it is: nothing changed, someone else holds the lock. */
+export function asLockTimeout(error: unknown, what: string): unknown {
+  if ((error as { code?: unknown }).code !== '55P03') return error;
+  return new KfmError({
+    code: 'LOCK_NOT_AVAILABLE',
+    message: `${what} could not read within lock_timeout: another session holds a conflicting lock (${(error as Error).message}); nothing was changed`,
+  });
+}
+
 /**
  * Captures a baseline. An idle client gets its own REPEATABLE READ, READ ONLY transaction (one
  * snapshot for every query); a client inside a transaction is read in that transaction, so the
@@ -72,7 +93,11 @@ export async function capturePostgisBaseline(
   const status = client.getTransactionStatus();
   if (status === 'E') throw new Error('cannot capture a baseline in a failed transaction');
   const ownTransaction = status !== 'T';
-  if (ownTransaction) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  if (ownTransaction) {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    // Row counts and protected content read tables: never queue forever behind another session's lock.
+    await boundLockWaits(client, options.declaration);
+  }
   try {
     const pinned = (await client.query(PIN_SETTINGS_QUERY)).rows[0] as Row;
     const baseline = await captureInSnapshot(client, options, String(pinned.version));
@@ -90,7 +115,7 @@ export async function capturePostgisBaseline(
     return baseline;
   } catch (error) {
     if (ownTransaction) await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    throw asLockTimeout(error, 'the baseline');
   }
 }
 

@@ -10,13 +10,13 @@ const db = seededDatabasePerTest();
 const FORWARD = 'CREATE INDEX parcels_retry_idx ON public.parcels (parcel_no);\n';
 const ROLLBACK = 'DROP INDEX IF EXISTS public.parcels_retry_idx;\n';
 
-/** Holds EXCLUSIVE on public.parcels from another session for `ms`. */
-async function holdLock(ms: number): Promise<{ released: Promise<void> }> {
+/** Holds a lock (EXCLUSIVE by default) on public.parcels from another session for `ms`. */
+async function holdLock(ms: number, mode = 'EXCLUSIVE'): Promise<{ released: Promise<void> }> {
   const client = new pg.Client({ connectionString: dsnFor(db.name), application_name: 'nightly-report' });
   await client.connect();
   await client.query('BEGIN');
   // EXCLUSIVE: readers (the baselines) go on; CREATE INDEX (SHARE) waits.
-  await client.query('LOCK TABLE public.parcels IN EXCLUSIVE MODE');
+  await client.query(`LOCK TABLE public.parcels IN ${mode} MODE`);
   const released = new Promise<void>((resolve) =>
     setTimeout(async () => {
       await client.query('COMMIT');
@@ -81,5 +81,15 @@ describe('lock-timeout retries', () => {
     expect(issue?.message).toMatch(/blocked by pid \d+ \(application_name "nightly-report".*\(attempt 2 of 2\)/);
     expect(await indexes()).toBe(0);
     await holder.released;
+  });
+
+  it('a baseline never queues forever behind an ACCESS EXCLUSIVE holder: exit 1 LOCK_NOT_AVAILABLE, nothing changed', async () => {
+    const { dir } = await repository({ forward: FORWARD, rollback: ROLLBACK });
+    const holder = await holdLock(6_000, 'ACCESS EXCLUSIVE');
+    const run = await kfm(['plan', dir], db.env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(JSON.stringify(run.json.issues)).toContain('LOCK_NOT_AVAILABLE');
+    await holder.released;
+    expect(await indexes()).toBe(0);
   });
 });
