@@ -9,6 +9,7 @@ import type {
   ApplyRequest,
   ApplyResult,
   Baseline,
+  DataChange,
   Issue,
   RollbackResult,
   ScriptFile,
@@ -18,6 +19,7 @@ import type {
 } from '@kfm/migration-contracts';
 import { projectAliasActions } from './alias-projection.js';
 import { assembleBaseline, captureWith, type SearchBaselineOptions } from './capture.js';
+import { type WriteCounters, writeCounters, writesSince } from './write-counters.js';
 import { describeError, type SearchRest } from './es-client.js';
 import { executeOperation, prepareUndo, type Undo } from './execute.js';
 import type { SearchLedger } from './ledger.js';
@@ -38,6 +40,8 @@ export interface ApplyContext {
   sleep: Sleep;
   lookupAliases: AliasLookup;
   resolveIndices?: IndexResolver;
+  /** Indexing counters at the start of the current apply (see write-counters.ts). */
+  countersBefore?: WriteCounters;
 }
 
 type Metrics = { operations_applied: number; docs_reindexed: number; alias_actions: number };
@@ -164,6 +168,7 @@ export async function governedApply(ctx: ApplyContext, request: ApplyRequest): P
     ...(ctx.indexPattern ? { indexPattern: ctx.indexPattern } : {}),
   };
   const before = await captureWith(ctx.rest, ctx.version, options);
+  ctx.countersBefore = await writeCounters(ctx.rest);
   const actions: AliasAction[] = plan.operations.flatMap(({ operation }) =>
     operation.op === 'update_aliases' ? operation.body.actions : [],
   );
@@ -171,6 +176,17 @@ export async function governedApply(ctx: ApplyContext, request: ApplyRequest): P
   return request.transactional
     ? shadowApply(ctx, request, plan.operations, before, actions, metrics, options)
     : inPlaceApply(ctx, request, plan.operations, before, actions, metrics, options);
+}
+
+/** Documents the cluster counted as written since the run began, on the indices the run may judge. */
+async function observedWrites(ctx: ApplyContext, request: ApplyRequest): Promise<DataChange[]> {
+  if (!ctx.countersBefore) return [];
+  return writesSince(
+    ctx.countersBefore,
+    await writeCounters(ctx.rest),
+    request.declaration,
+    request.baseline.protected ?? request.declaration.protected,
+  );
 }
 
 async function shadowApply(
@@ -262,10 +278,12 @@ async function shadowApply(
   }
 
   let flipFailure: Issue | undefined;
+  const data = await observedWrites(ctx, request);
   const decision = await commitPoint({
     request,
     post,
     metrics: metricsRecord(metrics),
+    data,
     commit: async () => {
       if (actions.length > 0) {
         progress?.(`commit: one atomic POST /_aliases with ${actions.length} action(s)`);
@@ -294,7 +312,7 @@ async function shadowApply(
     throw error;
   });
   if (decision.status === 'committed')
-    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements: statements() };
+    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), data, statements: statements() };
   if (flipFailure) return abort('failed', flipFailure, post);
   return abort(decision.status === 'failed' ? 'failed' : 'aborted', decision.failure, post);
 }
@@ -353,21 +371,24 @@ async function inPlaceApply(
     },
   );
   const statements = statementsOf(operations, { through }, false);
+  const data = await observedWrites(ctx, request);
   const decision = await commitPoint({
     request,
     post,
     metrics: metricsRecord(metrics),
+    data,
     commit: () => ctx.ledger.record(request.ledger),
     abort: async () => undefined,
     describe: describeError,
   });
   if (decision.status === 'committed')
-    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), statements };
+    return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), data, statements };
   return {
     status: 'applied',
     atPre: false,
     post,
     metrics: metricsRecord(metrics),
+    data,
     statements,
     ...(decision.failure ? { failure: decision.failure } : {}),
   };

@@ -98,4 +98,25 @@ describe('search escapes are refused before the first request', () => {
     expect(await protectedState()).toEqual(before);
     expect((await fetch(`${url}/${prefix}parcels_v2`, { method: 'HEAD' })).status).toBe(404);
   });
+
+  it('records the documents the cluster counted per index in the receipt, checked against the scope', async () => {
+    const dir = await bundleWith([
+      { op: 'create_index', index: `${prefix}parcels_v2` },
+      { op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}parcels_v2` } } },
+    ]);
+    const run = await kfm(['apply', dir], { KFM_ES_URL: url });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    await rest('POST', `/${prefix}parcels_v2/_refresh`);
+    const count = (await rest('GET', `/${prefix}parcels_v2/_count`)).count;
+    const receipt = JSON.parse(await fs.readFile(path.join(dir, 'receipts/run_receipt.json'), 'utf8'));
+    expect(receipt.data_changes).toEqual([
+      {
+        object: `${prefix}parcels_v2`,
+        kind: 'index',
+        scope: { indices: [`${prefix}parcels_v2`] },
+        counts: { indexed: count, deleted: 0 },
+        approximate: true,
+      },
+    ]);
+  });
 });
