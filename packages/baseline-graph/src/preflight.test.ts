@@ -135,9 +135,17 @@ describe('preflightGraph', () => {
       expect(refused(text, false)).toContain(rule);
     });
 
+    it('refuses procedures that may write in every run, and lets read-only ones through', () => {
+      const writing = "MATCH (p:Parcel) CALL apoc.create.addLabels(p, ['Owner']) YIELD node RETURN node";
+      expect(refused(writing)).toContain('procedure-call');
+      expect(refused(writing, false)).toContain('procedure-call');
+      expect(refused(writing, true, ['procedure-call'])).not.toContain('procedure-call');
+      expect(refused('CALL db.labels() YIELD label RETURN label')).toEqual([]);
+    });
+
     it.each([
       ["LOAD CSV FROM 'file:///x.csv' AS row MERGE (p:Parcel {parcel_id: row[0]})", 'load-csv'],
-      ["MATCH (p:Parcel) CALL apoc.create.addLabels(p, ['Owner']) YIELD node RETURN node", 'procedure-call'],
+      ['CALL db.labels() YIELD label RETURN label', 'procedure-call'],
     ])('refuses %s without a commit point [%s]', (text, rule) => {
       expect(refused(text, false)).toContain(rule);
       expect(refused(text, true)).not.toContain(rule);

@@ -78,6 +78,23 @@ function planStatement(statement: ScriptStatement): PlanStatement {
  * dynamic labels are refused in every run (the baseline only hashes what labels and types scope);
  * without a commit point, batched writes, LOAD CSV and procedure calls are refused too.
  */
+/** Procedures known to only read (lower-cased): the catalog, server info, index waits and full-text queries. */
+const READ_ONLY_PROCEDURES = new Set([
+  'db.labels',
+  'db.relationshiptypes',
+  'db.propertykeys',
+  'db.schema.visualization',
+  'db.schema.nodetypeproperties',
+  'db.schema.reltypeproperties',
+  'db.awaitindex',
+  'db.awaitindexes',
+  'db.info',
+  'db.ping',
+  'dbms.components',
+  'db.index.fulltext.querynodes',
+  'db.index.fulltext.queryrelationships',
+]);
+
 function escapesOf(facts: StatementFacts, transactional: boolean): { rule: string; message: string }[] {
   const escapes: { rule: string; message: string }[] = [];
   if (facts.data && facts.unboundWrites.length > 0)
@@ -90,7 +107,16 @@ function escapesOf(facts: StatementFacts, transactional: boolean): { rule: strin
       rule: 'dynamic-label',
       message: 'writes with a dynamic label or relationship type that cannot be checked before the run',
     });
-  if (transactional) return escapes;
+  // A procedure's writes are not in the statement: only known read-only ones pass, in every run.
+  const writing = facts.procedures.filter((name) => !READ_ONLY_PROCEDURES.has(name));
+  if (transactional) {
+    if (writing.length > 0)
+      escapes.push({
+        rule: 'procedure-call',
+        message: `calls ${writing.join(', ')}, whose writes preflight cannot read`,
+      });
+    return escapes;
+  }
   if (facts.batched)
     escapes.push({
       rule: 'batched-write',
