@@ -79,6 +79,32 @@ describe('changes hidden from preflight are observed in the transaction and neve
   });
 });
 
+describe('writes from function bodies are observed like any other', () => {
+  it.each([
+    [
+      'a SECURITY DEFINER function that already exists',
+      "CREATE FUNCTION public.rewrite_outcomes() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN UPDATE governance.decisions SET outcome = 'approved'; END $$",
+      'SELECT public.rewrite_outcomes();',
+    ],
+    [
+      'a plpgsql function created and called by the script',
+      '',
+      "CREATE FUNCTION public.kfm_touch() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE governance.decisions SET outcome = 'approved'; END $$;\nSELECT public.kfm_touch();",
+    ],
+  ])('%s updating a forbidden table: exit 1, rows unchanged', async (_what, setup, call) => {
+    if (setup) await query(db.name, setup);
+    const before = await decisionsState(db.name);
+    const dir = await bundle({
+      forward: `UPDATE public.parcels SET land_use = land_use WHERE false;\n${call}\n`,
+      limits: { max_table_count_touched: 1, max_row_backfill: 100 },
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
+    expect(await decisionsState(db.name)).toEqual(before);
+  });
+});
+
 describe('names and objects preflight refuses before the store is touched', () => {
   it('SET search_path then an unqualified forbidden table, without a commit point: exit 1 at preflight, no index built', async () => {
     const dir = await bundle({
