@@ -50,6 +50,22 @@ const ALWAYS: Record<string, [rule: string, what: string]> = {
 
 const CHANNEL_EXTENSIONS = new Set(['dblink', 'postgres_fdw']);
 
+/** Server functions whose effect is outside the run's transaction: other sessions, files, the server. */
+const SERVER_SIDE_EFFECTS = new Set([
+  'pg_terminate_backend',
+  'pg_cancel_backend',
+  'pg_reload_conf',
+  'pg_rotate_logfile',
+  'pg_switch_wal',
+  'pg_create_restore_point',
+  'pg_promote',
+  'lo_import',
+  'lo_export',
+  'pg_file_write',
+  'pg_file_rename',
+  'pg_file_unlink',
+]);
+
 /** What is wrong with this statement, before name-based scope checks. */
 export function statementEscapes(
   node: string,
@@ -65,6 +81,15 @@ export function statementEscapes(
     escapes.push({
       rule: 'out-of-transaction-channel',
       message: `creates extension ${String(ast.extname)} (writes through it commit on their own)`,
+    });
+  }
+  // COPY … PROGRAM runs a command on the server; COPY to or from a server file touches its file system.
+  if (node === 'CopyStmt' && (ast.is_program === true || typeof ast.filename === 'string')) {
+    escapes.push({
+      rule: 'out-of-transaction-channel',
+      message: ast.is_program
+        ? 'runs COPY … PROGRAM, a command on the database server'
+        : `runs COPY with a server-side file (${ast.is_from ? 'read' : 'written'} outside the transaction)`,
     });
   }
   if (
@@ -83,6 +108,8 @@ export function statementEscapes(
     const name = names[names.length - 1] ?? '';
     if (/^dblink/.test(name))
       escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}() (its writes commit on their own)` });
+    if (SERVER_SIDE_EFFECTS.has(name))
+      escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}(), whose effect no rollback undoes` });
     if (!transactional && resolver.opaqueFunction(names, createdFunctions)) {
       escapes.push({
         rule: 'opaque-call',

@@ -276,6 +276,9 @@ describe('preflightPostgis', () => {
       ["SELECT dblink_exec('dbname=kfm', 'DELETE FROM governance.policies')", 'out-of-transaction-channel'],
       ['ALTER EXTENSION postgis ADD TABLE parcels', 'extension-membership'],
       ['ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC', 'default-privileges'],
+      ["COPY parcels FROM PROGRAM 'curl -s http://example.invalid/x.csv'", 'out-of-transaction-channel'],
+      ["COPY parcels TO '/tmp/parcels.csv'", 'out-of-transaction-channel'],
+      ['SELECT pg_terminate_backend(pid) FROM pg_stat_activity', 'out-of-transaction-channel'],
     ])('refuses %s in every run [%s]', async (sql, rule) => {
       expect(await refused(sql)).toContain(rule);
       expect(await refused(sql, false)).toContain(rule);
