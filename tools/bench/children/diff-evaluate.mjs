@@ -1,6 +1,7 @@
 // Child: diff + evaluate of two baseline files against a declaration, as the runner does after POST.
 // argv: PRE POST BUNDLE. Parsing is timed apart (parseMs) so opMs is diffBaselines + evaluate alone.
 import fs from 'node:fs';
+import { postgisVocabulary } from '@kfm/baseline-postgis';
 import { diffBaselines, evaluate } from '@kfm/diff';
 import { loadDeclaration } from '@kfm/migration-contracts';
 
@@ -13,7 +14,8 @@ const [pre, post] = texts.map((text) => JSON.parse(text));
 const parseMs = performance.now() - started;
 started = performance.now();
 const diff = diffBaselines(pre, post);
-const summary = evaluate(loaded.declaration, { pre, post, diff, metrics: { rows_affected: 0 } });
+// The store's vocabulary comes from its adapter (the bench baselines are PostGIS-shaped).
+const summary = evaluate(loaded.declaration, { pre, post, diff, metrics: { rows_affected: 0 } }, postgisVocabulary);
 const opMs = performance.now() - started;
 console.log(
   JSON.stringify({
