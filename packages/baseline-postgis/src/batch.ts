@@ -6,7 +6,7 @@
 // against `max_row_backfill` before every batch, so the limit is never exceeded; the last key done goes to
 // the ledger, so `apply --resume` continues from there after a crash.
 import type { ClientBase } from 'pg';
-import type { ParsedStatement } from './statements.js';
+import { commentsAbove, type ParsedStatement } from './statements.js';
 
 export interface BatchDirective {
   key: string;
@@ -20,10 +20,7 @@ const DIRECTIVE = /^--\s*kfm-batch:\s*(.+)$/;
 
 /** The directive in the comment lines right above a statement; an error names what is wrong with it. */
 export function batchDirective(source: string, line: number): BatchDirective | { error: string } | undefined {
-  const lines = source.split('\n');
-  for (let i = line - 2; i >= 0; i--) {
-    const text = lines[i]?.trim() ?? '';
-    if (!text.startsWith('--')) return undefined;
+  for (const text of commentsAbove(source, line)) {
     const match = DIRECTIVE.exec(text);
     if (!match) continue;
     const fields = Object.fromEntries(

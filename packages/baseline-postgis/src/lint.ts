@@ -8,7 +8,7 @@ import type { LintFinding, MigrationDeclaration, Policy } from '@kfm/migration-c
 import type { ClientBase } from 'pg';
 import { batchDirective } from './batch.js';
 import type { NameResolver } from './resolve.js';
-import type { ParsedStatement } from './statements.js';
+import { commentsAbove, type ParsedStatement } from './statements.js';
 
 export const DEFAULT_THRESHOLD = 10_000;
 
@@ -225,11 +225,8 @@ function hazards(statement: ParsedStatement, resolver: NameResolver, validated: 
 
 /** `-- kfm-lint: ignore <rule> <reason>` lines directly above the statement (comments only). */
 function ignoresAbove(source: string, line: number): Map<string, string> {
-  const lines = source.split('\n');
   const ignores = new Map<string, string>();
-  for (let i = line - 2; i >= 0; i--) {
-    const text = lines[i]?.trim() ?? '';
-    if (!text.startsWith('--')) break;
+  for (const text of commentsAbove(source, line)) {
     const match = /^--\s*kfm-lint:\s*ignore\s+([a-z][a-z0-9-]*)\s+(.+)$/.exec(text);
     if (match) ignores.set(match[1]!, match[2]!.trim());
   }

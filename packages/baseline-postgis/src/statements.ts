@@ -112,3 +112,15 @@ function leadingTrivia(chunk: string): number {
     } else return i;
   }
 }
+
+/** The `--` comment lines directly above a statement's first line, nearest first (directives live there). */
+export function commentsAbove(source: string, line: number): string[] {
+  const lines = source.split('\n');
+  const comments: string[] = [];
+  for (let i = line - 2; i >= 0; i--) {
+    const text = lines[i]?.trim() ?? '';
+    if (!text.startsWith('--')) break;
+    comments.push(text);
+  }
+  return comments;
+}
