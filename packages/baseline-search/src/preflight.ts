@@ -9,6 +9,7 @@ import type {
   PreflightResult,
   ScriptFile,
 } from '@kfm/migration-contracts';
+import { escapeCheck } from '@kfm/adapter-kit';
 import { firstMatch, isReserved, RESERVED_PREFIX, sortedUnique } from './scope.js';
 import { namedIndices, namedObject, readPlan, whereOf, type LocatedOperation } from './operations.js';
 
@@ -129,6 +130,8 @@ export async function preflightSearch(
   const aliasState = new Map([...live].map(([index, set]) => [index, new Set(set)]));
   let sawCommit = false;
 
+  // Escapes (re-routing scripts and pipelines) are refused unless the policy allows the rule for this bundle.
+  const allowedRules = new Set(options.allowedRules ?? []);
   const fail = (name: string, code: string, pointer: string, message: string, extra: Partial<Check> = {}) =>
     findings.push({ name, rule: RULE, status: 'fail', code, pointer, message, ...extra });
 
@@ -205,12 +208,16 @@ export async function preflightSearch(
       }
     }
     if (operation.op === 'reindex' && operation.body.script && ROUTING_ASSIGNMENT.test(operation.body.script.source)) {
-      fail(
-        `preflight:reindex-routing:${where}`,
-        'PREFLIGHT_FORBIDDEN',
-        `${located.pointer}/body/script/source`,
-        `${where} reindex script assigns ctx._index, ctx._id, ctx._routing or ctx.op: documents could land outside the declared destination [reindex-routing]`,
-        { observed: 'reindex-routing' },
+      findings.push(
+        escapeCheck(
+          {
+            rule: 'reindex-routing',
+            message:
+              'reindex script assigns ctx._index, ctx._id, ctx._routing or ctx.op: documents could land outside the declared destination',
+          },
+          where,
+          allowedRules,
+        ),
       );
     }
     if (operation.op === 'reindex' && operation.body.dest.pipeline) {
@@ -227,12 +234,15 @@ export async function preflightSearch(
         );
     }
     if (operation.op === 'put_pipeline' && PIPELINE_ROUTING.test(JSON.stringify(operation.body))) {
-      fail(
-        `preflight:pipeline-routing:${where}`,
-        'PREFLIGHT_FORBIDDEN',
-        `${located.pointer}/body`,
-        `${where} pipeline ${operation.id} writes _index, _id or _routing: documents could land outside the declared destination [pipeline-routing]`,
-        { observed: 'pipeline-routing' },
+      findings.push(
+        escapeCheck(
+          {
+            rule: 'pipeline-routing',
+            message: `pipeline ${operation.id} writes _index, _id or _routing: documents could land outside the declared destination`,
+          },
+          where,
+          allowedRules,
+        ),
       );
     }
     // The runner's own index (lease, ledger, policy) is out of every migration's reach.
