@@ -35,17 +35,21 @@ const indexes = async () =>
     )
   ).length;
 
+/** The index bundle in a repository whose policy sets the retries. */
+const withRetries = async (attempts: number, maxWait: string) =>
+  repository({
+    forward: FORWARD,
+    rollback: ROLLBACK,
+    policy: {
+      kfm_policy_version: 'v1',
+      protected: { schemas: ['governance'] },
+      retries: { attempts, max_wait: maxWait },
+    } as never,
+  });
+
 describe('lock-timeout retries', () => {
   it('retries the whole transaction after a lock timeout and succeeds once the lock is released', async () => {
-    const { dir } = await repository({
-      forward: FORWARD,
-      rollback: ROLLBACK,
-      policy: {
-        kfm_policy_version: 'v1',
-        protected: { schemas: ['governance'] },
-        retries: { attempts: 10, max_wait: '20s' },
-      } as never,
-    });
+    const { dir } = await withRetries(10, '20s');
     const holder = await holdLock(3_000);
     const run = await kfm(['apply', dir], db.env);
     await holder.released;
@@ -63,15 +67,7 @@ describe('lock-timeout retries', () => {
   });
 
   it('gives up after the policy attempts with exit 1, naming the blocker, and nothing changed', async () => {
-    const { dir } = await repository({
-      forward: FORWARD,
-      rollback: ROLLBACK,
-      policy: {
-        kfm_policy_version: 'v1',
-        protected: { schemas: ['governance'] },
-        retries: { attempts: 2, max_wait: '1s' },
-      } as never,
-    });
+    const { dir } = await withRetries(2, '1s');
     const holder = await holdLock(9_000);
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
