@@ -4,12 +4,12 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain ES module fixtures, shared with the demo
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
 import { kfm, repo } from './postgis-harness.js';
+import { randomId, renameGraphSeed } from './stores-harness.js';
 
 const env = {
   KFM_NEO4J_URI: process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
@@ -35,12 +35,8 @@ async function ownersState() {
 async function bundleWith(forward: string): Promise<string> {
   const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-escape-'));
-  const id = `GRAPH-MIG-20${randomInt(30, 90)}-0${randomInt(1, 10)}-1${randomInt(0, 10)}-${randomInt(10, 100)}`;
-  const rename = (text: string) =>
-    text.replace(
-      /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
-      (name) => `${prefix}${name}`,
-    );
+  const id = randomId('GRAPH');
+  const rename = (text: string) => renameGraphSeed(text, prefix);
   const yml = rename(await fs.readFile(path.join(source, 'migration.yml'), 'utf8'))
     .replace(/GRAPH-MIG-2026-03-06-01/g, id)
     // Parcel is allowed; Owner becomes forbidden.

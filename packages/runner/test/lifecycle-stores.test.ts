@@ -4,28 +4,14 @@
 // manual step (a run without a commit point is recovered by `rollback`, which the ledger demands). Every
 // assertion reads the store with its own query language — pg_catalog, the REST API, Cypher — never only
 // our fingerprint. Migration ids are random: search and graph ledgers outlive the test.
-import { randomBytes, randomInt } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain ES module fixtures, shared with the demo
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
-// @ts-expect-error: plain ES module fixtures, shared with the demo
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
-import {
-  bundle,
-  dropDatabase,
-  dsnFor,
-  kfm,
-  query,
-  repo,
-  seededDatabase,
-  startCli,
-  type CliRun,
-} from './postgis-harness.js';
+import { bundle, dropDatabase, dsnFor, kfm, query, seededDatabase, startCli, type CliRun } from './postgis-harness.js';
+import { copyExample, randomId, renameGraphSeed, searchRest } from './stores-harness.js';
 
 const TTL = '3s';
 /** TTL + 5 s: the bound on recovery the operator is promised. */
@@ -48,19 +34,6 @@ interface StoreCase {
   marker: RegExp;
   /** Without a commit point the ledger keeps a `started` mark: recovery is `rollback`, then `apply`. */
   recoverByRollback: boolean;
-}
-
-const randomId = (prefix: string) =>
-  `${prefix}-MIG-20${randomInt(30, 90)}-${String(randomInt(1, 13)).padStart(2, '0')}-${String(randomInt(1, 29)).padStart(2, '0')}-${String(randomInt(10, 100))}`;
-
-async function copyExample(relative: string, rewrite: (name: string, text: string) => string): Promise<string> {
-  const source = path.join(repo, 'migrations', relative);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-lifecycle-'));
-  for (const name of await fs.readdir(source)) {
-    if (['baselines', 'diffs', 'receipts', 'plan.json'].includes(name)) continue;
-    await fs.writeFile(path.join(dir, name), rewrite(name, await fs.readFile(path.join(source, name), 'utf8')));
-  }
-  return dir;
 }
 
 function postgisCase(): StoreCase {
@@ -109,13 +82,7 @@ function searchCase(): StoreCase {
   const url = process.env.KFM_ES_URL ?? 'http://127.0.0.1:9200';
   const prefix = `kfmlc-${randomBytes(3).toString('hex')}-`;
   let id = '';
-  const rest = async (method: string, pathname: string, body?: unknown) => {
-    const response = await fetch(`${url}${pathname}`, {
-      method,
-      ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-    });
-    return response.status === 404 ? undefined : response.json();
-  };
+  const rest = (method: string, pathname: string, body?: unknown) => searchRest(url, method, pathname, body);
   const indices = async () =>
     (
       ((await rest('GET', `/_cat/indices/${prefix}*?format=json&h=index,docs.count&expand_wildcards=all`)) as {
@@ -194,11 +161,7 @@ function graphCase(): StoreCase {
   const uri = process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687';
   const user = process.env.KFM_NEO4J_USER ?? 'neo4j';
   const password = process.env.KFM_NEO4J_PASSWORD ?? 'kfm-local-dev';
-  const rename = (text: string) =>
-    text.replace(
-      /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
-      (name) => `${prefix}${name}`,
-    );
+  const rename = (text: string) => renameGraphSeed(text, prefix);
   let driver: Driver;
   const read = async (cypher: string) =>
     (await driver.executeQuery(cypher, {}, { routing: 'READ' })).records.map((record) => record.toObject());

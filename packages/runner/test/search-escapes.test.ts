@@ -4,22 +4,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain ES module fixtures, shared with the demo
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
 import { kfm, repo } from './postgis-harness.js';
+import { randomId, searchRest } from './stores-harness.js';
 
 const url = process.env.KFM_ES_URL ?? 'http://127.0.0.1:9200';
 let prefix = '';
 
-async function rest(method: string, pathname: string, body?: unknown) {
-  const response = await fetch(`${url}${pathname}`, {
-    method,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  return response.json() as Promise<any>;
-}
+const rest = (method: string, pathname: string, body?: unknown) => searchRest(url, method, pathname, body);
 
 /** What the attacker is after: the protected index's documents, counted and summed by the server. */
 async function protectedState() {
@@ -32,7 +26,7 @@ async function protectedState() {
 async function bundleWith(operations: unknown[]): Promise<string> {
   const source = path.join(repo, 'migrations/search/SEARCH-MIG-2026-03-05-01');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-search-escape-'));
-  const id = `SEARCH-MIG-20${randomInt(30, 90)}-0${randomInt(1, 10)}-1${randomInt(0, 10)}-${randomInt(10, 100)}`;
+  const id = randomId('SEARCH');
   const yml = (await fs.readFile(path.join(source, 'migration.yml'), 'utf8'))
     .replace(/SEARCH-MIG-2026-03-05-01/g, id)
     .replace('transactional: true', 'transactional: false')

@@ -1,0 +1,39 @@
+// What the search and graph tests through the CLI share: random migration ids (search and graph ledgers
+// outlive a test), copies of the example bundles with their names moved into a test namespace, and a
+// bare REST call for reading Elasticsearch directly (never through our adapter).
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { repo } from './postgis-harness.js';
+
+/** `<PREFIX>-MIG-20YY-MM-DD-NN` with random digits: a fresh id for every test. */
+export const randomId = (prefix: string) =>
+  `${prefix}-MIG-20${randomInt(30, 90)}-${String(randomInt(1, 13)).padStart(2, '0')}-${String(randomInt(1, 29)).padStart(2, '0')}-${String(randomInt(10, 100))}`;
+
+/** A copy of `migrations/<relative>` without its evidence, each file passed through `rewrite`. */
+export async function copyExample(relative: string, rewrite: (name: string, text: string) => string): Promise<string> {
+  const source = path.join(repo, 'migrations', relative);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-example-'));
+  for (const name of await fs.readdir(source)) {
+    if (['baselines', 'diffs', 'receipts', 'plan.json'].includes(name)) continue;
+    await fs.writeFile(path.join(dir, name), rewrite(name, await fs.readFile(path.join(source, name), 'utf8')));
+  }
+  return dir;
+}
+
+/** The graph seed's labels, types and constraint moved into a namespace `prefix`. */
+export const renameGraphSeed = (text: string, prefix: string) =>
+  text.replace(
+    /\b(Parcel|Owner|Provenance|AuthoritySite|OWNS|HAS_OWNER|DERIVED_FROM|WITHIN|parcel_parcel_id_unique)\b/g,
+    (name) => `${prefix}${name}`,
+  );
+
+/** One Elasticsearch REST call; the JSON answer, or undefined for a 404. */
+export async function searchRest(url: string, method: string, pathname: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${url}${pathname}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
+  return response.status === 404 ? undefined : response.json();
+}
