@@ -2,14 +2,14 @@
 # Stops what tools/stores/up.sh started, using its pid files only (never by process name).
 # PostgreSQL is stopped only if up.sh had to start it (and it is still that same postmaster).
 #
-# Usage: tools/stores/down.sh [postgis|elasticsearch|neo4j ...]   (default: all three)
+# Usage: tools/stores/down.sh [postgis|elasticsearch|opensearch|neo4j|search-cluster ...]   (default: all)
 set -euo pipefail
 
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 WANTED=("$@")
-[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch neo4j)
+[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch opensearch neo4j search-cluster)
 wants() { local w; for w in "${WANTED[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 stop_pidfile() { # name pidfile
@@ -34,7 +34,16 @@ stop_pidfile() { # name pidfile
 }
 
 if wants neo4j; then stop_pidfile neo4j "$NEO4J_PIDFILE"; fi
-if wants elasticsearch; then stop_pidfile elasticsearch "$ES_PIDFILE"; fi
+for e in elasticsearch opensearch; do
+  if wants "$e"; then search_select "$e"; stop_pidfile "$e" "$SE_PIDFILE"; fi
+done
+if wants search-cluster && [ -f "$SEARCH_CLUSTER_NODES_FILE" ]; then
+  read -r cluster_nodes cluster_engine < "$SEARCH_CLUSTER_NODES_FILE"
+  for i in $(seq 1 "$cluster_nodes"); do
+    search_select "$cluster_engine" "$i"; stop_pidfile "search-cluster node-$i" "$SE_PIDFILE"
+  done
+  rm -f "$SEARCH_CLUSTER_NODES_FILE"
+fi
 
 if wants postgis; then
   if [ -f "$PG_STARTED_MARKER" ]; then

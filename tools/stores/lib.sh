@@ -14,16 +14,31 @@ ES_DIST_GAV="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VE
 # Modules the integ-test-zip lacks, as published on Maven Central by CodeLibs (versions track Elasticsearch;
 # CodeLibs stopped at 7.10.2, the last Apache-2.0 release, and nobody publishes the 7.11+/8.x modules there).
 ES_MODULE_GROUP="org.codelibs.elasticsearch.module"
-# name:classname:extended-plugins
+# name:artifact:classname:extended-plugins
 ES_MODULES=(
-  "lang-painless:org.elasticsearch.painless.PainlessPlugin:"
-  "analysis-common:org.elasticsearch.analysis.common.CommonAnalysisPlugin:lang-painless"
-  "mapper-extras:org.elasticsearch.index.mapper.MapperExtrasPlugin:"
-  "ingest-common:org.elasticsearch.ingest.common.IngestCommonPlugin:lang-painless"
-  "reindex:org.elasticsearch.index.reindex.ReindexPlugin:"
-  "parent-join:org.elasticsearch.join.ParentJoinPlugin:"
-  "percolator:org.elasticsearch.percolator.PercolatorPlugin:"
-  "rank-eval:org.elasticsearch.index.rankeval.RankEvalPlugin:"
+  "lang-painless:lang-painless:org.elasticsearch.painless.PainlessPlugin:"
+  "analysis-common:analysis-common:org.elasticsearch.analysis.common.CommonAnalysisPlugin:lang-painless"
+  "mapper-extras:mapper-extras:org.elasticsearch.index.mapper.MapperExtrasPlugin:"
+  "ingest-common:ingest-common:org.elasticsearch.ingest.common.IngestCommonPlugin:lang-painless"
+  "reindex:reindex:org.elasticsearch.index.reindex.ReindexPlugin:"
+  "parent-join:parent-join:org.elasticsearch.join.ParentJoinPlugin:"
+  "percolator:percolator:org.elasticsearch.percolator.PercolatorPlugin:"
+  "rank-eval:rank-eval:org.elasticsearch.index.rankeval.RankEvalPlugin:"
+)
+# OpenSearch (the maintained Apache-2.0 fork): its integ-test-zip and its own module jars are on Maven Central.
+# 2.19.x is the newest line that runs on Java 17 (3.x needs Java 21+).
+OS_VERSION="2.19.6"
+OS_DIST_GAV="org.opensearch.distribution.integ-test-zip:opensearch:${OS_VERSION}:zip"
+OS_MODULE_GROUP="org.opensearch.plugin"
+OS_MODULES=(
+  "lang-painless:lang-painless:org.opensearch.painless.PainlessPlugin:"
+  "analysis-common:analysis-common:org.opensearch.analysis.common.CommonAnalysisPlugin:lang-painless"
+  "mapper-extras:mapper-extras-client:org.opensearch.index.mapper.MapperExtrasPlugin:"
+  "ingest-common:ingest-common:org.opensearch.ingest.common.IngestCommonPlugin:lang-painless"
+  "reindex:reindex-client:org.opensearch.index.reindex.ReindexPlugin:"
+  "parent-join:parent-join-client:org.opensearch.join.ParentJoinPlugin:"
+  "percolator:percolator-client:org.opensearch.percolator.PercolatorPlugin:"
+  "rank-eval:rank-eval-client:org.opensearch.index.rankeval.RankEvalPlugin:"
 )
 NEO4J_VERSION="5.26.30"   # keep in sync with tools/stores/neo4j/pom.xml
 
@@ -32,25 +47,66 @@ KFM_STORES_HOME="${KFM_STORES_HOME:-$HOME/.cache/kfm-stores}"
 STATE_DIR="$KFM_STORES_HOME/state"      # pid files and stamps
 LOG_DIR="$KFM_STORES_HOME/logs"
 
-# Elasticsearch refuses to run as root. As root we run it as the unprivileged system user "kfmstores", and its
-# whole tree (home incl. config/, data, logs) must be writable by that user and reachable, so it cannot live under
-# /root: it goes to /opt/kfm-stores/elasticsearch (override with KFM_STORES_ES_BASE). As a normal user, it lives in
-# the cache dir and runs as that user.
+# Search engines refuse to run as root. As root they run as the unprivileged system user "kfmstores", and each
+# tree (install, config, data, logs) must be writable by that user and reachable, so it cannot live under /root: it
+# goes to /opt/kfm-stores/<engine> (override with KFM_STORES_ES_BASE / KFM_STORES_OS_BASE /
+# KFM_STORES_CLUSTER_BASE). As a normal user, it lives in the cache dir and runs as that user.
 if [ "$(id -u)" = 0 ]; then
-  ES_USER="${KFM_STORES_ES_USER:-kfmstores}"
-  ES_BASE="${KFM_STORES_ES_BASE:-/opt/kfm-stores/elasticsearch}"
+  SEARCH_USER="${KFM_STORES_ES_USER:-kfmstores}"
+  SEARCH_ROOT="/opt/kfm-stores"
 else
-  ES_USER="$(id -un)"
-  ES_BASE="${KFM_STORES_ES_BASE:-$KFM_STORES_HOME/elasticsearch}"
+  SEARCH_USER="$(id -un)"
+  SEARCH_ROOT="$KFM_STORES_HOME"
 fi
-ES_HOME="$ES_BASE/elasticsearch-$ES_VERSION"
-ES_DATA="$ES_BASE/data"
-ES_LOGS="$ES_BASE/logs"
-ES_PIDFILE="$ES_BASE/run/elasticsearch.pid"
-ES_HTTP_HOST="127.0.0.1"
-ES_HTTP_PORT="9200"
-ES_TRANSPORT_PORT="9300"
-ES_LOG_FILE="$ES_LOGS/kfm-stores.log"   # cluster.name is kfm-stores
+ES_USER="$SEARCH_USER"
+SEARCH_HOST="127.0.0.1"
+# The multi-node cluster (up.sh --search-nodes N): node i listens on HTTP 9210+i and transport 9310+i.
+SEARCH_CLUSTER_ENGINE="${KFM_SEARCH_CLUSTER_ENGINE:-opensearch}"
+SEARCH_CLUSTER_BASE="${KFM_STORES_CLUSTER_BASE:-$SEARCH_ROOT/search-cluster}"
+SEARCH_CLUSTER_NODES_FILE="$STATE_DIR/search-cluster.nodes"   # node count of the last cluster up.sh started
+
+# search_select ENGINE [NODE]: sets the SE_* variables for one search server. ENGINE is elasticsearch or
+# opensearch; without NODE it is that engine's single-node server (9200 / 9201), with NODE (1..) it is node NODE
+# of the multi-node cluster. The install (SE_HOME) is per engine and shared by the cluster's nodes; config, data,
+# logs and the pid file are per server.
+search_select() {
+  SE_ENGINE="$1"; SE_NODE="${2:-}"
+  case "$SE_ENGINE" in
+    elasticsearch)
+      SE_VERSION="$ES_VERSION"; SE_DIST_GAV="$ES_DIST_GAV"; SE_MODULE_GROUP="$ES_MODULE_GROUP"
+      SE_MODULES=("${ES_MODULES[@]}"); SE_SERVER_EXCLUDE="org.elasticsearch:*"; SE_BIN="elasticsearch"
+      SE_ENV_PREFIX="ES"; SE_CONFIG_FILE="elasticsearch.yml"; SE_VERSION_KEY="elasticsearch.version"
+      SE_JAVA_VERSION="1.8"; SE_MANAGERS_KEY="cluster.initial_master_nodes"
+      SE_INSTALL_BASE="${KFM_STORES_ES_BASE:-$SEARCH_ROOT/elasticsearch}"
+      SE_SINGLE_PORT=9200 ;;
+    opensearch)
+      SE_VERSION="$OS_VERSION"; SE_DIST_GAV="$OS_DIST_GAV"; SE_MODULE_GROUP="$OS_MODULE_GROUP"
+      SE_MODULES=("${OS_MODULES[@]}"); SE_SERVER_EXCLUDE="org.opensearch:opensearch"; SE_BIN="opensearch"
+      SE_ENV_PREFIX="OPENSEARCH"; SE_CONFIG_FILE="opensearch.yml"; SE_VERSION_KEY="opensearch.version"
+      SE_JAVA_VERSION="11"; SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
+      SE_INSTALL_BASE="${KFM_STORES_OS_BASE:-$SEARCH_ROOT/opensearch}"
+      SE_SINGLE_PORT=9201 ;;
+    *) die "unknown search engine '$SE_ENGINE' (expected elasticsearch or opensearch)" ;;
+  esac
+  SE_HOME="$SE_INSTALL_BASE/$SE_ENGINE-$SE_VERSION"
+  if [ -z "$SE_NODE" ]; then
+    SE_LABEL="$SE_ENGINE"
+    SE_DIR="$SE_INSTALL_BASE"
+    SE_HTTP_PORT="$SE_SINGLE_PORT"; SE_TRANSPORT_PORT=$(( SE_SINGLE_PORT + 100 ))
+    SE_CLUSTER_NAME="kfm-stores"; [ "$SE_ENGINE" = opensearch ] && SE_CLUSTER_NAME="kfm-stores-os"
+    SE_NODE_NAME="$SE_CLUSTER_NAME"
+  else
+    SE_LABEL="search-cluster node-$SE_NODE ($SE_ENGINE)"
+    SE_DIR="$SEARCH_CLUSTER_BASE/node-$SE_NODE"
+    SE_HTTP_PORT=$(( 9210 + SE_NODE )); SE_TRANSPORT_PORT=$(( 9310 + SE_NODE ))
+    SE_CLUSTER_NAME="kfm-stores-cluster"; SE_NODE_NAME="node-$SE_NODE"
+  fi
+  SE_CONF="$SE_DIR/config"
+  SE_DATA="$SE_DIR/data"
+  SE_LOGS="$SE_DIR/logs"
+  SE_PIDFILE="$SE_DIR/run/$SE_ENGINE.pid"
+  SE_LOG_FILE="$SE_LOGS/$SE_CLUSTER_NAME.log"
+}
 
 NEO4J_BASE="$KFM_STORES_HOME/neo4j"
 NEO4J_HOME="$NEO4J_BASE/home"
@@ -96,7 +152,7 @@ alive_pid() {
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 es_curl() { curl -sS --max-time 10 "$@"; }
-es_url() { echo "http://$ES_HTTP_HOST:$ES_HTTP_PORT"; }
+se_url() { echo "http://$SEARCH_HOST:$SE_HTTP_PORT"; }
 
 neo4j_classpath() { echo "$NEO4J_BUILD/kfm-neo4j-launcher.jar:$NEO4J_LIB/*"; }
 

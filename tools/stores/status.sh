@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Prints each local store: name, version, address, up/down (and whether up.sh started it).
-# Exit status: 0 if all three are up, 1 otherwise.
+# Exit status: 0 if the four single servers are up, 1 otherwise (a cluster node that is down is shown, not counted).
 set -uo pipefail
 
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 rc=0
-row() { printf '%-14s %-10s %-28s %-5s %s\n' "$@"; }
+row() { printf '%-15s %-10s %-20s %-5s %s\n' "$@"; }
 row STORE VERSION ADDRESS STATE NOTE
 
 # --- PostgreSQL + PostGIS
@@ -25,16 +25,26 @@ else
   rc=1
 fi
 
-# --- Elasticsearch
-body="$(curl -sS --max-time 5 "$(es_url)/" 2>/dev/null)"
-ver="$(sed -n 's/.*"number" *: *"\([^"]*\)".*/\1/p' <<<"$body")"
-if [ -n "$ver" ]; then
-  health="$(curl -sS --max-time 5 "$(es_url)/_cluster/health" 2>/dev/null | sed -n 's/.*"status" *: *"\([^"]*\)".*/\1/p')"
-  if pid="$(alive_pid "$ES_PIDFILE")"; then note="pid $pid"; else note="not started by up.sh"; fi
-  row elasticsearch "$ver" "$ES_HTTP_HOST:$ES_HTTP_PORT" up "$note, health ${health:-?}, log $ES_LOG_FILE"
-else
-  row elasticsearch "$ES_VERSION" "$ES_HTTP_HOST:$ES_HTTP_PORT" down "log $ES_LOG_FILE"
-  rc=1
+# --- search engines: the single-node servers, then the cluster's nodes (if up.sh started one)
+search_row() { # name (elasticsearch | opensearch | node-N), required (1 = its absence fails the status)
+  local body ver health nodes pid note
+  body="$(curl -sS --max-time 5 "$(se_url)/" 2>/dev/null)"
+  ver="$(sed -n 's/.*"number" *: *"\([^"]*\)".*/\1/p' <<<"$body")"
+  if [ -n "$ver" ]; then
+    read -r health nodes < <(curl -sS --max-time 5 "$(se_url)/_cluster/health" 2>/dev/null \
+      | sed -n 's/.*"status" *: *"\([^"]*\)".*"number_of_nodes" *: *\([0-9]*\).*/\1 \2/p')
+    if pid="$(alive_pid "$SE_PIDFILE")"; then note="pid $pid"; else note="not started by up.sh"; fi
+    row "$1" "$ver" "$SEARCH_HOST:$SE_HTTP_PORT" up "$note, $SE_ENGINE, health ${health:-?}, ${nodes:-?} node(s), log $SE_LOG_FILE"
+  else
+    row "$1" "$SE_VERSION" "$SEARCH_HOST:$SE_HTTP_PORT" down "$SE_ENGINE, log $SE_LOG_FILE"
+    [ "$2" = 0 ] || rc=1
+  fi
+}
+search_select elasticsearch; search_row elasticsearch 1
+search_select opensearch; search_row opensearch 1
+if [ -f "$SEARCH_CLUSTER_NODES_FILE" ]; then
+  read -r cluster_nodes cluster_engine < "$SEARCH_CLUSTER_NODES_FILE"
+  for i in $(seq 1 "$cluster_nodes"); do search_select "$cluster_engine" "$i"; search_row "cluster node-$i" 0; done
 fi
 
 # --- Neo4j

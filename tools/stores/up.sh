@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Brings up PostgreSQL+PostGIS, Elasticsearch and Neo4j on 127.0.0.1 and waits until each answers a real query.
+# Brings up PostgreSQL+PostGIS, Elasticsearch, OpenSearch and Neo4j on 127.0.0.1 and waits until each answers a
+# real query; with --search-nodes N also a cluster of N search nodes (HTTP 9211…, transport 9311…).
 # Idempotent: downloads and builds once into the cache dir (${KFM_STORES_HOME:-$HOME/.cache/kfm-stores}),
 # starts only what is not running, and re-checks everything. Exit status is non-zero if any store fails.
 #
-# Usage: tools/stores/up.sh [postgis|elasticsearch|neo4j ...]   (default: all three)
+# Usage: tools/stores/up.sh [postgis|elasticsearch|opensearch|neo4j|search-cluster ...] [--search-nodes N]
+#                          [--cluster-engine opensearch|elasticsearch]     (default: the four single servers)
 # Env:   KFM_STORES_HOME, KFM_STORES_TIMEOUT (seconds per store, default 180), KFM_STORES_JAVA_HOME,
 #        KFM_STORES_MAVEN_ARGS (extra mvn args, e.g. -Dmaven.repo.local=...),
-#        KFM_STORES_ES_BASE (ES install/data/logs dir), KFM_STORES_ES_USER (as root; default kfmstores)
+#        KFM_STORES_ES_BASE / KFM_STORES_OS_BASE / KFM_STORES_CLUSTER_BASE (install/data/logs dirs),
+#        KFM_STORES_ES_USER (the search engines' user as root; default kfmstores),
+#        KFM_SEARCH_NODES (same as --search-nodes), KFM_SEARCH_CLUSTER_ENGINE (same as --cluster-engine)
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -20,12 +24,31 @@ mkdir -p "$STATE_DIR" "$LOG_DIR"
 read -r -a MVN_EXTRA <<<"${KFM_STORES_MAVEN_ARGS:-}"
 MVN=(mvn -q -B -ntp "${MVN_EXTRA[@]}")
 
-WANTED=("$@")
-[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch neo4j)
+WANTED=()
+SEARCH_NODES="${KFM_SEARCH_NODES:-0}"
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --search-nodes) [ "$#" -ge 2 ] || die "--search-nodes needs a number"; SEARCH_NODES="$2"; shift 2 ;;
+    --search-nodes=*) SEARCH_NODES="${1#*=}"; shift ;;
+    --cluster-engine) [ "$#" -ge 2 ] || die "--cluster-engine needs elasticsearch or opensearch"; SEARCH_CLUSTER_ENGINE="$2"; shift 2 ;;
+    --cluster-engine=*) SEARCH_CLUSTER_ENGINE="${1#*=}"; shift ;;
+    -*) die "unknown option '$1' (expected --search-nodes N or --cluster-engine ENGINE)" ;;
+    *) WANTED+=("$1"); shift ;;
+  esac
+done
+case "$SEARCH_NODES" in ''|*[!0-9]*) die "--search-nodes: expected a number of nodes, found '$SEARCH_NODES'" ;; esac
+case "$SEARCH_CLUSTER_ENGINE" in elasticsearch|opensearch) ;; *) die "--cluster-engine: expected elasticsearch or opensearch, found '$SEARCH_CLUSTER_ENGINE'" ;; esac
+[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch opensearch neo4j)
 wants() { local w; for w in "${WANTED[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 for w in "${WANTED[@]}"; do
-  case "$w" in postgis|elasticsearch|neo4j) ;; *) die "unknown store '$w' (expected postgis, elasticsearch, neo4j)";; esac
+  case "$w" in
+    postgis|elasticsearch|opensearch|neo4j) ;;
+    search-cluster) [ "$SEARCH_NODES" -gt 0 ] || SEARCH_NODES=3 ;;   # "search-cluster" alone: only the cluster
+    *) die "unknown store '$w' (expected postgis, elasticsearch, opensearch, neo4j, search-cluster)";;
+  esac
 done
+[ "$SEARCH_NODES" = 0 ] || [ "$SEARCH_NODES" -ge 2 ] || die "--search-nodes: a cluster needs at least 2 nodes (found $SEARCH_NODES)"
+[ "$SEARCH_NODES" -le 5 ] || die "--search-nodes: at most 5 nodes on one machine (found $SEARCH_NODES)"
 
 command -v curl >/dev/null || die "curl is required (apt-get install -y curl)"
 
@@ -110,62 +133,65 @@ pg_up() {
 }
 
 # =================================================================================================================
-# Elasticsearch (assembled from Maven Central artifacts)
+# Search engines: Elasticsearch and OpenSearch, each assembled from Maven Central artifacts (see search_select)
 # =================================================================================================================
-es_assembly_stamp() {
-  printf '%s\n' "$ES_DIST_GAV" "$ES_MODULE_GROUP" "${ES_MODULES[@]}" "layout-v2" | sha256sum | cut -c1-16
+se_assembly_stamp() {
+  printf '%s\n' "$SE_DIST_GAV" "$SE_MODULE_GROUP" "${SE_MODULES[@]}" "layout-v4" | sha256sum | cut -c1-16
 }
 
-es_assemble() {
-  local stamp; stamp="$(es_assembly_stamp)"
-  if [ -f "$ES_HOME/.kfm-assembled" ] && [ "$(cat "$ES_HOME/.kfm-assembled")" = "$stamp" ]; then
+# Assembles the selected engine's install (once; shared by its single node and its cluster nodes).
+se_assemble() {
+  local stamp; stamp="$(se_assembly_stamp)"
+  if [ -f "$SE_HOME/.kfm-assembled" ] && [ "$(cat "$SE_HOME/.kfm-assembled")" = "$stamp" ]; then
     return 0
   fi
   local t0; t0="$(now_s)"
-  log "elasticsearch: assembling $ES_VERSION from Maven Central into $ES_HOME …"
-  command -v mvn >/dev/null || die "elasticsearch: Maven is required to fetch artifacts (apt-get install -y maven)"
-  command -v unzip >/dev/null || die "elasticsearch: unzip is required (apt-get install -y unzip)"
-  local work="$KFM_STORES_HOME/build/es-$ES_VERSION"
+  log "$SE_ENGINE: assembling $SE_VERSION from Maven Central into $SE_HOME …"
+  command -v mvn >/dev/null || die "$SE_ENGINE: Maven is required to fetch artifacts (apt-get install -y maven)"
+  command -v unzip >/dev/null || die "$SE_ENGINE: unzip is required (apt-get install -y unzip)"
+  local work="$KFM_STORES_HOME/build/$SE_ENGINE-$SE_VERSION"
   rm -rf "$work"; mkdir -p "$work/dist" "$work/modules"
-  local mlog="$LOG_DIR/es-assemble.log"; : > "$mlog"
+  local mlog="$LOG_DIR/$SE_ENGINE-assemble.log"; : > "$mlog"
 
   # 1. core distribution
-  (cd "$work" && "${MVN[@]}" dependency:copy -Dartifact="$ES_DIST_GAV" -DoutputDirectory="$work/dist" -Dmdep.overWriteReleases=true) >>"$mlog" 2>&1 \
-    || die "elasticsearch: could not fetch $ES_DIST_GAV, see $mlog"
+  (cd "$work" && "${MVN[@]}" dependency:copy -Dartifact="$SE_DIST_GAV" -DoutputDirectory="$work/dist" -Dmdep.overWriteReleases=true) >>"$mlog" 2>&1 \
+    || die "$SE_ENGINE: could not fetch $SE_DIST_GAV, see $mlog"
 
   # 2. modules with their runtime dependencies: one reactor build, one child pom per module
-  local agg="$work/poms" spec name cls ext excl
+  local agg="$work/poms" spec name artifact cls ext excl
   mkdir -p "$agg"
   {
     echo '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
-    echo '<groupId>kfm.stores</groupId><artifactId>es-modules</artifactId><version>1</version><packaging>pom</packaging><modules>'
-    for spec in "${ES_MODULES[@]}"; do echo "<module>$(cut -d: -f1 <<<"$spec")</module>"; done
+    echo '<groupId>kfm.stores</groupId><artifactId>search-modules</artifactId><version>1</version><packaging>pom</packaging><modules>'
+    for spec in "${SE_MODULES[@]}"; do echo "<module>$(cut -d: -f1 <<<"$spec")</module>"; done
     echo '</modules></project>'
   } > "$agg/pom.xml"
-  for spec in "${ES_MODULES[@]}"; do
-    IFS=: read -r name cls ext <<<"$spec"
+  for spec in "${SE_MODULES[@]}"; do
+    IFS=: read -r name artifact cls ext <<<"$spec"
     mkdir -p "$agg/$name"
-    # server jars are already in lib/; modules that extend lang-painless must not carry its SPI again
-    excl='<exclusion><groupId>org.elasticsearch</groupId><artifactId>*</artifactId></exclusion>'
-    [ "$name" = lang-painless ] || excl="$excl<exclusion><groupId>$ES_MODULE_GROUP</groupId><artifactId>*</artifactId></exclusion>"
-    cat > "$agg/$name/pom.xml" <<EOF
+    # the server and its dependencies are already in lib/ (OpenSearch's modules also need libraries of its group
+    # that lib/ lacks, such as ssl-config and grok, so only the server jar's tree is excluded there; jars lib/
+    # has are skipped below); modules that extend lang-painless must not carry its SPI again
+    excl="<exclusion><groupId>${SE_SERVER_EXCLUDE%%:*}</groupId><artifactId>${SE_SERVER_EXCLUDE#*:}</artifactId></exclusion>"
+    [ "$name" = lang-painless ] || excl="$excl<exclusion><groupId>$SE_MODULE_GROUP</groupId><artifactId>*</artifactId></exclusion>"
+    cat > "$agg/$name/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
-<groupId>kfm.stores</groupId><artifactId>es-module-$name</artifactId><version>1</version><packaging>pom</packaging>
-<dependencies><dependency><groupId>$ES_MODULE_GROUP</groupId><artifactId>$name</artifactId><version>$ES_VERSION</version>
+<groupId>kfm.stores</groupId><artifactId>search-module-$name</artifactId><version>1</version><packaging>pom</packaging>
+<dependencies><dependency><groupId>$SE_MODULE_GROUP</groupId><artifactId>$artifact</artifactId><version>$SE_VERSION</version>
 <exclusions>$excl</exclusions></dependency></dependencies>
 <build><plugins><plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId><version>3.8.1</version>
 <configuration><outputDirectory>$work/modules/$name</outputDirectory><includeScope>runtime</includeScope></configuration>
 </plugin></plugins></build></project>
-EOF
+POM
   done
   "${MVN[@]}" -f "$agg/pom.xml" dependency:copy-dependencies >>"$mlog" 2>&1 \
-    || die "elasticsearch: could not fetch the modules ($ES_MODULE_GROUP:*:$ES_VERSION), see $mlog"
+    || die "$SE_ENGINE: could not fetch the modules ($SE_MODULE_GROUP:*:$SE_VERSION), see $mlog"
 
   # 3. unpack + add modules with descriptors
-  unzip -q "$work/dist/elasticsearch-$ES_VERSION.zip" -d "$work/unpacked"
-  local home="$work/unpacked/elasticsearch-$ES_VERSION" j base
-  for spec in "${ES_MODULES[@]}"; do
-    IFS=: read -r name cls ext <<<"$spec"
+  unzip -q "$work/dist/$SE_ENGINE-$SE_VERSION.zip" -d "$work/unpacked"
+  local home="$work/unpacked/$SE_ENGINE-$SE_VERSION" j base
+  for spec in "${SE_MODULES[@]}"; do
+    IFS=: read -r name artifact cls ext <<<"$spec"
     mkdir -p "$home/modules/$name"
     for j in "$work/modules/$name"/*.jar; do
       base="$(basename "$j" | sed -E 's/-[0-9][0-9.]*(-[A-Za-z0-9.]+)?\.jar$//')"
@@ -173,138 +199,164 @@ EOF
       if compgen -G "$home/lib/$base-[0-9]*.jar" >/dev/null; then continue; fi
       cp "$j" "$home/modules/$name/"
     done
-    cat > "$home/modules/$name/plugin-descriptor.properties" <<EOF
-description=$name module (from $ES_MODULE_GROUP:$name:$ES_VERSION)
-version=$ES_VERSION
+    cat > "$home/modules/$name/plugin-descriptor.properties" <<DESC
+description=$name module (from $SE_MODULE_GROUP:$artifact:$SE_VERSION)
+version=$SE_VERSION
 name=$name
 classname=$cls
-java.version=1.8
-elasticsearch.version=$ES_VERSION
+java.version=$SE_JAVA_VERSION
+$SE_VERSION_KEY=$SE_VERSION
 extended.plugins=$ext
 has.native.controller=false
-EOF
+DESC
     case "$name" in
-      lang-painless) cat > "$home/modules/$name/plugin-security.policy" <<'EOF'
+      lang-painless) cat > "$home/modules/$name/plugin-security.policy" <<'POLICY'
 grant {
   // needed to generate runtime classes
   permission java.lang.RuntimePermission "createClassLoader";
   // needed to find the classloader to load whitelisted classes from
   permission java.lang.RuntimePermission "getClassLoader";
 };
-EOF
+POLICY
       ;;
-      reindex) cat > "$home/modules/$name/plugin-security.policy" <<'EOF'
+      reindex) cat > "$home/modules/$name/plugin-security.policy" <<POLICY
 grant {
   // reindex (from remote) opens socket connections using the rest client
   permission java.net.SocketPermission "*", "connect";
 };
-grant codeBase "${codebase.elasticsearch-rest-client}" {
+grant codeBase "\${codebase.$SE_ENGINE-rest-client}" {
   permission java.net.NetPermission "getProxySelector";
 };
-grant codeBase "${codebase.httpasyncclient}" {
+grant codeBase "\${codebase.httpasyncclient}" {
   permission java.net.NetPermission "getProxySelector";
 };
-EOF
+POLICY
       ;;
     esac
   done
   printf '%s\n' "$stamp" > "$home/.kfm-assembled"
-  mkdir -p "$ES_BASE"
-  rm -rf "$ES_HOME"
-  mv "$home" "$ES_HOME"
+  mkdir -p "$SE_INSTALL_BASE"
+  rm -rf "$SE_HOME"
+  mv "$home" "$SE_HOME"
   rm -rf "$work/unpacked"
-  log "elasticsearch: assembled in $(( $(now_s) - t0 ))s"
+  log "$SE_ENGINE: assembled in $(( $(now_s) - t0 ))s"
 }
 
-es_configure() {
-  mkdir -p "$ES_DATA" "$ES_LOGS" "$ES_BASE/tmp" "$(dirname "$ES_PIDFILE")"
-  cat > "$ES_HOME/config/elasticsearch.yml" <<EOF
-# written by tools/stores/up.sh — local development/test node, loopback only
-cluster.name: kfm-stores
-node.name: kfm-stores-es
-path.data: $ES_DATA
-path.logs: $ES_LOGS
-network.host: $ES_HTTP_HOST
-http.port: $ES_HTTP_PORT
-transport.port: $ES_TRANSPORT_PORT
-discovery.type: single-node
-cluster.routing.allocation.disk.threshold_enabled: false
-action.destructive_requires_name: false
-EOF
-  local jo="$ES_HOME/config/jvm.options"
-  [ -f "$jo.orig" ] || cp "$jo" "$jo.orig"
-  sed -e 's/^-Xms.*/-Xms512m/' -e 's/^-Xmx.*/-Xmx512m/' \
-      -e "s#^-XX:HeapDumpPath=.*#-XX:HeapDumpPath=$ES_DATA#" \
-      -e "s#^-XX:ErrorFile=.*#-XX:ErrorFile=$ES_LOGS/hs_err_pid%p.log#" \
-      -e "s#file=logs/gc.log#file=$ES_LOGS/gc.log#" "$jo.orig" > "$jo"
-  if [ "$(id -u)" = 0 ]; then
-    if ! id "$ES_USER" >/dev/null 2>&1; then
-      log "elasticsearch: creating unprivileged system user $ES_USER"
-      useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$ES_USER"
+# Writes the selected server's own config dir (from the install's pristine config) and owns its tree.
+# $1: the node count of the cluster it belongs to (empty for a single-node server).
+se_configure() {
+  local nodes="${1:-}"
+  mkdir -p "$SE_DATA" "$SE_LOGS" "$SE_DIR/tmp" "$(dirname "$SE_PIDFILE")" "$SE_CONF"
+  # pristine files from the install (an older layout edited jvm.options in place and kept the original as .orig)
+  local f
+  for f in "$SE_HOME/config"/*; do
+    case "$(basename "$f")" in *.orig|"$SE_CONFIG_FILE"|jvm.options|*.keystore) continue ;; esac
+    cp -r "$f" "$SE_CONF/"
+  done
+  {
+    echo "# written by tools/stores/up.sh — local development/test server, loopback only"
+    echo "cluster.name: $SE_CLUSTER_NAME"
+    echo "node.name: $SE_NODE_NAME"
+    echo "path.data: $SE_DATA"
+    echo "path.logs: $SE_LOGS"
+    echo "network.host: $SEARCH_HOST"
+    echo "http.port: $SE_HTTP_PORT"
+    echo "transport.port: $SE_TRANSPORT_PORT"
+    if [ -z "$nodes" ]; then
+      echo "discovery.type: single-node"
+    else
+      local i seeds="" names=""
+      for i in $(seq 1 "$nodes"); do
+        seeds="$seeds${seeds:+, }\"$SEARCH_HOST:$(( 9310 + i ))\""; names="$names${names:+, }\"node-$i\""
+      done
+      echo "discovery.seed_hosts: [$seeds]"
+      echo "$SE_MANAGERS_KEY: [$names]"
     fi
-    chown -R "$ES_USER:" "$ES_BASE"
-    chmod 755 "$(dirname "$ES_BASE")" 2>/dev/null || true
+    echo "cluster.routing.allocation.disk.threshold_enabled: false"
+    echo "action.destructive_requires_name: false"
+  } > "$SE_CONF/$SE_CONFIG_FILE"
+  local jo="$SE_HOME/config/jvm.options"
+  [ -f "$jo.orig" ] && jo="$jo.orig"
+  sed -e 's/^-Xms.*/-Xms512m/' -e 's/^-Xmx.*/-Xmx512m/' \
+      -e "s#^-XX:HeapDumpPath=.*#-XX:HeapDumpPath=$SE_DATA#" \
+      -e "s#^-XX:ErrorFile=.*#-XX:ErrorFile=$SE_LOGS/hs_err_pid%p.log#" \
+      -e "s#file=logs/gc.log#file=$SE_LOGS/gc.log#" "$jo" > "$SE_CONF/jvm.options"
+  if [ "$(id -u)" = 0 ]; then
+    if ! id "$SEARCH_USER" >/dev/null 2>&1; then
+      log "$SE_ENGINE: creating unprivileged system user $SEARCH_USER"
+      useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SEARCH_USER"
+    fi
+    chown -R "$SEARCH_USER:" "$SE_INSTALL_BASE" "$SE_DIR"
+    chmod 755 "$(dirname "$SE_INSTALL_BASE")" "$(dirname "$SE_DIR")" 2>/dev/null || true
   fi
 }
 
-es_answers() { es_curl -f -o /dev/null "$(es_url)/" 2>/dev/null; }
+se_answers() { es_curl -f -o /dev/null "$(se_url)/" 2>/dev/null; }
 
-es_start() {
+# Starts the selected server unless it runs. $1: the cluster's node count (empty for a single node).
+se_start() {
   local pid
-  if pid="$(alive_pid "$ES_PIDFILE")"; then
-    log "elasticsearch: already running (pid $pid)"
+  if pid="$(alive_pid "$SE_PIDFILE")"; then
+    log "$SE_LABEL: already running (pid $pid)"
     return 0
   fi
-  if port_open "$ES_HTTP_HOST" "$ES_HTTP_PORT"; then
-    if es_answers; then
-      warn "elasticsearch: something not started by up.sh already answers on $(es_url); using it"
+  if port_open "$SEARCH_HOST" "$SE_HTTP_PORT"; then
+    if se_answers; then
+      warn "$SE_LABEL: something not started by up.sh already answers on $(se_url); using it"
       return 0
     fi
-    die "elasticsearch: port $ES_HTTP_HOST:$ES_HTTP_PORT is taken by another process"
+    die "$SE_LABEL: port $SEARCH_HOST:$SE_HTTP_PORT is taken by another process"
   fi
-  es_configure
+  se_configure "${1:-}"
   local jh; jh="$(java_home)"
-  log "elasticsearch: starting $ES_VERSION as user $ES_USER (Java: $jh) …"
-  local cmd=(env "JAVA_HOME=$jh" "ES_JAVA_HOME=$jh" "ES_TMPDIR=$ES_BASE/tmp" "ES_PATH_CONF=$ES_HOME/config"
-             "$ES_HOME/bin/elasticsearch" -d -p "$ES_PIDFILE")
-  rm -f "$ES_PIDFILE"
+  log "$SE_LABEL: starting $SE_VERSION as user $SEARCH_USER (Java: $jh) …"
+  local cmd=(env "JAVA_HOME=$jh" "${SE_ENV_PREFIX}_JAVA_HOME=$jh" "${SE_ENV_PREFIX}_TMPDIR=$SE_DIR/tmp"
+             "${SE_ENV_PREFIX}_PATH_CONF=$SE_CONF" "$SE_HOME/bin/$SE_BIN" -d -p "$SE_PIDFILE")
+  rm -f "$SE_PIDFILE"
   if [ "$(id -u)" = 0 ]; then
     # setsid: the server must not share the caller's process group, or it dies with the shell
     # (or CI step, or editor task) that happened to start it.
-    (cd "$ES_HOME" && setsid runuser -u "$ES_USER" -- "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
-      || die "elasticsearch: failed to launch, see $ES_LOGS/stdout.log and $ES_LOG_FILE"
+    (cd "$SE_HOME" && setsid runuser -u "$SEARCH_USER" -- "${cmd[@]}") > "$SE_LOGS/stdout.log" 2>&1 \
+      || die "$SE_LABEL: failed to launch, see $SE_LOGS/stdout.log and $SE_LOG_FILE"
   else
-    (cd "$ES_HOME" && setsid "${cmd[@]}") > "$ES_LOGS/stdout.log" 2>&1 \
-      || die "elasticsearch: failed to launch, see $ES_LOGS/stdout.log and $ES_LOG_FILE"
+    (cd "$SE_HOME" && setsid "${cmd[@]}") > "$SE_LOGS/stdout.log" 2>&1 \
+      || die "$SE_LABEL: failed to launch, see $SE_LOGS/stdout.log and $SE_LOG_FILE"
   fi
-  ES_STARTED_AT="$(now_s)"
 }
 
-es_wait() {
-  local t0="${ES_STARTED_AT:-$(now_s)}" deadline=$(( $(now_s) + TIMEOUT ))
-  until es_curl -f -o /dev/null "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null; do
-    if [ -f "$ES_PIDFILE" ] && ! alive_pid "$ES_PIDFILE" >/dev/null; then
-      die "elasticsearch: process exited during startup, see $ES_LOG_FILE (and $ES_LOGS/stdout.log)"
+# Waits until the selected server is healthy and proves it: modules loaded, a document written, read, deleted.
+# $1: start time, $2: the health to wait for (yellow for a single node, green for a cluster), $3: node count.
+se_wait() {
+  local t0="$1" health="${2:-yellow}" nodes="${3:-}" deadline=$(( $(now_s) + TIMEOUT ))
+  local q="wait_for_status=$health&timeout=2s"
+  [ -z "$nodes" ] || q="$q&wait_for_nodes=$nodes"
+  until es_curl -f -o /dev/null "$(se_url)/_cluster/health?$q" 2>/dev/null; do
+    if [ -f "$SE_PIDFILE" ] && ! alive_pid "$SE_PIDFILE" >/dev/null; then
+      die "$SE_LABEL: process exited during startup, see $SE_LOG_FILE (and $SE_LOGS/stdout.log)"
     fi
-    [ "$(now_s)" -lt "$deadline" ] || die "elasticsearch: not healthy on $(es_url) after ${TIMEOUT}s, see $ES_LOG_FILE"
+    [ "$(now_s)" -lt "$deadline" ] || die "$SE_LABEL: not $health${nodes:+ with $nodes nodes} on $(se_url) after ${TIMEOUT}s, see $SE_LOG_FILE"
     sleep 1
   done
-  # the real check: modules present, then create + get + delete a document in a throwaway index
   local mods missing="" spec name
-  mods="$(es_curl "$(es_url)/_nodes/_local/plugins?filter_path=nodes.*.modules.name")"
-  for spec in "${ES_MODULES[@]}"; do
+  mods="$(es_curl "$(se_url)/_nodes/_local/plugins?filter_path=nodes.*.modules.name")"
+  for spec in "${SE_MODULES[@]}"; do
     name="${spec%%:*}"
     grep -q "\"$name\"" <<<"$mods" || missing="$missing $name"
   done
-  [ -z "$missing" ] || die "elasticsearch: modules not loaded:$missing — see $ES_LOG_FILE"
-  local idx="kfm-stores-upcheck-$$-$RANDOM" out
-  out="$(es_curl -f -XPUT "$(es_url)/$idx/_doc/1?refresh=true" -H 'Content-Type: application/json' -d '{"probe":"kfm"}' 2>&1)" \
-    || die "elasticsearch: indexing a document failed: $out (log: $ES_LOG_FILE)"
-  out="$(es_curl -f "$(es_url)/$idx/_doc/1" 2>&1)" || die "elasticsearch: get failed: $out (log: $ES_LOG_FILE)"
-  grep -q '"probe":"kfm"' <<<"$out" || die "elasticsearch: get returned unexpected body: $out (log: $ES_LOG_FILE)"
-  out="$(es_curl -f -XDELETE "$(es_url)/$idx" 2>&1)" || die "elasticsearch: delete index failed: $out (log: $ES_LOG_FILE)"
-  local ver; ver="$(es_curl "$(es_url)/" | sed -n 's/.*"number" *: *"\([^"]*\)".*/\1/p')"
-  log "elasticsearch: ready in $(( $(now_s) - t0 ))s — Elasticsearch $ver on $(es_url) (data: $ES_DATA, log: $ES_LOG_FILE)"
+  [ -z "$missing" ] || die "$SE_LABEL: modules not loaded:$missing — see $SE_LOG_FILE"
+  # a real write: on a cluster the probe index has a replica and the write waits for both copies
+  local idx="kfm-stores-upcheck-$$-$RANDOM" out replicas=0 active=1
+  [ -z "$nodes" ] || { replicas=1; active=all; }
+  out="$(es_curl -f -XPUT "$(se_url)/$idx?wait_for_active_shards=$active" -H 'Content-Type: application/json' \
+    -d "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":$replicas}}" 2>&1)" \
+    || die "$SE_LABEL: creating an index failed: $out (log: $SE_LOG_FILE)"
+  out="$(es_curl -f -XPUT "$(se_url)/$idx/_doc/1?refresh=true&wait_for_active_shards=$active" -H 'Content-Type: application/json' -d '{"probe":"kfm"}' 2>&1)" \
+    || die "$SE_LABEL: indexing a document failed: $out (log: $SE_LOG_FILE)"
+  out="$(es_curl -f "$(se_url)/$idx/_doc/1" 2>&1)" || die "$SE_LABEL: get failed: $out (log: $SE_LOG_FILE)"
+  grep -q '"probe":"kfm"' <<<"$out" || die "$SE_LABEL: get returned unexpected body: $out (log: $SE_LOG_FILE)"
+  out="$(es_curl -f -XDELETE "$(se_url)/$idx" 2>&1)" || die "$SE_LABEL: delete index failed: $out (log: $SE_LOG_FILE)"
+  local ver; ver="$(es_curl "$(se_url)/" | sed -n 's/.*"number" *: *"\([^"]*\)".*/\1/p')"
+  log "$SE_LABEL: ready in $(( $(now_s) - t0 ))s — $SE_ENGINE $ver on $(se_url)${nodes:+, cluster of $nodes nodes, green} (data: $SE_DATA, log: $SE_LOG_FILE)"
 }
 
 # =================================================================================================================
@@ -373,12 +425,25 @@ neo4j_wait() {
 }
 
 # =================================================================================================================
-# Launch the JVMs first, then wait for each (ES, Neo4j and the PostgreSQL checks overlap)
+# Launch the JVMs first, then wait for each (servers boot while the others are being built and checked)
 # =================================================================================================================
-# (Elasticsearch boots while the Neo4j launcher is being built)
-if wants elasticsearch; then es_assemble; es_start; fi
+SINGLE_ENGINES=()
+for e in elasticsearch opensearch; do if wants "$e"; then SINGLE_ENGINES+=("$e"); fi; done
+declare -A STARTED_AT=()
+for e in "${SINGLE_ENGINES[@]}"; do search_select "$e"; se_assemble; STARTED_AT[$e]="$(now_s)"; se_start; done
+if [ "$SEARCH_NODES" -gt 0 ]; then
+  search_select "$SEARCH_CLUSTER_ENGINE" 1; se_assemble
+  printf '%s %s\n' "$SEARCH_NODES" "$SEARCH_CLUSTER_ENGINE" > "$SEARCH_CLUSTER_NODES_FILE"
+  STARTED_AT[cluster]="$(now_s)"
+  for i in $(seq 1 "$SEARCH_NODES"); do search_select "$SEARCH_CLUSTER_ENGINE" "$i"; se_start "$SEARCH_NODES"; done
+fi
 if wants neo4j; then neo4j_build; neo4j_start; fi
 if wants postgis; then pg_up; fi
-if wants elasticsearch; then es_wait; fi
+for e in "${SINGLE_ENGINES[@]}"; do search_select "$e"; se_wait "${STARTED_AT[$e]}" yellow; done
+if [ "$SEARCH_NODES" -gt 0 ]; then
+  search_select "$SEARCH_CLUSTER_ENGINE" 1; se_wait "${STARTED_AT[cluster]}" green "$SEARCH_NODES"
+fi
 if wants neo4j; then neo4j_wait; fi
-log "all requested stores ready (${WANTED[*]}) in $(( $(now_s) - T0 ))s"
+cluster_note=""
+[ "$SEARCH_NODES" = 0 ] || cluster_note=", a $SEARCH_CLUSTER_ENGINE cluster of $SEARCH_NODES nodes"
+log "all requested stores ready (${WANTED[*]}$cluster_note) in $(( $(now_s) - T0 ))s"

@@ -24,7 +24,7 @@ import {
 } from '@kfm/migration-contracts';
 import { governedApply, runRollbackPlan, type ApplyContext } from './apply.js';
 import { captureWith, RUNNER_INDEX, type SearchScopeOptions } from './capture.js';
-import { createSearchClient, restOf, serverInfo, type Client, type SearchRest } from './es-client.js';
+import { createSearchClient, type SearchClient, type SearchRest, type ServerInfo } from './es-client.js';
 import { SearchLedger } from './ledger.js';
 import { searchLock } from './lock.js';
 import { readPlan } from './operations.js';
@@ -130,19 +130,18 @@ export class SearchSession implements StoreSession {
   readonly server: string;
 
   constructor(
-    private readonly client: Client,
-    private readonly rest: SearchRest,
-    readonly version: string,
+    private readonly rest: SearchClient,
+    readonly info: ServerInfo,
     private readonly options: SearchConnectOptions,
   ) {
     const runnerIndex = options.runnerIndex ?? RUNNER_INDEX;
     const now = options.now ?? (() => new Date());
-    this.server = `Elasticsearch ${version}`;
+    this.server = `${info.product} ${info.version}`;
     this.lease = searchLock(rest, runnerIndex);
     this.ledger = new SearchLedger(rest, runnerIndex, now);
     this.context = {
       rest,
-      version,
+      server: info,
       ...(options.indexPattern ? { indexPattern: options.indexPattern } : {}),
       ledger: this.ledger,
       runnerIndex,
@@ -153,7 +152,7 @@ export class SearchSession implements StoreSession {
   }
 
   captureBaseline(options: BaselineOptions) {
-    return captureWith(this.rest, this.version, {
+    return captureWith(this.rest, this.info, {
       ...options,
       ...(this.options.indexPattern ? { indexPattern: this.options.indexPattern } : {}),
     });
@@ -219,17 +218,18 @@ export class SearchSession implements StoreSession {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await this.rest.close();
   }
 }
 
-/** Connects and checks the server is Elasticsearch; unreachable → KfmError(STORE_UNREACHABLE), no URL inside. */
+/**
+ * Connects and learns which engine answers (Elasticsearch 7.x or OpenSearch 1.x–3.x, from `GET /`);
+ * unreachable or another server → KfmError(STORE_UNREACHABLE), no URL inside.
+ */
 export async function connectSearch(url: string, options: SearchConnectOptions): Promise<SearchSession> {
   const client = createSearchClient(url, options.requestTimeout ? { requestTimeout: options.requestTimeout } : {});
-  const rest = restOf(client);
   try {
-    const info = await serverInfo(rest, url);
-    return new SearchSession(client, rest, info.version, options);
+    return new SearchSession(client, await client.info(), options);
   } catch (error) {
     await client.close().catch(() => undefined);
     throw error;
@@ -240,14 +240,15 @@ export async function connectSearch(url: string, options: SearchConnectOptions):
 export function createSearchAdapter(options: Partial<SearchConnectOptions> = {}): StoreAdapter {
   return {
     type: 'search',
-    description: 'Elasticsearch: changes built on shadow indices; the atomic alias flip is the commit point',
+    description:
+      'Elasticsearch or OpenSearch: changes built on shadow indices; the atomic alias flip is the commit point',
     vocabulary: searchVocabulary,
     language: planLanguage,
     connection: { url: 'KFM_ES_URL' },
     async connect(values: ConnectionValues, connectOptions: ConnectOptions) {
       const url = values.url;
       if (!url)
-        throw new KfmError({ code: 'ENV_MISSING', message: 'no Elasticsearch URL was given (connection role `url`)' });
+        throw new KfmError({ code: 'ENV_MISSING', message: 'no search engine URL was given (connection role `url`)' });
       return connectSearch(url, { ...options, applicationName: connectOptions.applicationName });
     },
   };

@@ -20,7 +20,7 @@ import type {
 import { projectAliasActions } from './alias-projection.js';
 import { assembleBaseline, captureWith, type SearchBaselineOptions } from './capture.js';
 import { type WriteCounters, writeCounters, writesSince } from './write-counters.js';
-import { describeError, type SearchRest } from './es-client.js';
+import { describeError, type SearchRest, type ServerInfo } from './es-client.js';
 import { executeOperation, prepareUndo, type Undo } from './execute.js';
 import type { SearchLedger } from './ledger.js';
 import { RUN_TAG } from './lock.js';
@@ -32,7 +32,8 @@ import { docPath } from './runner-store.js';
 
 export interface ApplyContext {
   rest: SearchRest;
-  version: string;
+  /** The engine and version `GET /` named at connect. */
+  server: ServerInfo;
   indexPattern?: string;
   ledger: SearchLedger;
   /** The runner index: reindex tasks of a running apply are recorded there, for a takeover to cancel. */
@@ -167,7 +168,7 @@ export async function governedApply(ctx: ApplyContext, request: ApplyRequest): P
     ...request.baseline,
     ...(ctx.indexPattern ? { indexPattern: ctx.indexPattern } : {}),
   };
-  const before = await captureWith(ctx.rest, ctx.version, options);
+  const before = await captureWith(ctx.rest, ctx.server, options);
   ctx.countersBefore = await writeCounters(ctx.rest);
   const actions: AliasAction[] = plan.operations.flatMap(({ operation }) =>
     operation.op === 'update_aliases' ? operation.body.actions : [],
@@ -260,12 +261,12 @@ async function shadowApply(
 
   let post: Baseline;
   try {
-    const real = await captureWith(ctx.rest, ctx.version, options);
+    const real = await captureWith(ctx.rest, ctx.server, options);
     const objects = await projectAliasActions(real.objects, actions);
     const invariants = planInvariants(before, { ...real, objects }, actions, request.declaration);
     post = await assembleBaseline(
       {
-        version: ctx.version,
+        server: ctx.server,
         objects,
         docs: real.measures?.docs ?? {},
         ...(real.protected?.content ? { content: real.protected.content } : {}),
@@ -357,10 +358,10 @@ async function inPlaceApply(
         failure: statementFailure(located, failure),
       };
   }
-  const real = await captureWith(ctx.rest, ctx.version, options);
+  const real = await captureWith(ctx.rest, ctx.server, options);
   const post = await assembleBaseline(
     {
-      version: ctx.version,
+      server: ctx.server,
       objects: real.objects,
       docs: real.measures?.docs ?? {},
       ...(real.protected?.content ? { content: real.protected.content } : {}),

@@ -4,7 +4,7 @@
 import type { Baseline, BaselineObject, BaselineOptions, Check, ProtectedDomains } from '@kfm/migration-contracts';
 import { cidOfJson, fingerprintOf } from '@kfm/receipts';
 import { catalogObjects, included, type CatalogFilter, type CatalogResponses } from './catalog-objects.js';
-import { restOf, serverInfo, type Client, type SearchRest } from './es-client.js';
+import type { SearchClient, SearchRest, ServerInfo } from './es-client.js';
 import { compareText, expressionPatterns, matchesPattern } from './scope.js';
 
 /** The runner's hidden index: lock and ledger documents; never part of a baseline. */
@@ -134,7 +134,8 @@ export function isProtectedObject(object: BaselineObject, domains: ProtectedDoma
 }
 
 export interface BaselineParts {
-  version: string;
+  /** The engine and version the baseline names (a label: digests do not depend on it). */
+  server: Pick<ServerInfo, 'product' | 'version'>;
   objects: BaselineObject[];
   docs: Readonly<Record<string, number | undefined>>;
   /** Content digests of protected indices (identity and document versions), by index. */
@@ -156,7 +157,7 @@ export async function assembleBaseline(parts: BaselineParts, options: SearchBase
   const baseline: Baseline = {
     kfm_baseline_version: 'v1',
     store: 'search',
-    server: { product: 'Elasticsearch', version: parts.version },
+    server: { product: parts.server.product, version: parts.server.version },
     ...(options.capturedAt ? { captured_at: options.capturedAt } : {}),
     counts,
     objects,
@@ -239,18 +240,18 @@ async function protectedContent(
 /** Captures the baseline of the cluster (or of `indexPattern`) behind `rest`. */
 export async function captureWith(
   rest: SearchRest,
-  version: string,
+  server: ServerInfo,
   options: SearchBaselineOptions = {},
 ): Promise<Baseline> {
   const { responses, docs } = await fetchCatalog(rest, options.indexPattern);
-  return fromCatalog(rest, responses, docs, version, options);
+  return fromCatalog(rest, responses, docs, server, options);
 }
 
 async function fromCatalog(
   rest: SearchRest,
   responses: CatalogResponses,
   docs: Record<string, number>,
-  version: string,
+  server: ServerInfo,
   options: SearchBaselineOptions,
 ): Promise<Baseline> {
   const filter = catalogFilter(options.indexPattern);
@@ -259,13 +260,14 @@ async function fromCatalog(
   for (const [index, count] of Object.entries(docs)) if (included(index, filter)) kept[index] = count;
   options.progress?.(`baseline: ${objects.length} objects, ${Object.keys(kept).length} indices`);
   const content = await protectedContent(rest, responses, objects, options.protected ?? options.declaration?.protected);
-  return assembleBaseline({ version, objects, docs: kept, content }, options);
+  return assembleBaseline({ server, objects, docs: kept, content }, options);
 }
 
-/** `captureSearchBaseline(client, options)`: also asks the server its version (one GET /). */
-export async function captureSearchBaseline(client: Client, options: SearchBaselineOptions = {}): Promise<Baseline> {
-  const rest = restOf(client);
-  // The version is only a label in the baseline: ask for it alongside the catalog, not before it.
-  const [info, { responses, docs }] = await Promise.all([serverInfo(rest), fetchCatalog(rest, options.indexPattern)]);
-  return fromCatalog(rest, responses, docs, info.version, options);
+/** `captureSearchBaseline(client, options)`: the engine and version come from the client's `GET /`. */
+export async function captureSearchBaseline(
+  client: SearchClient,
+  options: SearchBaselineOptions = {},
+): Promise<Baseline> {
+  const [info, { responses, docs }] = await Promise.all([client.info(), fetchCatalog(client, options.indexPattern)]);
+  return fromCatalog(client, responses, docs, info, options);
 }

@@ -21,7 +21,10 @@ const responses = (componentBody: object, pipelineBody: object): CatalogResponse
 });
 const filter = { excluded: () => false };
 const baseline = async (r: CatalogResponses): Promise<Baseline> =>
-  assembleBaseline({ version: '7.10.2', objects: await catalogObjects(r, filter), docs: {} }, {});
+  assembleBaseline(
+    { server: { product: 'Elasticsearch', version: '7.10.2' }, objects: await catalogObjects(r, filter), docs: {} },
+    {},
+  );
 
 const declaration: MigrationDeclaration = {
   migration_id: 'SEARCH-MIG-2026-12-01-01',

@@ -1,28 +1,33 @@
-// The Elasticsearch connection edge: the only module that touches the client library. It gives a
-// thin REST view (plan bodies are sent verbatim) and error descriptions that never carry a URL or a
-// credential. The client is @elastic/elasticsearch 7.13: the last 7.x without the product check,
-// so it talks to the OSS 7.10 server tools/stores runs as well as to later 7.x servers.
+// The search connection edge: the only module that touches a client library. It gives a thin REST view
+// (plan bodies are sent verbatim), one error type for both engines, and error descriptions that never
+// carry a URL or a credential.
+//
+// Two engines share the REST surface the adapter uses, and each is spoken to with its own client:
+// - Elasticsearch through @elastic/elasticsearch 7.13, the last 7.x without the product check, so it
+//   talks to the OSS 7.10 server tools/stores runs as well as to later 7.x servers;
+// - OpenSearch (1.x–3.x) through @opensearch-project/opensearch, the client its project maintains.
+// The engine is read from `GET /` (OpenSearch answers `version.distribution: "opensearch"`), asked with
+// the Elasticsearch client, whose 7.13 transport sends no product header either engine refuses; for
+// OpenSearch the connection then switches to the OpenSearch client before any other request.
 import { createRequire } from 'node:module';
 import type * as Elasticsearch from '@elastic/elasticsearch' with { 'resolution-mode': 'require' };
+import type * as OpenSearch from '@opensearch-project/opensearch' with { 'resolution-mode': 'require' };
 import { KfmError } from '@kfm/migration-contracts';
 
-// The 7.x package declares types for its CommonJS entry only; load that entry so types and code agree.
-// Loaded on first use: commands that never talk to a search engine do not pay for the client.
-let loaded: typeof Elasticsearch | undefined;
-function elasticsearchModule(): typeof Elasticsearch {
-  loaded ??= createRequire(import.meta.url)('@elastic/elasticsearch') as typeof Elasticsearch;
-  return loaded;
-}
-/** The client's error classes (instanceof checks), loaded with the client. */
-export const errors = {
-  get ResponseError(): typeof Elasticsearch.errors.ResponseError {
-    return elasticsearchModule().errors.ResponseError;
-  },
-};
-export type Client = Elasticsearch.Client;
+// Both packages declare types for their CommonJS entries; load those so types and code agree. Loaded
+// on first use: commands that never talk to a search engine do not pay for a client.
+const require = createRequire(import.meta.url);
+let elasticsearch: typeof Elasticsearch | undefined;
+let opensearch: typeof OpenSearch | undefined;
+const elasticsearchModule = () => (elasticsearch ??= require('@elastic/elasticsearch') as typeof Elasticsearch);
+const opensearchModule = () => (opensearch ??= require('@opensearch-project/opensearch') as typeof OpenSearch);
+
+export type SearchEngine = 'elasticsearch' | 'opensearch';
 
 export interface ServerInfo {
-  product: 'Elasticsearch';
+  engine: SearchEngine;
+  /** `Elasticsearch` or `OpenSearch`: the label baselines and receipts carry. */
+  product: 'Elasticsearch' | 'OpenSearch';
   version: string;
 }
 
@@ -33,25 +38,72 @@ export interface RequestSpec {
   ignore?: number[];
 }
 
-/** A thin REST view of the client: the plan bodies are Elasticsearch request bodies, sent verbatim. */
+/** A thin REST view of a search engine: the plan bodies are request bodies, sent verbatim. */
 export interface SearchRest {
   request<T = unknown>(method: string, path: string, spec?: RequestSpec): Promise<T>;
 }
 
-export function restOf(client: Client): SearchRest {
-  return {
-    async request<T>(method: string, path: string, spec: RequestSpec = {}): Promise<T> {
-      const params = {
-        method,
-        path,
-        ...(spec.body !== undefined ? { body: spec.body as Record<string, unknown> } : {}),
-        ...(spec.query ? { querystring: spec.query } : {}),
-      };
-      const result = await client.transport.request(params, spec.ignore ? { ignore: spec.ignore } : {});
-      if (spec.ignore?.includes(result.statusCode ?? 0)) return undefined as T;
-      return result.body as T;
-    },
+/** A connection to one search engine: REST requests, the engine `GET /` named, and close. */
+export interface SearchClient extends SearchRest {
+  /** The engine and version (`GET /`, asked once; the first request asks it anyway). */
+  info(): Promise<ServerInfo>;
+  close(): Promise<void>;
+}
+
+/** An error status the engine answered (4xx/5xx), the same for both engines' clients. */
+export class SearchResponseError extends Error {
+  override readonly name = 'SearchResponseError';
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+  ) {
+    super(`search engine answered ${statusCode}`);
+  }
+  /** The error `type` the engine gave (e.g. `resource_already_exists_exception`). */
+  get type(): string | undefined {
+    return (this.body as { error?: { type?: string } } | undefined)?.error?.type;
+  }
+}
+
+/** The transport call both clients share: `transport.request(params, options)` → `{ body, statusCode }`. */
+interface Transport {
+  request(
+    params: { method: string; path: string; body?: unknown; querystring?: Record<string, unknown> },
+    options?: { ignore?: number[] },
+  ): Promise<{ body: unknown; statusCode: number | null }>;
+}
+interface EngineClient {
+  transport: Transport;
+  close(): Promise<void>;
+}
+
+function isResponseError(error: unknown): error is { statusCode?: number; body?: unknown } {
+  return (
+    error instanceof elasticsearchModule().errors.ResponseError ||
+    (opensearch !== undefined && error instanceof opensearch.errors.ResponseError)
+  );
+}
+
+async function send<T>(client: EngineClient, method: string, path: string, spec: RequestSpec): Promise<T> {
+  const params = {
+    method,
+    path,
+    ...(spec.body !== undefined ? { body: spec.body } : {}),
+    ...(spec.query ? { querystring: spec.query } : {}),
   };
+  try {
+    const result = await client.transport.request(params, spec.ignore ? { ignore: spec.ignore } : {});
+    if (spec.ignore?.includes(result.statusCode ?? 0)) return undefined as T;
+    return result.body as T;
+  } catch (error) {
+    if (isResponseError(error)) throw new SearchResponseError(error.statusCode ?? 0, error.body);
+    throw error;
+  }
+}
+
+export interface ConnectOptions {
+  /** Per-request timeout in milliseconds (default 30 s). */
+  requestTimeout?: number;
 }
 
 /** host:port of a URL, or a fixed text when it does not parse; user, password, path and query are dropped. */
@@ -63,6 +115,79 @@ export function safeHost(url: string): string {
   }
 }
 
+/**
+ * A client for the search engine at `url` (credentials in the URL are used, never echoed). Nothing is
+ * sent until the first request, which first asks `GET /` which engine answers and picks its client;
+ * a server that is neither Elasticsearch 7.x nor OpenSearch is refused (STORE_UNREACHABLE).
+ */
+export function createSearchClient(url: string, options: ConnectOptions = {}): SearchClient {
+  let node: URL;
+  try {
+    node = new URL(url);
+  } catch {
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: 'the search engine URL does not parse (value not shown)',
+    });
+  }
+  const settings = { node: node.toString(), maxRetries: 1, requestTimeout: options.requestTimeout ?? 30_000 };
+  const probe = new (elasticsearchModule().Client)(settings) as unknown as EngineClient;
+  let chosen: Promise<{ client: EngineClient; info: ServerInfo }> | undefined;
+  const connect = () => {
+    chosen ??= (async () => {
+      const info = await identify(probe, url);
+      if (info.engine === 'elasticsearch') return { client: probe, info };
+      await probe.close().catch(() => undefined);
+      return { client: new (opensearchModule().Client)(settings) as unknown as EngineClient, info };
+    })();
+    return chosen;
+  };
+  return {
+    async info() {
+      return (await connect()).info;
+    },
+    async request<T>(method: string, path: string, spec: RequestSpec = {}): Promise<T> {
+      return send<T>((await connect()).client, method, path, spec);
+    },
+    async close() {
+      const connected = chosen ? await chosen.catch(() => undefined) : undefined;
+      await (connected?.client ?? probe).close().catch(() => undefined);
+    },
+  };
+}
+
+/** GET / : which engine, which version; unreachable or unsupported → KfmError(STORE_UNREACHABLE). */
+async function identify(client: EngineClient, url: string): Promise<ServerInfo> {
+  const where = ` at ${safeHost(url)}`;
+  let root: { version?: { number?: string; distribution?: string }; tagline?: string } | undefined;
+  try {
+    root = await send(client, 'GET', '/', {});
+  } catch (error) {
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `the search engine${where} is unreachable: ${describeError(error)}`,
+    });
+  }
+  const info = engineOf(root);
+  if (!info)
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `the server${where} is neither Elasticsearch 7.x nor OpenSearch 1.x–3.x`,
+      found: root?.version ? `${root.version.distribution ?? 'elasticsearch'} ${root.version.number}` : 'no version',
+    });
+  return info;
+}
+
+/** The engine a `GET /` answer names, or undefined when it is not one the adapter supports. */
+export function engineOf(root: { version?: { number?: string; distribution?: string } } | undefined) {
+  const version = root?.version?.number;
+  const major = Number(version?.split('.')[0]);
+  if (!version || !Number.isInteger(major)) return undefined;
+  if (root?.version?.distribution === 'opensearch')
+    return major >= 1 && major <= 3 ? ({ engine: 'opensearch', product: 'OpenSearch', version } as const) : undefined;
+  return major === 7 ? ({ engine: 'elasticsearch', product: 'Elasticsearch', version } as const) : undefined;
+}
+
 /** Drops anything URL-shaped from a text: an error message may echo the node URL with credentials. */
 export function withoutUrls(text: string): string {
   return text.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<url>').replace(/\b[^\s:@/]+:[^\s:@/]+@/g, '<credentials>@');
@@ -70,10 +195,10 @@ export function withoutUrls(text: string): string {
 
 /** `status type: reason (caused by …)` for a response error; a URL-free message for anything else. */
 export function describeError(error: unknown): string {
-  if (error instanceof errors.ResponseError) {
+  if (error instanceof SearchResponseError || isResponseError(error)) {
     const body = error.body as { error?: EsErrorBody | string } | undefined;
     const detail =
-      typeof body?.error === 'string' ? body.error : body?.error ? describeErrorBody(body.error) : error.name;
+      typeof body?.error === 'string' ? body.error : body?.error ? describeErrorBody(body.error) : 'no error body';
     return withoutUrls(`${error.statusCode ?? 'error'} ${detail}`);
   }
   if (error instanceof Error) return withoutUrls(error.message);
@@ -93,50 +218,4 @@ export function describeErrorBody(body: EsErrorBody): string {
   if (shard && shard.reason !== body.reason) parts.push(`shard: ${describeErrorBody(shard)}`);
   if (body.caused_by) parts.push(`caused by ${describeErrorBody(body.caused_by)}`);
   return parts.join('; ');
-}
-
-export interface ConnectOptions {
-  /** Per-request timeout in milliseconds (default 30 s). */
-  requestTimeout?: number;
-}
-
-/** A client for `url` (credentials in the URL are used, never echoed). Throws nothing until used. */
-export function createSearchClient(url: string, options: ConnectOptions = {}): Client {
-  let node: URL;
-  try {
-    node = new URL(url);
-  } catch {
-    throw new KfmError({
-      code: 'STORE_UNREACHABLE',
-      message: 'the Elasticsearch URL does not parse (value not shown)',
-    });
-  }
-  return new (elasticsearchModule().Client)({
-    node: node.toString(),
-    maxRetries: 1,
-    requestTimeout: options.requestTimeout ?? 30_000,
-  });
-}
-
-/** GET / : proves the server answers and is Elasticsearch; unreachable → KfmError(STORE_UNREACHABLE). */
-export async function serverInfo(rest: SearchRest, url?: string): Promise<ServerInfo> {
-  const where = url ? ` at ${safeHost(url)}` : '';
-  let root: { version?: { number?: string; distribution?: string }; tagline?: string } | undefined;
-  try {
-    root = await rest.request('GET', '/');
-  } catch (error) {
-    throw new KfmError({
-      code: 'STORE_UNREACHABLE',
-      message: `Elasticsearch${where} is unreachable: ${describeError(error)}`,
-    });
-  }
-  const version = root?.version?.number;
-  if (!version || root?.version?.distribution === 'opensearch') {
-    throw new KfmError({
-      code: 'STORE_UNREACHABLE',
-      message: `the server${where} is not Elasticsearch`,
-      found: root?.version?.distribution ?? 'no version',
-    });
-  }
-  return { product: 'Elasticsearch', version };
 }

@@ -41,11 +41,11 @@ export {
 } from './normalize.js';
 export {
   createSearchClient,
-  restOf,
-  serverInfo,
   describeError,
   safeHost,
-  type Client,
+  SearchResponseError,
+  type SearchClient,
+  type SearchEngine,
   type SearchRest,
   type RequestSpec,
   type ServerInfo,

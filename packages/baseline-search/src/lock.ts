@@ -5,7 +5,7 @@
 // left: its reindex tasks are cancelled and the shadow indices tagged with its run id (and not behind any
 // alias) are deleted — nothing else.
 import { LeaseLock, type LeaseRecord, type LeaseStore, type VersionedLease } from '@kfm/adapter-kit';
-import { errors, type SearchRest } from './es-client.js';
+import { SearchResponseError, type SearchRest } from './es-client.js';
 import { docPath, ensureRunnerIndex } from './runner-store.js';
 
 export const LOCK_ID = 'lock';
@@ -58,7 +58,7 @@ export class SearchLeaseStore implements LeaseStore {
       });
       return { lease, version: { seqNo: created._seq_no, primaryTerm: created._primary_term } };
     } catch (error) {
-      if (error instanceof errors.ResponseError && error.statusCode === 409) return undefined;
+      if (error instanceof SearchResponseError && error.statusCode === 409) return undefined;
       throw error;
     }
   }
@@ -72,7 +72,7 @@ export class SearchLeaseStore implements LeaseStore {
       });
       return { lease, version: { seqNo: written._seq_no, primaryTerm: written._primary_term } };
     } catch (error) {
-      if (error instanceof errors.ResponseError && (error.statusCode === 409 || error.statusCode === 404))
+      if (error instanceof SearchResponseError && (error.statusCode === 409 || error.statusCode === 404))
         return undefined;
       throw error;
     }

@@ -3,7 +3,7 @@
 // applies and the store-held policy. Created on first use, hidden (never matched by wildcards), excluded
 // from every baseline by name and forbidden to every migration.
 import { RUNNER_INDEX } from './capture.js';
-import { errors, type SearchRest } from './es-client.js';
+import { SearchResponseError, type SearchRest } from './es-client.js';
 
 export { RUNNER_INDEX };
 
@@ -35,11 +35,7 @@ export async function ensureRunnerIndex(rest: SearchRest, index = RUNNER_INDEX):
       query: { wait_for_active_shards: 1 },
     });
   } catch (error) {
-    if (
-      error instanceof errors.ResponseError &&
-      (error.body as { error?: { type?: string } })?.error?.type === 'resource_already_exists_exception'
-    )
-      return;
+    if (error instanceof SearchResponseError && error.type === 'resource_already_exists_exception') return;
     throw error;
   }
 }

@@ -1,5 +1,7 @@
-// Shared set-up for the store tests: the real Elasticsearch from tools/stores, a unique name prefix
+// Shared set-up for the store tests: the real search engine from tools/stores, a unique name prefix
 // per test file, the example bundle's plans renamed into that prefix, and cleanup of everything.
+// The suite runs once per engine: the `store` project against Elasticsearch (KFM_ES_URL), the
+// `store-opensearch` project against OpenSearch (KFM_ES_URL set to KFM_OS_URL, KFM_SEARCH_ENGINE=opensearch).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import fs from 'node:fs/promises';
@@ -13,9 +15,19 @@ import {
   type ScriptFile,
 } from '@kfm/migration-contracts';
 import { cidOfScript } from '@kfm/receipts';
-import { connectSearch, createSearchClient, restOf, type SearchRest, type SearchSession } from '../src/index.js';
+import {
+  connectSearch,
+  createSearchClient,
+  type SearchClient,
+  type SearchEngine,
+  type SearchRest,
+  type SearchSession,
+} from '../src/index.js';
 
 export const ES_URL = process.env.KFM_ES_URL ?? 'http://127.0.0.1:9200';
+/** The engine the tests must find at ES_URL: a run against the wrong server fails instead of passing. */
+export const ENGINE: SearchEngine = process.env.KFM_SEARCH_ENGINE === 'opensearch' ? 'opensearch' : 'elasticsearch';
+export const PRODUCT = ENGINE === 'opensearch' ? 'OpenSearch' : 'Elasticsearch';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BUNDLE = path.resolve(here, '../../../migrations/search/SEARCH-MIG-2026-03-05-01');
 
@@ -23,9 +35,9 @@ export function uniquePrefix(): string {
   return `kfmt-${randomBytes(4).toString('hex')}-`;
 }
 
-export function adminRest(): { rest: SearchRest; close(): Promise<void> } {
+export function adminRest(): { rest: SearchClient; close(): Promise<void> } {
   const client = createSearchClient(ES_URL);
-  return { rest: restOf(client), close: () => client.close() };
+  return { rest: client, close: () => client.close() };
 }
 
 /** A session confined to the prefix, with its own runner index. */

@@ -269,11 +269,17 @@ function startUntil(args: string[], env: Record<string, string>, marker: RegExp)
   return { ...run, reached };
 }
 
-describe.each([
-  { name: 'postgis', make: postgisCase },
-  { name: 'search', make: searchCase },
-  { name: 'graph', make: graphCase },
-])('lifecycle on $name', ({ make }) => {
+// The `store-opensearch` project runs this file again against OpenSearch: there only the search case runs.
+const cases =
+  process.env.KFM_SEARCH_ENGINE === 'opensearch'
+    ? [{ name: 'search (OpenSearch)', make: searchCase }]
+    : [
+        { name: 'postgis', make: postgisCase },
+        { name: 'search', make: searchCase },
+        { name: 'graph', make: graphCase },
+      ];
+
+describe.each(cases)('lifecycle on $name', ({ make }) => {
   const store = make();
   beforeEach(() => store.setup());
   afterEach(() => store.teardown());

@@ -103,6 +103,11 @@ describe('search escapes are refused before the first request', () => {
     await rest('POST', `/${prefix}parcels_v2/_refresh`);
     const count = (await rest('GET', `/${prefix}parcels_v2/_count`)).count;
     const receipt = JSON.parse(await fs.readFile(path.join(dir, 'receipts/run_receipt.json'), 'utf8'));
+    // the engine that answered is named in the evidence (this file runs once per engine)
+    const pre = JSON.parse(await fs.readFile(path.join(dir, 'baselines/pre.json'), 'utf8'));
+    const engine = (await rest('GET', '/')).version.distribution === 'opensearch' ? 'OpenSearch' : 'Elasticsearch';
+    expect(engine).toBe(process.env.KFM_SEARCH_ENGINE === 'opensearch' ? 'OpenSearch' : 'Elasticsearch');
+    expect(pre.server.product).toBe(engine);
     expect(receipt.data_changes).toEqual([
       {
         object: `${prefix}parcels_v2`,

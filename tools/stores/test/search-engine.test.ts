@@ -1,10 +1,15 @@
-import { Client } from '@elastic/elasticsearch';
+import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ES_URL, runId } from './env.js';
+import { ES_URL, runId, SEARCH_ENGINE } from './env.js';
 
+// The same smoke test for both search engines tools/stores runs, each through its own client: the `store`
+// project runs it against Elasticsearch, `store-opensearch` against OpenSearch (see vitest.config.ts).
 // Everything this file creates starts with this prefix and is removed in afterAll.
 const prefix = `kfm-smoke-${runId()}`;
-const client = new Client({ node: ES_URL });
+// Both clients expose the same 7.x-style API surface used below; each is typed by its own package.
+const client: any =
+  SEARCH_ENGINE === 'opensearch' ? new OpenSearchClient({ node: ES_URL }) : new ElasticsearchClient({ node: ES_URL });
 
 // The 7.x client wraps responses as { body, statusCode, headers }; 8.x returns the body. Accept both.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,10 +23,12 @@ const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCas
 
 const created = { templates: [] as string[], components: [] as string[], pipelines: [] as string[] };
 
-describe('Elasticsearch', () => {
+describe(`search engine: ${SEARCH_ENGINE}`, () => {
   beforeAll(async () => {
     const info = await call(client.info());
     expect(info.version.number).toMatch(/^\d+\.\d+\.\d+/);
+    // the engine this project is meant to test, or the run proves nothing about it
+    expect(info.version.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch').toBe(SEARCH_ENGINE);
   });
 
   afterAll(async () => {
