@@ -25,6 +25,7 @@ import { executeOperation, prepareUndo, type Undo } from './execute.js';
 import type { SearchLedger } from './ledger.js';
 import { RUN_TAG } from './lock.js';
 import { readPlan, whereOf, type AliasAction, type LocatedOperation, type SearchOperation } from './operations.js';
+import { waitForHealth } from './health.js';
 import { planInvariants } from './plan-invariants.js';
 import { preflightSearch, type AliasLookup, type IndexResolver } from './preflight.js';
 import type { Sleep } from './reindex.js';
@@ -206,7 +207,7 @@ async function shadowApply(
     ...(request.signal ? { signal: request.signal } : {}),
   };
   const journal: Undo[] = [];
-  const created: string[] = [];
+  const created: LocatedOperation[] = [];
   let through = -1;
   const statements = (failed?: number) =>
     statementsOf(operations, failed === undefined ? { through } : { failed, through }, true);
@@ -256,8 +257,11 @@ async function shadowApply(
         located.position,
       );
     }
-    if (located.operation.op === 'create_index') created.push(located.operation.index);
+    if (located.operation.op === 'create_index') created.push(located);
   }
+  // Every new index allocated as declared (green by default) before anything is judged or flipped.
+  const unhealthy = await waitForHealth(ctx.rest, created, progress);
+  if (unhealthy) return abort('failed', statementFailure(unhealthy.located, unhealthy.message), undefined, through);
 
   let post: Baseline;
   try {
@@ -302,7 +306,7 @@ async function shadowApply(
       }
       through = operations.length - 1;
       // Committed: the new indices are no longer a run's shadows a takeover could delete.
-      for (const index of created) await untag(ctx.rest, index);
+      for (const { operation } of created) if (operation.op === 'create_index') await untag(ctx.rest, operation.index);
       // Elasticsearch has no transaction spanning the flip and the ledger: the flip is the commit, the ledger follows it.
       await ctx.ledger.record(request.ledger);
     },
@@ -346,16 +350,23 @@ async function inPlaceApply(
     ...(request.signal ? { signal: request.signal } : {}),
   };
   let through = -1;
+  const created: LocatedOperation[] = [];
   for (const located of operations) {
     through = located.position;
-    const failure = await run(ctx, located, metrics, hooks, request.progress);
+    // No alias moves to an index this run created before it is allocated as declared.
+    const unhealthy =
+      located.operation.op === 'update_aliases'
+        ? await waitForHealth(ctx.rest, created.splice(0), request.progress)
+        : undefined;
+    const failure = unhealthy?.message ?? (await run(ctx, located, metrics, hooks, request.progress));
+    if (located.operation.op === 'create_index' && !failure) created.push(located);
     if (failure)
       return {
         status: 'failed',
         atPre: false,
         metrics: metricsRecord(metrics),
         statements: statementsOf(operations, { failed: located.position, through }, false),
-        failure: statementFailure(located, failure),
+        failure: statementFailure(unhealthy?.located ?? located, failure),
       };
   }
   const real = await captureWith(ctx.rest, ctx.server, options);

@@ -31,6 +31,10 @@ export type SearchOperation = Described &
         op: 'create_index';
         index: string;
         body?: { settings?: Record<string, unknown>; mappings?: Record<string, unknown> };
+        /** The health the index must reach before an alias moves to it (default green). */
+        wait_for_health?: 'green' | 'yellow';
+        /** How long to wait for it (time units, default 60s). */
+        wait_timeout?: string;
       }
     | { op: 'put_mapping'; index: string; body: Record<string, unknown> }
     | { op: 'put_settings'; index: string; body: Record<string, unknown> }

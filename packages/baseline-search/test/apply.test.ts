@@ -212,7 +212,7 @@ describe('governed apply: shadow index + alias flip', () => {
       operations: [
         { op: 'put_index_template', name: `${prefix}tpl`, body: { index_patterns: [`${prefix}x-*`], priority: 301 } },
         { op: 'put_pipeline', id: `${prefix}pipe`, body: { processors: [{ set: { field: 'a', value: 1 } }] } },
-        { op: 'create_index', index: names.v2 },
+        { op: 'create_index', index: names.v2, body: { settings: { number_of_replicas: 0 } } },
       ],
     });
     const before = await pre();
@@ -225,5 +225,42 @@ describe('governed apply: shadow index + alias flip', () => {
     expect(result).toMatchObject({ status: 'aborted', atPre: true });
     expect(fingerprint(await pre())).toEqual(fingerprint(before));
     expect(await indexExists(admin.rest, names.v2)).toBe(false);
+  });
+
+  it('moves no alias to a new index that does not reach its declared health: a replica no node can hold', async () => {
+    const declaration = await bundleDeclaration(prefix);
+    const nodes = (await admin.rest.request<{ number_of_data_nodes: number }>('GET', '/_cluster/health'))
+      .number_of_data_nodes;
+    // one copy more than the cluster has nodes for: this index can never be green
+    const forward = JSON.parse((await bundleScript('forward.json', prefix)).text);
+    forward.operations[0].body.settings.number_of_replicas = nodes;
+    forward.operations[0].wait_timeout = '1s';
+    const before = await pre();
+    const decided: boolean[] = [];
+    const result = await session.apply(
+      applyRequest(declaration, [await script('forward.json', forward)], async () => {
+        decided.push(true);
+        return true;
+      }),
+    );
+    expect(result.status).toBe('failed');
+    expect(result.atPre).toBe(true);
+    expect(result.failure?.message).toMatch(
+      /did not become green within 1s \(it is yellow: \d+ shard copies unassigned/,
+    );
+    expect(result.failure?.pointer).toBe('/operations/0');
+    expect(decided).toEqual([]);
+    // read back with the cluster's own APIs: the alias still on v1, the shadow gone
+    expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v1] });
+    expect(await indexExists(admin.rest, names.v2)).toBe(false);
+    expect(fingerprint(await pre())).toEqual(fingerprint(before));
+
+    // the same plan declaring yellow is allowed to flip
+    forward.operations[0].wait_for_health = 'yellow';
+    const yellow = await session.apply(
+      applyRequest(declaration, [await script('forward.json', forward)], async () => true),
+    );
+    expect(yellow.status, yellow.failure?.message).toBe('committed');
+    expect(await aliasTargets(admin.rest, prefix)).toEqual({ [names.alias]: [names.v2] });
   });
 });

@@ -95,7 +95,7 @@ describe('search escapes are refused before the first request', () => {
 
   it('records the documents the cluster counted per index in the receipt, checked against the scope', async () => {
     const dir = await bundleWith([
-      { op: 'create_index', index: `${prefix}parcels_v2` },
+      { op: 'create_index', index: `${prefix}parcels_v2`, body: { settings: { number_of_replicas: 0 } } },
       { op: 'reindex', body: { source: { index: `${prefix}parcels_v1` }, dest: { index: `${prefix}parcels_v2` } } },
     ]);
     const run = await kfm(['apply', dir], { KFM_ES_URL: url });
