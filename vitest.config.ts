@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'store',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'tools/stores/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'tools/stores/test/cluster/**'],
+          exclude: ['**/node_modules/**', 'packages/*/test/cluster/**'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
           ...slow,

@@ -283,6 +283,14 @@ async function shadowApply(
   }
 
   let flipFailure: Issue | undefined;
+  const finishCommit = async () => {
+    metrics.operations_applied += operations.filter(({ operation }) => operation.op === 'update_aliases').length;
+    through = operations.length - 1;
+    // Committed: the new indices are no longer a run's shadows a takeover could delete.
+    for (const { operation } of created) if (operation.op === 'create_index') await untag(ctx.rest, operation.index);
+    // No transaction spans the flip and the ledger: the flip is the commit, the ledger follows it.
+    await ctx.ledger.record(request.ledger);
+  };
   const data = await observedWrites(ctx, request);
   const decision = await commitPoint({
     request,
@@ -295,6 +303,13 @@ async function shadowApply(
         try {
           await ctx.rest.request('POST', '/_aliases', { body: { actions } });
         } catch (error) {
+          // On a cluster the answer can be lost after the flip was applied (the node that took the request
+          // died): read the aliases back before calling it refused, or the compensation would drop the
+          // index the alias now points to.
+          if (await flipVisible(ctx.rest, actions).catch(() => false)) {
+            progress?.('commit: the answer to POST /_aliases was lost, but the aliases show the flip took effect');
+            return finishCommit();
+          }
           const located = operations.find(({ operation }) => operation.op === 'update_aliases')!;
           flipFailure = statementFailure(
             located,
@@ -302,13 +317,8 @@ async function shadowApply(
           );
           throw error;
         }
-        metrics.operations_applied += operations.filter(({ operation }) => operation.op === 'update_aliases').length;
       }
-      through = operations.length - 1;
-      // Committed: the new indices are no longer a run's shadows a takeover could delete.
-      for (const { operation } of created) if (operation.op === 'create_index') await untag(ctx.rest, operation.index);
-      // Elasticsearch has no transaction spanning the flip and the ledger: the flip is the commit, the ledger follows it.
-      await ctx.ledger.record(request.ledger);
+      return finishCommit();
     },
     abort: async () => undefined,
     describe: describeError,
@@ -320,6 +330,21 @@ async function shadowApply(
     return { status: 'committed', atPre: false, post, metrics: metricsRecord(metrics), data, statements: statements() };
   if (flipFailure) return abort('failed', flipFailure, post);
   return abort(decision.status === 'failed' ? 'failed' : 'aborted', decision.failure, post);
+}
+
+/** Whether every action of an alias flip is what the cluster now shows (the flip took effect). */
+async function flipVisible(rest: SearchRest, actions: readonly AliasAction[]): Promise<boolean> {
+  const aliases = [...new Set(actions.map((action) => (action.add ?? action.remove)!.alias))];
+  const answer =
+    (await rest.request<Record<string, { aliases?: Record<string, unknown> }> | undefined>(
+      'GET',
+      `/_alias/${aliases.map(encodeURIComponent).join(',')}`,
+      { ignore: [404] },
+    )) ?? {};
+  const holds = (index: string, alias: string) => answer[index]?.aliases?.[alias] !== undefined;
+  return actions.every((action) =>
+    action.add ? holds(action.add.index, action.add.alias) : !holds(action.remove!.index, action.remove!.alias),
+  );
 }
 
 /** Drops the run tag from a committed index's _meta (other _meta keys stay). */

@@ -106,31 +106,50 @@ export interface ConnectOptions {
   requestTimeout?: number;
 }
 
-/** host:port of a URL, or a fixed text when it does not parse; user, password, path and query are dropped. */
+/** host:port of a URL (of each, for a comma-separated list), or a fixed text when it does not parse; user, password, path and query are dropped. */
 export function safeHost(url: string): string {
-  try {
-    return new URL(url).host || 'the configured host';
-  } catch {
-    return 'an unparseable URL';
-  }
+  return url
+    .split(',')
+    .map((part) => {
+      try {
+        return new URL(part.trim()).host || 'the configured host';
+      } catch {
+        return 'an unparseable URL';
+      }
+    })
+    .join(',');
 }
 
 /**
- * A client for the search engine at `url` (credentials in the URL are used, never echoed). Nothing is
+ * A client for the search engine at `url`, or at each node of a comma-separated list of URLs of one
+ * cluster (credentials in a URL are used, never echoed). Nothing is
  * sent until the first request, which first asks `GET /` which engine answers and picks its client;
  * a server that is neither Elasticsearch 7.x nor OpenSearch is refused (STORE_UNREACHABLE).
  */
 export function createSearchClient(url: string, options: ConnectOptions = {}): SearchClient {
-  let node: URL;
-  try {
-    node = new URL(url);
-  } catch {
-    throw new KfmError({
-      code: 'STORE_UNREACHABLE',
-      message: 'the search engine URL does not parse (value not shown)',
+  const nodes = url
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part, i) => {
+      try {
+        return new URL(part).toString();
+      } catch {
+        throw new KfmError({
+          code: 'STORE_UNREACHABLE',
+          message: `the search engine URL${url.includes(',') ? ` #${i + 1} of the list` : ''} does not parse (value not shown)`,
+        });
+      }
     });
-  }
-  const settings = { node: node.toString(), maxRetries: 1, requestTimeout: options.requestTimeout ?? 30_000 };
+  if (nodes.length === 0)
+    throw new KfmError({ code: 'STORE_UNREACHABLE', message: 'the search engine URL is empty' });
+  // Several URLs are several nodes of one cluster: requests go round-robin, and a node that stops
+  // answering is skipped (a request retried on the next node), so losing one node is not losing the run.
+  const settings = {
+    nodes,
+    maxRetries: nodes.length > 1 ? nodes.length : 1,
+    requestTimeout: options.requestTimeout ?? 30_000,
+  };
   const probe = new (elasticsearchModule().Client)(settings) as unknown as EngineClient;
   let chosen: Promise<{ client: EngineClient; info: ServerInfo }> | undefined;
   const connect = () => {

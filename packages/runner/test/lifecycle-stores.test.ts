@@ -10,8 +10,8 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
-import { bundle, dropDatabase, dsnFor, kfm, query, seededDatabase, startCli, type CliRun } from './postgis-harness.js';
-import { copyExample, randomId, renameGraphSeed, searchRest } from './stores-harness.js';
+import { bundle, dropDatabase, dsnFor, kfm, query, seededDatabase, type CliRun } from './postgis-harness.js';
+import { copyExample, randomId, renameGraphSeed, searchRest, startUntil } from './stores-harness.js';
 
 const TTL = '3s';
 /** TTL + 5 s: the bound on recovery the operator is promised. */
@@ -248,26 +248,6 @@ const failedCodes = (run: CliRun) => [
     .filter((check: { status: string }) => check.status === 'fail')
     .map((check: { code?: string; name: string }) => check.code ?? check.name),
 ];
-
-/** Start the CLI and resolve once its progress output matches `marker` (or it ends). */
-function startUntil(args: string[], env: Record<string, string>, marker: RegExp) {
-  const run = startCli(args, env);
-  let seen = false;
-  const reached = new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (marker.test(run.output())) {
-        seen = true;
-        clearInterval(timer);
-        resolve();
-      }
-    }, 20);
-    void run.done.then((result) => {
-      clearInterval(timer);
-      if (!seen) reject(new Error(`ended (exit ${result.code}) before ${marker}: ${result.stderr.slice(-2000)}`));
-    });
-  });
-  return { ...run, reached };
-}
 
 // The `store-opensearch` project runs this file again against OpenSearch: there only the search case runs.
 const cases =

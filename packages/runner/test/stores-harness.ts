@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repo } from './postgis-harness.js';
+import { repo, startCli } from './postgis-harness.js';
 
 /** `<PREFIX>-MIG-20YY-MM-DD-NN` with random digits: a fresh id for every test. */
 export const randomId = (prefix: string) =>
@@ -36,4 +36,24 @@ export async function searchRest(url: string, method: string, pathname: string, 
     ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
   });
   return response.status === 404 ? undefined : response.json();
+}
+
+/** Start the CLI and resolve once its progress output matches `marker` (or it ends). */
+export function startUntil(args: string[], env: Record<string, string>, marker: RegExp) {
+  const run = startCli(args, env);
+  let seen = false;
+  const reached = new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (marker.test(run.output())) {
+        seen = true;
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+    void run.done.then((result) => {
+      clearInterval(timer);
+      if (!seen) reject(new Error(`ended (exit ${result.code}) before ${marker}: ${result.stderr.slice(-2000)}`));
+    });
+  });
+  return { ...run, reached };
 }
