@@ -1,8 +1,7 @@
 // Validates values against the versioned JSON Schemas and turns Ajv's errors into Issues with a
 // stable code, a JSON pointer, a line:column and what was expected and found.
 import { createRequire } from 'node:module';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { schemasByName } from './generated/schemas.js';
 import type { ErrorCode, Issue } from './errors.js';
 import { encodePointer, type ParsedDocument } from './document.js';
@@ -13,7 +12,7 @@ export { looksLikeCredential };
 export type SchemaName = keyof typeof schemasByName;
 export const schemaNames = Object.keys(schemasByName) as SchemaName[];
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const requireCjs = createRequire(import.meta.url);
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<SchemaName, ValidateFunction>();
 
@@ -26,7 +25,7 @@ let precompiled: Record<string, ValidateFunction> | null | undefined;
 function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
   if (precompiled === undefined) {
     try {
-      precompiled = createRequire(import.meta.url)('./generated/validators.cjs') as Record<string, ValidateFunction>;
+      precompiled = requireCjs('./generated/validators.cjs') as Record<string, ValidateFunction>;
     } catch {
       precompiled = null;
     }
@@ -38,7 +37,10 @@ function validatorFor(name: SchemaName): ValidateFunction {
   let fn = compiled.get(name) ?? precompiledValidator(name);
   if (!fn) {
     ajv ??= (() => {
-      const instance = new Ajv2020({ allErrors: true, strict: false });
+      // Ajv itself loads only here, never on the precompiled path (it costs tens of ms at every start).
+      const { Ajv2020: Ajv } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+      const addFormats = requireCjs('ajv-formats') as (ajv: Ajv2020) => void;
+      const instance = new Ajv({ allErrors: true, strict: false });
       addFormats(instance);
       // Every schema is registered by its $id, so cross-file $refs (common.v1.schema.json#/$defs/…) resolve.
       for (const schema of Object.values(schemasByName)) instance.addSchema(schema as object);
