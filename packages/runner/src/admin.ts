@@ -17,7 +17,7 @@ import {
   type UnlockOutcome,
 } from '@kfm/migration-contracts';
 import { cidOfJson, digestInput } from '@kfm/receipts';
-import { adapterFor, registeredTypes } from './adapters.js';
+import { loadAdapter, registeredTypes } from './adapters.js';
 import { resolveConnection } from './connection.js';
 import { runIdentity, writeRun, type Operation, type RunEvidence } from './evidence.js';
 import { POLICY_FILE } from './policy.js';
@@ -42,8 +42,10 @@ export interface AdminOptions extends Omit<RunOptions, 'bundle'> {
   root: string;
 }
 
-function storeAdapter(type: string): { ok: true; adapter: StoreAdapter } | { ok: false; issues: Issue[] } {
-  const adapter = adapterFor(type);
+async function storeAdapter(
+  type: string,
+): Promise<{ ok: true; adapter: StoreAdapter } | { ok: false; issues: Issue[] }> {
+  const adapter = await loadAdapter(type);
   return adapter
     ? { ok: true, adapter }
     : {
@@ -91,7 +93,7 @@ async function auditReceipt(
 
 /** `kfm-migrate policy push <store>`: writes the repository's (or a given) policy into the store, governed. */
 export async function pushPolicy(type: string, options: AdminOptions & { file?: string }): Promise<AdminResult> {
-  const found = storeAdapter(type);
+  const found = await storeAdapter(type);
   if (!found.ok) return failed('policy push', type, found.issues);
   if (!options.approval)
     return failed('policy push', type, [
@@ -200,7 +202,7 @@ export async function showPolicy(
   type: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<AdminResult> {
-  const found = storeAdapter(type);
+  const found = await storeAdapter(type);
   if (!found.ok) return failed('policy show', type, found.issues);
   const connection = resolveConnection(found.adapter, undefined, env);
   if (!connection.ok) return failed('policy show', type, connection.issues);
@@ -230,7 +232,7 @@ export async function unlockStore(
   type: string,
   options: AdminOptions & { reason: string; force: boolean },
 ): Promise<AdminResult> {
-  const found = storeAdapter(type);
+  const found = await storeAdapter(type);
   if (!found.ok) return failed('unlock', type, found.issues);
   if (!options.reason.trim())
     return failed('unlock', type, [

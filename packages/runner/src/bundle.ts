@@ -16,7 +16,7 @@ import {
   type StoreAdapter,
 } from '@kfm/migration-contracts';
 import { bundleId, cidOfScript, digestInput, scanArtifact } from '@kfm/receipts';
-import { adapterFor, registeredTypes } from './adapters.js';
+import { loadAdapter, registeredTypes } from './adapters.js';
 import { findMigrationsRoot, loadRegistry, type RegistryEntry } from './migrations-registry.js';
 import { loadRepositoryPolicy, timeoutIssues, type LoadedPolicy } from './policy.js';
 
@@ -83,7 +83,7 @@ export async function prepareBundle(target: string, options: { requireRollback?:
   const loaded = await loadDeclaration(target);
   if (!loaded.ok) return { ok: false, issues: loaded.issues };
   const { declaration } = loaded;
-  const adapter = adapterFor(declaration.type);
+  const adapter = await loadAdapter(declaration.type);
   if (!adapter) {
     return {
       ok: false,

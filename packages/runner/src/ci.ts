@@ -22,7 +22,7 @@ import {
 } from '@kfm/migration-contracts';
 import { LATEST_RECEIPT, evidencePaths, scanArtifact, verifyChain } from '@kfm/receipts';
 import { mergeProtected } from '@kfm/diff';
-import { adapterFor } from './adapters.js';
+import { loadAdapter } from './adapters.js';
 import { loadRegistry, REGISTRY_FILE } from './migrations-registry.js';
 import { loadRepositoryPolicy, timeoutIssues } from './policy.js';
 import { verifyTarget } from './verify.js';
@@ -100,7 +100,7 @@ export async function runCi(root: string, options: { publicKeys?: readonly KeyOb
     }
     add('secrets', await scanBundleFiles(dir));
     if (!loaded.ok) continue;
-    const adapter = adapterFor(loaded.declaration.type);
+    const adapter = await loadAdapter(loaded.declaration.type);
     if (!adapter)
       add('schema', [
         {
@@ -307,7 +307,7 @@ async function checkRegistry(migrationsRoot: string, bundles: string[]): Promise
   if (!loaded.ok) return loaded.issues;
   const issues: Issue[] = [];
   const seen = new Map<string, number>();
-  loaded.registry.migrations.forEach((entry, i) => {
+  for (const [i, entry] of loaded.registry.migrations.entries()) {
     const pointer = `/migrations/${i}`;
     if (seen.has(entry.migration_id))
       issues.push({
@@ -327,7 +327,7 @@ async function checkRegistry(migrationsRoot: string, bundles: string[]): Promise
         expected: last.status,
         found: entry.status,
       });
-    const adapter = adapterFor(entry.type);
+    const adapter = await loadAdapter(entry.type);
     if (adapter && !entry.migration_id.startsWith(`${adapter.vocabulary.idPrefix}-MIG-`))
       issues.push({
         code: 'REGISTRY_INVALID',
@@ -344,7 +344,7 @@ async function checkRegistry(migrationsRoot: string, bundles: string[]): Promise
         pointer: `${pointer}/path`,
         message: `registered bundle ${entry.path} does not exist`,
       });
-  });
+  }
   for (const bundle of bundles) {
     if (!loaded.registry.migrations.some((m) => m.path === bundle))
       issues.push({

@@ -1,44 +1,52 @@
 #!/usr/bin/env node
 // kfm-migrate: parses arguments, reads the environment, calls the library and renders its result.
 // With --json the very object the library returned goes to stdout; progress goes to stderr.
+//
+// Start-up is kept short: only Node's own modules and the adapter registry load statically. `--version`
+// answers from package.json alone; the shared packages load once the version fast path is passed, and
+// each command imports its own module (and, through the registry, a store's adapter with its drivers
+// and parsers) only when it runs.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
-import { durationMs } from '@kfm/adapter-kit';
-import { formatIssue, ExitCode, exitCodeFor, type Issue, type StoreAdapter } from '@kfm/migration-contracts';
-import { parseSigningKey, parseVerifyKey } from '@kfm/receipts';
-import { formatSummary } from '@kfm/diff';
-import { postgisAdapter } from '@kfm/baseline-postgis';
-import { graphAdapter } from '@kfm/baseline-graph';
-import { searchAdapter } from '@kfm/baseline-search';
-import { registerAdapter, registeredTypes } from './adapters.js';
-import { pushPolicy, showPolicy, unlockStore, type AdminResult } from './admin.js';
-import { applyBundle } from './apply.js';
-import { approveBundle, markBundle, type ApprovalResult } from './approvals.js';
-import { runCi, type CiResult } from './ci.js';
-import { captureStoreBaseline, diffFiles, discoverBundles, validatePaths } from './commands.js';
-import { planBundle } from './plan.js';
+import type { Command as CommandType } from 'commander';
+import type { ExitCode, Issue, StoreAdapter } from '@kfm/migration-contracts';
+import { registerAdapter, registerAdapterLoader, registeredTypes } from './adapters.js';
+import type { AdminResult } from './admin.js';
+import type { ApprovalResult } from './approvals.js';
+import type { CiResult } from './ci.js';
 import { createReporter } from './progress.js';
-import { rehearseBundle, rehearseRegistered, type CiRehearsal } from './rehearse.js';
-import { lintBundles } from './lint.js';
-import { reportBundle } from './report.js';
-import { rollbackBundle } from './rollback.js';
+import type { CiRehearsal } from './rehearse.js';
 import type { RunOptions, RunResult } from './run-context.js';
-import { scaffoldBundle } from './scaffold.js';
-import { storeStatus } from './status.js';
-import { verifyChainDirectory, verifyTarget } from './verify.js';
 
-// Adapter registration: the only place the CLI names stores. Third-party adapters are modules named in
-// KFM_ADAPTERS (comma-separated) or by --adapter; each exports a StoreAdapter as `adapter` or default.
-registerAdapter(postgisAdapter);
-registerAdapter(searchAdapter);
-registerAdapter(graphAdapter);
-await loadAdapterModules(
-  [...(process.env.KFM_ADAPTERS ?? '').split(','), ...adapterFlags(process.argv)].map((s) => s.trim()).filter(Boolean),
-);
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// Third-party adapters are modules named in KFM_ADAPTERS (comma-separated) or by --adapter; each exports
+// a StoreAdapter as `adapter` or default.
+const adapterModules = [...(process.env.KFM_ADAPTERS ?? '').split(','), ...adapterFlags(process.argv)]
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+// `kfm-migrate --version` alone: the answer commander would give, without loading commander or any package.
+// (With adapter modules to load, the full path runs: a module that fails to load still fails the command.)
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V') && adapterModules.length === 0) {
+  process.stdout.write(`${pkg.version}\n`);
+  process.exit(0);
+}
+
+const [{ ExitCode: Exit, exitCodeFor, formatIssue }, { durationMs }, { Command, CommanderError, Option }] =
+  await Promise.all([import('@kfm/migration-contracts'), import('@kfm/adapter-kit'), import('commander')]);
+
+// Adapter registration: the only place the CLI names stores. Each built-in adapter loads when a command
+// first needs its type (a bundle's declaration, a STORE argument); registeredTypes() lists them unloaded.
+registerAdapterLoader('postgis', async () => (await import('@kfm/baseline-postgis')).postgisAdapter);
+registerAdapterLoader('search', async () => (await import('@kfm/baseline-search')).searchAdapter);
+registerAdapterLoader('graph', async () => (await import('@kfm/baseline-graph')).graphAdapter);
+await loadAdapterModules(adapterModules);
 
 /** `--adapter <module>` may appear anywhere; read before commander so registered types show in --help. */
 function adapterFlags(argv: readonly string[]): string[] {
@@ -62,12 +70,12 @@ async function loadAdapterModules(specifiers: readonly string[]): Promise<void> 
       process.stderr.write(
         `kfm-migrate: cannot load store adapter ${specifier}: ${error instanceof Error ? error.message : String(error)}\n`,
       );
-      process.exit(ExitCode.InvalidInput);
+      process.exit(Exit.InvalidInput);
     }
     const candidate = loaded.adapter ?? loaded.default;
     if (!isStoreAdapter(candidate)) {
       process.stderr.write(`kfm-migrate: ${specifier} exports no StoreAdapter (as \`adapter\` or default)\n`);
-      process.exit(ExitCode.InvalidInput);
+      process.exit(Exit.InvalidInput);
     }
     registerAdapter(candidate);
   }
@@ -97,7 +105,6 @@ interface GlobalOptions {
   signKeyEnv?: string;
 }
 
-const pkg = JSON.parse(await fs.readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('kfm-migrate')
   .description(
     `Governed, reversible migrations with baselines, scope enforcement and content-addressed receipts (stores: ${registeredTypes().join(', ')})`,
@@ -129,7 +136,7 @@ function emit<T extends Printable>(value: T, human: (v: T) => string[]): never {
 
 function invalid(message: string): never {
   return emit(
-    { exit_code: ExitCode.InvalidInput, status: 'failed', issues: [{ code: 'ARGUMENT_INVALID', message }] },
+    { exit_code: Exit.InvalidInput, status: 'failed', issues: [{ code: 'ARGUMENT_INVALID', message }] },
     () => [],
   );
 }
@@ -151,16 +158,19 @@ async function signingKey(): Promise<KeyObject | undefined> {
     ? await fs.readFile(opts.signKey).catch(() => undefined)
     : process.env[opts.signKeyEnv as string];
   if (!pem) return invalid(`${source} is empty or unreadable`);
+  const { parseSigningKey } = await import('@kfm/receipts');
   const parsed = parseSigningKey(pem, source);
-  if (!parsed.ok) return emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
+  if (!parsed.ok) return emit({ exit_code: Exit.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
   return parsed.key;
 }
 
 async function publicKeys(files: readonly string[]): Promise<KeyObject[]> {
   const keys: KeyObject[] = [];
+  if (files.length === 0) return keys;
+  const { parseVerifyKey } = await import('@kfm/receipts');
   for (const file of files) {
     const parsed = parseVerifyKey(await fs.readFile(file).catch(() => ''), `--public-key ${file}`);
-    if (!parsed.ok) emit({ exit_code: ExitCode.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
+    if (!parsed.ok) emit({ exit_code: Exit.InvalidInput, status: 'failed', issues: [parsed.issue] }, () => []);
     else keys.push(parsed.key);
   }
   return keys;
@@ -238,7 +248,7 @@ function renderApproval(result: ApprovalResult): string[] {
   ];
 }
 
-const lockOptions = (command: Command) =>
+const lockOptions = (command: CommandType) =>
   command
     .option('--lock-wait <duration>', 'wait up to this long for a held store lock, with backoff (default 0: fail fast)')
     .option(
@@ -251,6 +261,7 @@ program
   .argument('[paths...]', 'bundles, migration.yml files or JSON artifacts (default: every bundle under ./migrations)')
   .description('validate bundles (as a run would prepare them), declarations and artifacts against the schemas')
   .action(async (paths: string[]) => {
+    const { discoverBundles, validatePaths } = await import('./commands.js');
     const targets = paths.length ? paths : await discoverBundles(process.cwd());
     const result = await validatePaths(targets);
     emit(result, (r) =>
@@ -277,10 +288,12 @@ program
   .description('every CI gate over migrations/: schema, secrets, evidence, chains, registry, scope of committed diffs')
   .action(async (o: { root: string; rehearse?: boolean; publicKey: string[] }) => {
     const keys = await publicKeys(o.publicKey);
+    const { runCi } = await import('./ci.js');
     const ci = await runCi(path.resolve(o.root), keys.length ? { publicKeys: keys } : {});
     let rehearsals: CiRehearsal[] = [];
     if (o.rehearse) {
       const key = await signingKey();
+      const { rehearseRegistered } = await import('./rehearse.js');
       rehearsals = await rehearseRegistered(path.resolve(o.root, 'migrations'), (bundle) =>
         runOptions(bundle, key ? { signingKey: key } : {}),
       );
@@ -318,13 +331,17 @@ program
   .command('plan')
   .argument('<bundle>')
   .description('dry run: preflight + PRE baseline + predicted touches + drift → plan.json (nothing changes)')
-  .action(async (bundle: string) => emit(await planBundle(runOptions(bundle)), renderRun));
+  .action(async (bundle: string) => {
+    const { planBundle } = await import('./plan.js');
+    emit(await planBundle(runOptions(bundle)), renderRun);
+  });
 
 lockOptions(program.command('apply').argument('<bundle>').description('the full governed lifecycle'))
   .option('--full', 'capture full baselines, not only what the declaration scopes')
   .option('--resume', 'continue an interrupted batched run from the last batch the ledger recorded')
   .action(async (bundle: string, o: LockFlags & { full?: boolean; resume?: boolean }) => {
     const key = await signingKey();
+    const { applyBundle } = await import('./apply.js');
     emit(
       await applyBundle(
         runOptions(
@@ -353,6 +370,7 @@ lockOptions(
   )
   .action(async (bundle: string, o: LockFlags & { acceptDrift?: boolean }) => {
     const key = await signingKey();
+    const { rollbackBundle } = await import('./rollback.js');
     emit(
       await rollbackBundle(
         runOptions(bundle, { ...(key ? { signingKey: key } : {}), ...(o.acceptDrift ? { acceptDrift: true } : {}) }, o),
@@ -367,6 +385,7 @@ program
   .description('apply + rollback on a scratch copy of the store; passes only if rollback restores PRE')
   .action(async (bundle: string) => {
     const key = await signingKey();
+    const { rehearseBundle } = await import('./rehearse.js');
     emit(await rehearseBundle(runOptions(bundle, key ? { signingKey: key } : {})), renderRun);
   });
 
@@ -388,6 +407,7 @@ program
     'recompute every digest; bind the evidence to the latest run; statements, signatures, chains, the store ledger',
   )
   .action(async (target: string | undefined, o: { chain?: string; publicKey: string[]; againstStore?: boolean }) => {
+    const { verifyChainDirectory, verifyTarget } = await import('./verify.js');
     if (o.chain) {
       emit(await verifyChainDirectory(o.chain), (c) =>
         [
@@ -430,6 +450,7 @@ program
   .option('--full', 'every object and histogram, not a declaration-scoped capture')
   .description('capture a baseline of a store')
   .action(async (store: string, o: { out?: string; full?: boolean }) => {
+    const { captureStoreBaseline } = await import('./commands.js');
     const result = await captureStoreBaseline(
       store,
       process.env,
@@ -452,6 +473,7 @@ program
   .option('--declaration <file>', 'evaluate against this migration.yml')
   .description('diff two baselines; with --declaration, evaluate scope and limits')
   .action(async (pre: string, post: string, o: { declaration?: string }) => {
+    const [{ diffFiles }, { formatSummary }] = await Promise.all([import('./commands.js'), import('@kfm/diff')]);
     emit(await diffFiles(pre, post, o.declaration), (d) => {
       if ('summary' in d && d.summary) return [formatSummary(d.summary)];
       if ('diff' in d && d.diff)
@@ -469,8 +491,9 @@ program
   .option('--root <dir>', 'repository root holding migrations/', '.')
   .description('scaffold a bundle with a fresh id and register it as draft')
   .action(async (store: string, o: { intent: string; root: string }) => {
+    const { scaffoldBundle } = await import('./scaffold.js');
     const result = await scaffoldBundle({ root: path.resolve(o.root), type: store, intent: o.intent, now: new Date() });
-    emit({ ...result, exit_code: result.status === 'passed' ? ExitCode.Passed : ExitCode.InvalidInput }, (s) =>
+    emit({ ...result, exit_code: result.status === 'passed' ? Exit.Passed : Exit.InvalidInput }, (s) =>
       s.migration_id ? [`created ${s.migration_id} at ${s.path}`, ...s.files.map((f) => `  ${f}`)] : [],
     );
   });
@@ -480,6 +503,7 @@ program
   .option('--root <dir>', 'repository root holding migrations/', '.')
   .description('registry + ledger view: state, drift, incomplete runs, evidence against the store, lease holders')
   .action(async (o: { root: string }) => {
+    const { storeStatus } = await import('./status.js');
     emit(await storeStatus(path.resolve(o.root), process.env), (r) => [
       ...r.migrations.map(
         (m) =>
@@ -498,9 +522,10 @@ program
   .requiredOption('--reviewer <name>', 'who approves (one of approvals.required_reviewers)')
   .requiredOption('--ref <ref>', 'the approval reference (ticket, PR review)')
   .description('record an approval bound to the bundle digest (an edit voids it)')
-  .action(async (bundle: string, o: { reviewer: string; ref: string }) =>
-    emit(await approveBundle(bundle, { reviewer: o.reviewer, ref: o.ref, now: new Date() }), renderApproval),
-  );
+  .action(async (bundle: string, o: { reviewer: string; ref: string }) => {
+    const { approveBundle } = await import('./approvals.js');
+    emit(await approveBundle(bundle, { reviewer: o.reviewer, ref: o.ref, now: new Date() }), renderApproval);
+  });
 
 program
   .command('mark')
@@ -509,7 +534,8 @@ program
   .option('--by <id>', 'the migration that supersedes this one')
   .option('--ref <ref>', 'a reference (merge commit, PR)')
   .description('record a registry transition (merged, superseded); history is appended, never rewritten')
-  .action(async (bundle: string, status: string, o: { by?: string; ref?: string }) =>
+  .action(async (bundle: string, status: string, o: { by?: string; ref?: string }) => {
+    const { markBundle } = await import('./approvals.js');
     emit(
       await markBundle(bundle, {
         status,
@@ -518,8 +544,8 @@ program
         now: new Date(),
       }),
       renderApproval,
-    ),
-  );
+    );
+  });
 
 const policy = program.command('policy').description('the store-held protected-domain policy');
 lockOptions(
@@ -532,6 +558,7 @@ lockOptions(
   .description("write the policy into the store's ledger (needs --env and --approval REF), with a receipt")
   .action(async (store: string, o: LockFlags & { file?: string; root: string }) => {
     const { bundle: _bundle, ...options } = runOptions(path.resolve(o.root), {}, o);
+    const { pushPolicy } = await import('./admin.js');
     emit(
       await pushPolicy(store, { ...options, root: path.resolve(o.root), ...(o.file ? { file: o.file } : {}) }),
       renderAdmin,
@@ -541,7 +568,10 @@ policy
   .command('show')
   .argument('<store>', `store type (${registeredTypes().join(' | ')})`)
   .description('print the policy the store holds')
-  .action(async (store: string) => emit(await showPolicy(store, process.env), renderAdmin));
+  .action(async (store: string) => {
+    const { showPolicy } = await import('./admin.js');
+    emit(await showPolicy(store, process.env), renderAdmin);
+  });
 
 program
   .command('unlock')
@@ -555,6 +585,7 @@ program
   .description('show the lock holder; remove an expired lease (a live one only with --force); audit receipt')
   .action(async (store: string, o: { reason: string; force?: boolean; root: string }) => {
     const { bundle: _bundle, ...options } = runOptions(path.resolve(o.root));
+    const { unlockStore } = await import('./admin.js');
     emit(
       await unlockStore(store, { ...options, root: path.resolve(o.root), reason: o.reason, force: o.force === true }),
       (r) => [
@@ -573,6 +604,7 @@ program
   .description('lock-hazard lint of each bundle (sizes from the store when its connection variables are set)')
   .action(async (bundles: string[], o: { format: string }) => {
     if (o.format !== 'text' && o.format !== 'json') invalid(`--format ${o.format} is not text or json`);
+    const { lintBundles } = await import('./lint.js');
     const result = await lintBundles(bundles, process.env);
     if (o.format === 'json' && !globals().json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -600,22 +632,21 @@ program
   )
   .action(async (bundle: string, o: { format: string; out?: string }) => {
     if (o.format !== 'md' && o.format !== 'html') invalid(`--format ${o.format} is not md or html`);
+    const { reportBundle } = await import('./report.js');
     const report = await reportBundle(path.resolve(bundle), o.format as 'md' | 'html');
     if (!report.ok) emit({ exit_code: exitCodeFor(report.issues), status: 'failed', issues: report.issues }, () => []);
     if (!o.out) {
       process.stdout.write(report.text);
-      process.exit(ExitCode.Passed);
+      process.exit(Exit.Passed);
     }
     await fs.writeFile(o.out, report.text);
-    emit({ exit_code: ExitCode.Passed, status: 'passed', issues: [], file: o.out }, () => [
-      `report written to ${o.out}`,
-    ]);
+    emit({ exit_code: Exit.Passed, status: 'passed', issues: [], file: o.out }, () => [`report written to ${o.out}`]);
   });
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : ExitCode.InvalidInput);
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : Exit.InvalidInput);
   process.stderr.write(`kfm-migrate: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(ExitCode.Unreachable);
+  process.exit(Exit.Unreachable);
 }

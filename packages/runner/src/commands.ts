@@ -1,9 +1,9 @@
 // The commands that change no store: validate (a bundle exactly as a run would prepare it: schema,
 // vocabulary, encoding, scripts parsed, policy-safe scan, timeout bounds), diff, baseline, discovery.
-// Each returns a value the CLI prints as-is with --json.
+// Each returns a value the CLI prints as-is with --json. What only one command needs (the diff, the CI
+// gates' bundle discovery) is imported when that command runs, so validate starts without it.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { diffBaselines, evaluate } from '@kfm/diff';
 import {
   ExitCode,
   decodeText,
@@ -16,9 +16,8 @@ import {
   type SchemaName,
 } from '@kfm/migration-contracts';
 import { canonicalJson } from '@kfm/receipts';
-import { adapterFor, registeredTypes } from './adapters.js';
+import { loadAdapter, registeredTypes } from './adapters.js';
 import { prepareBundle } from './bundle.js';
-import { bundleDirectories } from './ci.js';
 import { resolveConnection } from './connection.js';
 import { faultIssue } from './run-context.js';
 
@@ -90,6 +89,7 @@ export async function validatePaths(paths: string[]): Promise<ValidateResult> {
 /** Every bundle directory under <root>/migrations/. */
 export async function discoverBundles(root: string): Promise<string[]> {
   const migrationsRoot = path.join(root, 'migrations');
+  const { bundleDirectories } = await import('./ci.js');
   return (await bundleDirectories(migrationsRoot)).map((bundle) => path.join(migrationsRoot, bundle));
 }
 
@@ -98,13 +98,14 @@ export async function diffFiles(preFile: string, postFile: string, declarationPa
   const post = await loadArtifact<Baseline>(postFile, 'baseline.v1');
   const issues = [...pre.issues, ...post.issues];
   if (!pre.ok || !post.ok) return { status: 'failed' as const, exit_code: exitCodeFor(issues), issues };
+  const { diffBaselines, evaluate } = await import('@kfm/diff');
   if (!declarationPath) {
     const diff = diffBaselines(pre.value, post.value);
     return { status: 'passed' as const, exit_code: ExitCode.Passed, issues: [], diff };
   }
   const loaded = await loadDeclaration(declarationPath);
   if (!loaded.ok) return { status: 'failed' as const, exit_code: ExitCode.InvalidInput, issues: loaded.issues };
-  const adapter = adapterFor(loaded.declaration.type);
+  const adapter = await loadAdapter(loaded.declaration.type);
   if (!adapter)
     return {
       status: 'failed' as const,
@@ -137,7 +138,7 @@ export async function captureStoreBaseline(
   capturedAt: string,
   options: { full?: boolean } = {},
 ) {
-  const adapter = adapterFor(type);
+  const adapter = await loadAdapter(type);
   if (!adapter)
     return {
       status: 'failed' as const,

@@ -1,7 +1,14 @@
 // @kfm/runner: the store-agnostic lifecycle (plan, apply, rollback, rehearse), the gates (verify, ci),
 // the registry (approvals, statuses), administrative runs (policy, unlock) and the adapter registry.
 // The kfm-migrate CLI (cli.ts) is a thin layer over these.
-export { registerAdapter, adapterFor, registeredTypes } from './adapters.js';
+export {
+  registerAdapter,
+  registerAdapterLoader,
+  adapterFor,
+  loadAdapter,
+  registeredTypes,
+  type AdapterLoader,
+} from './adapters.js';
 export { applyBundle } from './apply.js';
 export { rollbackBundle } from './rollback.js';
 export { verifyRestored } from './restore.js';

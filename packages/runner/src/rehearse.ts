@@ -26,7 +26,7 @@ import {
   type ScratchStore,
 } from '@kfm/migration-contracts';
 import { loadDeclaration } from '@kfm/migration-contracts';
-import { adapterFor } from './adapters.js';
+import { loadAdapter } from './adapters.js';
 import { applyRun } from './apply.js';
 import { prepareBundle, type PreparedBundle } from './bundle.js';
 import { connectionVariables, resolveConnection } from './connection.js';
@@ -372,7 +372,7 @@ export async function rehearseRegistered(
     const bundle = path.join(migrationsRoot, entry.path);
     const options = optionsFor(bundle);
     const base = { migration_id: entry.migration_id, path: entry.path, issues: [], checks: [] };
-    const adapter = adapterFor(entry.type);
+    const adapter = await loadAdapter(entry.type);
     const loaded = await loadDeclaration(bundle);
     if (!adapter?.rehearsal || !loaded.ok) {
       out.push({

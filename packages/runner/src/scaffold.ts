@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Issue, MigrationDeclaration } from '@kfm/migration-contracts';
-import { adapterFor, registeredTypes } from './adapters.js';
+import { loadAdapter, registeredTypes } from './adapters.js';
 import { updateRegistry } from './migrations-registry.js';
 
 export interface ScaffoldResult {
@@ -30,7 +30,7 @@ export async function scaffoldBundle(options: {
   now: Date;
 }): Promise<ScaffoldResult> {
   const { root, type, intent } = options;
-  const adapter = adapterFor(type);
+  const adapter = await loadAdapter(type);
   if (!adapter)
     return {
       status: 'failed',

@@ -10,7 +10,7 @@ import {
   type LeaseHolder,
   type StoreSession,
 } from '@kfm/migration-contracts';
-import { adapterFor } from './adapters.js';
+import { loadAdapter } from './adapters.js';
 import { resolveConnection } from './connection.js';
 import { driftFrom, latestApplied } from './drift.js';
 import { findMigrationsRoot, loadRegistry } from './migrations-registry.js';
@@ -54,7 +54,7 @@ export async function storeStatus(
   const sessions = new Map<string, StoreSession | null>();
   const sessionFor = async (type: string): Promise<StoreSession | null> => {
     if (sessions.has(type)) return sessions.get(type) ?? null;
-    const adapter = adapterFor(type);
+    const adapter = await loadAdapter(type);
     const connection = adapter ? resolveConnection(adapter, undefined, env) : undefined;
     const session =
       adapter && connection?.ok

@@ -26,7 +26,7 @@ import {
   verifyReceiptFile,
   type VerifyResult,
 } from '@kfm/receipts';
-import { adapterFor } from './adapters.js';
+import { loadAdapter } from './adapters.js';
 import { resolveConnection } from './connection.js';
 import { findMigrationsRoot } from './migrations-registry.js';
 import { loadRepositoryPolicy } from './policy.js';
@@ -164,7 +164,7 @@ export async function compareWithStore(
   const loaded = await loadDeclaration(bundleDir);
   if (!loaded.ok) return { ledger: [], bundle: [], status: 'not_checked', issues: loaded.issues };
   const { declaration } = loaded;
-  const adapter = adapterFor(declaration.type);
+  const adapter = await loadAdapter(declaration.type);
   const base = { migration_id: declaration.migration_id, ledger: [] as string[], bundle: [] as string[] };
   if (!adapter)
     return {
