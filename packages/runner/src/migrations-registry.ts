@@ -2,10 +2,9 @@
 // approvals bound to bundle digests and an append-only status history. Concurrent runs from one
 // repository update it under an exclusive file lock (proper-lockfile: a lock directory with stale
 // detection, so a killed runner never blocks it for long) with read-modify-write and an atomic
-// rename: no transition is ever lost.
+// rename: no transition is ever lost. The lock library loads only when the registry is written.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { canonicalJson } from '@kfm/receipts';
 import { loadArtifact, type Issue, type MigrationsRegistry } from '@kfm/migration-contracts';
 
@@ -69,6 +68,7 @@ export async function updateRegistry<T>(
       .writeFile(file, render({ kfm_migrations_registry_version: 'v1', migrations: [] }), { flag: 'wx' })
       .catch(() => undefined);
   // Retries with backoff for up to ~30 s; a lock older than 10 s whose holder stopped updating it is stale.
+  const { default: lockfile } = await import('proper-lockfile');
   const release = await lockfile.lock(file, {
     realpath: false,
     stale: 10_000,
