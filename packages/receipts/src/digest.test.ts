@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CID } from 'multiformats/cid';
+import { create as createDigest } from 'multiformats/hashes/digest';
 import { canonicalJson, cidOfBytes, cidOfJson, cidOfJsonSync, cidOfScript, inspectCid } from './digest.js';
 
 /** RFC 4648 base32 (lowercase, no padding), written out here so the CID check does not reuse multiformats. */
@@ -143,5 +144,32 @@ describe('CIDs', () => {
     expect(decodeCid(lf).digestHex).toBe(
       createHash('sha256').update('CREATE INDEX a ON t (c);\nSELECT 1;\n').digest('hex'),
     );
+  });
+
+  it('builds the very strings multiformats builds, and reads them back as CID.parse does', async () => {
+    // Digests are built directly (one-shot sha-256, a fixed prefix, base32), not through multiformats.
+    for (let length = 0; length < 70; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 37 + length * 11) & 0xff);
+      const sha = createHash('sha256').update(bytes).digest();
+      const viaMultiformats = CID.create(1, 0x55, createDigest(0x12, sha)).toString();
+      expect(await cidOfBytes(bytes)).toBe(viaMultiformats);
+      const value = { length, text: Buffer.from(bytes).toString('latin1') };
+      const canonical = createHash('sha256').update(canonicalJson(value), 'utf8').digest();
+      expect(cidOfJsonSync(value)).toBe(CID.create(1, 0x0200, createDigest(0x12, canonical)).toString());
+      for (const cid of [viaMultiformats, cidOfJsonSync(value)]) {
+        const parsed = CID.parse(cid);
+        expect(inspectCid(cid)).toEqual({
+          codec: parsed.code === 0x0200 ? 'json' : 'raw',
+          sha256Hex: Buffer.from(parsed.multihash.digest).toString('hex'),
+        });
+      }
+    }
+  });
+
+  it('refuses a CID that is truncated, not base32 or not multibase-prefixed', async () => {
+    const cid = await cidOfBytes(Uint8Array.of(1, 2, 3));
+    expect(() => inspectCid(cid.slice(0, -4))).toThrow();
+    expect(() => inspectCid(`${cid.slice(0, -1)}1`)).toThrow();
+    expect(() => inspectCid(cid.slice(1))).toThrow();
   });
 });

@@ -1,12 +1,7 @@
 // Content addressing: RFC 8785 canonical JSON and CIDv1 (sha2-256) digests.
 // JSON artifacts use the json codec over canonical bytes (bagaaiera…), files the raw codec (bafkrei…).
-import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
-import { CID } from 'multiformats/cid';
-import * as json from 'multiformats/codecs/json';
-import * as raw from 'multiformats/codecs/raw';
-import { create as createDigest } from 'multiformats/hashes/digest';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { JSON_CODEC, RAW_CODEC, cidOf, parseCid } from './cid.js';
 
 const canonicalizeFn = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
@@ -26,18 +21,17 @@ export function canonicalBytes(value: unknown): Uint8Array {
 
 /** CIDv1, json codec, sha2-256, over the canonical JSON of `value`. */
 export async function cidOfJson(value: unknown): Promise<string> {
-  return CID.create(1, json.code, await sha256.digest(canonicalBytes(value))).toString();
+  return cidOf(JSON_CODEC, canonicalJson(value));
 }
 
 /** Synchronous cidOfJson (same result), for pure builders that should not be async. */
 export function cidOfJsonSync(value: unknown): string {
-  const digest = createHash('sha256').update(canonicalBytes(value)).digest();
-  return CID.create(1, json.code, createDigest(sha256.code, new Uint8Array(digest))).toString();
+  return cidOf(JSON_CODEC, canonicalJson(value));
 }
 
 /** CIDv1, raw codec, sha2-256, over bytes. */
 export async function cidOfBytes(bytes: Uint8Array): Promise<string> {
-  return CID.create(1, raw.code, await sha256.digest(bytes)).toString();
+  return cidOf(RAW_CODEC, bytes);
 }
 
 /**
@@ -46,12 +40,12 @@ export async function cidOfBytes(bytes: Uint8Array): Promise<string> {
  */
 export async function cidOfScript(text: string): Promise<string> {
   const normalized = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  return cidOfBytes(new TextEncoder().encode(normalized));
+  return cidOf(RAW_CODEC, normalized);
 }
 
 /** Parses a CID string and returns its codec name and hex sha2-256 digest (for by-hand checks). */
 export function inspectCid(cid: string): { codec: 'json' | 'raw' | 'other'; sha256Hex: string } {
-  const parsed = CID.parse(cid);
-  const codec = parsed.code === json.code ? 'json' : parsed.code === raw.code ? 'raw' : 'other';
-  return { codec, sha256Hex: Buffer.from(parsed.multihash.digest).toString('hex') };
+  const parsed = parseCid(cid);
+  const codec = parsed.codec === JSON_CODEC ? 'json' : parsed.codec === RAW_CODEC ? 'raw' : 'other';
+  return { codec, sha256Hex: Buffer.from(parsed.digest).toString('hex') };
 }

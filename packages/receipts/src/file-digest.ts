@@ -4,11 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CID } from 'multiformats/cid';
-import * as json from 'multiformats/codecs/json';
-import * as raw from 'multiformats/codecs/raw';
-import { create as createDigest } from 'multiformats/hashes/digest';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { JSON_CODEC, RAW_CODEC, cidFromSha256, cidOf } from './cid.js';
 import { cidOfScript } from './digest.js';
 
 const JSON_EXTENSIONS = new Set(['.json', '.jsonld']);
@@ -26,8 +22,7 @@ export async function digestInputText(text: string): Promise<string> {
 
 /** Digest of an output's exact bytes; `name` only chooses the codec. */
 export async function digestOutputBytes(name: string, bytes: Uint8Array): Promise<string> {
-  const code = outputCodec(name) === 'json' ? json.code : raw.code;
-  return CID.create(1, code, await sha256.digest(bytes)).toString();
+  return cidOf(outputCodec(name) === 'json' ? JSON_CODEC : RAW_CODEC, bytes);
 }
 
 /**
@@ -58,7 +53,7 @@ export async function digestInput(absPath: string): Promise<string> {
 
 /** Digest of an input's bytes (see normalizeInputBytes). */
 export async function digestInputBytes(bytes: Uint8Array): Promise<string> {
-  return CID.create(1, raw.code, await sha256.digest(normalizeInputBytes(bytes))).toString();
+  return cidOf(RAW_CODEC, normalizeInputBytes(bytes));
 }
 
 /** Digest of an output file (baseline, diff, receipt, PROV, CSV, notes). */
@@ -77,6 +72,5 @@ export async function digestOutput(absPath: string): Promise<string> {
   } finally {
     await handle.close();
   }
-  const code = outputCodec(absPath) === 'json' ? json.code : raw.code;
-  return CID.create(1, code, createDigest(sha256.code, hash.digest())).toString();
+  return cidFromSha256(outputCodec(absPath) === 'json' ? JSON_CODEC : RAW_CODEC, hash.digest());
 }
