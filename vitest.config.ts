@@ -14,6 +14,7 @@ const slow = { testTimeout: 180_000, hookTimeout: 180_000 };
 export const searchTests = [
   'packages/baseline-search/test/**/*.test.ts',
   'packages/runner/test/search-escapes.test.ts',
+  'packages/runner/test/search-rehearse.test.ts',
   'packages/runner/test/lifecycle-stores.test.ts',
   'tools/stores/test/search-engine.test.ts',
 ];

@@ -25,6 +25,8 @@ import {
 import { governedApply, runRollbackPlan, type ApplyContext } from './apply.js';
 import { captureWith, RUNNER_INDEX, type SearchScopeOptions } from './capture.js';
 import { createSearchClient, type SearchClient, type SearchRest, type ServerInfo } from './es-client.js';
+import { namespacedRest, namespaceOf } from './namespace.js';
+import { searchRehearsal } from './rehearsal.js';
 import { SearchLedger } from './ledger.js';
 import { searchLock } from './lock.js';
 import { readPlan } from './operations.js';
@@ -87,6 +89,8 @@ export interface SearchConnectOptions extends SearchScopeOptions {
   /** How the reindex poll waits (tests may shorten it). */
   sleep?: Sleep;
   requestTimeout?: number;
+  /** A namespace view of the cluster (a rehearsal's scratch copy; see namespace.ts). */
+  namespace?: string;
 }
 
 /** Aliases per existing index among `indices`, in one request. */
@@ -128,12 +132,15 @@ export class SearchSession implements StoreSession {
   private readonly ledger: SearchLedger;
   private readonly context: ApplyContext;
   readonly server: string;
+  private readonly rest: SearchRest;
 
   constructor(
-    private readonly rest: SearchClient,
+    private readonly client: SearchClient,
     readonly info: ServerInfo,
     private readonly options: SearchConnectOptions,
   ) {
+    const rest = options.namespace ? namespacedRest(client, options.namespace) : client;
+    this.rest = rest;
     const runnerIndex = options.runnerIndex ?? RUNNER_INDEX;
     const now = options.now ?? (() => new Date());
     this.server = `${info.product} ${info.version}`;
@@ -218,7 +225,7 @@ export class SearchSession implements StoreSession {
   }
 
   async close(): Promise<void> {
-    await this.rest.close();
+    await this.client.close();
   }
 }
 
@@ -246,11 +253,16 @@ export function createSearchAdapter(options: Partial<SearchConnectOptions> = {})
     language: planLanguage,
     connection: { url: 'KFM_ES_URL' },
     async connect(values: ConnectionValues, connectOptions: ConnectOptions) {
-      const url = values.url;
+      const { url, namespace } = namespaceOf(values.url ?? '');
       if (!url)
         throw new KfmError({ code: 'ENV_MISSING', message: 'no search engine URL was given (connection role `url`)' });
-      return connectSearch(url, { ...options, applicationName: connectOptions.applicationName });
+      return connectSearch(url, {
+        ...options,
+        ...(namespace ? { namespace } : {}),
+        applicationName: connectOptions.applicationName,
+      });
     },
+    rehearsal: searchRehearsal,
   };
 }
 

@@ -378,6 +378,12 @@ export interface ScratchStore {
   values: ConnectionValues;
   /** A policy-safe name for reports (e.g. the scratch database's name), never a connection value. */
   name: string;
+  /**
+   * True when the copy holds only what the declaration reaches (a search namespace), not the whole store:
+   * the copy then matches the source when each of its objects has the source's digest, rather than when
+   * the whole-store fingerprints are equal.
+   */
+  partial?: boolean;
   /** Drops the copy; safe to call more than once. */
   dispose(): Promise<void>;
 }

@@ -172,7 +172,7 @@ export async function rehearseBundle(options: RunOptions): Promise<RehearsalResu
     if (exitCodeOf(issue.code) === ExitCode.InvalidInput || exitCodeOf(issue.code) === ExitCode.Unreachable)
       issues.push(issue);
   }
-  evidence.checks.push(...rehearsalChecks(realBefore, evidence, applied, rolled));
+  evidence.checks.push(...rehearsalChecks(realBefore, evidence, applied, rolled, scratch.partial === true));
 
   try {
     const realAfter = await capture('capture the real store (after)');
@@ -264,6 +264,7 @@ function rehearsalChecks(
   evidence: RunEvidence,
   applied: RunResult | undefined,
   rolled: RunResult | undefined,
+  partial: boolean,
 ): Check[] {
   const checks: Check[] = [];
   const committed = applied?.outcome?.status === 'committed';
@@ -276,7 +277,27 @@ function rehearsalChecks(
       ? 'the governed apply committed on the scratch copy'
       : `the governed apply did not commit on the scratch copy (${applied?.outcome?.status ?? 'not run'}${applied?.outcome?.message ? `: ${applied.outcome.message}` : ''})`,
   });
-  if (evidence.pre) {
+  if (evidence.pre && partial) {
+    // A partial copy (what the declaration reaches) matches when each of its objects is the source's.
+    const source = new Map(realBefore.objects.map((object) => [`${object.kind}:${object.name}`, object.digest]));
+    const differing = evidence.pre.objects
+      .filter((object) => source.get(`${object.kind}:${object.name}`) !== object.digest)
+      .map((object) => `${object.kind}:${object.name}`);
+    const same = differing.length === 0 && evidence.pre.objects.length > 0;
+    checks.push({
+      name: 'scratch_copy_matches_source',
+      rule: 'rollback',
+      status: same ? 'pass' : 'fail',
+      ...(same ? {} : { code: 'ROLLBACK_UNVERIFIED' }),
+      declared: `${evidence.pre.objects.length} objects as in the real store`,
+      observed: same
+        ? `${evidence.pre.objects.length} objects as in the real store`
+        : differing.join(', ') || 'no objects',
+      message: same
+        ? `the scratch copy's ${evidence.pre.objects.length} objects have the real store's digests`
+        : `the scratch copy differs from the real store: ${differing.join(', ') || 'it holds nothing'}`,
+    });
+  } else if (evidence.pre) {
     const same = evidence.pre.fingerprints.schema === realBefore.fingerprints.schema;
     checks.push({
       name: 'scratch_copy_matches_source',
