@@ -16,6 +16,7 @@ import { DIFF_SIZES, benchDiff } from './suites/diff.mjs';
 import { GRAPH_SIZES, benchGraph } from './suites/graph.mjs';
 import { POSTGIS_SIZES, benchPostgis } from './suites/postgis.mjs';
 import { SEARCH_SIZES, benchSearch } from './suites/search.mjs';
+import { STARTUP_SIZES, benchStartup } from './suites/startup.mjs';
 import { VERIFY_SIZES, benchVerify } from './suites/verify.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,6 +27,7 @@ const SUITES = [
   { key: 'diff', short: 'diff + evaluate vs JSON.parse', sizes: DIFF_SIZES, run: benchDiff },
   { key: 'verify', short: 'verify vs sha256sum', sizes: VERIFY_SIZES, run: benchVerify },
   { key: 'apply', short: 'apply vs psql -f', sizes: APPLY_SIZES, run: benchApply },
+  { key: 'startup', short: 'kfm-migrate start-up vs node -e 0', sizes: STARTUP_SIZES, run: benchStartup },
 ];
 
 const { values } = parseArgs({
