@@ -2,14 +2,14 @@
 # Stops what tools/stores/up.sh started, using its pid files only (never by process name).
 # PostgreSQL is stopped only if up.sh had to start it (and it is still that same postmaster).
 #
-# Usage: tools/stores/down.sh [postgis|elasticsearch|opensearch|neo4j|search-cluster ...]   (default: all)
+# Usage: tools/stores/down.sh [postgis|elasticsearch|opensearch|opensearch3|neo4j|search-cluster ...]   (default: all)
 set -euo pipefail
 
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 WANTED=("$@")
-[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch opensearch neo4j search-cluster)
+[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch opensearch opensearch3 neo4j search-cluster)
 wants() { local w; for w in "${WANTED[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 stop_pidfile() { # name pidfile
@@ -34,7 +34,7 @@ stop_pidfile() { # name pidfile
 }
 
 if wants neo4j; then stop_pidfile neo4j "$NEO4J_PIDFILE"; fi
-for e in elasticsearch opensearch; do
+for e in elasticsearch opensearch opensearch3; do
   if wants "$e"; then search_select "$e"; stop_pidfile "$e" "$SE_PIDFILE"; fi
 done
 if wants search-cluster && [ -f "$SEARCH_CLUSTER_NODES_FILE" ]; then

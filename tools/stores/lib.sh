@@ -40,6 +40,21 @@ OS_MODULES=(
   "percolator:percolator-client:org.opensearch.percolator.PercolatorPlugin:"
   "rank-eval:rank-eval-client:org.opensearch.index.rankeval.RankEvalPlugin:"
 )
+# OpenSearch 3.x (optional: up.sh opensearch3, or --opensearch 3): needs Java 21+, run on the Temurin 25 JDK;
+# its modules were renamed *ModulePlugin.
+OS3_VERSION="3.3.2"
+OS3_DIST_GAV="org.opensearch.distribution.integ-test-zip:opensearch:${OS3_VERSION}:zip"
+OS3_MODULES=(
+  "lang-painless:lang-painless:org.opensearch.painless.PainlessModulePlugin:"
+  "analysis-common:analysis-common:org.opensearch.analysis.common.CommonAnalysisModulePlugin:lang-painless"
+  "mapper-extras:mapper-extras-client:org.opensearch.index.mapper.MapperExtrasModulePlugin:"
+  "ingest-common:ingest-common:org.opensearch.ingest.common.IngestCommonModulePlugin:lang-painless"
+  "reindex:reindex-client:org.opensearch.index.reindex.ReindexModulePlugin:"
+  "parent-join:parent-join-client:org.opensearch.join.ParentJoinModulePlugin:"
+  "percolator:percolator-client:org.opensearch.percolator.PercolatorModulePlugin:"
+  "rank-eval:rank-eval-client:org.opensearch.index.rankeval.RankEvalModulePlugin:"
+)
+OS3_JAVA_HOME="${KFM_STORES_JAVA21_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 NEO4J_VERSION="5.26.30"   # keep in sync with tools/stores/neo4j/pom.xml
 
 # ---- locations --------------------------------------------------------------------------------------------------
@@ -65,12 +80,12 @@ SEARCH_CLUSTER_ENGINE="${KFM_SEARCH_CLUSTER_ENGINE:-opensearch}"
 SEARCH_CLUSTER_BASE="${KFM_STORES_CLUSTER_BASE:-$SEARCH_ROOT/search-cluster}"
 SEARCH_CLUSTER_NODES_FILE="$STATE_DIR/search-cluster.nodes"   # node count of the last cluster up.sh started
 
-# search_select ENGINE [NODE]: sets the SE_* variables for one search server. ENGINE is elasticsearch or
-# opensearch; without NODE it is that engine's single-node server (9200 / 9201), with NODE (1..) it is node NODE
+# search_select ENGINE [NODE]: sets the SE_* variables for one search server. ENGINE is elasticsearch,
+# opensearch or opensearch3; without NODE it is that engine's single-node server (9200 / 9201 / 9202), with NODE (1..) it is node NODE
 # of the multi-node cluster. The install (SE_HOME) is per engine and shared by the cluster's nodes; config, data,
 # logs and the pid file are per server.
 search_select() {
-  SE_ENGINE="$1"; SE_NODE="${2:-}"
+  SE_ENGINE="$1"; SE_NODE="${2:-}"; SE_JAVA_HOME=""
   case "$SE_ENGINE" in
     elasticsearch)
       SE_VERSION="$ES_VERSION"; SE_DIST_GAV="$ES_DIST_GAV"; SE_MODULE_GROUP="$ES_MODULE_GROUP"
@@ -86,14 +101,27 @@ search_select() {
       SE_JAVA_VERSION="11"; SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
       SE_INSTALL_BASE="${KFM_STORES_OS_BASE:-$SEARCH_ROOT/opensearch}"
       SE_SINGLE_PORT=9201 ;;
-    *) die "unknown search engine '$SE_ENGINE' (expected elasticsearch or opensearch)" ;;
+    opensearch3)
+      SE_VERSION="$OS3_VERSION"; SE_DIST_GAV="$OS3_DIST_GAV"; SE_MODULE_GROUP="$OS_MODULE_GROUP"
+      SE_MODULES=("${OS3_MODULES[@]}"); SE_SERVER_EXCLUDE="org.opensearch:opensearch"; SE_BIN="opensearch"
+      SE_ENV_PREFIX="OPENSEARCH"; SE_CONFIG_FILE="opensearch.yml"; SE_VERSION_KEY="opensearch.version"
+      SE_JAVA_VERSION="21"; SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
+      SE_INSTALL_BASE="${KFM_STORES_OS3_BASE:-$SEARCH_ROOT/opensearch3}"
+      SE_JAVA_HOME="$OS3_JAVA_HOME"
+      SE_SINGLE_PORT=9202 ;;
+    *) die "unknown search engine '$SE_ENGINE' (expected elasticsearch, opensearch or opensearch3)" ;;
   esac
-  SE_HOME="$SE_INSTALL_BASE/$SE_ENGINE-$SE_VERSION"
+  SE_DIST="$SE_BIN"   # the distribution's own name: elasticsearch-<v>.zip, opensearch-<v>.zip
+  SE_HOME="$SE_INSTALL_BASE/$SE_DIST-$SE_VERSION"
   if [ -z "$SE_NODE" ]; then
     SE_LABEL="$SE_ENGINE"
     SE_DIR="$SE_INSTALL_BASE"
     SE_HTTP_PORT="$SE_SINGLE_PORT"; SE_TRANSPORT_PORT=$(( SE_SINGLE_PORT + 100 ))
-    SE_CLUSTER_NAME="kfm-stores"; [ "$SE_ENGINE" = opensearch ] && SE_CLUSTER_NAME="kfm-stores-os"
+    case "$SE_ENGINE" in
+      opensearch) SE_CLUSTER_NAME="kfm-stores-os" ;;
+      opensearch3) SE_CLUSTER_NAME="kfm-stores-os3" ;;
+      *) SE_CLUSTER_NAME="kfm-stores" ;;
+    esac
     SE_NODE_NAME="$SE_CLUSTER_NAME"
   else
     SE_LABEL="search-cluster node-$SE_NODE ($SE_ENGINE)"

@@ -42,6 +42,8 @@ search_row() { # name (elasticsearch | opensearch | node-N), required (1 = its a
 }
 search_select elasticsearch; search_row elasticsearch 1
 search_select opensearch; search_row opensearch 1
+# OpenSearch 3 is optional: shown when up.sh assembled it, never counted
+search_select opensearch3; [ ! -d "$SE_HOME" ] || search_row opensearch3 0
 if [ -f "$SEARCH_CLUSTER_NODES_FILE" ]; then
   read -r cluster_nodes cluster_engine < "$SEARCH_CLUSTER_NODES_FILE"
   for i in $(seq 1 "$cluster_nodes"); do search_select "$cluster_engine" "$i"; search_row "cluster node-$i" 0; done

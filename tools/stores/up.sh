@@ -4,8 +4,9 @@
 # Idempotent: downloads and builds once into the cache dir (${KFM_STORES_HOME:-$HOME/.cache/kfm-stores}),
 # starts only what is not running, and re-checks everything. Exit status is non-zero if any store fails.
 #
-# Usage: tools/stores/up.sh [postgis|elasticsearch|opensearch|neo4j|search-cluster ...] [--search-nodes N]
-#                          [--cluster-engine opensearch|elasticsearch]     (default: the four single servers)
+# Usage: tools/stores/up.sh [postgis|elasticsearch|opensearch|opensearch3|neo4j|search-cluster ...] [--search-nodes N]
+#                          [--cluster-engine opensearch|elasticsearch] [--opensearch 3]
+#        (default: the four single servers; --opensearch 3 adds OpenSearch 3.x on 9202, on the Temurin 25 JDK)
 # Env:   KFM_STORES_HOME, KFM_STORES_TIMEOUT (seconds per store, default 180), KFM_STORES_JAVA_HOME,
 #        KFM_STORES_MAVEN_ARGS (extra mvn args, e.g. -Dmaven.repo.local=...),
 #        KFM_STORES_ES_BASE / KFM_STORES_OS_BASE / KFM_STORES_CLUSTER_BASE (install/data/logs dirs),
@@ -32,19 +33,21 @@ while [ "$#" -gt 0 ]; do
     --search-nodes=*) SEARCH_NODES="${1#*=}"; shift ;;
     --cluster-engine) [ "$#" -ge 2 ] || die "--cluster-engine needs elasticsearch or opensearch"; SEARCH_CLUSTER_ENGINE="$2"; shift 2 ;;
     --cluster-engine=*) SEARCH_CLUSTER_ENGINE="${1#*=}"; shift ;;
+    --opensearch) [ "${2:-}" = 3 ] || die "--opensearch: only 3 is an optional version (2.19 always runs)"; WANTED+=(opensearch3); shift 2 ;;
     -*) die "unknown option '$1' (expected --search-nodes N or --cluster-engine ENGINE)" ;;
     *) WANTED+=("$1"); shift ;;
   esac
 done
 case "$SEARCH_NODES" in ''|*[!0-9]*) die "--search-nodes: expected a number of nodes, found '$SEARCH_NODES'" ;; esac
 case "$SEARCH_CLUSTER_ENGINE" in elasticsearch|opensearch) ;; *) die "--cluster-engine: expected elasticsearch or opensearch, found '$SEARCH_CLUSTER_ENGINE'" ;; esac
-[ "${#WANTED[@]}" -gt 0 ] || WANTED=(postgis elasticsearch opensearch neo4j)
+# only --opensearch 3 given: the default four plus OpenSearch 3
+if [ "${#WANTED[@]}" -eq 0 ] || [ "${WANTED[*]}" = opensearch3 ]; then WANTED+=(postgis elasticsearch opensearch neo4j); fi
 wants() { local w; for w in "${WANTED[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 for w in "${WANTED[@]}"; do
   case "$w" in
-    postgis|elasticsearch|opensearch|neo4j) ;;
+    postgis|elasticsearch|opensearch|opensearch3|neo4j) ;;
     search-cluster) [ "$SEARCH_NODES" -gt 0 ] || SEARCH_NODES=3 ;;   # "search-cluster" alone: only the cluster
-    *) die "unknown store '$w' (expected postgis, elasticsearch, opensearch, neo4j, search-cluster)";;
+    *) die "unknown store '$w' (expected postgis, elasticsearch, opensearch, opensearch3, neo4j, search-cluster)";;
   esac
 done
 [ "$SEARCH_NODES" = 0 ] || [ "$SEARCH_NODES" -ge 2 ] || die "--search-nodes: a cluster needs at least 2 nodes (found $SEARCH_NODES)"
@@ -188,8 +191,8 @@ POM
     || die "$SE_ENGINE: could not fetch the modules ($SE_MODULE_GROUP:*:$SE_VERSION), see $mlog"
 
   # 3. unpack + add modules with descriptors
-  unzip -q "$work/dist/$SE_ENGINE-$SE_VERSION.zip" -d "$work/unpacked"
-  local home="$work/unpacked/$SE_ENGINE-$SE_VERSION" j base
+  unzip -q "$work/dist/$SE_DIST-$SE_VERSION.zip" -d "$work/unpacked"
+  local home="$work/unpacked/$SE_DIST-$SE_VERSION" j base
   for spec in "${SE_MODULES[@]}"; do
     IFS=: read -r name artifact cls ext <<<"$spec"
     mkdir -p "$home/modules/$name"
@@ -224,7 +227,7 @@ grant {
   // reindex (from remote) opens socket connections using the rest client
   permission java.net.SocketPermission "*", "connect";
 };
-grant codeBase "\${codebase.$SE_ENGINE-rest-client}" {
+grant codeBase "\${codebase.$SE_DIST-rest-client}" {
   permission java.net.NetPermission "getProxySelector";
 };
 grant codeBase "\${codebase.httpasyncclient}" {
@@ -308,7 +311,9 @@ se_start() {
     die "$SE_LABEL: port $SEARCH_HOST:$SE_HTTP_PORT is taken by another process"
   fi
   se_configure "${1:-}"
-  local jh; jh="$(java_home)"
+  local jh="$SE_JAVA_HOME"
+  [ -n "$jh" ] || jh="$(java_home)"
+  [ -x "$jh/bin/java" ] || die "$SE_LABEL: needs the JDK at $jh (set KFM_STORES_JAVA21_HOME to a Java 21+ JDK)"
   log "$SE_LABEL: starting $SE_VERSION as user $SEARCH_USER (Java: $jh) …"
   local cmd=(env "JAVA_HOME=$jh" "${SE_ENV_PREFIX}_JAVA_HOME=$jh" "${SE_ENV_PREFIX}_TMPDIR=$SE_DIR/tmp"
              "${SE_ENV_PREFIX}_PATH_CONF=$SE_CONF" "$SE_HOME/bin/$SE_BIN" -d -p "$SE_PIDFILE")
@@ -428,7 +433,7 @@ neo4j_wait() {
 # Launch the JVMs first, then wait for each (servers boot while the others are being built and checked)
 # =================================================================================================================
 SINGLE_ENGINES=()
-for e in elasticsearch opensearch; do if wants "$e"; then SINGLE_ENGINES+=("$e"); fi; done
+for e in elasticsearch opensearch opensearch3; do if wants "$e"; then SINGLE_ENGINES+=("$e"); fi; done
 declare -A STARTED_AT=()
 for e in "${SINGLE_ENGINES[@]}"; do search_select "$e"; se_assemble; STARTED_AT[$e]="$(now_s)"; se_start; done
 if [ "$SEARCH_NODES" -gt 0 ]; then
