@@ -336,7 +336,8 @@ se_wait() {
   local q="wait_for_status=$health&timeout=2s"
   [ -z "$nodes" ] || q="$q&wait_for_nodes=$nodes"
   until es_curl -f -o /dev/null "$(se_url)/_cluster/health?$q" 2>/dev/null; do
-    if [ -f "$SE_PIDFILE" ] && ! alive_pid "$SE_PIDFILE" >/dev/null; then
+    # the JVM creates its pid file before it writes the pid: an empty file is a server still starting
+    if [ -s "$SE_PIDFILE" ] && ! alive_pid "$SE_PIDFILE" >/dev/null; then
       die "$SE_LABEL: process exited during startup, see $SE_LOG_FILE (and $SE_LOGS/stdout.log)"
     fi
     [ "$(now_s)" -lt "$deadline" ] || die "$SE_LABEL: not $health${nodes:+ with $nodes nodes} on $(se_url) after ${TIMEOUT}s, see $SE_LOG_FILE"
