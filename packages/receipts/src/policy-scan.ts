@@ -2,8 +2,7 @@
 // preset), connection strings with credentials, and restricted coordinates (WKT/EWKT, GeoJSON, lat/lon
 // pairs). A finding says where and which rule, never what matched: the report must not leak the secret.
 import path from 'node:path';
-import { lintSource } from '@secretlint/core';
-import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource } from '@secretlint/core';
 import type { Issue } from '@kfm/migration-contracts';
 
 export interface PolicyFinding {
@@ -20,16 +19,29 @@ export interface ScanResult {
 
 type SecretlintConfig = Parameters<typeof lintSource>[0]['options']['config'];
 
-const SECRETLINT_CONFIG: SecretlintConfig = {
-  rules: [
-    {
-      id: '@secretlint/secretlint-rule-preset-recommend',
-      rule: recommendedPreset,
-      // AWS access key ids are off by default in the preset; an id in an artifact is still a leak.
-      rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
-    },
-  ],
-};
+/**
+ * secretlint and its rule preset, loaded on the first scan: commands that write or check no artifact text
+ * (verify, report, status, --help) never pay for loading them.
+ */
+let secretlint: Promise<{ lint: typeof lintSource; config: SecretlintConfig }> | undefined;
+function loadSecretlint(): Promise<{ lint: typeof lintSource; config: SecretlintConfig }> {
+  secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(
+    ([core, preset]) => ({
+      lint: core.lintSource,
+      config: {
+        rules: [
+          {
+            id: '@secretlint/secretlint-rule-preset-recommend',
+            rule: preset.creator,
+            // AWS access key ids are off by default in the preset; an id in an artifact is still a leak.
+            rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
+          },
+        ],
+      },
+    }),
+  );
+  return secretlint;
+}
 
 interface OwnRule {
   id: string;
@@ -100,10 +112,11 @@ export async function scanArtifact(name: string, text: string): Promise<ScanResu
       findings.push({ file: name, rule: rule.id, line: lineOf(lines, index), message: rule.message });
   }
   const extension = path.extname(name).toLowerCase();
-  const linted = await lintSource({
+  const { lint, config } = await loadSecretlint();
+  const linted = await lint({
     // The .p12 check of the preset reads `filePath` from disk; artifacts are text held in memory, so it is never asked to.
     source: { content: text, filePath: name, ext: extension === '.p12' ? '.txt' : extension, contentType: 'text' },
-    options: { config: SECRETLINT_CONFIG, maskSecrets: true, noPhysicFilePath: true },
+    options: { config, maskSecrets: true, noPhysicFilePath: true },
   });
   for (const message of linted.messages) {
     // secretlint's own message quotes the (masked) match; ours names only the rule and kind.
