@@ -1,10 +1,19 @@
 // Safe parsing of YAML and JSON documents with positions, so every issue can name file:line:column.
 // YAML is parsed with bounded alias expansion, no duplicate keys and no custom tags.
 import fs from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { Issue } from './errors.js';
 import { redactIssue } from './credentials.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+
+/** The YAML library, loaded on the first YAML parse: JSON-only work (receipts, baselines) never loads it. */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
@@ -109,6 +118,7 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /** Parses YAML text (JSON is accepted too: it is YAML 1.2) into a positioned document. */
 export function parseYaml(text: string, file: string): ParseResult {
+  const { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } = yaml();
   const lineCounter = new LineCounter();
   // The parser's own duplicate-key check compares every pair of keys (quadratic: a 400 KB mapping
   // takes seconds); duplicates are found below with one Set per mapping instead.
@@ -295,6 +305,7 @@ function locateIn(
   pointer: string,
   lineCounter: LineCounter,
 ): { line: number; column: number } | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0];
   for (const segment of decodePointer(pointer)) {
@@ -317,6 +328,7 @@ function locateIn(
 
 /** The pointer of the deepest node whose source range holds `offset` (where a parse error sits). */
 function pointerAt(doc: Document, offset: number): string {
+  const { isMap, isScalar, isSeq } = yaml();
   const segments: (string | number)[] = [];
   const span = (node: unknown): [number, number] | undefined => {
     const range = (node as Node | null | undefined)?.range;
