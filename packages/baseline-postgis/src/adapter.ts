@@ -29,7 +29,7 @@ import type {
 import { KfmError } from '@kfm/migration-contracts';
 import type pg from 'pg';
 import { applyForward, applyRollback, type RunContext } from './apply.js';
-import { asLockTimeout, boundLockWaits, capturePostgisBaseline } from './capture.js';
+import { asLockTimeout, boundLockWaits, capturePostgisBaseline, createCaptureCache } from './capture.js';
 import { connectPostgres } from './connection.js';
 import {
   ensureLedger,
@@ -109,6 +109,8 @@ export class PostgisSession implements StoreSession {
   private ledgerReady = false;
   private readonly context: RunContext;
   private readonly advisory: AdvisoryLock;
+  /** The previous capture on this connection, so the next one (POST, above all) reads only what changed. */
+  private readonly cache = createCaptureCache();
 
   constructor(
     /** The session's one connection: the advisory lock lives and dies with it. */
@@ -117,12 +119,12 @@ export class PostgisSession implements StoreSession {
     applicationName: string,
     readonly server: string,
   ) {
-    this.context = { client, sanitize };
+    this.context = { client, sanitize, cache: this.cache };
     this.advisory = new AdvisoryLock(client, applicationName);
   }
 
   captureBaseline(options: BaselineOptions): Promise<Baseline> {
-    return capturePostgisBaseline(this.client, options);
+    return capturePostgisBaseline(this.client, options, this.cache);
   }
 
   /** Preflight reads the catalog (names, sizes) in one read-only transaction with a bounded lock wait. */

@@ -22,7 +22,7 @@ import type {
   ScriptFile,
 } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
-import { capturePostgisBaseline } from './capture.js';
+import { type CaptureCache, capturePostgisBaseline } from './capture.js';
 import { batchDirective, planBatch, runBatches, type BatchDirective } from './batch.js';
 import { LEDGER_SCHEMA, recordLedgerEntry, recordResumePoint } from './ledger.js';
 import { tableAliases } from './scope.js';
@@ -35,6 +35,8 @@ export const DEFAULT_STATEMENT_TIMEOUT = '15min';
 export interface RunContext {
   client: ClientBase;
   sanitize(message: string): string;
+  /** The session's capture cache: POST reads again only what changed since PRE, while the locks are held. */
+  cache?: CaptureCache;
 }
 
 /** A parsed statement as the kit's run loop sees it. */
@@ -379,7 +381,7 @@ async function applyInTransaction(
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).
     const data = dataChangesSince(countersAtBegin, await rowCounters(client));
     const captureStart = performance.now();
-    const post = await capturePostgisBaseline(client, request.baseline);
+    const post = await capturePostgisBaseline(client, request.baseline, context.cache);
     metrics.post_capture_ms = Math.round(performance.now() - captureStart);
     const decision = await commitPoint({
       request,
@@ -463,7 +465,7 @@ async function applyAutocommit(
       ...change,
       approximate: true,
     }));
-    const post = await capturePostgisBaseline(client, request.baseline);
+    const post = await capturePostgisBaseline(client, request.baseline, context.cache);
     const decision = await commitPoint({
       request,
       post,

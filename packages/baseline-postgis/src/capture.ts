@@ -6,27 +6,30 @@ import type { ClientBase } from 'pg';
 import { KfmError } from '@kfm/migration-contracts';
 import { durationMs } from '@kfm/adapter-kit';
 import {
-  COLUMNS_QUERY,
-  CONSTRAINTS_QUERY,
+  columnsQuery,
+  constraintsQuery,
   combinedQuery,
   DATABASE_QUERY,
   DEFAULT_ACLS_QUERY,
   EVENT_TRIGGERS_QUERY,
   EXTENSIONS_QUERY,
   FUNCTIONS_QUERY,
-  INDEXES_QUERY,
+  indexesQuery,
+  type Only,
+  onlyChanged,
   PIN_SETTINGS_QUERY,
   POLICIES_QUERY,
   PUBLICATIONS_QUERY,
-  RELATIONS_QUERY,
+  relationsQuery,
   RESTORE_SETTINGS_QUERY,
   ROLES_QUERY,
   RULES_QUERY,
   SCHEMAS_QUERY,
-  TRIGGERS_QUERY,
+  SIGNATURES_QUERY,
+  triggersQuery,
   TYPES_QUERY,
 } from './catalog-queries.js';
-import { catalogObjects, type CatalogRows, type Row } from './catalog-objects.js';
+import { catalogObjects, type CatalogRows, type RelationGroup, type Reuse, type Row } from './catalog-objects.js';
 import { contentDigests, exactRowCounts } from './data-measures.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { isProtected, matchesAny } from './scope.js';
@@ -82,6 +85,47 @@ export function asLockTimeout(error: unknown, what: string): unknown {
 }
 
 /**
+ * What one session remembers between its captures so the next one reads only what changed: per relation
+ * the change detector's signature (SIGNATURES_QUERY) and the relation's objects and facts, plus the
+ * detector's global part. Never part of a baseline. Each capture replaces it with what it read; a pairing
+ * that went stale (another session's commit between the detector and the rows) only causes a refetch, since
+ * every later write gives the rows a new version.
+ */
+export interface CaptureCache {
+  global?: string;
+  relations: Map<string, { signature: string; group: RelationGroup }>;
+  /** How the last capture went (for metrics and tests): relations refetched of all, or a full capture. */
+  last?: { mode: 'full' | 'incremental'; refetched: number; relations: number };
+}
+
+export function createCaptureCache(): CaptureCache {
+  return { relations: new Map() };
+}
+
+interface Signatures {
+  relids: string[];
+  signatures: string[];
+  reltuples: number[];
+  global: string;
+}
+
+/** Cached objects are shared by later baselines: freeze them, so no reader can change what a later capture reuses. */
+function freezeGroup(group: RelationGroup): void {
+  for (const object of group.objects) {
+    for (const names of Object.values(object.scope)) Object.freeze(names);
+    Object.freeze(object.scope);
+    if (object.attributes) Object.freeze(object.attributes);
+    Object.freeze(object);
+  }
+  Object.freeze(group.objects);
+  if (group.relation) Object.freeze(group.relation.aliases);
+  if (group.spatialColumns) Object.freeze(group.spatialColumns);
+  if (group.spatialIndexKeys) for (const keys of group.spatialIndexKeys) Object.freeze(keys);
+  if (group.spatialIndexKeys) Object.freeze(group.spatialIndexKeys);
+  Object.freeze(group);
+}
+
+/**
  * Captures a baseline. An idle client gets its own REPEATABLE READ, READ ONLY transaction (one
  * snapshot for every query); a client inside a transaction is read in that transaction, so the
  * POST baseline sees the uncommitted change. Settings are pinned per transaction and restored.
@@ -89,6 +133,11 @@ export function asLockTimeout(error: unknown, what: string): unknown {
 export async function capturePostgisBaseline(
   client: ClientBase,
   options: PostgisBaselineOptions = {},
+  /**
+   * The session's cache of its previous capture (createCaptureCache): with it, only the relations whose
+   * change detector moved since then are read and normalized again; the baseline is the same as without.
+   */
+  cache?: CaptureCache,
 ): Promise<Baseline> {
   const status = client.getTransactionStatus();
   if (status === 'E') throw new Error('cannot capture a baseline in a failed transaction');
@@ -100,7 +149,7 @@ export async function capturePostgisBaseline(
   }
   try {
     const pinned = (await client.query(PIN_SETTINGS_QUERY)).rows[0] as Row;
-    const baseline = await captureInSnapshot(client, options, String(pinned.version));
+    const baseline = await captureInSnapshot(client, options, String(pinned.version), cache);
     if (ownTransaction) await client.query('COMMIT');
     else {
       await client.query(RESTORE_SETTINGS_QUERY, [
@@ -123,6 +172,7 @@ async function captureInSnapshot(
   client: ClientBase,
   options: PostgisBaselineOptions,
   version: string,
+  cache?: CaptureCache,
 ): Promise<Baseline> {
   const read = async (sql: string, parameters: unknown[] = [LEDGER_SCHEMA]) =>
     (await client.query(sql, parameters)).rows as Row[];
@@ -150,19 +200,57 @@ async function captureInSnapshot(
       roles: part('roles'),
     };
   };
-  const rows: CatalogRows = {
-    schemas: await read(SCHEMAS_QUERY),
-    relations: await read(RELATIONS_QUERY),
-    columns: await read(COLUMNS_QUERY),
-    indexes: await read(INDEXES_QUERY),
-    constraints: await read(CONSTRAINTS_QUERY),
-    functions: await read(FUNCTIONS_QUERY),
-    triggers: await read(TRIGGERS_QUERY),
-    types: await read(TYPES_QUERY),
-    extensions: await read(EXTENSIONS_QUERY, []),
-    ...(await readSecurity()),
+  const readRows = async (only?: Only, changed?: string[]): Promise<CatalogRows> => {
+    const parameters = only ? [LEDGER_SCHEMA, changed] : [LEDGER_SCHEMA];
+    return {
+      schemas: await read(SCHEMAS_QUERY),
+      relations: await read(relationsQuery(only), parameters),
+      columns: await read(columnsQuery(only), parameters),
+      indexes: await read(indexesQuery(only), parameters),
+      constraints: await read(constraintsQuery(only), parameters),
+      functions: await read(FUNCTIONS_QUERY),
+      triggers: await read(triggersQuery(only), parameters),
+      types: await read(TYPES_QUERY),
+      extensions: await read(EXTENSIONS_QUERY, []),
+      ...(await readSecurity()),
+    };
   };
-  const facts = await catalogObjects(rows);
+
+  // The change detector first (same snapshot as the rows in a capture of its own), then only what moved.
+  const detector = cache ? ((await read(SIGNATURES_QUERY))[0] as unknown as Signatures) : undefined;
+  let rows: CatalogRows;
+  let reuse: Reuse | undefined;
+  if (cache && detector && cache.global === detector.global) {
+    const changed: string[] = [];
+    const groups = new Map<string, RelationGroup>();
+    const order = detector.relids.map((relid, at) => {
+      const known = cache.relations.get(relid);
+      if (known && known.signature === detector.signatures[at]) groups.set(relid, known.group);
+      else changed.push(relid);
+      return { relid, reltuples: Number(detector.reltuples[at]) };
+    });
+    rows = await readRows(onlyChanged, changed);
+    // A relation another session created between the detector and the rows (READ COMMITTED): read everything.
+    const ordered = new Set(detector.relids);
+    if (rows.relations.some((row) => !ordered.has(String(row.relid)))) rows = await readRows();
+    else reuse = { order, groups };
+    cache.last = { mode: reuse ? 'incremental' : 'full', refetched: changed.length, relations: order.length };
+  } else {
+    rows = await readRows();
+    if (cache)
+      cache.last = { mode: 'full', refetched: detector?.relids.length ?? 0, relations: detector?.relids.length ?? 0 };
+  }
+  const facts = await catalogObjects(rows, reuse);
+  if (cache && detector) {
+    const relations: CaptureCache['relations'] = new Map();
+    detector.relids.forEach((relid, at) => {
+      const group = facts.groups.get(relid) ?? { objects: [] };
+      if (!Object.isFrozen(group)) freezeGroup(group);
+      relations.set(relid, { signature: String(detector.signatures[at]), group });
+    });
+    cache.relations = relations;
+    cache.global = detector.global;
+  }
   options.progress?.(`baseline: ${facts.objects.length} objects in ${rows.schemas.length} schema(s)`);
 
   const counts: Record<string, number> = Object.fromEntries(Object.values(COUNT_KEYS).map((key) => [key, 0]));

@@ -32,6 +32,28 @@ export interface CatalogRows {
 export const DATABASE_DIMENSION = 'database';
 export const CLUSTER_DIMENSION = 'cluster';
 
+type RelationFact = CatalogFacts['relations'][number];
+
+/**
+ * Everything one relation contributes to a baseline: its objects (the relation, its columns, indexes,
+ * constraints and triggers) and the facts the measures and invariants read. An incremental capture reuses
+ * the groups of relations whose change detector did not move.
+ */
+export interface RelationGroup {
+  objects: BaselineObject[];
+  relation?: Omit<RelationFact, 'reltuples'>;
+  spatialColumns?: string[];
+  spatialIndexKeys?: string[][];
+}
+
+/** What an incremental capture keeps from the previous one: the relations in order, and unchanged groups. */
+export interface Reuse {
+  /** Every user relation in RELATIONS_QUERY's order, with its current reltuples. */
+  order: readonly { relid: string; reltuples: number }[];
+  /** Groups of the relations that did not change (the rows passed in cover every other relation). */
+  groups: ReadonlyMap<string, RelationGroup>;
+}
+
 /** Facts the measures and invariants need, gathered in the same pass. */
 export interface CatalogFacts {
   objects: BaselineObject[];
@@ -41,6 +63,8 @@ export interface CatalogFacts {
   spatialColumns: Map<string, string[]>;
   /** Qualified table → key columns of each GiST/SP-GiST/BRIN index on it. */
   spatialIndexKeys: Map<string, string[][]>;
+  /** The group of every relation in the rows passed in or reused, by OID. */
+  groups: Map<string, RelationGroup>;
 }
 
 const RELATION_KIND: Record<string, string> = {
@@ -93,6 +117,8 @@ function compact<T extends Record<string, unknown>>(value: T): Record<string, un
 }
 
 interface ObjectSpec {
+  /** The relation the object belongs to (relation-level kinds only). */
+  relid?: string;
   kind: string;
   name: string;
   scope: Record<string, string[]>;
@@ -110,8 +136,17 @@ function object(
   return attributes ? { kind, name, scope, definition, attributes } : { kind, name, scope, definition };
 }
 
+/** The relation-level spec of a row: it carries the OID of the relation it belongs to. */
+function owned(row: Row, spec: ObjectSpec): ObjectSpec {
+  spec.relid = text(row.relid);
+  return spec;
+}
+
 /** Digests one at a time: tens of thousands of concurrent digest promises cost more than they save. */
-async function digested(specs: readonly ObjectSpec[]): Promise<BaselineObject[]> {
+async function digested(
+  specs: readonly ObjectSpec[],
+  groupOf: (relid: string) => RelationGroup,
+): Promise<BaselineObject[]> {
   const objects: BaselineObject[] = [];
   for (const spec of specs) {
     const result: BaselineObject = {
@@ -122,6 +157,7 @@ async function digested(specs: readonly ObjectSpec[]): Promise<BaselineObject[]>
     };
     if (spec.attributes) result.attributes = compact(spec.attributes);
     objects.push(result);
+    if (spec.relid !== undefined) groupOf(spec.relid).objects.push(result);
   }
   return objects;
 }
@@ -133,12 +169,23 @@ export function spatialType(formatted: string): { family: string; type: string; 
   return { family: match[1]!, type: match[2] ?? 'Geometry', srid: match[3] ? Number(match[3]) : 0 };
 }
 
-export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
+/**
+ * Turns the catalog rows into objects. With `reuse`, the relation-level rows cover only the relations
+ * that changed; the other relations' groups are taken as they are, so the result equals a full pass.
+ */
+export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<CatalogFacts> {
   const pending: ObjectSpec[] = [];
   const tableScope = tableScopes();
-  const relations: CatalogFacts['relations'] = [];
-  const spatialColumns = new Map<string, string[]>();
-  const spatialIndexKeys = new Map<string, string[][]>();
+  const groups = new Map<string, RelationGroup>();
+  const groupOf = (relid: string): RelationGroup => {
+    let group = groups.get(relid);
+    if (!group) {
+      group = { objects: [] };
+      groups.set(relid, group);
+    }
+    return group;
+  };
+  const reltuples = new Map<string, number>();
 
   for (const row of rows.schemas)
     pending.push(
@@ -159,7 +206,10 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
     if (order) order.push(name);
     else columnOrder.set(qualified, [name]);
     const spatial = row.type_name === 'geometry' || row.type_name === 'geography' ? spatialType(type) : undefined;
-    if (spatial) spatialColumns.set(qualified, [...(spatialColumns.get(qualified) ?? []), name]);
+    if (spatial) {
+      const group = groupOf(text(row.relid));
+      group.spatialColumns = [...(group.spatialColumns ?? []), name];
+    }
     const facts = {
       type,
       not_null: row.not_null,
@@ -172,12 +222,15 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
       geometry: spatial ? { type: spatial.type, srid: spatial.srid } : null,
     };
     pending.push(
-      object('column', `${qualified}.${name}`, tableScope(schema, table), facts, {
-        type,
-        not_null: row.not_null,
-        geometry_type: spatial?.type,
-        srid: spatial?.srid,
-      }),
+      owned(
+        row,
+        object('column', `${qualified}.${name}`, tableScope(schema, table), facts, {
+          type,
+          not_null: row.not_null,
+          geometry_type: spatial?.type,
+          srid: spatial?.srid,
+        }),
+      ),
     );
   }
 
@@ -205,7 +258,9 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
         acl: row.acl,
         comment: row.comment,
       };
-      pending.push(object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy }));
+      pending.push(
+        owned(row, object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy })),
+      );
       continue;
     }
     const definition = {
@@ -240,22 +295,25 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
             ],
           };
     pending.push(
-      object(kind, qualified, scope, definition, {
-        relkind: RELKIND_LABEL[relkind],
-        unlogged: row.persistence === 'u' || null,
-        owner: row.owner,
-        row_security: row.row_security || null,
-      }),
+      owned(
+        row,
+        object(kind, qualified, scope, definition, {
+          relkind: RELKIND_LABEL[relkind],
+          unlogged: row.persistence === 'u' || null,
+          owner: row.owner,
+          row_security: row.row_security || null,
+        }),
+      ),
     );
     if (kind !== 'view' && relkind !== 'f') {
-      relations.push({
+      groupOf(text(row.relid)).relation = {
         name: qualified,
         schema,
         table: name,
         aliases: tableAliases(schema, name),
-        reltuples: Number(row.reltuples),
         relkind,
-      });
+      };
+      reltuples.set(text(row.relid), Number(row.reltuples));
     }
   }
 
@@ -269,26 +327,28 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
     const keys = (row.key_columns as string[] | null) ?? [];
     const method = text(row.method);
     if (SPATIAL_METHODS.has(method) && row.valid) {
-      const qualifiedTable = `${tableSchema}.${table}`;
-      const known = spatialIndexKeys.get(qualifiedTable);
-      if (known) known.push(keys);
-      else spatialIndexKeys.set(qualifiedTable, [keys]);
+      const group = groupOf(text(row.relid));
+      if (group.spatialIndexKeys) group.spatialIndexKeys.push(keys);
+      else group.spatialIndexKeys = [keys];
     }
     pending.push(
-      object(
-        'index',
-        `${schema}.${name}`,
-        tableScope(tableSchema, table),
-        { definition: row.definition, valid: row.valid },
-        {
-          method,
-          table: `${tableSchema}.${table}`,
-          columns: keys,
-          unique: row.unique,
-          primary: row.primary,
-          valid: row.valid,
-          partial: row.partial || null,
-        },
+      owned(
+        row,
+        object(
+          'index',
+          `${schema}.${name}`,
+          tableScope(tableSchema, table),
+          { definition: row.definition, valid: row.valid },
+          {
+            method,
+            table: `${tableSchema}.${table}`,
+            columns: keys,
+            unique: row.unique,
+            primary: row.primary,
+            valid: row.valid,
+            partial: row.partial || null,
+          },
+        ),
       ),
     );
   }
@@ -297,12 +357,15 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     const type = CONSTRAINT_LABEL[text(row.type)] ?? text(row.type);
     pending.push(
-      object(
-        'constraint',
-        `${schema}.${table}.${name}`,
-        tableScope(schema, table),
-        { type, definition: row.definition, validated: row.validated },
-        { type, validated: row.validated },
+      owned(
+        row,
+        object(
+          'constraint',
+          `${schema}.${table}.${name}`,
+          tableScope(schema, table),
+          { type, definition: row.definition, validated: row.validated },
+          { type, validated: row.validated },
+        ),
       ),
     );
   }
@@ -333,12 +396,15 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
   for (const row of rows.triggers) {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     pending.push(
-      object(
-        'trigger',
-        `${schema}.${table}.${name}`,
-        tableScope(schema, table),
-        { definition: row.definition, enabled: row.enabled },
-        { enabled: row.enabled !== 'D' },
+      owned(
+        row,
+        object(
+          'trigger',
+          `${schema}.${table}.${name}`,
+          tableScope(schema, table),
+          { definition: row.definition, enabled: row.enabled },
+          { enabled: row.enabled !== 'D' },
+        ),
       ),
     );
   }
@@ -490,9 +556,34 @@ export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
     );
   }
 
-  const objects = await digested(pending);
+  const objects = await digested(pending, groupOf);
+  const relations: CatalogFacts['relations'] = [];
+  const spatialColumns = new Map<string, string[]>();
+  const spatialIndexKeys = new Map<string, string[][]>();
+  const gather = (group: RelationGroup | undefined, tuples: number) => {
+    const relation = group?.relation;
+    if (!relation) return;
+    const { name, schema, table, aliases, relkind } = relation;
+    relations.push({ name, schema, table, aliases, reltuples: tuples, relkind });
+    if (group.spatialColumns) spatialColumns.set(relation.name, group.spatialColumns);
+    if (group.spatialIndexKeys) spatialIndexKeys.set(relation.name, group.spatialIndexKeys);
+  };
+  if (reuse) {
+    for (const { relid, reltuples: tuples } of reuse.order) {
+      const fresh = groups.get(relid);
+      const group = fresh ?? reuse.groups.get(relid);
+      if (!fresh && group) {
+        groups.set(relid, group);
+        for (const object of group.objects) objects.push(object);
+      }
+      gather(group, fresh ? (reltuples.get(relid) ?? tuples) : tuples);
+    }
+  } else {
+    // RELATIONS_QUERY's order: the relations' facts, and so the measures, come out in it.
+    for (const row of rows.relations) gather(groups.get(text(row.relid)), reltuples.get(text(row.relid)) ?? 0);
+  }
   objects.sort((a, b) =>
     a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
-  return { objects, relations, spatialColumns, spatialIndexKeys };
+  return { objects, relations, spatialColumns, spatialIndexKeys, groups };
 }

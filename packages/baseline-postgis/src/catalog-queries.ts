@@ -42,9 +42,17 @@ FROM pg_namespace n
 WHERE ${userSchema('n')} AND ${notExtensionMember('pg_namespace', 'n.oid')}
 ORDER BY 1`;
 
+/**
+ * Restricts a relation-level query to the relations whose OIDs are in $2 (an incremental capture
+ * refetches only the relations whose change detector moved); empty for a full capture.
+ */
+export type Only = (alias: string) => string;
+const everything: Only = () => '';
+export const onlyChanged: Only = (alias) => `AND ${alias}.oid = ANY ($2::oid[])`;
+
 /** Tables, partitioned and foreign tables, views, materialized views and sequences in one pass. */
-export const RELATIONS_QUERY = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
+export const relationsQuery = (only: Only = everything) => `
+SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
        c.reltuples::float8 AS reltuples, c.reloptions::text[] AS options, c.relrowsecurity AS row_security,
        c.relforcerowsecurity AS force_row_security, pg_get_userbyid(c.relowner) AS owner, ${sortedAcl('c.relacl')} AS acl,
        obj_description(c.oid, 'pg_class') AS comment,
@@ -74,11 +82,13 @@ LEFT JOIN pg_class owner_c ON owner_c.oid = owner_d.refobjid
 LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner_c.relnamespace
 LEFT JOIN pg_attribute owner_a ON owner_a.attrelid = owner_d.refobjid AND owner_a.attnum = owner_d.refobjsubid
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
-ORDER BY 1, 2`;
+  ${only('c')}
+ORDER BY n.nspname, c.relname`;
+export const RELATIONS_QUERY = relationsQuery();
 
 /** Columns of tables and materialized views, in attribute order. */
-export const COLUMNS_QUERY = `
-SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
+export const columnsQuery = (only: Only = everything) => `
+SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS type, t.typname AS type_name, a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS identity, a.attgenerated AS generated,
        ${sortedAcl('a.attacl')} AS acl, col_description(c.oid, a.attnum) AS comment,
@@ -91,11 +101,12 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'm')
-  AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
-ORDER BY 1, 2, 4`;
+  AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
+ORDER BY n.nspname, c.relname, a.attnum`;
+export const COLUMNS_QUERY = columnsQuery();
 
-export const INDEXES_QUERY = `
-SELECT n.nspname AS schema, ic.relname AS name, tn.nspname AS table_schema, tc.relname AS table,
+export const indexesQuery = (only: Only = everything) => `
+SELECT tc.oid::text AS relid, n.nspname AS schema, ic.relname AS name, tn.nspname AS table_schema, tc.relname AS table,
        am.amname AS method, pg_get_indexdef(i.indexrelid) AS definition,
        i.indisunique AS unique, i.indisprimary AS primary, i.indisvalid AS valid,
        (SELECT array_agg(a.attname::text ORDER BY k.ord)
@@ -109,18 +120,20 @@ JOIN pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
-WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'tc.oid')}
-ORDER BY 1, 2`;
+WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'tc.oid')} ${only('tc')}
+ORDER BY n.nspname, ic.relname`;
+export const INDEXES_QUERY = indexesQuery();
 
 /** Table constraints (NOT NULL lives on the column in PostgreSQL 15). */
-export const CONSTRAINTS_QUERY = `
-SELECT n.nspname AS schema, c.relname AS table, co.conname AS name, co.contype AS type,
+export const constraintsQuery = (only: Only = everything) => `
+SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, co.conname AS name, co.contype AS type,
        pg_get_constraintdef(co.oid) AS definition, co.convalidated AS validated
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE co.conrelid <> 0 AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
-ORDER BY 1, 2, 3`;
+WHERE co.conrelid <> 0 AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
+ORDER BY n.nspname, c.relname, co.conname`;
+export const CONSTRAINTS_QUERY = constraintsQuery();
 
 /** Functions, procedures and aggregates; the signature is the name, the full definition the digest. */
 export const FUNCTIONS_QUERY = `
@@ -139,13 +152,14 @@ LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
 WHERE ${userSchema('n')} AND ${notExtensionMember('pg_proc', 'p.oid')}
 ORDER BY 1, 2`;
 
-export const TRIGGERS_QUERY = `
-SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
+export const triggersQuery = (only: Only = everything) => `
+SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT t.tgisinternal AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')}
-ORDER BY 1, 2, 3`;
+WHERE NOT t.tgisinternal AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
+ORDER BY n.nspname, c.relname, t.tgname`;
+export const TRIGGERS_QUERY = triggersQuery();
 
 /** Enums, domains and free-standing composite types (a table's row type is the table). */
 export const TYPES_QUERY = `
@@ -237,3 +251,106 @@ SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.ro
 FROM pg_roles r
 WHERE r.rolname !~ '^pg_'
 ORDER BY 1`;
+
+/**
+ * The change detector of an incremental capture (never part of a baseline). One row:
+ *
+ * - `relids`, `signatures`, `reltuples`: every user relation (the relation-level queries' rows all belong
+ *   to one), in RELATIONS_QUERY's order, with a sum of 64-bit hashes over the versions (xmin) of every
+ *   catalog row the relation-level queries read for it — pg_class (the relation and its indexes), its
+ *   namespace, pg_attribute, pg_attrdef, pg_index (with its state flags, whatever way they are written),
+ *   pg_constraint, pg_trigger (internal ones too), pg_rewrite, pg_description, pg_inherits,
+ *   pg_partitioned_table, pg_sequence — and every pg_depend row of the relation and its sub-objects
+ *   (extension membership, owned sequences, the tables a view reads), plus the version of each object those
+ *   rows reference: another relation's own sum (its name and column names are rendered into foreign keys,
+ *   views, defaults, parents), a type, function, collation, operator, operator class, namespace… with its
+ *   namespace. A reference into a catalog not listed here gets a fresh random version: always refetched.
+ *   Every MVCC write gives a row a new xmin, so an unchanged signature means unchanged rows. A sum (not an
+ *   XOR) so that a duplicated row never cancels out; order-free, so no sort.
+ * - `global`: what renders into many relations without a pg_depend row of theirs — role names (owners,
+ *   ACLs), the built-in (pinned) types, functions and namespaces, every operator, operator class and
+ *   family, collation and access method. When it moves, the capture is a full one.
+ */
+export const SIGNATURES_QUERY = `
+WITH rel AS MATERIALIZED (
+  SELECT c.oid, c.xmin AS cx, c.reltuples::float8 AS reltuples, n.nspname, c.relname, n.xmin AS nx
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND ${userSchema('n')}
+),
+owned AS MATERIALIZED (
+  SELECT r.oid AS rel, 'pg_class'::regclass::oid AS classid, r.oid AS objid FROM rel r
+  UNION ALL SELECT i.indrelid, 'pg_class'::regclass::oid, i.indexrelid FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+  UNION ALL SELECT d.adrelid, 'pg_attrdef'::regclass::oid, d.oid FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+  UNION ALL SELECT co.conrelid, 'pg_constraint'::regclass::oid, co.oid FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+  UNION ALL SELECT t.tgrelid, 'pg_trigger'::regclass::oid, t.oid FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT w.ev_class, 'pg_rewrite'::regclass::oid, w.oid FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+),
+dep AS MATERIALIZED (
+  SELECT o.rel, d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+  FROM pg_depend d JOIN owned o ON o.classid = d.classid AND o.objid = d.objid
+  WHERE d.classid IN ('pg_class'::regclass, 'pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_rewrite'::regclass)
+),
+own_parts AS (
+  SELECT r.oid AS rel, hash_record_extended(ROW(1, r.cx, r.nx), 0) AS h FROM rel r
+  UNION ALL SELECT a.attrelid, hash_record_extended(ROW(2, a.attnum, a.xmin), 0) FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid WHERE a.attnum > 0
+  UNION ALL SELECT d.adrelid, hash_record_extended(ROW(3, d.adnum, d.xmin), 0) FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+  UNION ALL SELECT i.indrelid, hash_record_extended(ROW(4, i.indexrelid, i.xmin, ic.xmin, i.indisvalid, i.indisready, i.indislive), 0)
+    FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+  UNION ALL SELECT co.conrelid, hash_record_extended(ROW(5, co.oid, co.xmin), 0) FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+  UNION ALL SELECT t.tgrelid, hash_record_extended(ROW(6, t.oid, t.xmin, t.tgenabled), 0) FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT w.ev_class, hash_record_extended(ROW(7, w.oid, w.xmin, w.ev_enabled), 0) FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+  UNION ALL SELECT ds.objoid, hash_record_extended(ROW(8, ds.objsubid, ds.xmin), 0) FROM pg_description ds JOIN rel r ON r.oid = ds.objoid
+    WHERE ds.classoid = 'pg_class'::regclass
+  UNION ALL SELECT h.inhrelid, hash_record_extended(ROW(9, h.inhparent, h.inhseqno, h.xmin), 0) FROM pg_inherits h JOIN rel r ON r.oid = h.inhrelid
+  UNION ALL SELECT p.partrelid, hash_record_extended(ROW(10, p.xmin), 0) FROM pg_partitioned_table p JOIN rel r ON r.oid = p.partrelid
+  UNION ALL SELECT s.seqrelid, hash_record_extended(ROW(11, s.xmin), 0) FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid
+  UNION ALL SELECT d.rel, hash_record_extended(ROW(12, d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype), 0)
+    FROM dep d
+),
+own AS MATERIALIZED (
+  SELECT rel, sum(h::numeric) AS signature FROM own_parts GROUP BY rel
+),
+refs AS (
+  SELECT DISTINCT d.rel, d.refclassid, d.refobjid FROM dep d
+   WHERE NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = d.rel)
+),
+ref_parts AS (
+  SELECT f.rel, hash_record_extended(ROW(13, f.refclassid, f.refobjid, coalesce(CASE f.refclassid
+      WHEN 'pg_class'::regclass THEN coalesce(xc.signature::text,
+        (SELECT c.xmin || '.' || n.xmin FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = f.refobjid))
+      WHEN 'pg_constraint'::regclass THEN co.xmin || '.' || coalesce(xk.signature::text, '')
+      WHEN 'pg_type'::regclass THEN (SELECT t.xmin || '.' || n.xmin || '.' || coalesce(e.xmin::text, '') FROM pg_type t
+        JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type e ON e.oid = t.typelem WHERE t.oid = f.refobjid)
+      WHEN 'pg_proc'::regclass THEN (SELECT p.xmin || '.' || n.xmin FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = f.refobjid)
+      WHEN 'pg_collation'::regclass THEN (SELECT o.xmin || '.' || n.xmin FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace WHERE o.oid = f.refobjid)
+      WHEN 'pg_operator'::regclass THEN (SELECT o.xmin || '.' || n.xmin FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE o.oid = f.refobjid)
+      WHEN 'pg_opclass'::regclass THEN (SELECT o.xmin || '.' || n.xmin FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE o.oid = f.refobjid)
+      WHEN 'pg_opfamily'::regclass THEN (SELECT o.xmin || '.' || n.xmin FROM pg_opfamily o JOIN pg_namespace n ON n.oid = o.opfnamespace WHERE o.oid = f.refobjid)
+      WHEN 'pg_namespace'::regclass THEN (SELECT n.xmin::text FROM pg_namespace n WHERE n.oid = f.refobjid)
+      WHEN 'pg_extension'::regclass THEN (SELECT e.xmin::text FROM pg_extension e WHERE e.oid = f.refobjid)
+    END, gen_random_uuid()::text)), 0) AS h
+  FROM refs f
+  LEFT JOIN own xc ON f.refclassid = 'pg_class'::regclass AND xc.rel = f.refobjid
+  LEFT JOIN pg_constraint co ON f.refclassid = 'pg_constraint'::regclass AND co.oid = f.refobjid
+  LEFT JOIN own xk ON xk.rel = co.conrelid
+  -- A relation's own constraints (an index's) are among its own rows already.
+  WHERE co.conrelid IS DISTINCT FROM f.rel
+),
+signed AS (
+  SELECT rel, sum(part) AS signature
+  FROM (SELECT rel, signature AS part FROM own UNION ALL SELECT rel, h::numeric FROM ref_parts) AS p GROUP BY rel
+)
+SELECT array_agg(r.oid::text ORDER BY r.nspname, r.relname) AS relids,
+       array_agg(s.signature::text ORDER BY r.nspname, r.relname) AS signatures,
+       array_agg(r.reltuples ORDER BY r.nspname, r.relname) AS reltuples,
+       md5(concat_ws(';',
+         (SELECT string_agg(r.oid || ':' || r.rolname, ',' ORDER BY r.oid) FROM pg_roles r),
+         (SELECT sum(hash_record_extended(ROW(t.oid, t.xmin), 0)::numeric) FROM pg_type t WHERE t.oid < 16384),
+         (SELECT sum(hash_record_extended(ROW(p.oid, p.xmin), 0)::numeric) FROM pg_proc p WHERE p.oid < 16384),
+         (SELECT sum(hash_record_extended(ROW(n.oid, n.xmin), 0)::numeric) FROM pg_namespace n WHERE n.oid < 16384),
+         (SELECT sum(hash_record_extended(ROW(o.oid, o.xmin), 0)::numeric) FROM pg_operator o),
+         (SELECT sum(hash_record_extended(ROW(o.oid, o.xmin), 0)::numeric) FROM pg_opclass o),
+         (SELECT sum(hash_record_extended(ROW(o.oid, o.xmin), 0)::numeric) FROM pg_opfamily o),
+         (SELECT sum(hash_record_extended(ROW(o.oid, o.xmin), 0)::numeric) FROM pg_collation o),
+         (SELECT sum(hash_record_extended(ROW(o.oid, o.xmin), 0)::numeric) FROM pg_am o))) AS global
+FROM rel r JOIN signed s ON s.rel = r.oid`;

@@ -1,7 +1,12 @@
 // @kfm/baseline-postgis: PostGIS baseline capture, static preflight of SQL scripts, and the
 // PostgreSQL StoreAdapter (advisory lock, ledger, transactional apply with scope enforced before commit).
 export { postgisAdapter, postgisVocabulary, sqlLanguage, PostgisSession } from './adapter.js';
-export { capturePostgisBaseline, type PostgisBaselineOptions } from './capture.js';
+export {
+  capturePostgisBaseline,
+  createCaptureCache,
+  type CaptureCache,
+  type PostgisBaselineOptions,
+} from './capture.js';
 export { preflightPostgis, type PostgisPreflightOptions } from './preflight.js';
 export { loadNameCatalog, type NameCatalog } from './resolve.js';
 export { splitScript, splitScripts, type ParsedStatement, type ParseFailure, type SplitResult } from './statements.js';

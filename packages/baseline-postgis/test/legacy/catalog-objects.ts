@@ -1,0 +1,500 @@
+// FROZEN REFERENCE: src/catalog-objects.ts as of commit 7f94388 (before the incremental capture), kept verbatim but for
+// import paths so test/capture-incremental.test.ts can prove today's capture is byte-identical. Do not edit.
+// Turns catalog rows into baseline objects: a qualified name, the names it has per scope dimension,
+// the digest of its normalized definition, and a few reviewer-facing attributes. Never an OID.
+import type { BaselineObject } from '@kfm/migration-contracts';
+import { cidOfJson } from '@kfm/receipts';
+import { tableAliases } from '../../src/scope.js';
+
+export type Row = Record<string, unknown>;
+
+export interface CatalogRows {
+  schemas: Row[];
+  relations: Row[];
+  columns: Row[];
+  indexes: Row[];
+  constraints: Row[];
+  functions: Row[];
+  triggers: Row[];
+  types: Row[];
+  extensions: Row[];
+  policies: Row[];
+  rules: Row[];
+  defaultAcls: Row[];
+  eventTriggers: Row[];
+  publications: Row[];
+  database: Row[];
+  roles: Row[];
+}
+
+/**
+ * Scope dimensions no declaration can allow (they are not in the adapter's vocabulary): a change to the
+ * database itself, its event triggers or publications, or to the cluster's roles always fails the scope check.
+ */
+export const DATABASE_DIMENSION = 'database';
+export const CLUSTER_DIMENSION = 'cluster';
+
+/** Facts the measures and invariants need, gathered in the same pass. */
+export interface CatalogFacts {
+  objects: BaselineObject[];
+  /** Tables and materialized views (qualified name → aliases, reltuples). */
+  relations: { name: string; schema: string; table: string; aliases: string[]; reltuples: number; relkind: string }[];
+  /** Qualified table → its geometry/geography columns. */
+  spatialColumns: Map<string, string[]>;
+  /** Qualified table → key columns of each GiST/SP-GiST/BRIN index on it. */
+  spatialIndexKeys: Map<string, string[][]>;
+}
+
+const RELATION_KIND: Record<string, string> = {
+  r: 'table',
+  p: 'table',
+  f: 'table',
+  v: 'view',
+  m: 'materialized_view',
+  S: 'sequence',
+};
+const RELKIND_LABEL: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  f: 'foreign table',
+  v: 'view',
+  m: 'materialized view',
+  S: 'sequence',
+};
+const CONSTRAINT_LABEL: Record<string, string> = {
+  p: 'primary key',
+  u: 'unique',
+  f: 'foreign key',
+  c: 'check',
+  x: 'exclusion',
+  t: 'constraint trigger',
+};
+const FUNCTION_LABEL: Record<string, string> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
+const TYPE_LABEL: Record<string, string> = { e: 'enum', d: 'domain', c: 'composite', r: 'range' };
+const SPATIAL_METHODS = new Set(['gist', 'spgist', 'brin']);
+const GEOMETRY_TYPE = /^(?:[^()]*\.)?"?(geometry|geography)"?(?:\((\w+)(?:,\s*(-?\d+))?\))?$/;
+
+const text = (value: unknown): string => String(value);
+/** One shared scope per table: columns, indexes and constraints of a table carry the same names. */
+function tableScopes(): (schema: string, table: string) => Record<string, string[]> {
+  const scopes = new Map<string, Record<string, string[]>>();
+  return (schema, table) => {
+    const key = `${schema}\u0000${table}`;
+    let scope = scopes.get(key);
+    if (!scope) {
+      scope = { schemas: [schema], tables: tableAliases(schema, table) };
+      scopes.set(key, scope);
+    }
+    return scope;
+  };
+}
+
+/** Drops null and undefined so absent facts never differ from missing ones in a digest. */
+function compact<T extends Record<string, unknown>>(value: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== null && entry !== undefined));
+}
+
+interface ObjectSpec {
+  kind: string;
+  name: string;
+  scope: Record<string, string[]>;
+  definition: Record<string, unknown>;
+  attributes?: Record<string, unknown>;
+}
+
+function object(
+  kind: string,
+  name: string,
+  scope: Record<string, string[]>,
+  definition: Record<string, unknown>,
+  attributes?: Record<string, unknown>,
+): ObjectSpec {
+  return attributes ? { kind, name, scope, definition, attributes } : { kind, name, scope, definition };
+}
+
+/** Digests one at a time: tens of thousands of concurrent digest promises cost more than they save. */
+async function digested(specs: readonly ObjectSpec[]): Promise<BaselineObject[]> {
+  const objects: BaselineObject[] = [];
+  for (const spec of specs) {
+    const result: BaselineObject = {
+      kind: spec.kind,
+      name: spec.name,
+      scope: spec.scope,
+      digest: await cidOfJson(compact(spec.definition)),
+    };
+    if (spec.attributes) result.attributes = compact(spec.attributes);
+    objects.push(result);
+  }
+  return objects;
+}
+
+/** `geometry(MultiPolygon,4326)` → { type: 'MultiPolygon', srid: 4326 }; a bare geometry is Geometry/0. */
+export function spatialType(formatted: string): { family: string; type: string; srid: number } | undefined {
+  const match = GEOMETRY_TYPE.exec(formatted);
+  if (!match) return undefined;
+  return { family: match[1]!, type: match[2] ?? 'Geometry', srid: match[3] ? Number(match[3]) : 0 };
+}
+
+export async function catalogObjects(rows: CatalogRows): Promise<CatalogFacts> {
+  const pending: ObjectSpec[] = [];
+  const tableScope = tableScopes();
+  const relations: CatalogFacts['relations'] = [];
+  const spatialColumns = new Map<string, string[]>();
+  const spatialIndexKeys = new Map<string, string[][]>();
+
+  for (const row of rows.schemas)
+    pending.push(
+      object(
+        'schema',
+        text(row.name),
+        { schemas: [text(row.name)] },
+        { schema: row.name, owner: row.owner, acl: row.acl, comment: row.comment },
+        { owner: row.owner },
+      ),
+    );
+
+  const columnOrder = new Map<string, string[]>();
+  for (const row of rows.columns) {
+    const [schema, table, name, type] = [text(row.schema), text(row.table), text(row.name), text(row.type)];
+    const qualified = `${schema}.${table}`;
+    const order = columnOrder.get(qualified);
+    if (order) order.push(name);
+    else columnOrder.set(qualified, [name]);
+    const spatial = row.type_name === 'geometry' || row.type_name === 'geography' ? spatialType(type) : undefined;
+    if (spatial) spatialColumns.set(qualified, [...(spatialColumns.get(qualified) ?? []), name]);
+    const facts = {
+      type,
+      not_null: row.not_null,
+      default: row.default,
+      identity: row.identity || null,
+      generated: row.generated || null,
+      collation: row.collation,
+      acl: row.acl,
+      comment: row.comment,
+      geometry: spatial ? { type: spatial.type, srid: spatial.srid } : null,
+    };
+    pending.push(
+      object('column', `${qualified}.${name}`, tableScope(schema, table), facts, {
+        type,
+        not_null: row.not_null,
+        geometry_type: spatial?.type,
+        srid: spatial?.srid,
+      }),
+    );
+  }
+
+  for (const row of rows.relations) {
+    const [schema, name, relkind] = [text(row.schema), text(row.name), text(row.relkind)];
+    const qualified = `${schema}.${name}`;
+    const kind = RELATION_KIND[relkind] ?? 'table';
+    const options = Array.isArray(row.options) ? [...(row.options as string[])].sort() : null;
+    if (kind === 'sequence') {
+      const ownedBy = row.owner_table
+        ? `${text(row.owner_schema)}.${text(row.owner_table)}.${text(row.owner_column)}`
+        : null;
+      const scope = row.owner_table ? tableScope(text(row.owner_schema), text(row.owner_table)) : { schemas: [schema] };
+      const definition = {
+        type: row.sequence_type,
+        start: row.sequence_start,
+        increment: row.sequence_increment,
+        min: row.sequence_min,
+        max: row.sequence_max,
+        cache: row.sequence_cache,
+        cycle: row.sequence_cycle,
+        owned_by: ownedBy,
+        persistence: row.persistence,
+        owner: row.owner,
+        acl: row.acl,
+        comment: row.comment,
+      };
+      pending.push(object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy }));
+      continue;
+    }
+    const definition = {
+      relkind,
+      persistence: row.persistence,
+      options,
+      row_security: row.row_security,
+      force_row_security: row.force_row_security || null,
+      view: row.view_definition,
+      partition_key: row.partition_key,
+      partition_bound: row.partition_bound,
+      parents: row.parents,
+      access_method: row.access_method,
+      columns: kind === 'view' ? null : (columnOrder.get(qualified) ?? []),
+      owner: row.owner,
+      acl: row.acl,
+      comment: row.comment,
+      // DISABLE TRIGGER ALL also disables the internal triggers that enforce foreign keys.
+      disabled_internal_triggers: Number(row.disabled_internal_triggers ?? 0) || null,
+    };
+    // A view answers to the tables it reads too: a view in an allowed schema exposing a protected table touches that table.
+    const bases = ((row.base_tables as string[] | null) ?? []).slice().sort();
+    const ownScope = tableScope(schema, name);
+    const scope =
+      bases.length === 0
+        ? ownScope
+        : {
+            schemas: [...new Set([...(ownScope.schemas ?? []), ...bases.map((base) => base.split('.')[0] as string)])],
+            tables: [
+              ...(ownScope.tables ?? []),
+              ...bases.flatMap((base) => tableAliases(base.split('.')[0] as string, base.slice(base.indexOf('.') + 1))),
+            ],
+          };
+    pending.push(
+      object(kind, qualified, scope, definition, {
+        relkind: RELKIND_LABEL[relkind],
+        unlogged: row.persistence === 'u' || null,
+        owner: row.owner,
+        row_security: row.row_security || null,
+      }),
+    );
+    if (kind !== 'view' && relkind !== 'f') {
+      relations.push({
+        name: qualified,
+        schema,
+        table: name,
+        aliases: tableAliases(schema, name),
+        reltuples: Number(row.reltuples),
+        relkind,
+      });
+    }
+  }
+
+  for (const row of rows.indexes) {
+    const [schema, name, tableSchema, table] = [
+      text(row.schema),
+      text(row.name),
+      text(row.table_schema),
+      text(row.table),
+    ];
+    const keys = (row.key_columns as string[] | null) ?? [];
+    const method = text(row.method);
+    if (SPATIAL_METHODS.has(method) && row.valid) {
+      const qualifiedTable = `${tableSchema}.${table}`;
+      const known = spatialIndexKeys.get(qualifiedTable);
+      if (known) known.push(keys);
+      else spatialIndexKeys.set(qualifiedTable, [keys]);
+    }
+    pending.push(
+      object(
+        'index',
+        `${schema}.${name}`,
+        tableScope(tableSchema, table),
+        { definition: row.definition, valid: row.valid },
+        {
+          method,
+          table: `${tableSchema}.${table}`,
+          columns: keys,
+          unique: row.unique,
+          primary: row.primary,
+          valid: row.valid,
+          partial: row.partial || null,
+        },
+      ),
+    );
+  }
+
+  for (const row of rows.constraints) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    const type = CONSTRAINT_LABEL[text(row.type)] ?? text(row.type);
+    pending.push(
+      object(
+        'constraint',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        { type, definition: row.definition, validated: row.validated },
+        { type, validated: row.validated },
+      ),
+    );
+  }
+
+  for (const row of rows.functions) {
+    const kind = FUNCTION_LABEL[text(row.kind)] ?? text(row.kind);
+    const definition = {
+      kind,
+      language: row.language,
+      definition: row.definition,
+      result: row.result,
+      aggregate: row.aggregate,
+      owner: row.owner,
+      acl: row.acl,
+      security_definer: row.security_definer || null,
+      config: row.config,
+      comment: row.comment,
+    };
+    pending.push(
+      object('function', text(row.signature), { schemas: [text(row.schema)] }, definition, {
+        kind,
+        language: row.language,
+        security_definer: row.security_definer || null,
+      }),
+    );
+  }
+
+  for (const row of rows.triggers) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    pending.push(
+      object(
+        'trigger',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        { definition: row.definition, enabled: row.enabled },
+        { enabled: row.enabled !== 'D' },
+      ),
+    );
+  }
+
+  for (const row of rows.types) {
+    const type = TYPE_LABEL[text(row.type)] ?? text(row.type);
+    pending.push(
+      object(
+        'type',
+        `${text(row.schema)}.${text(row.name)}`,
+        { schemas: [text(row.schema)] },
+        { type, definition: row.definition, owner: row.owner, acl: row.acl },
+        { type },
+      ),
+    );
+  }
+
+  for (const row of rows.extensions) {
+    // An extension answers to every schema its member tables live in: ALTER EXTENSION … ADD TABLE cannot hide one.
+    const schemas = [
+      text(row.schema),
+      ...((row.member_schemas as string[] | null) ?? []).filter((s) => s !== row.schema).sort(),
+    ];
+    pending.push(
+      object(
+        'extension',
+        text(row.name),
+        { schemas },
+        { version: row.version, schema: row.schema, members: row.members },
+        { version: row.version, schema: row.schema },
+      ),
+    );
+  }
+
+  for (const row of rows.policies) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    pending.push(
+      object(
+        'policy',
+        `${schema}.${table}.${name}`,
+        tableScope(schema, table),
+        {
+          command: row.command,
+          permissive: row.permissive,
+          roles: row.roles,
+          using: row.using,
+          with_check: row.with_check,
+        },
+        { command: row.command },
+      ),
+    );
+  }
+
+  for (const row of rows.rules) {
+    const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
+    pending.push(
+      object('rule', `${schema}.${table}.${name}`, tableScope(schema, table), {
+        definition: row.definition,
+        enabled: row.enabled,
+      }),
+    );
+  }
+
+  // The database's own name differs between a database and its copy (a rehearsal's scratch): never part of a digest.
+  const database = 'current_database';
+  for (const row of rows.defaultAcls) {
+    const schema = row.schema === null || row.schema === undefined ? undefined : text(row.schema);
+    const scope: Record<string, string[]> = schema ? { schemas: [schema] } : { [DATABASE_DIMENSION]: [database] };
+    pending.push(
+      object('default_privileges', `${text(row.role)}:${schema ?? '*'}:${text(row.object_type)}`, scope, {
+        acl: row.acl,
+      }),
+    );
+  }
+
+  for (const row of rows.eventTriggers) {
+    pending.push(
+      object(
+        'event_trigger',
+        text(row.name),
+        { [DATABASE_DIMENSION]: [database] },
+        { event: row.event, enabled: row.enabled, tags: row.tags, function: row.function, owner: row.owner },
+      ),
+    );
+  }
+
+  for (const row of rows.publications) {
+    const tables = (row.tables as string[] | null) ?? [];
+    pending.push(
+      object(
+        'publication',
+        text(row.name),
+        { [DATABASE_DIMENSION]: [database] },
+        {
+          all_tables: row.all_tables,
+          insert: row.insert,
+          update: row.update,
+          delete: row.delete,
+          truncate: row.truncate,
+          owner: row.owner,
+          tables,
+        },
+      ),
+    );
+    // Publishing a table is a change to that table: a protected table added to a publication is caught.
+    for (const qualified of tables) {
+      const at = qualified.indexOf('.');
+      pending.push(
+        object(
+          'publication_table',
+          `${text(row.name)}:${qualified}`,
+          tableScope(qualified.slice(0, at), qualified.slice(at + 1)),
+          { publication: row.name },
+        ),
+      );
+    }
+  }
+
+  for (const row of rows.database) {
+    pending.push(
+      object(
+        'database',
+        database,
+        { [DATABASE_DIMENSION]: [database] },
+        { owner: row.owner, acl: row.acl, settings: row.settings, role_settings: row.role_settings },
+      ),
+    );
+  }
+
+  for (const row of rows.roles) {
+    pending.push(
+      object(
+        'role',
+        text(row.name),
+        { [CLUSTER_DIMENSION]: ['roles'] },
+        {
+          superuser: row.superuser,
+          inherit: row.inherit,
+          create_role: row.create_role,
+          create_db: row.create_db,
+          login: row.login,
+          replication: row.replication,
+          bypass_rls: row.bypass_rls,
+          connection_limit: row.connection_limit,
+          member_of: row.member_of,
+        },
+        { superuser: row.superuser || null },
+      ),
+    );
+  }
+
+  const objects = await digested(pending);
+  objects.sort((a, b) =>
+    a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return { objects, relations, spatialColumns, spatialIndexKeys };
+}
