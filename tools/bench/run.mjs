@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only postgis,search,…] [--reps N] [--no-readme]`: builds synthetic stores at several
+// `npm run bench [-- --quick] [--only postgis,search,…] [--sizes 2000,10000] [--reps N] [--no-readme]`: builds synthetic stores at several
 // sizes and measures each of our operations against what a user would run instead, side by side in
 // one run (each measured thing in its own child process: median wall/op time and peak RSS). Writes
 // bench/results/latest.json and the table in README's `## Benchmarks` section. Progress on stderr.
@@ -14,6 +14,7 @@ import { round } from './lib/measure.mjs';
 import { APPLY_SIZES, benchApply } from './suites/apply.mjs';
 import { DIFF_SIZES, benchDiff } from './suites/diff.mjs';
 import { GRAPH_SIZES, benchGraph } from './suites/graph.mjs';
+import { LOCK_SIZES, benchLock } from './suites/lock.mjs';
 import { POSTGIS_SIZES, benchPostgis } from './suites/postgis.mjs';
 import { SEARCH_SIZES, benchSearch } from './suites/search.mjs';
 import { STARTUP_SIZES, benchStartup } from './suites/startup.mjs';
@@ -28,6 +29,7 @@ const SUITES = [
   { key: 'verify', short: 'verify vs sha256sum', sizes: VERIFY_SIZES, run: benchVerify },
   { key: 'apply', short: 'apply vs psql -f', sizes: APPLY_SIZES, run: benchApply },
   { key: 'startup', short: 'kfm-migrate start-up vs node -e 0', sizes: STARTUP_SIZES, run: benchStartup },
+  { key: 'lock', short: 'apply: locks held at N tables', sizes: LOCK_SIZES, run: benchLock },
 ];
 
 const { values } = parseArgs({
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     reps: { type: 'string', default: '3' },
+    // Sizes for the suites that run (instead of their full or --quick sizes), e.g. --only postgis --sizes 2000.
+    sizes: { type: 'string' },
     'no-readme': { type: 'boolean', default: false },
   },
 });
@@ -69,7 +73,11 @@ const benchmarks = [];
 const stamp = () => ({ measured_at: new Date().toISOString(), load_average: os.loadavg().map((v) => round(v, 2)) });
 for (const suite of SUITES) {
   if (only && !only.has(suite.key)) continue;
-  const sizes = values.quick ? suite.sizes.quick : suite.sizes.full;
+  const sizes = values.sizes
+    ? values.sizes.split(',').map(Number)
+    : values.quick
+      ? suite.sizes.quick
+      : suite.sizes.full;
   const suiteStarted = performance.now();
   progress(`${suite.key}: sizes ${sizes.join(', ')}`);
   try {
