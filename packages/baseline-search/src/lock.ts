@@ -1,6 +1,8 @@
 // One run per cluster: a lease on one document of the runner index. Creation uses op_type=create, so
-// exactly one run wins; renewal, takeover and release are compare-and-set on the document's
-// seq_no/primary_term; reads are realtime GETs. The kit's LeaseLock does the rest (renewal every TTL/3,
+// exactly one run wins, and waits for every copy of the shard (a new run does not start on a degraded
+// runner index); renewal, takeover and release are compare-and-set on the document's
+// seq_no/primary_term (a primary term bumped by a failover, with our own token still in the document,
+// is not a takeover); reads are realtime GETs. The kit's LeaseLock does the rest (renewal every TTL/3,
 // takeover of an expired lease, bounded waiting). A run that takes over a dead run's lease cleans what it
 // left: its reindex tasks are cancelled and the shadow indices tagged with its run id (and not behind any
 // alias) are deleted — nothing else.
@@ -64,17 +66,25 @@ export class SearchLeaseStore implements LeaseStore {
   }
 
   async replace(version: unknown, lease: LeaseRecord): Promise<VersionedLease | undefined> {
-    const { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
-    try {
-      const written = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID), {
-        body: { type: 'lock', ...lease },
-        query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true', wait_for_active_shards: 'all' },
-      });
-      return { lease, version: { seqNo: written._seq_no, primaryTerm: written._primary_term } };
-    } catch (error) {
-      if (error instanceof SearchResponseError && (error.statusCode === 409 || error.statusCode === 404))
-        return undefined;
-      throw error;
+    let { seqNo, primaryTerm } = version as { seqNo: number; primaryTerm: number };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // Renewals wait for the primary only: every acknowledged write is still copied to all in-sync
+        // replicas, and a running migration must not lose its lease because one replica is missing.
+        const written = await this.rest.request<Versioned>('PUT', docPath(this.index, LOCK_ID), {
+          body: { type: 'lock', ...lease },
+          query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' },
+        });
+        return { lease, version: { seqNo: written._seq_no, primaryTerm: written._primary_term } };
+      } catch (error) {
+        if (!(error instanceof SearchResponseError && (error.statusCode === 409 || error.statusCode === 404)))
+          throw error;
+        // A replica promoted after the primary's node was lost bumps the primary term of a document no
+        // one else wrote: still ours (same holder token) means retry at the new version, once.
+        const current = attempt === 0 ? await this.read() : undefined;
+        if (!current || current.lease.token !== lease.token || current.lease.run_id !== lease.run_id) return undefined;
+        ({ seqNo, primaryTerm } = current.version as { seqNo: number; primaryTerm: number });
+      }
     }
   }
 

@@ -37,6 +37,7 @@ describe('namespacedRest', () => {
     await view.request('GET', '/_resolve/index/parcels,authority-*');
     await view.request('GET', '/_stats/indexing');
     await view.request('GET', '/_tasks/node:12');
+    await view.request('GET', '/_all/_mapping');
     expect(sent.map((r) => `${r.method} ${decodeURIComponent(r.path)}`)).toEqual([
       `GET /${NS}parcels,-${NS}parcels_old/_alias/${NS}parcels`,
       `PUT /${NS}.kfm-migrations/_doc/ledger:PG-1`,
@@ -46,6 +47,7 @@ describe('namespacedRest', () => {
       `GET /_resolve/index/${NS}parcels,${NS}authority-*`,
       `GET /${NS}*/_stats/indexing`,
       'GET /_tasks/node:12',
+      `GET /${NS}*/_mapping`,
     ]);
   });
 

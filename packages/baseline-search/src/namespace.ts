@@ -42,7 +42,7 @@ export function namespacedRest(rest: SearchRest, ns: string): SearchRest {
     const [pathname, search] = path.split('?', 2) as [string, string | undefined];
     const segments = pathname.split('/').slice(1).map(decodeURIComponent);
     const out: string[] = [];
-    const first = segments[0] ?? '';
+    const first = segments[0] === '_all' ? '*' : (segments[0] ?? '');
     if (!first.startsWith('_')) {
       // /<index expression>/…
       out.push(expression(first));

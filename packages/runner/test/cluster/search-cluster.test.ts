@@ -119,6 +119,15 @@ async function seeded(prefix: string): Promise<void> {
 
 const env = () => ({ KFM_ES_URL: allNodes });
 
+/** One line per node-loss run in the test output: what the operator would have seen. */
+function report(what: string, victim: NodeInfo, result: { code: number | null; json: any }, killedAt: number) {
+  const outcome = result.json?.outcome ?? {};
+  console.log(
+    `${what}: ${victim.name} (pid ${victim.pid}); kfm-migrate exit ${result.code} ${Math.round((Date.now() - killedAt) / 1000)} s later, ` +
+      `${outcome.status ?? '?'}${outcome.message ? `: ${String(outcome.message).slice(0, 300)}` : ''}`,
+  );
+}
+
 describe('search on a three-node cluster', () => {
   const prefixes: string[] = [];
   const namespace = () => {
@@ -201,7 +210,9 @@ describe('search on a three-node cluster', () => {
       return victim !== undefined;
     }, 'the reindex task to show up');
     killNode(victim!);
+    const killedAt = Date.now();
     const result = await run.done;
+    report('reindex node killed', victim!, result, killedAt);
     expect([1, 3], result.stderr.slice(-3000)).toContain(result.code);
     // fail closed, read from the surviving nodes: alias unchanged, the shadow removed, the lock released
     expect(await state(prefix)).toEqual(before);
@@ -231,7 +242,9 @@ describe('search on a three-node cluster', () => {
     const run = startUntil(['apply', dir, '--lock-ttl', TTL], env(), /\/operations\/1 reindex/);
     await run.reached;
     killNode(victim);
+    const killedAt = Date.now();
     const result = await run.done;
+    report('runner-index primary killed', victim, result, killedAt);
     expect([0, 1, 3], result.stderr.slice(-3000)).toContain(result.code);
     const after = await state(prefix);
     if (result.code === 0) {
