@@ -6,8 +6,19 @@
 const userSchema = (alias: string) =>
   `(${alias}.nspname !~ '^pg_' AND ${alias}.nspname <> 'information_schema' AND ${alias}.nspname <> $1)`;
 
-/** An ACL as sorted aclitem texts (grantee=privileges/grantor), or null for the default. */
-const sortedAcl = (column: string) => `(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(${column}) AS a)`;
+/**
+ * An ACL as sorted aclitem texts (grantee=privileges/grantor), or null for the default. The CASE skips the
+ * subquery for the (usual) default ACL: the same null, without a sub-plan per row.
+ */
+const sortedAcl = (column: string) =>
+  `CASE WHEN ${column} IS NOT NULL THEN (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(${column}) AS a) END`;
+
+/**
+ * A comment, joined rather than read with obj_description/col_description (a SQL function call per row):
+ * the same text, as pg_description holds one row per (objoid, classoid, objsubid).
+ */
+const commentJoin = (alias: string, oid: string, subid: string) =>
+  `LEFT JOIN pg_description ${alias} ON ${alias}.objoid = ${oid} AND ${alias}.classoid = 'pg_class'::regclass AND ${alias}.objsubid = ${subid}`;
 
 /** Objects an extension created belong to the extension, represented once by its name and version. */
 const notExtensionMember = (catalog: string, oid: string) =>
@@ -55,7 +66,7 @@ export const relationsQuery = (only: Only = everything) => `
 SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
        c.reltuples::float8 AS reltuples, c.reloptions::text[] AS options, c.relrowsecurity AS row_security,
        c.relforcerowsecurity AS force_row_security, pg_get_userbyid(c.relowner) AS owner, ${sortedAcl('c.relacl')} AS acl,
-       obj_description(c.oid, 'pg_class') AS comment,
+       ds.description AS comment,
        (SELECT count(*)::int FROM pg_trigger it WHERE it.tgrelid = c.oid AND it.tgisinternal AND it.tgenabled = 'D') AS disabled_internal_triggers,
        CASE WHEN c.relkind IN ('v', 'm') THEN (
          SELECT array_agg(DISTINCT (bn.nspname || '.' || bc.relname)::text)
@@ -75,6 +86,7 @@ SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS name, c.relkind A
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_am am ON am.oid = c.relam
+${commentJoin('ds', 'c.oid', '0')}
 LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
 LEFT JOIN pg_depend owner_d ON c.relkind = 'S' AND owner_d.classid = 'pg_class'::regclass AND owner_d.objid = c.oid
      AND owner_d.refclassid = 'pg_class'::regclass AND owner_d.deptype IN ('a', 'i')
@@ -91,13 +103,14 @@ export const columnsQuery = (only: Only = everything) => `
 SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS type, t.typname AS type_name, a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS identity, a.attgenerated AS generated,
-       ${sortedAcl('a.attacl')} AS acl, col_description(c.oid, a.attnum) AS comment,
+       ${sortedAcl('a.attacl')} AS acl, ds.description AS comment,
        CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname || '.' || co.collname END AS collation
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+${commentJoin('ds', 'a.attrelid', 'a.attnum')}
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'm')
