@@ -173,8 +173,11 @@ alive_pid() {
   local f="$1" pid
   [ -f "$f" ] || return 1
   pid="$(tr -dc '0-9' < "$f")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { echo "$pid"; return 0; }
-  return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A killed server whose parent is gone can stay a zombie (a container's init may never reap it):
+  # kill -0 still succeeds on it, but it is dead.
+  [ "$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
+  echo "$pid"
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
