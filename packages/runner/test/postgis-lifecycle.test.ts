@@ -15,6 +15,10 @@ import {
   until,
 } from './postgis-harness.js';
 
+/** Advisory locks in the test's own database (other databases on the server may hold theirs). */
+const ADVISORY_LOCKS_HERE =
+  "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 const db = seededDatabasePerTest();
 
 const failingCodes = (run: { json: Record<string, any> }) => [
@@ -164,7 +168,7 @@ describe('kfm-migrate apply on PostGIS', () => {
     });
     const first = startCli(['apply', slow], db.env);
     await until(
-      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted")).length > 0,
+      async () => (await query(db.name, ADVISORY_LOCKS_HERE + ' AND granted')).length > 0,
       'the first run to hold the lock',
     );
     const second = await kfm(['apply', other], db.env);
@@ -195,7 +199,7 @@ describe('kfm-migrate apply on PostGIS', () => {
     run.kill('SIGKILL');
     await run.done;
     await until(
-      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0,
+      async () => (await query(db.name, ADVISORY_LOCKS_HERE)).length === 0,
       'the server to release the dead run',
     );
     expect(await fingerprint(db.name)).toBe(pre);
@@ -226,7 +230,7 @@ describe('kfm-migrate apply on PostGIS', () => {
     run.kill('SIGKILL');
     await run.done;
     await until(
-      async () => (await query(db.name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).length === 0,
+      async () => (await query(db.name, ADVISORY_LOCKS_HERE)).length === 0,
       'the server to release the dead run',
     );
     // The index of the first statement is there (autocommit); the ledger says the run started.
