@@ -17,12 +17,12 @@ const cli = path.join(root, 'packages/runner/dist/cli.js');
 const refresh = process.argv.includes('--refresh-examples');
 const work = refresh ? root : path.join(root, '.kfm-tmp/demo');
 
-function kfm(args) {
+function kfm(args, env = {}) {
   const started = performance.now();
   const run = spawnSync(process.execPath, [cli, ...args, '--json'], {
     cwd: work,
     encoding: 'utf8',
-    env: process.env,
+    env: { ...process.env, ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   const ms = performance.now() - started;
@@ -119,12 +119,22 @@ if (refresh) {
   fs.mkdirSync(work, { recursive: true });
   fs.cpSync(path.join(root, 'migrations'), path.join(work, 'migrations'), { recursive: true });
   fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive: true });
+  // The same search bundle once more, against OpenSearch: a copy without the evidence of the Elasticsearch run.
+  const evidence = new Set(['baselines', 'diffs', 'receipts', 'plan.json']);
+  fs.cpSync(path.join(root, 'migrations/search/SEARCH-MIG-2026-03-05-01'), path.join(work, 'demo/opensearch/SEARCH-MIG-2026-03-05-01'), {
+    recursive: true,
+    filter: (source) => !evidence.has(path.basename(source)),
+  });
 }
 
 console.error('[demo] reseeding the PostGIS demo database');
 await reseedPostgis();
 console.error('[demo] reseeding the Elasticsearch demo indices');
 await seedSearch({ url: process.env.KFM_ES_URL });
+if (!refresh) {
+  console.error('[demo] reseeding the OpenSearch demo indices');
+  await seedSearch({ url: process.env.KFM_OS_URL });
+}
 console.error('[demo] reseeding the Neo4j demo graph');
 await reseedGraph();
 
@@ -133,6 +143,12 @@ const bundles = [
   { dir: 'migrations/postgis/PG-MIG-2026-03-02-01', expect: 0 },
   { dir: 'demo/PG-MIG-2026-03-09-01', expect: 1, note: 'creates 3 indexes where 2 are allowed: must fail closed' },
   { dir: 'migrations/search/SEARCH-MIG-2026-03-05-01', expect: 0 },
+  {
+    dir: 'demo/opensearch/SEARCH-MIG-2026-03-05-01',
+    expect: 0,
+    label: 'SEARCH-MIG-2026-03-05-01 on OpenSearch',
+    env: { KFM_ES_URL: process.env.KFM_OS_URL },
+  },
   { dir: 'migrations/graph/GRAPH-MIG-2026-03-06-01', expect: 0 },
 ];
 
@@ -141,16 +157,17 @@ for (const bundle of bundles.filter((b) => !refresh || b.dir.startsWith('migrati
   const runsDir = path.join(work, bundle.dir, 'receipts', 'runs');
   const prior = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0;
   console.error(`\n[demo] ${bundle.dir}${bundle.note ? ` (${bundle.note})` : ''}`);
-  const plan = kfm(['plan', bundle.dir]);
+  const env = bundle.env ?? {};
+  const plan = kfm(['plan', bundle.dir], env);
   expect('plan', plan.code === 0 || bundle.expect !== 0, `exit ${plan.code}`);
-  const apply = kfm(['apply', bundle.dir]);
+  const apply = kfm(['apply', bundle.dir], env);
   expect(`apply exits ${bundle.expect}`, apply.code === bundle.expect, `exit ${apply.code}`);
-  const verify = kfm(['verify', bundle.dir]);
+  const verify = kfm(['verify', bundle.dir], env);
   expect('receipts verify', verify.code === 0, `exit ${verify.code}`);
   let rollbackMs = 0;
   let after = '-';
   if (bundle.expect === 0) {
-    const rollback = kfm(['rollback', bundle.dir]);
+    const rollback = kfm(['rollback', bundle.dir], env);
     rollbackMs = rollback.ms;
     after = rollback.result.fingerprints?.after_rollback;
     expect(
@@ -158,7 +175,7 @@ for (const bundle of bundles.filter((b) => !refresh || b.dir.startsWith('migrati
       rollback.code === 0 && after === apply.result.fingerprints?.pre,
       `exit ${rollback.code}`,
     );
-    const again = kfm(['verify', bundle.dir]);
+    const again = kfm(['verify', bundle.dir], env);
     expect('receipts verify after rollback', again.code === 0, `exit ${again.code}`);
   } else {
     after = apply.result.fingerprints?.after_rollback;
@@ -170,7 +187,7 @@ for (const bundle of bundles.filter((b) => !refresh || b.dir.startsWith('migrati
   }
   const checks = apply.result.checks ?? [];
   rows.push({
-    bundle: path.basename(bundle.dir),
+    bundle: bundle.label ?? path.basename(bundle.dir),
     outcome: apply.result.outcome?.status ?? `exit ${apply.code}`,
     checks: `${checks.filter((c) => c.status === 'pass').length}/${checks.length}`,
     touched:
