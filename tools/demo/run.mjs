@@ -121,10 +121,14 @@ if (refresh) {
   fs.cpSync(path.join(root, 'fixtures/demo'), path.join(work, 'demo'), { recursive: true });
   // The same search bundle once more, against OpenSearch: a copy without the evidence of the Elasticsearch run.
   const evidence = new Set(['baselines', 'diffs', 'receipts', 'plan.json']);
-  fs.cpSync(path.join(root, 'migrations/search/SEARCH-MIG-2026-03-05-01'), path.join(work, 'demo/opensearch/SEARCH-MIG-2026-03-05-01'), {
-    recursive: true,
-    filter: (source) => !evidence.has(path.basename(source)),
-  });
+  fs.cpSync(
+    path.join(root, 'migrations/search/SEARCH-MIG-2026-03-05-01'),
+    path.join(work, 'demo/opensearch/SEARCH-MIG-2026-03-05-01'),
+    {
+      recursive: true,
+      filter: (source) => !evidence.has(path.basename(source)),
+    },
+  );
 }
 
 console.error('[demo] reseeding the PostGIS demo database');

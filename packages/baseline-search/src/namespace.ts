@@ -103,12 +103,12 @@ export function namespacedRest(rest: SearchRest, ns: string): SearchRest {
 
   function translateBody(method: string, path: string, body: unknown): unknown {
     if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
-    const value = body as Record<string, any>;
+    const value = body as Record<string, unknown>;
     const first = path.split('?')[0]!.split('/')[1] ?? '';
     if (first === '_aliases')
       return {
         ...value,
-        actions: (value.actions ?? []).map((action: Record<string, Record<string, unknown>>) =>
+        actions: ((value.actions ?? []) as Record<string, Record<string, unknown>>[]).map((action) =>
           Object.fromEntries(
             Object.entries(action).map(([verb, spec]) => [
               verb,
@@ -127,8 +127,8 @@ export function namespacedRest(rest: SearchRest, ns: string): SearchRest {
         ),
       };
     if (first === '_reindex') {
-      const source = value.source ?? {};
-      const dest = value.dest ?? {};
+      const source = (value.source ?? {}) as { index?: string | string[] };
+      const dest = (value.dest ?? {}) as { index?: string; pipeline?: string };
       return {
         ...value,
         source: {
@@ -157,7 +157,7 @@ export function namespacedRest(rest: SearchRest, ns: string): SearchRest {
     if (first === '_ingest')
       return {
         ...value,
-        processors: (value.processors ?? []).map((processor: Record<string, any>) =>
+        processors: ((value.processors ?? []) as { pipeline?: { name?: string } }[]).map((processor) =>
           processor.pipeline?.name
             ? { ...processor, pipeline: { ...processor.pipeline, name: name(processor.pipeline.name) } }
             : processor,
