@@ -94,21 +94,18 @@ search_select() {
       SE_JAVA_VERSION="1.8"; SE_MANAGERS_KEY="cluster.initial_master_nodes"
       SE_INSTALL_BASE="${KFM_STORES_ES_BASE:-$SEARCH_ROOT/elasticsearch}"
       SE_SINGLE_PORT=9200 ;;
-    opensearch)
-      SE_VERSION="$OS_VERSION"; SE_DIST_GAV="$OS_DIST_GAV"; SE_MODULE_GROUP="$OS_MODULE_GROUP"
-      SE_MODULES=("${OS_MODULES[@]}"); SE_SERVER_EXCLUDE="org.opensearch:opensearch"; SE_BIN="opensearch"
+    opensearch|opensearch3)
+      SE_MODULE_GROUP="$OS_MODULE_GROUP"; SE_SERVER_EXCLUDE="org.opensearch:opensearch"; SE_BIN="opensearch"
       SE_ENV_PREFIX="OPENSEARCH"; SE_CONFIG_FILE="opensearch.yml"; SE_VERSION_KEY="opensearch.version"
-      SE_JAVA_VERSION="11"; SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
-      SE_INSTALL_BASE="${KFM_STORES_OS_BASE:-$SEARCH_ROOT/opensearch}"
-      SE_SINGLE_PORT=9201 ;;
-    opensearch3)
-      SE_VERSION="$OS3_VERSION"; SE_DIST_GAV="$OS3_DIST_GAV"; SE_MODULE_GROUP="$OS_MODULE_GROUP"
-      SE_MODULES=("${OS3_MODULES[@]}"); SE_SERVER_EXCLUDE="org.opensearch:opensearch"; SE_BIN="opensearch"
-      SE_ENV_PREFIX="OPENSEARCH"; SE_CONFIG_FILE="opensearch.yml"; SE_VERSION_KEY="opensearch.version"
-      SE_JAVA_VERSION="21"; SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
-      SE_INSTALL_BASE="${KFM_STORES_OS3_BASE:-$SEARCH_ROOT/opensearch3}"
-      SE_JAVA_HOME="$OS3_JAVA_HOME"
-      SE_SINGLE_PORT=9202 ;;
+      SE_MANAGERS_KEY="cluster.initial_cluster_manager_nodes"
+      if [ "$SE_ENGINE" = opensearch ]; then
+        SE_VERSION="$OS_VERSION"; SE_DIST_GAV="$OS_DIST_GAV"; SE_MODULES=("${OS_MODULES[@]}"); SE_JAVA_VERSION="11"
+        SE_INSTALL_BASE="${KFM_STORES_OS_BASE:-$SEARCH_ROOT/opensearch}"; SE_SINGLE_PORT=9201
+      else
+        SE_VERSION="$OS3_VERSION"; SE_DIST_GAV="$OS3_DIST_GAV"; SE_MODULES=("${OS3_MODULES[@]}"); SE_JAVA_VERSION="21"
+        SE_INSTALL_BASE="${KFM_STORES_OS3_BASE:-$SEARCH_ROOT/opensearch3}"; SE_SINGLE_PORT=9202
+        SE_JAVA_HOME="$OS3_JAVA_HOME"
+      fi ;;
     *) die "unknown search engine '$SE_ENGINE' (expected elasticsearch, opensearch or opensearch3)" ;;
   esac
   SE_DIST="$SE_BIN"   # the distribution's own name: elasticsearch-<v>.zip, opensearch-<v>.zip
