@@ -18,6 +18,7 @@ import { KfmError } from '@kfm/migration-contracts';
 import { RUNNER_INDEX } from './capture.js';
 import { createSearchClient, describeError, type SearchRest } from './es-client.js';
 import { isVolatileSetting } from './normalize.js';
+import { matchesPattern } from './scope.js';
 import { NAMESPACE_FRAGMENT, namespacedRest, namespaceOf } from './namespace.js';
 
 /** Every scratch namespace starts with this; dispose refuses anything else. */
@@ -93,22 +94,39 @@ async function copyInto(rest: SearchRest, prefix: string, declaration: Migration
   }
   for (const { index, body } of definitions)
     await view.request('PUT', `/${encodeURIComponent(index)}`, { body, query: { wait_for_active_shards: 1 } });
-  for (const name of templates) {
-    for (const [kind, key] of [
-      ['_component_template', 'component_templates'],
-      ['_index_template', 'index_templates'],
-    ] as const) {
-      const answer = await rest.request<Record<string, { name: string; [body: string]: unknown }[]> | undefined>(
+  // Templates: the ones the declaration names, and every index template that would shape an index the
+  // declaration reaches (its patterns match a name in scope), with the component templates it is composed
+  // of; put after the indices, so they shape only what the rehearsed plan creates, as on the real cluster.
+  const all =
+    (
+      await rest.request<{ index_templates?: { name: string; index_template: Record<string, unknown> }[] } | undefined>(
         'GET',
-        `/${kind}/${encodeURIComponent(name)}`,
+        '/_index_template',
         { ignore: [404] },
-      );
-      for (const entry of answer?.[key] ?? [])
-        await view.request('PUT', `/${kind}/${encodeURIComponent(entry.name)}`, {
-          body: entry[key === 'index_templates' ? 'index_template' : 'component_template'],
-        });
-    }
+      )
+    )?.index_templates ?? [];
+  const shaping = all.filter(
+    ({ name, index_template }) =>
+      templates.some((wanted) => matchesPattern(name, wanted)) ||
+      ((index_template.index_patterns as string[] | undefined) ?? []).some((pattern) =>
+        expressions.some((scoped) => matchesPattern(scoped, pattern)),
+      ),
+  );
+  const components = new Set([
+    ...templates,
+    ...shaping.flatMap(({ index_template }) => (index_template.composed_of as string[] | undefined) ?? []),
+  ]);
+  for (const name of components) {
+    const answer = await rest.request<
+      { component_templates?: { name: string; component_template: unknown }[] } | undefined
+    >('GET', `/_component_template/${encodeURIComponent(name)}`, { ignore: [404] });
+    for (const entry of answer?.component_templates ?? [])
+      await view.request('PUT', `/_component_template/${encodeURIComponent(entry.name)}`, {
+        body: entry.component_template,
+      });
   }
+  for (const { name, index_template } of shaping)
+    await view.request('PUT', `/_index_template/${encodeURIComponent(name)}`, { body: index_template });
   // the documents, copied by the cluster itself, one index at a time (from the real name into the namespace)
   for (const index of indices)
     await rest.request('POST', '/_reindex', {

@@ -3,6 +3,8 @@
 // rollback run on the copy, and the copy is deleted. The real indices, aliases and ledger must be exactly as
 // before, whether the rehearsal passes or fails; everything is read back with the engine's own REST API.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedSearch } from '../../../fixtures/seed/search/seed.mjs';
 import { kfm } from './postgis-harness.js';
@@ -41,6 +43,7 @@ describe('kfm-migrate rehearse on search', () => {
       index: string;
     }[];
     if (rows.length) await rest('DELETE', `/${rows.map((row) => row.index).join(',')}`);
+    await rest('DELETE', `/_index_template/${prefix}shape`);
   });
 
   const example = (rollback?: (text: string) => string) =>
@@ -53,6 +56,13 @@ describe('kfm-migrate rehearse on search', () => {
     });
 
   it('passes on a scratch namespace and leaves the real indices, aliases and ledger as they were', async () => {
+    // an index template that shapes the index the plan creates: the copy must carry it too
+    await rest('PUT', `/_index_template/${prefix}shape`, {
+      index_patterns: [`${prefix}parcels_v*`],
+      priority: 900,
+      template: { settings: { 'index.refresh_interval': '7s' } },
+    });
+    const template = await rest('GET', `/_index_template/${prefix}shape`);
     const dir = await example();
     const before = await listing(`${prefix}*`);
     const run = await kfm(['rehearse', dir], { KFM_ES_URL: url });
@@ -73,6 +83,13 @@ describe('kfm-migrate rehearse on search', () => {
     // the real store: same indices, counts and alias; the real ledger never heard of the migration
     expect(await listing(`${prefix}*`)).toEqual(before);
     expect(await rest('GET', `/.kfm-migrations/_doc/ledger:${id}`)).toBeUndefined();
+    // the copy held the shaping template (the rehearsal's PRE is the copy's), and the real one is as it was
+    const runs = await fs.readdir(path.join(dir, 'receipts/runs'));
+    const pre = JSON.parse(await fs.readFile(path.join(dir, 'receipts/runs', runs[0]!, 'baselines/pre.json'), 'utf8'));
+    expect(pre.objects.map((o: { kind: string; name: string }) => `${o.kind}:${o.name}`)).toContain(
+      `index_template:${prefix}shape`,
+    );
+    expect(await rest('GET', `/_index_template/${prefix}shape`)).toEqual(template);
     // the scratch namespace is gone: no index, template or pipeline left under it
     expect(await listing(scratch)).toEqual({ indices: [], aliases: [] });
     expect((await rest('GET', `/_index_template/${scratch}`))?.index_templates ?? []).toEqual([]);
