@@ -5,7 +5,7 @@
 import { evaluate, renderTouchedCsv, temporalDiff, type TemporalDiff } from '@kfm/diff';
 import type { ApplyResult, Baseline, Issue, Observation, ProgressAmount } from '@kfm/migration-contracts';
 import { durationMs } from '@kfm/adapter-kit';
-import { evidenceFiles, scanEvidence } from './evidence.js';
+import { scanAtCommit, scanPre } from './evidence.js';
 import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
 import { verifyRestored } from './restore.js';
 import type { RunOptions, RunResult } from './run-context.js';
@@ -112,6 +112,8 @@ async function applyBody(run: LiveRun): Promise<Step> {
     session.captureBaseline({ ...baselineOptions, capturedAt: evidence.startedAt }),
   );
   evidence.pre = pre;
+  // Scanned now, before the forward script takes any lock: the commit point then scans only what changed.
+  const preFindings = await scanPre(pre);
   const transactional = declaration.transactional !== false;
   const resuming = Boolean(run.options.resume && run.ledger.state === 'started' && run.ledger.resume);
   const ledgerEntry = { migration_id: declaration.migration_id, bundle_digest: bundle.bundleDigest, run_id: run.runId };
@@ -139,7 +141,7 @@ async function applyBody(run: LiveRun): Promise<Step> {
     evidence.touchedCsv = renderTouchedCsv(summary);
     const temporal = temporalOf(pre, post);
     if (temporal) evidence.temporal = temporal;
-    const scan = await scanEvidence(evidenceFiles(evidence));
+    const scan = await scanAtCommit(evidence, preFindings);
     summary.checks.push(...scan);
     if (scan.length) summary.status = 'fail';
     reporter.info(

@@ -87,6 +87,39 @@ export function evidenceFiles(evidence: RunEvidence): ArtifactFile[] {
   return files;
 }
 
+/** Scans the PRE baseline as soon as it is captured, so the commit-point scan need not read it again. */
+export function scanPre(pre: Baseline): Promise<Check[]> {
+  return scanEvidence([{ path: EVIDENCE_ROLES.pre, content: pre }]);
+}
+
+/**
+ * The scan at the commit point, kept short because the store may be holding the migration's locks: PRE
+ * was scanned when it was captured (`scanPre`), and of POST only what PRE does not hold verbatim can
+ * carry anything new (the objects that differ, and everything around them). A hit is looked for again
+ * in the whole evidence, so its file and line are the written file's.
+ */
+export async function scanAtCommit(evidence: RunEvidence, preFindings: Check[]): Promise<Check[]> {
+  const pre = evidence.pre;
+  const known = new Set((pre?.objects ?? []).map((object) => JSON.stringify(object)));
+  const files = evidenceFiles(evidence)
+    .filter((file) => !(pre && file.path === EVIDENCE_ROLES.pre))
+    .map((file) =>
+      file.path === EVIDENCE_ROLES.post && evidence.post
+        ? {
+            ...file,
+            content: {
+              ...evidence.post,
+              objects: evidence.post.objects.filter((object) => !known.has(JSON.stringify(object))),
+            },
+          }
+        : file,
+    );
+  const found = await scanEvidence(files);
+  if (found.length === 0) return preFindings;
+  const exact = await scanEvidence(evidenceFiles(evidence));
+  return exact.length ? exact : [...preFindings, ...found];
+}
+
 /** Scans evidence before anything is committed or written; returns failing checks (never the secret). */
 export async function scanEvidence(files: ArtifactFile[]): Promise<Check[]> {
   const findings: PolicyFinding[] = [];

@@ -306,6 +306,29 @@ describe('kfm-migrate apply on PostGIS', () => {
     expect(run.json.issues[0].message).toContain('KFM_PG_DSN');
   });
 
+  it('refuses to commit a change whose evidence would carry a secret, found at the commit point; PRE stays', async () => {
+    // the token is built inside the server, so no script holds it: only the POST baseline would
+    const token = `ghp_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}`;
+    const pre = await fingerprint(db.name);
+    const dir = await bundle({
+      forward:
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE public.parcels ADD COLUMN %I text', 'ghp_' || 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'); END $$;\n",
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    const hit = run.json.checks.find((c: { code?: string }) => c.code === 'POLICY_SCAN_HIT');
+    // named with the written file's line, never with the secret
+    expect(hit?.message).toMatch(/^baselines\/post\.json:\d+ secretlint\/github/);
+    expect(JSON.stringify(run.json) + run.stderr + (await allBytes(dir))).not.toContain(token);
+    expect(await fingerprint(db.name)).toBe(pre);
+    expect(
+      await query(
+        db.name,
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'parcels' AND column_name LIKE 'ghp_%'",
+      ),
+    ).toEqual([]);
+  });
+
   it('writes the DSN and its password into no byte of any artifact or log', async () => {
     const password = 'Pa55-w0rd-never-leaks';
     await query(
