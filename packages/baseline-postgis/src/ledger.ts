@@ -12,7 +12,6 @@ import type {
   StorePolicy,
 } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
-import { migrate } from 'postgres-migrations';
 
 /** The runner's own schema; excluded from every baseline and fingerprint, forbidden to every migration. */
 export const LEDGER_SCHEMA = 'kfm_ledger';
@@ -39,6 +38,9 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
     )
   ).rows[0] as { path: string };
   try {
+    // Loaded here, not on import: it pulls in the pg driver, which commands that never connect
+    // (validate, lint without a store) should not pay for.
+    const { migrate } = await import('postgres-migrations');
     await migrate({ client: client as never }, LEDGER_MIGRATIONS_DIR);
   } finally {
     await client.query(`SELECT set_config('search_path', $1, false)`, [previous.path]);
