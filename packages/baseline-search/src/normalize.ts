@@ -24,8 +24,12 @@ const VOLATILE_KEYS = new Set(['created_date', 'created_date_millis', 'modified_
 
 export type FlatSettings = Record<string, unknown>;
 
+// One alternation of the patterns above, compiled once: a setting key is tested once, not once per
+// pattern (normalizeSettings runs it on every key of every index).
+const VOLATILE_SETTING = new RegExp(VOLATILE_SETTINGS.map((pattern) => `(?:${pattern.source})`).join('|'));
+
 export function isVolatileSetting(key: string): boolean {
-  return VOLATILE_SETTINGS.some((pattern) => pattern.test(key));
+  return VOLATILE_SETTING.test(key);
 }
 
 /** Flat settings (`flat_settings=true`) without volatile keys, keys sorted. */
