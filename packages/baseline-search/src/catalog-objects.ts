@@ -2,7 +2,7 @@
 // analyzers, index and component templates and ingest pipelines, each with the names it has per
 // scope dimension and the digest of its normalized definition. Pure: no I/O, no clock.
 import type { BaselineObject } from '@kfm/migration-contracts';
-import { cidOfJson } from '@kfm/receipts';
+import { cidOfJsonSync } from '@kfm/receipts';
 import {
   analyzerDefinitions,
   normalizeSettings,
@@ -71,6 +71,12 @@ export function aliasDefinition(definition: AliasDefinition): Record<string, unk
 }
 
 export async function aliasObject(alias: string, index: string, definition: AliasDefinition): Promise<BaselineObject> {
+  return aliasObjectSync(alias, index, definition);
+}
+
+// Digests are computed synchronously inside the catalog loop: hashing never waits on I/O, and an await
+// per object only added a microtask turn (and its garbage) for each of thousands of objects.
+function aliasObjectSync(alias: string, index: string, definition: AliasDefinition): BaselineObject {
   const stored = aliasDefinition(definition);
   const attributes: Record<string, unknown> = {
     is_write_index: stored.is_write_index ?? null,
@@ -82,7 +88,7 @@ export async function aliasObject(alias: string, index: string, definition: Alia
     kind: 'alias',
     name: aliasObjectName(alias, index),
     scope: { aliases: [alias], indices: [index] },
-    digest: await cidOfJson({ alias, index, ...stored }),
+    digest: cidOfJsonSync({ alias, index, ...stored }),
     attributes,
   };
 }
@@ -118,7 +124,7 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
       kind: 'index',
       name: index,
       scope: { indices: [index] },
-      digest: await cidOfJson({ mappings, settings, state }),
+      digest: cidOfJsonSync({ mappings, settings, state }),
       attributes: {
         state,
         number_of_shards: Number(settings['index.number_of_shards'] ?? 0),
@@ -130,23 +136,26 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
         kind: 'analyzer',
         name: `${index}/${analyzer}`,
         scope: { indices: [index] },
-        digest: await cidOfJson(definition),
+        digest: cidOfJsonSync(definition),
         attributes: { type: (definition.analyzer as Record<string, unknown>).type ?? 'custom' },
       });
     }
     for (const [alias, definition] of Object.entries(responses.aliases[index]?.aliases ?? {})) {
-      objects.push(await aliasObject(alias, index, definition));
+      objects.push(aliasObjectSync(alias, index, definition));
     }
   }
 
-  for (const { name, index_template: body } of responses.indexTemplates) {
+  const normalizedTemplates = responses.indexTemplates.map(({ name, index_template: body }) => ({
+    name,
+    normalized: normalizeTemplate(body),
+  }));
+  for (const { name, normalized } of normalizedTemplates) {
     if (!included(name, filter)) continue;
-    const normalized = normalizeTemplate(body);
     objects.push({
       kind: 'index_template',
       name,
       scope: { templates: [name] },
-      digest: await cidOfJson(normalized),
+      digest: cidOfJsonSync(normalized),
       attributes: {
         index_patterns: normalized.index_patterns ?? [],
         priority: normalized.priority ?? null,
@@ -157,8 +166,8 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
   // A component template is part of every index template composed of it: changing it changes them, so
   // they are among its names (a forbidden or protected one makes the change forbidden or protected).
   const composers = new Map<string, string[]>();
-  for (const { name, index_template: body } of responses.indexTemplates) {
-    const composedOf = normalizeTemplate(body).composed_of;
+  for (const { name, normalized } of normalizedTemplates) {
+    const composedOf = normalized.composed_of;
     for (const component of Array.isArray(composedOf) ? (composedOf as string[]) : [])
       composers.set(component, [...(composers.get(component) ?? []), name]);
   }
@@ -168,7 +177,7 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
       kind: 'component_template',
       name,
       scope: { templates: [name, ...(composers.get(name) ?? []).sort(compareText)] },
-      digest: await cidOfJson(normalizeTemplate(body)),
+      digest: cidOfJsonSync(normalizeTemplate(body)),
     });
   }
   // A pipeline that is an index's default or final pipeline rewrites every document indexed there:
@@ -190,7 +199,7 @@ export async function catalogObjects(responses: CatalogResponses, filter: Catalo
       kind: 'pipeline',
       name: id,
       scope: { pipelines: [id], ...(indices.length ? { indices } : {}) },
-      digest: await cidOfJson(normalized),
+      digest: cidOfJsonSync(normalized),
       attributes: { processors: Array.isArray(normalized.processors) ? normalized.processors.length : 0 },
     });
   }
