@@ -14,10 +14,7 @@ const ROLLBACK = 'DROP INDEX IF EXISTS public.parcels_retry_idx;\n';
  * Holds a lock (EXCLUSIVE by default) on public.parcels from another session, for `ms` or until
  * `release()` is called, whichever comes first.
  */
-async function holdLock(
-  ms: number,
-  mode = 'EXCLUSIVE',
-): Promise<{ release: () => Promise<void> }> {
+async function holdLock(ms: number, mode = 'EXCLUSIVE'): Promise<{ release: () => Promise<void> }> {
   const client = new pg.Client({ connectionString: dsnFor(db.name), application_name: 'nightly-report' });
   await client.connect();
   await client.query('BEGIN');
