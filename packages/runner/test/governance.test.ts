@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundle, kfm, query, readJson, repository, seededDatabasePerTest } from './postgis-harness.js';
+import { bundle, kfm, query, readJson, repository, seededDatabasePerTest, startCli, until } from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 const FORWARD = 'CREATE INDEX parcels_geom_gist ON public.parcels USING gist (geom);\n';
@@ -251,8 +251,24 @@ describe('locks an operator can live with', () => {
     const failFast = await kfm(['apply', dir], db.env);
     expect(failFast.code).toBe(1);
     expect(failFast.json.outcome.code).toBe('LOCK_HELD');
-    setTimeout(() => void holder.query('SELECT pg_advisory_unlock($1, $2)', [0x4b464d2d, 0x4d494752]), 1500);
-    const waited = await kfm(['apply', dir, '--lock-wait', '20s'], db.env);
+    // Released 1.5 s after the waiting run first tried the lock (its last query, seen in
+    // pg_stat_activity), so the wait is measured from the run's first try, not from its start-up.
+    const [{ since }] = await query<{ since: string }>(db.name, 'SELECT now()::text AS since');
+    const waiting = startCli(['apply', dir, '--lock-wait', '20s'], db.env);
+    await until(
+      async () =>
+        (
+          await query(
+            db.name,
+            `SELECT 1 FROM pg_stat_activity WHERE backend_start > '${since}'::timestamptz
+               AND query LIKE 'SELECT pg_try_advisory_lock%'`,
+          )
+        ).length > 0,
+      'the second run to try the lock',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await holder.query('SELECT pg_advisory_unlock($1, $2)', [0x4b464d2d, 0x4d494752]);
+    const waited = await waiting.done;
     expect(waited.code).toBe(0);
     expect((await readJson(path.join(dir, 'receipts/run_receipt.json'))).lock.waited_ms).toBeGreaterThan(1000);
 
