@@ -52,7 +52,17 @@ export function startUntil(args: string[], env: Record<string, string>, marker: 
     }, 20);
     void run.done.then((result) => {
       clearInterval(timer);
-      if (!seen) reject(new Error(`ended (exit ${result.code}) before ${marker}: ${result.stderr.slice(-2000)}`));
+      if (!seen) {
+        // What stopped it: the failed checks and issues of its JSON result, then its progress.
+        const failed = [...(result.json.issues ?? []), ...(result.json.checks ?? [])]
+          .filter((entry: { status?: string }) => entry.status !== 'pass')
+          .map((entry: { code?: string; message?: string }) => `${entry.code ?? ''} ${entry.message ?? ''}`);
+        reject(
+          new Error(
+            `ended (exit ${result.code}) before ${marker}: ${failed.join('; ').slice(0, 2000)}\n${result.stderr.slice(-2000)}`,
+          ),
+        );
+      }
     });
   });
   return { ...run, reached };
