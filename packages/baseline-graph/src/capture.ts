@@ -2,13 +2,26 @@
 // counts (label, type, pattern, totals), degree histograms, protected-label content digests and
 // invariant checks. Everything is aggregated in the database; the client holds one row per schema
 // object or histogram bucket, never nodes. Same graph ⇒ same fingerprints.
-import type { Baseline, BaselineObject, BaselineOptions, ProtectedDomains } from '@kfm/migration-contracts';
+//
+// Detail follows the declaration: the labels and types it allows, forbids, protects or names in an
+// invariant get property keys, degree histograms and patterns (scans proportional to their size);
+// every other label and type is counted from the count store, and its object says so
+// (`attributes.detail: 'counted'`). `full` (kfm-migrate --full), or no declaration, looks at all of
+// them closely; `like` repeats the detail an earlier baseline was captured at, so the two compare.
+import {
+  matchesNamePattern,
+  type Baseline,
+  type BaselineObject,
+  type BaselineOptions,
+  type MigrationDeclaration,
+  type ProtectedDomains,
+} from '@kfm/migration-contracts';
 import { cidOfJson, fingerprintOf } from '@kfm/receipts';
 import type { Driver, Session, SessionMode } from 'neo4j-driver';
 import { rows, type CypherRunner } from './cypher-runner.js';
 import { invariantChecks } from './graph-invariants.js';
 import { compareText, inScope, type GraphScopeOptions } from './scope.js';
-import { captureShape, type GraphShape } from './graph-structure.js';
+import { captureShape, type GraphShape, type ShapeDetail } from './graph-structure.js';
 import { protectedLabelContent, resolveProtectedLabels } from './protected-content.js';
 import { schemaObjects } from './schema-catalog.js';
 
@@ -65,9 +78,54 @@ function mergedProtected(options: GraphBaselineOptions): ProtectedDomains {
   return { labels };
 }
 
+/** What a label or type counted from the count store alone carries instead of keys and patterns. */
+const COUNTED = 'counted';
+
+/** True when the baseline holds a label or type that was only counted (a scoped capture). */
+function isScoped(baseline: Baseline): boolean {
+  return baseline.objects.some((object) => (object.attributes as { detail?: unknown } | undefined)?.detail === COUNTED);
+}
+
+/**
+ * The labels and types a declaration looks at closely: allowed, forbidden, protected (store policy
+ * included), and those its invariants name.
+ */
+function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselineOptions): ShapeDetail {
+  const scope = declaration.scope ?? {};
+  const invariants = declaration.invariants;
+  const labels = [
+    ...(scope.allowed_labels ?? []),
+    ...(scope.forbidden_labels ?? []),
+    ...(mergedProtected(options).labels ?? []).map((entry) => entry.label),
+    ...(invariants?.provenance_label ? [invariants.provenance_label] : []),
+    ...(invariants?.required_relationships ?? []).map((entry) => entry.label),
+    ...(invariants?.exclusive_labels ?? []).flat(),
+  ];
+  const types = [
+    ...(scope.allowed_relationship_types ?? []),
+    ...(scope.forbidden_relationship_types ?? []),
+    ...(options.protected?.relationship_types ?? []),
+    ...(declaration.protected?.relationship_types ?? []),
+    ...(invariants?.required_relationships ?? []).map((entry) => entry.type),
+  ];
+  const matches = (patterns: readonly string[]) => (name: string) =>
+    patterns.some((pattern) => matchesNamePattern(name, pattern));
+  return { label: matches(labels), relationshipType: matches(types) };
+}
+
+/**
+ * Unset (every label and type in detail) like a full baseline, for --full, or without a declaration.
+ * `like` decides first: a capture that will be compared with an earlier one must match its detail.
+ */
+function detailFor(options: GraphBaselineOptions): ShapeDetail | undefined {
+  const full = options.like ? !isScoped(options.like) : options.full;
+  if (full || !options.declaration) return undefined;
+  return declaredDetail(options.declaration, options);
+}
+
 function structureObjects(shape: GraphShape): Promise<BaselineObject[]> {
   const labels = shape.labels.map(async (label): Promise<BaselineObject> => {
-    const definition = { property_keys: label.propertyKeys };
+    const definition = label.detail ? { property_keys: label.detail.propertyKeys } : { detail: COUNTED };
     return {
       kind: 'label',
       name: label.name,
@@ -78,7 +136,9 @@ function structureObjects(shape: GraphShape): Promise<BaselineObject[]> {
   });
   const types = shape.relationshipTypes.map(async (type): Promise<BaselineObject> => {
     // Which label pairs a type connects is part of the graph's shape; how many is a count.
-    const definition = { property_keys: type.propertyKeys, patterns: type.patterns.map((p) => [p.start, p.end]) };
+    const definition = type.detail
+      ? { property_keys: type.detail.propertyKeys, patterns: type.detail.patterns.map((p) => [p.start, p.end]) }
+      : { detail: COUNTED };
     return {
       kind: 'relationship_type',
       name: type.name,
@@ -104,7 +164,7 @@ async function serverOf(runner: CypherRunner): Promise<Baseline['server']> {
 
 async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): Promise<Baseline> {
   const server = await serverOf(runner);
-  const shape = await captureShape(runner, options, options.progress);
+  const shape = await captureShape(runner, options, options.progress, detailFor(options));
   const catalog = await schemaObjects(runner, options);
   const objects = [...(await structureObjects(shape)), ...catalog].sort(
     (a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name),
@@ -121,12 +181,13 @@ async function captureIn(runner: CypherRunner, options: GraphBaselineOptions): P
   const measures: Record<string, Record<string, number>> = {};
   for (const label of shape.labels) {
     counts[`label:${label.name}`] = label.nodes;
-    measures[`degree_out:${label.name}`] = label.degreeOut;
-    measures[`degree_in:${label.name}`] = label.degreeIn;
+    if (!label.detail) continue;
+    measures[`degree_out:${label.name}`] = label.detail.degreeOut;
+    measures[`degree_in:${label.name}`] = label.detail.degreeIn;
   }
   for (const type of shape.relationshipTypes) {
     counts[`relationship_type:${type.name}`] = type.relationships;
-    for (const pattern of type.patterns)
+    for (const pattern of type.detail?.patterns ?? [])
       counts[`pattern:(${pattern.start})-[${type.name}]->(${pattern.end})`] = pattern.count;
   }
 

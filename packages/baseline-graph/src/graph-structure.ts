@@ -2,25 +2,42 @@
 // store, property keys and degree histograms are aggregated server-side, and only one row per
 // (label, key), (label, bucket) or (start labels, type, end labels) combination reaches the client.
 // Costs: property keys and degrees scan each label's nodes; pattern counts scan each type's
-// relationships (the count store cannot count a pattern with labels on both ends).
+// relationships (the count store cannot count a pattern with labels on both ends). A scoped capture
+// (`detail`) pays those scans only for the labels and types it is asked to look at closely; the rest
+// are count-store reads, O(1) whatever the graph's size.
 import { rows, type CypherRunner } from './cypher-runner.js';
 import { compareText, inScope, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './scope.js';
 import { toCount } from './neo4j-values.js';
 
-export interface LabelShape {
-  name: string;
-  nodes: number;
+/** Property keys and degree histograms: present for a label captured in detail, absent for a counted one. */
+export interface LabelDetail {
   propertyKeys: string[];
   degreeOut: Record<string, number>;
   degreeIn: Record<string, number>;
 }
 
-export interface RelationshipTypeShape {
+export interface LabelShape {
   name: string;
-  relationships: number;
+  nodes: number;
+  detail?: LabelDetail;
+}
+
+export interface RelationshipTypeDetail {
   propertyKeys: string[];
   /** `[start, end]` label pairs (in-scope labels; `''` for an end with none) and their counts. */
   patterns: { start: string; end: string; count: number }[];
+}
+
+export interface RelationshipTypeShape {
+  name: string;
+  relationships: number;
+  detail?: RelationshipTypeDetail;
+}
+
+/** Which labels and types get the scans (keys, degrees, patterns); unset: all of them. */
+export interface ShapeDetail {
+  label(name: string): boolean;
+  relationshipType(name: string): boolean;
 }
 
 export interface GraphShape {
@@ -47,22 +64,21 @@ WITH direction, d, CASE WHEN d = 0 THEN -1 ELSE toInteger(floor(log(d) / log(2))
 WITH direction, CASE WHEN k0 < 0 THEN -1 WHEN 2 ^ k0 > d THEN k0 - 1 WHEN 2 ^ (k0 + 1) <= d THEN k0 + 1 ELSE k0 END AS k
 RETURN direction, k, count(*) AS nodes`;
 
-async function labelShape(runner: CypherRunner, name: string, nodes: number): Promise<LabelShape> {
+async function labelDetail(runner: CypherRunner, name: string): Promise<LabelDetail> {
   const keys = await rows(runner, `MATCH (n:${quoteName(name)}) UNWIND keys(n) AS key RETURN DISTINCT key`);
   const degreeOut: Record<string, number> = {};
   const degreeIn: Record<string, number> = {};
   const buckets = (await rows(runner, DEGREE_QUERY(name))).sort((a, b) => toCount(a.k) - toCount(b.k));
   for (const row of buckets)
     (row.direction === 'out' ? degreeOut : degreeIn)[degreeBucket(toCount(row.k))] = toCount(row.nodes);
-  return { name, nodes, propertyKeys: keys.map((row) => String(row.key)).sort(compareText), degreeOut, degreeIn };
+  return { propertyKeys: keys.map((row) => String(row.key)).sort(compareText), degreeOut, degreeIn };
 }
 
-async function relationshipTypeShape(
+async function relationshipTypeDetail(
   runner: CypherRunner,
   name: string,
-  relationships: number,
   options: GraphScopeOptions,
-): Promise<RelationshipTypeShape> {
+): Promise<RelationshipTypeDetail> {
   const type = quoteName(name);
   const keys = await rows(runner, `MATCH ()-[r:${type}]->() UNWIND keys(r) AS key RETURN DISTINCT key`);
   // Aggregate by the label lists first (few distinct combinations), then expand them client-side.
@@ -86,7 +102,7 @@ async function relationshipTypeShape(
     }
   }
   const patterns = [...byPair.values()].sort((a, b) => compareText(a.start, b.start) || compareText(a.end, b.end));
-  return { name, relationships, propertyKeys: keys.map((row) => String(row.key)).sort(compareText), patterns };
+  return { propertyKeys: keys.map((row) => String(row.key)).sort(compareText), patterns };
 }
 
 async function nodeTotal(runner: CypherRunner, labels: readonly string[], options: GraphScopeOptions): Promise<number> {
@@ -108,11 +124,15 @@ async function nodeTotal(runner: CypherRunner, labels: readonly string[], option
   return total;
 }
 
-/** Labels and relationship types that exist (at least one node / relationship) in scope. */
+/**
+ * Labels and relationship types that exist (at least one node / relationship) in scope; those `detail`
+ * selects (all when unset) with their property keys, degree histograms and patterns.
+ */
 export async function captureShape(
   runner: CypherRunner,
   options: GraphScopeOptions,
   progress?: (message: string) => void,
+  detail?: ShapeDetail,
 ): Promise<GraphShape> {
   const allLabels = (await rows(runner, 'CALL db.labels() YIELD label RETURN label')).map((row) => String(row.label));
   const allTypes = (
@@ -122,17 +142,27 @@ export async function captureShape(
   for (const name of allLabels.filter((label) => inScope(label, options)).sort(compareText)) {
     const nodes = toCount((await rows(runner, `MATCH (n:${quoteName(name)}) RETURN count(n) AS nodes`))[0]?.nodes);
     // Label tokens are never deleted; a label without nodes does not exist for the baseline.
-    if (nodes > 0) labels.push(await labelShape(runner, name, nodes));
+    if (nodes === 0) continue;
+    labels.push(
+      !detail || detail.label(name) ? { name, nodes, detail: await labelDetail(runner, name) } : { name, nodes },
+    );
   }
-  progress?.(`baseline: ${labels.length} label(s) in scope`);
+  progress?.(`baseline: ${labels.length} label(s) in scope, ${labels.filter((l) => l.detail).length} in detail`);
   const relationshipTypes: RelationshipTypeShape[] = [];
   for (const name of allTypes.filter((type) => inScope(type, options)).sort(compareText)) {
     const relationships = toCount(
       (await rows(runner, `MATCH ()-[r:${quoteName(name)}]->() RETURN count(r) AS relationships`))[0]?.relationships,
     );
-    if (relationships > 0) relationshipTypes.push(await relationshipTypeShape(runner, name, relationships, options));
+    if (relationships === 0) continue;
+    relationshipTypes.push(
+      !detail || detail.relationshipType(name)
+        ? { name, relationships, detail: await relationshipTypeDetail(runner, name, options) }
+        : { name, relationships },
+    );
   }
-  progress?.(`baseline: ${relationshipTypes.length} relationship type(s) in scope`);
+  progress?.(
+    `baseline: ${relationshipTypes.length} relationship type(s) in scope, ${relationshipTypes.filter((t) => t.detail).length} in detail`,
+  );
   const reserved = allLabels.filter((label) => label.startsWith(RESERVED_PREFIX));
   return { labels, relationshipTypes, nodes: await nodeTotal(runner, reserved, options) };
 }

@@ -203,3 +203,77 @@ describe('captureGraphBaseline', () => {
     expect((await capture()).fingerprints.schema).toBe(before.fingerprints.schema);
   });
 });
+
+describe('detail follows the declaration', () => {
+  // Two labels and a type no declaration names: a road network beside the parcels.
+  const road = n('Road');
+  const junction = n('Junction');
+  const near = n('CONNECTS');
+  const extra = async () => {
+    await run(
+      driver,
+      `UNWIND range(1, 300) AS i
+       CREATE (r:\`${road}\` {road_id: i})-[:\`${near}\` {m: i}]->(:\`${junction}\` {j: i})`,
+    );
+  };
+  const drop = () => run(driver, `MATCH (x) WHERE x:\`${road}\` OR x:\`${junction}\` DETACH DELETE x`);
+
+  it('counts what the declaration does not name from the count store, and looks closely at the rest', async () => {
+    await extra();
+    try {
+      const scoped = await capture();
+      const full = await capture({ full: true });
+      const object = (b: Baseline, kind: string, name: string) =>
+        b.objects.find((o) => o.kind === kind && o.name === name);
+      // Not named: counted, no keys, no histograms, no patterns; the counts are what Cypher counts.
+      expect(object(scoped, 'label', road)?.attributes).toEqual({ detail: 'counted' });
+      expect(object(scoped, 'relationship_type', near)?.attributes).toEqual({ detail: 'counted' });
+      expect(scoped.counts[`label:${road}`]).toBe(
+        await countOf(driver, `MATCH (x:\`${road}\`) RETURN count(x) AS count`),
+      );
+      expect(scoped.counts[`relationship_type:${near}`]).toBe(300);
+      expect(scoped.measures?.[`degree_out:${road}`]).toBeUndefined();
+      expect(Object.keys(scoped.counts).filter((key) => key.includes(near) && key.startsWith('pattern:'))).toEqual([]);
+      // Named (allowed, forbidden, protected, in an invariant): exactly what a full capture says.
+      for (const name of [n('Parcel'), n('Owner'), n('AuthoritySite'), n('Provenance')]) {
+        expect(object(scoped, 'label', name)).toEqual(object(full, 'label', name));
+        expect(scoped.measures?.[`degree_out:${name}`]).toEqual(full.measures?.[`degree_out:${name}`]);
+      }
+      expect(object(scoped, 'relationship_type', n('OWNS'))).toEqual(object(full, 'relationship_type', n('OWNS')));
+      expect(scoped.fingerprints.protected).toBe(full.fingerprints.protected);
+      // --full looks at everything.
+      expect(object(full, 'label', road)?.attributes).toEqual({ property_keys: ['road_id'] });
+      expect(full.measures?.[`degree_out:${road}`]).toEqual({ '1': 300 });
+      expect(full.counts[`pattern:(${road})-[${near}]->(${junction})`]).toBe(300);
+      expect(validateValue('baseline.v1', scoped)).toEqual([]);
+
+      // What a counted label still shows: a node more or less. What it does not: a new property.
+      await run(driver, `CREATE (:\`${road}\` {road_id: 0})`);
+      expect((await capture()).counts[`label:${road}`]).toBe(301);
+      await run(driver, `MATCH (r:\`${road}\`) SET r.toll = true`);
+      const keysAdded = await capture();
+      expect(object(keysAdded, 'label', road)).toEqual(object(scoped, 'label', road));
+      expect(object(await capture({ full: true }), 'label', road)?.attributes).toEqual({
+        property_keys: ['road_id', 'toll'],
+      });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('captures at the detail of the baseline it will be compared with', async () => {
+    await extra();
+    try {
+      const scoped = await capture();
+      const full = await capture({ full: true });
+      // Like a full baseline: full, even without --full. Like a scoped one: scoped, even with --full.
+      expect(await capture({ like: full })).toEqual(full);
+      expect(await capture({ like: scoped, full: true })).toEqual(scoped);
+      // Without a declaration there is nothing to scope by: full.
+      const undeclared = await capture({ declaration: undefined });
+      expect(undeclared.objects.some((o) => (o.attributes as { detail?: string })?.detail)).toBe(false);
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -121,6 +121,11 @@ export interface BaselineOptions {
   capturedAt?: string;
   /** Capture every object and histogram the store has, not only what the declaration scopes (`--full`). */
   full?: boolean;
+  /**
+   * An earlier baseline this capture will be compared with (the applied POST, for drift and rollback):
+   * an adapter whose detail depends on `full` captures at the detail that baseline has.
+   */
+  like?: Baseline;
   progress?: Progress;
 }
 

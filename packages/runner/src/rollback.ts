@@ -49,10 +49,13 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
     message: `ledger state ${ledger.state} (run ${ledger.run_id ?? '?'})`,
   });
   const applied = await latestApplied(bundle.loaded.bundleDir);
+  // Captured at the detail of the applied run's baselines, which this one is compared with.
+  const like = applied?.post ?? applied?.pre;
   const baselineOptions = {
     declaration,
     protected: run.protected,
     ...(options.full ? { full: true } : {}),
+    ...(like ? { like } : {}),
     progress: (m: string, a?: ProgressAmount) => reporter.info(m, a),
   };
   const before = await reporter.step('capture baseline before rollback', () =>

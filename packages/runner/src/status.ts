@@ -88,7 +88,10 @@ export async function storeStatus(
           if (applied?.post && applied.summary) {
             const declaration = await loadDeclaration(bundleDir);
             const live = await session
-              .captureBaseline(declaration.ok ? { declaration: declaration.declaration } : {})
+              .captureBaseline({
+                ...(declaration.ok ? { declaration: declaration.declaration } : {}),
+                like: applied.post,
+              })
               .catch(() => undefined);
             if (live) row.drift = driftFrom({ post: applied.post, summary: applied.summary }, live).length;
           }

@@ -1,0 +1,82 @@
+// Baseline detail on the real Neo4j, end to end through kfm-migrate: an apply captures in detail only
+// what the declaration names (the rest is counted), `--full` looks at everything, and a rollback
+// captures at the detail of the applied run's baselines, so a full apply rolls back without --full. The graph is read back through Cypher, not through our fingerprints.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
+import { kfm, readJson, repo } from './postgis-harness.js';
+import { randomId, renameGraphSeed } from './stores-harness.js';
+
+const env = {
+  KFM_NEO4J_URI: process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
+  KFM_NEO4J_USER: process.env.KFM_NEO4J_USER ?? 'neo4j',
+  KFM_NEO4J_PASSWORD: process.env.KFM_NEO4J_PASSWORD ?? 'kfm-local-dev',
+};
+let driver: Driver;
+let prefix = '';
+
+/** The example bundle, renamed into this test's namespace. */
+async function exampleBundle(): Promise<string> {
+  const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-detail-'));
+  const id = randomId('GRAPH');
+  for (const file of ['migration.yml', 'forward.cypher', 'rollback.cypher', 'notes.md']) {
+    const text = renameGraphSeed(await fs.readFile(path.join(source, file), 'utf8'), prefix);
+    await fs.writeFile(path.join(dir, file), text.replace(/GRAPH-MIG-2026-03-06-01/g, id));
+  }
+  return dir;
+}
+
+const count = async (query: string) => (await driver.executeQuery(query)).records[0]?.get('n').toNumber();
+const labelObject = (baseline: any, name: string) =>
+  baseline.objects.find((o: any) => o.kind === 'label' && o.name === name);
+
+beforeAll(() => {
+  driver = neo4j.driver(env.KFM_NEO4J_URI, neo4j.auth.basic(env.KFM_NEO4J_USER, env.KFM_NEO4J_PASSWORD), {
+    logging: { level: 'error', logger: () => undefined },
+  });
+});
+afterAll(() => driver.close());
+beforeEach(async () => {
+  prefix = `D${randomBytes(3).toString('hex')}_`;
+  await seedGraph(driver, { prefix });
+  // A label the declaration does not name, beside the parcels.
+  await driver.executeQuery(`UNWIND range(1, 40) AS i CREATE (:${prefix}Road {road_id: i})`);
+});
+afterEach(() => clearGraph(driver, prefix));
+
+describe('baseline detail through kfm-migrate', () => {
+  it('an apply counts the labels its declaration does not name and looks closely at the rest', async () => {
+    const dir = await exampleBundle();
+    const applied = await kfm(['apply', dir], env);
+    expect(applied.code, applied.stderr.slice(-1500)).toBe(0);
+    const pre = await readJson(path.join(dir, 'baselines/pre.json'));
+    expect(labelObject(pre, `${prefix}Road`).attributes).toEqual({ detail: 'counted' });
+    expect(pre.counts[`label:${prefix}Road`]).toBe(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`));
+    expect(labelObject(pre, `${prefix}Parcel`).attributes.property_keys).toContain('parcel_id');
+    expect(pre.measures[`degree_out:${prefix}Parcel`]).toBeDefined();
+    const rolled = await kfm(['rollback', dir], env);
+    expect(rolled.code, rolled.stderr.slice(-1500)).toBe(0);
+  });
+
+  it('a full apply rolls back without --full: the rollback captures at the applied detail', async () => {
+    const dir = await exampleBundle();
+    const owns = `MATCH ()-[r:${prefix}OWNS]->() RETURN count(r) AS n`;
+    const before = await count(owns);
+    const applied = await kfm(['apply', dir, '--full'], env);
+    expect(applied.code, applied.stderr.slice(-1500)).toBe(0);
+    expect(await count(owns)).toBe(0);
+    expect(labelObject(await readJson(path.join(dir, 'baselines/pre.json')), `${prefix}Road`).attributes).toEqual({
+      property_keys: ['road_id'],
+    });
+    const rolled = await kfm(['rollback', dir], env);
+    expect(rolled.code, rolled.stderr.slice(-1500)).toBe(0);
+    expect(await count(owns)).toBe(before);
+    const after = await readJson(path.join(dir, 'baselines/after_rollback.json'));
+    expect(labelObject(after, `${prefix}Road`).attributes).toEqual({ property_keys: ['road_id'] });
+  });
+});
