@@ -47,7 +47,10 @@ beforeEach(async () => {
   // A label the declaration does not name, beside the parcels.
   await driver.executeQuery(`UNWIND range(1, 40) AS i CREATE (:${prefix}Road {road_id: i})`);
 });
-afterEach(() => clearGraph(driver, prefix));
+afterEach(async () => {
+  await driver.executeQuery(`MATCH (r:${prefix}Road) DELETE r`);
+  await clearGraph(driver, prefix);
+});
 
 describe('baseline detail through kfm-migrate', () => {
   it('an apply counts the labels its declaration does not name and looks closely at the rest', async () => {
