@@ -81,16 +81,13 @@ for (const suite of SUITES) {
   const suiteStarted = performance.now();
   progress(`${suite.key}: sizes ${sizes.join(', ')}`);
   try {
-    const benchmark = await suite.run({ sizes, reps, progress, root, workDir });
-    benchmarks.push({
-      short: suite.short,
-      ...judge(benchmark),
-      seconds: round((performance.now() - suiteStarted) / 1000, 1),
-      ...stamp(),
-    });
+    // A suite measures one benchmark, or several on the same data (graph: full and scoped).
+    const produced = [await suite.run({ sizes, reps, progress, root, workDir })].flat();
+    const seconds = round((performance.now() - suiteStarted) / 1000, 1);
+    for (const benchmark of produced) benchmarks.push({ suite: suite.key, short: suite.short, ...judge(benchmark), seconds, ...stamp() });
   } catch (error) {
     progress(`${suite.key}: FAILED: ${error.message}`);
-    benchmarks.push({ name: suite.key, short: suite.short, error: error.message, met: false, ...stamp() });
+    benchmarks.push({ suite: suite.key, name: suite.key, short: suite.short, error: error.message, met: false, ...stamp() });
   }
   progress(`${suite.key}: done in ${((performance.now() - suiteStarted) / 1000).toFixed(0)} s`);
 }
@@ -101,9 +98,10 @@ const outFile = path.join(root, 'bench/results', values.quick ? 'quick.json' : '
 let merged = benchmarks;
 if (only && fs.existsSync(outFile)) {
   const previous = JSON.parse(fs.readFileSync(outFile, 'utf8')).benchmarks ?? [];
-  const byName = new Map(previous.map((b) => [b.short, b]));
-  for (const b of benchmarks) byName.set(b.short, b);
-  merged = SUITES.map((s) => byName.get(s.short)).filter(Boolean);
+  // Suite order; a benchmark of this run replaces the previous one of the same name.
+  const ran = new Set(benchmarks.map((b) => b.short));
+  const order = (b) => SUITES.findIndex((s) => s.key === b.suite || s.short === b.short);
+  merged = [...previous.filter((b) => !ran.has(b.short)), ...benchmarks].sort((a, b) => order(a) - order(b));
 }
 const results = {
   kfm_bench_version: 1,
