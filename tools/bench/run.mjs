@@ -84,10 +84,18 @@ for (const suite of SUITES) {
     // A suite measures one benchmark, or several on the same data (graph: full and scoped).
     const produced = [await suite.run({ sizes, reps, progress, root, workDir })].flat();
     const seconds = round((performance.now() - suiteStarted) / 1000, 1);
-    for (const benchmark of produced) benchmarks.push({ suite: suite.key, short: suite.short, ...judge(benchmark), seconds, ...stamp() });
+    for (const benchmark of produced)
+      benchmarks.push({ suite: suite.key, short: suite.short, ...judge(benchmark), seconds, ...stamp() });
   } catch (error) {
     progress(`${suite.key}: FAILED: ${error.message}`);
-    benchmarks.push({ suite: suite.key, name: suite.key, short: suite.short, error: error.message, met: false, ...stamp() });
+    benchmarks.push({
+      suite: suite.key,
+      name: suite.key,
+      short: suite.short,
+      error: error.message,
+      met: false,
+      ...stamp(),
+    });
   }
   progress(`${suite.key}: done in ${((performance.now() - suiteStarted) / 1000).toFixed(0)} s`);
 }
