@@ -130,6 +130,53 @@ describe('LeaseLock', () => {
     expect(String(result.lost.reason)).toMatch(/could not be renewed: connection refused/);
   });
 
+  it('releases the lease although a renewal was in flight when the run unlocked', async () => {
+    // The renewal moves the record's version; a remove at the version unlock knew would fail and leave
+    // the lease to refuse every run until it expired (seen in CI as LOCK_HELD right after a run ended).
+    let resume: () => void = () => undefined;
+    let renewals = 0;
+    class SlowRenewals extends MemoryStore {
+      override async replace(version: unknown, lease: LeaseRecord) {
+        renewals++;
+        // The store applies the renewal at once; only its answer is slow.
+        const answer = await super.replace(version, lease);
+        await new Promise<void>((resolve) => (resume = resolve));
+        return answer;
+      }
+    }
+    const store = new SlowRenewals();
+    const lock = new LeaseLock(store);
+    expect((await lock.lock(request('r1', { ttlMs: 150 }))).acquired).toBe(true);
+    while (renewals === 0) await new Promise((r) => setTimeout(r, 10));
+    const unlocked = lock.unlock();
+    // Only one renewal at a time, however slow the store is.
+    await new Promise((r) => setTimeout(r, 120));
+    expect(renewals).toBe(1);
+    resume();
+    await unlocked;
+    expect(store.record).toBeUndefined();
+  });
+
+  it('removes its own lease at the current version when the version moved under it, and only its own', async () => {
+    const store = new MemoryStore();
+    const lock = new LeaseLock(store, fakeClock());
+    await lock.lock(request('r1'));
+    // The record moved on (a renewal this lock did not see land), still carrying our token.
+    store.record = { lease: store.record!.lease, version: 99 };
+    await lock.unlock();
+    expect(store.record).toBeUndefined();
+    // Another run's lease (another token) is never removed by a stale unlock.
+    const other = new LeaseLock(store, fakeClock());
+    await other.lock(request('r2'));
+    const mine = new LeaseLock(store, fakeClock());
+    await store.remove(store.record!.version);
+    await mine.lock(request('r3'));
+    const stale = store.record!;
+    store.record = { lease: { ...stale.lease, token: 'someone else' }, version: 7 };
+    await mine.unlock();
+    expect(store.record?.lease.token).toBe('someone else');
+  });
+
   it('breakLock refuses a live lease without --force and removes an expired one', async () => {
     const store = new MemoryStore();
     const clock = fakeClock();

@@ -58,7 +58,15 @@ const systemClock: LeaseClock = {
 
 export class LeaseLock implements LockCapability {
   private held:
-    | { version: unknown; lease: LeaseRecord; ttlMs: number; timer: NodeJS.Timeout; controller: AbortController }
+    | {
+        version: unknown;
+        lease: LeaseRecord;
+        ttlMs: number;
+        timer: NodeJS.Timeout;
+        controller: AbortController;
+        /** The renewal in flight, if any: unlock waits for it, or it would remove a stale version. */
+        renewing?: Promise<void>;
+      }
     | undefined;
 
   constructor(
@@ -122,12 +130,21 @@ export class LeaseLock implements LockCapability {
     };
   }
 
+  /**
+   * Removes the lease. A renewal still in flight is waited for first: it moves the record's version,
+   * and a remove at the old version would fail and leave the lease to block every run until it
+   * expires. If the version moved anyway, the record is removed at its current version as long as it
+   * still carries this acquisition's token.
+   */
   async unlock(): Promise<void> {
     const held = this.held;
     if (!held) return;
     clearInterval(held.timer);
+    await held.renewing;
     this.held = undefined;
-    await this.store.remove(held.version).catch(() => undefined);
+    if (await this.store.remove(held.version).catch(() => false)) return;
+    const current = await this.store.read().catch(() => undefined);
+    if (current?.lease.token === held.lease.token) await this.store.remove(current.version).catch(() => undefined);
   }
 
   async lockHolder(): Promise<LeaseHolder | undefined> {
@@ -215,7 +232,16 @@ export class LeaseLock implements LockCapability {
         );
       }
     };
-    const timer = setInterval(() => void renew(), Math.max(50, Math.floor(ttlMs / 3)));
+    const timer = setInterval(
+      () => {
+        const held = this.held;
+        if (!held || held.controller !== controller || held.renewing) return;
+        held.renewing = renew().finally(() => {
+          held.renewing = undefined;
+        });
+      },
+      Math.max(50, Math.floor(ttlMs / 3)),
+    );
     timer.unref();
     this.held = { version: acquired.version, lease: acquired.lease, ttlMs, timer, controller };
     return controller.signal;

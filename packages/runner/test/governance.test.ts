@@ -248,7 +248,7 @@ describe('locks an operator can live with', () => {
     await holder.connect();
     holder.on('error', () => undefined);
     await holder.query('SELECT pg_advisory_lock($1, $2)', [0x4b464d2d, 0x4d494752]);
-    const failFast = await kfm(['apply', dir, '--lock-wait', '0s'], db.env);
+    const failFast = await kfm(['apply', dir], db.env);
     expect(failFast.code).toBe(1);
     expect(failFast.json.outcome.code).toBe('LOCK_HELD');
     // Released 1.5 s after the waiting run first tried the lock, so the wait is measured from that try,

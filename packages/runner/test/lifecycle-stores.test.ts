@@ -295,7 +295,7 @@ describe.each(cases)('lifecycle on $name', ({ make }) => {
     const dir = await store.bundle('slow');
     const first = startUntil(['apply', dir, '--lock-ttl', TTL], store.env(), store.marker);
     await first.reached;
-    const second = await kfm(['apply', dir, '--lock-wait', '0s'], store.env());
+    const second = await kfm(['apply', dir], store.env());
     expect(second.code).toBe(1);
     expect(failedCodes(second)).toContain('LOCK_HELD');
     const done = await first.done;

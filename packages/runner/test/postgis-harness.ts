@@ -138,24 +138,11 @@ export interface CliRun {
   json: Record<string, any>;
 }
 
-/** Commands that take the store lease and accept --lock-wait. */
-const LEASED = new Set(['apply', 'rollback']);
-
-/**
- * Test files run in parallel against one search cluster and one Neo4j, where the store lease is
- * cluster-wide: a run that is not about the lease waits for it (up to 2 min) rather than failing on
- * another file's run. A test about a held lease passes its own --lock-wait (`0s` to fail fast).
- */
-function withLeaseWait(args: string[]): string[] {
-  const command = args.find((arg) => LEASED.has(arg));
-  return command && !args.includes('--lock-wait') ? [...args, '--lock-wait', '2min'] : args;
-}
-
 export function startCli(
   args: string[],
   env: Record<string, string>,
 ): { done: Promise<CliRun>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void; output: () => string } {
-  const child = spawn(process.execPath, [cli, ...withLeaseWait(args), '--json'], {
+  const child = spawn(process.execPath, [cli, ...args, '--json'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

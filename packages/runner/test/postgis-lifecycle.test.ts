@@ -171,7 +171,7 @@ describe('kfm-migrate apply on PostGIS', () => {
       async () => (await query(db.name, ADVISORY_LOCKS_HERE + ' AND granted')).length > 0,
       'the first run to hold the lock',
     );
-    const second = await kfm(['apply', other, '--lock-wait', '0s'], db.env);
+    const second = await kfm(['apply', other], db.env);
     expect(second.code).toBe(1);
     const lock = second.json.checks.find((c: { name: string }) => c.name === 'store_lock');
     expect(lock).toMatchObject({ status: 'fail', code: 'LOCK_HELD' });
