@@ -5,17 +5,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import neo4j, { type Driver } from 'neo4j-driver';
+import type { Driver } from 'neo4j-driver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
 import { kfm, repo } from './postgis-harness.js';
-import { randomId, renameGraphSeed } from './stores-harness.js';
+import { graphDriver, graphEnv, randomId, renameGraphSeed } from './stores-harness.js';
 
-const env = {
-  KFM_NEO4J_URI: process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
-  KFM_NEO4J_USER: process.env.KFM_NEO4J_USER ?? 'neo4j',
-  KFM_NEO4J_PASSWORD: process.env.KFM_NEO4J_PASSWORD ?? 'kfm-local-dev',
-};
+const env = graphEnv;
 let driver: Driver;
 let prefix = '';
 
@@ -53,9 +49,7 @@ async function bundleWith(forward: string): Promise<string> {
 }
 
 beforeAll(() => {
-  driver = neo4j.driver(env.KFM_NEO4J_URI, neo4j.auth.basic(env.KFM_NEO4J_USER, env.KFM_NEO4J_PASSWORD), {
-    logging: { level: 'error', logger: () => undefined },
-  });
+  driver = graphDriver();
 });
 afterAll(() => driver.close());
 beforeEach(async () => {

@@ -1,11 +1,26 @@
 // What the search and graph tests through the CLI share: random migration ids (search and graph ledgers
-// outlive a test), copies of the example bundles with their names moved into a test namespace, and a
-// bare REST call for reading Elasticsearch directly (never through our adapter).
+// outlive a test), copies of the example bundles with their names moved into a test namespace, a bare
+// REST call for reading Elasticsearch and a Neo4j driver for reading the graph directly (never
+// through our adapter).
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import neo4j, { type Driver } from 'neo4j-driver';
 import { repo, startCli } from './postgis-harness.js';
+
+/** The CLI's Neo4j connection variables (the local stores' defaults). */
+export const graphEnv = {
+  KFM_NEO4J_URI: process.env.KFM_NEO4J_URI ?? 'bolt://127.0.0.1:7687',
+  KFM_NEO4J_USER: process.env.KFM_NEO4J_USER ?? 'neo4j',
+  KFM_NEO4J_PASSWORD: process.env.KFM_NEO4J_PASSWORD ?? 'kfm-local-dev',
+};
+
+/** A quiet driver on the same server, for the test's own reads and seeds. */
+export const graphDriver = (): Driver =>
+  neo4j.driver(graphEnv.KFM_NEO4J_URI, neo4j.auth.basic(graphEnv.KFM_NEO4J_USER, graphEnv.KFM_NEO4J_PASSWORD), {
+    logging: { level: 'error', logger: () => undefined },
+  });
 
 /** `<PREFIX>-MIG-20YY-MM-DD-NN` with random digits: a fresh id for every test. */
 export const randomId = (prefix: string) =>
