@@ -4,10 +4,11 @@
 // object or histogram bucket, never nodes. Same graph ⇒ same fingerprints.
 //
 // Detail follows the declaration: the labels and types it allows, forbids, protects or names in an
-// invariant get property keys, degree histograms and patterns (scans proportional to their size);
-// every other label and type is counted from the count store, and its object says so
-// (`attributes.detail: 'counted'`). `full` (kfm-migrate --full), or no declaration, looks at all of
-// them closely; `like` repeats the detail an earlier baseline was captured at, so the two compare.
+// invariant, and those the preflight predicts the scripts touch, get property keys, degree
+// histograms and patterns (scans proportional to their size); every other label and type is counted
+// from the count store, and its object says so (`attributes.detail: 'counted'`). `full`
+// (kfm-migrate --full), or no declaration, looks at all of them closely; `like` repeats the detail an
+// earlier baseline was captured at, so the two compare.
 import {
   matchesNamePattern,
   type Baseline,
@@ -81,14 +82,12 @@ function mergedProtected(options: GraphBaselineOptions): ProtectedDomains {
 /** What a label or type counted from the count store alone carries instead of keys and patterns. */
 const COUNTED = 'counted';
 
-/** True when the baseline holds a label or type that was only counted (a scoped capture). */
-function isScoped(baseline: Baseline): boolean {
-  return baseline.objects.some((object) => (object.attributes as { detail?: unknown } | undefined)?.detail === COUNTED);
-}
+const isCounted = (object: BaselineObject) =>
+  (object.attributes as { detail?: unknown } | undefined)?.detail === COUNTED;
 
 /**
  * The labels and types a declaration looks at closely: allowed, forbidden, protected (store policy
- * included), and those its invariants name.
+ * included), those its invariants name, and those the preflight predicts the scripts touch.
  */
 function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselineOptions): ShapeDetail {
   const scope = declaration.scope ?? {};
@@ -100,6 +99,7 @@ function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselin
     ...(invariants?.provenance_label ? [invariants.provenance_label] : []),
     ...(invariants?.required_relationships ?? []).map((entry) => entry.label),
     ...(invariants?.exclusive_labels ?? []).flat(),
+    ...(options.predicted?.labels ?? []),
   ];
   const types = [
     ...(scope.allowed_relationship_types ?? []),
@@ -107,6 +107,7 @@ function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselin
     ...(options.protected?.relationship_types ?? []),
     ...(declaration.protected?.relationship_types ?? []),
     ...(invariants?.required_relationships ?? []).map((entry) => entry.type),
+    ...(options.predicted?.relationship_types ?? []),
   ];
   const matches = (patterns: readonly string[]) => (name: string) =>
     patterns.some((pattern) => matchesNamePattern(name, pattern));
@@ -114,13 +115,26 @@ function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselin
 }
 
 /**
- * Unset (every label and type in detail) like a full baseline, for --full, or without a declaration.
- * `like` decides first: a capture that will be compared with an earlier one must match its detail.
+ * Unset (every label and type in detail) for --full or without a declaration. `like` decides first:
+ * a capture that will be compared with an earlier one takes each label and type it has at the same
+ * detail (all of them if it was full), and only names it did not have by the declaration.
  */
 function detailFor(options: GraphBaselineOptions): ShapeDetail | undefined {
-  const full = options.like ? !isScoped(options.like) : options.full;
-  if (full || !options.declaration) return undefined;
-  return declaredDetail(options.declaration, options);
+  const like = options.like;
+  if (like && !like.objects.some(isCounted)) return undefined;
+  if (!like && options.full) return undefined;
+  if (!options.declaration) return undefined;
+  const declared = declaredDetail(options.declaration, options);
+  if (!like) return declared;
+  const earlier = new Map(
+    like.objects
+      .filter((object) => object.kind === 'label' || object.kind === 'relationship_type')
+      .map((object) => [`${object.kind}\u0000${object.name}`, !isCounted(object)]),
+  );
+  return {
+    label: (name) => earlier.get(`label\u0000${name}`) ?? declared.label(name),
+    relationshipType: (name) => earlier.get(`relationship_type\u0000${name}`) ?? declared.relationshipType(name),
+  };
 }
 
 function structureObjects(shape: GraphShape): Promise<BaselineObject[]> {

@@ -269,6 +269,14 @@ describe('detail follows the declaration', () => {
       // Like a full baseline: full, even without --full. Like a scoped one: scoped, even with --full.
       expect(await capture({ like: full })).toEqual(full);
       expect(await capture({ like: scoped, full: true })).toEqual(scoped);
+      // What the preflight predicts a script touches is looked at closely too…
+      const predicted = await capture({ predicted: { labels: [road], relationship_types: [] } });
+      const roadOf = (b: Baseline) => b.objects.find((o) => o.kind === 'label' && o.name === road);
+      expect(roadOf(predicted)?.attributes).toEqual({ property_keys: ['road_id'] });
+      expect(roadOf(predicted)).toEqual(roadOf(full));
+      // …but a name the earlier baseline has keeps its detail there, so the two still compare.
+      expect(await capture({ like: scoped, predicted: { labels: [road] } })).toEqual(scoped);
+      expect(await capture({ like: predicted })).toEqual(predicted);
       // Without a declaration there is nothing to scope by: full.
       const undeclared = await capture({ declaration: undefined });
       expect(undeclared.objects.some((o) => (o.attributes as { detail?: string })?.detail)).toBe(false);

@@ -122,8 +122,14 @@ export interface BaselineOptions {
   /** Capture every object and histogram the store has, not only what the declaration scopes (`--full`). */
   full?: boolean;
   /**
-   * An earlier baseline this capture will be compared with (the applied POST, for drift and rollback):
-   * an adapter whose detail depends on `full` captures at the detail that baseline has.
+   * The names the preflight predicts the scripts touch, per scope dimension: an adapter that scopes
+   * its detail to the declaration looks as closely at these, so a write the preflight attributes to
+   * a name the declaration does not mention is still seen.
+   */
+  predicted?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * An earlier baseline this capture will be compared with (the applied PRE or POST, for drift and
+   * rollback): an adapter whose detail varies captures what that baseline has at the same detail.
    */
   like?: Baseline;
   progress?: Progress;

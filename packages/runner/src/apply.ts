@@ -105,6 +105,8 @@ async function applyBody(run: LiveRun): Promise<Step> {
   const baselineOptions = {
     declaration,
     protected: run.protected,
+    // A store that scopes its baseline's detail looks as closely at what the scripts will touch.
+    predicted: preflight.predicted,
     ...(options.full ? { full: true } : {}),
     progress: (m: string, a?: ProgressAmount) => reporter.info(m, a),
   };

@@ -56,6 +56,7 @@ async function planBody(run: LiveRun): Promise<Step> {
     session.captureBaseline({
       declaration,
       protected: run.protected,
+      predicted: preflight.predicted,
       capturedAt: options.now().toISOString(),
       progress: (m, a) => reporter.info(m, a),
     }),

@@ -49,17 +49,20 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
     message: `ledger state ${ledger.state} (run ${ledger.run_id ?? '?'})`,
   });
   const applied = await latestApplied(bundle.loaded.bundleDir);
-  // Captured at the detail of the applied run's baselines, which this one is compared with.
-  const like = applied?.post ?? applied?.pre;
   const baselineOptions = {
     declaration,
     protected: run.protected,
     ...(options.full ? { full: true } : {}),
-    ...(like ? { like } : {}),
     progress: (m: string, a?: ProgressAmount) => reporter.info(m, a),
   };
+  // Each capture at the detail of the applied baseline it is compared with: POST before, PRE after.
+  const like = (baseline: Baseline | undefined) => (baseline ? { like: baseline } : {});
   const before = await reporter.step('capture baseline before rollback', () =>
-    session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }),
+    session.captureBaseline({
+      ...baselineOptions,
+      ...like(applied?.post ?? applied?.pre),
+      capturedAt: options.now().toISOString(),
+    }),
   );
   evidence.post = before;
   // PRE: the committed apply's baseline; for a crashed non-transactional run, the fingerprint it recorded.
@@ -129,7 +132,11 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
     };
   }
   const after = await reporter.step('capture baseline after rollback', () =>
-    session.captureBaseline({ ...baselineOptions, capturedAt: options.now().toISOString() }),
+    session.captureBaseline({
+      ...baselineOptions,
+      ...like(applied?.pre ?? applied?.post),
+      capturedAt: options.now().toISOString(),
+    }),
   );
   evidence.afterRollback = after;
   if (!pre) {

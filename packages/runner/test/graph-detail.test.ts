@@ -15,13 +15,16 @@ const env = graphEnv;
 let driver: Driver;
 let prefix = '';
 
-/** The example bundle, renamed into this test's namespace. */
-async function exampleBundle(): Promise<string> {
+/** The example bundle, renamed into this test's namespace; `forward` replaces its forward script. */
+async function exampleBundle(forward?: string): Promise<string> {
   const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-detail-'));
   const id = randomId('GRAPH');
   for (const file of ['migration.yml', 'forward.cypher', 'rollback.cypher', 'notes.md']) {
-    const text = renameGraphSeed(await fs.readFile(path.join(source, file), 'utf8'), prefix);
+    let text = renameGraphSeed(await fs.readFile(path.join(source, file), 'utf8'), prefix);
+    if (forward && file === 'forward.cypher') text = forward;
+    // One transaction checked before COMMIT, so a refused change leaves nothing behind.
+    if (forward && file === 'migration.yml') text = text.replace('transactional: false', 'transactional: true');
     await fs.writeFile(path.join(dir, file), text.replace(/GRAPH-MIG-2026-03-06-01/g, id));
   }
   return dir;
@@ -58,6 +61,19 @@ describe('baseline detail through kfm-migrate', () => {
     expect(pre.measures[`degree_out:${prefix}Parcel`]).toBeDefined();
     const rolled = await kfm(['rollback', dir], env);
     expect(rolled.code, rolled.stderr.slice(-1500)).toBe(0);
+  });
+
+  it('a write to a label the declaration does not name is seen in detail and fails closed, the graph unchanged', async () => {
+    // Road is neither allowed nor forbidden: counted, unless a script touches it. The preflight
+    // attributes this write to Road, so PRE and POST look at Road closely and see the new key.
+    const dir = await exampleBundle(`MATCH (r:${prefix}Road) SET r.toll = true;\n`);
+    const run = await kfm(['apply', dir], env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const failed = (run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail');
+    expect(failed.map((c: { code?: string }) => c.code)).toContain('SCOPE_NOT_ALLOWED');
+    expect(JSON.stringify(failed)).toContain(`${prefix}Road`);
+    expect(await count(`MATCH (r:${prefix}Road) WHERE r.toll IS NOT NULL RETURN count(r) AS n`)).toBe(0);
+    expect(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`)).toBe(40);
   });
 
   it('a full apply rolls back without --full: the rollback captures at the applied detail', async () => {
