@@ -11,6 +11,12 @@ const END = '<!-- bench:end -->';
 export function judge(benchmark) {
   const basis = benchmark.basis;
   for (const result of benchmark.results) {
+    // The alternative failed at this size (pg_dump past the lock table): no ratio, no verdict.
+    if (!result.theirs) {
+      result.ratio = null;
+      result.met = null;
+      continue;
+    }
     const ours = result.ours[basis];
     const theirs = result.theirs[basis];
     // A suite may supply the median of per-pair ratios (start-up: each run next to its alternate, so load
@@ -96,6 +102,12 @@ export function markdownTable(results) {
     for (const result of benchmark.results) {
       const basis = benchmark.basis;
       const ours = `${seconds(result.ours[basis].median)}, ${Math.round(result.ours.peak_rss_mb.median)} MB`;
+      if (!result.theirs) {
+        lines.push(
+          `| ${benchmark.short} | ${SIZE_LABEL[benchmark.name]?.(result) ?? result.size} | ${ours} | failed: ${result.theirs_error.replace(/\|/g, '/')} | — | ${goalText(benchmark, result)} | — |`,
+        );
+        continue;
+      }
       const theirs = `${seconds(result.theirs[basis].median)}, ${Math.round(result.theirs.peak_rss_mb.median)} MB`;
       const ratio =
         result.throughput_ratio !== undefined
