@@ -76,7 +76,11 @@ export async function captureGraphBaseline(
 
 function mergedProtected(options: GraphBaselineOptions): ProtectedDomains {
   const labels = [...(options.protected?.labels ?? []), ...(options.declaration?.protected?.labels ?? [])];
-  return { labels };
+  const relationship_types = [
+    ...(options.protected?.relationship_types ?? []),
+    ...(options.declaration?.protected?.relationship_types ?? []),
+  ];
+  return { labels, relationship_types };
 }
 
 /** What a label or type counted from the count store alone carries instead of keys and patterns. */
@@ -104,8 +108,7 @@ function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselin
   const types = [
     ...(scope.allowed_relationship_types ?? []),
     ...(scope.forbidden_relationship_types ?? []),
-    ...(options.protected?.relationship_types ?? []),
-    ...(declaration.protected?.relationship_types ?? []),
+    ...(mergedProtected(options).relationship_types ?? []),
     ...(invariants?.required_relationships ?? []).map((entry) => entry.type),
     ...(options.predicted?.relationship_types ?? []),
   ];
@@ -122,9 +125,11 @@ function declaredDetail(declaration: MigrationDeclaration, options: GraphBaselin
 function detailFor(options: GraphBaselineOptions): ShapeDetail | undefined {
   const like = options.like;
   if (like && !like.objects.some(isCounted)) return undefined;
-  if (!like && options.full) return undefined;
-  if (!options.declaration) return undefined;
-  const declared = declaredDetail(options.declaration, options);
+  if (!like && (options.full || !options.declaration)) return undefined;
+  // Names the earlier baseline lacks: by the declaration, or all in detail without one.
+  const declared = options.declaration
+    ? declaredDetail(options.declaration, options)
+    : { label: () => true, relationshipType: () => true };
   if (!like) return declared;
   const earlier = new Map(
     like.objects

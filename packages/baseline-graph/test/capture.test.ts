@@ -277,6 +277,8 @@ describe('detail follows the declaration', () => {
       // …but a name the earlier baseline has keeps its detail there, so the two still compare.
       expect(await capture({ like: scoped, predicted: { labels: [road] } })).toEqual(scoped);
       expect(await capture({ like: predicted })).toEqual(predicted);
+      // `like` needs no declaration: a status check whose declaration no longer loads still compares.
+      expect(roadOf(await capture({ declaration: undefined, like: scoped }))).toEqual(roadOf(scoped));
       // Without a declaration there is nothing to scope by: full.
       const undeclared = await capture({ declaration: undefined });
       expect(undeclared.objects.some((o) => (o.attributes as { detail?: string })?.detail)).toBe(false);
