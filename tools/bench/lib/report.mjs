@@ -58,11 +58,15 @@ function memoryGrowth(results) {
   return { peak_rss: rss, growth, met: growth <= 1.2 };
 }
 
+function nodesLabel(r) {
+  return `${r.size >= 1e6 ? `${r.size / 1e6}M` : `${r.size / 1e3}k`} nodes`;
+}
+
 const SIZE_LABEL = {
   postgis_baseline: (r) => `${r.size.toLocaleString('en-US')} tables`,
   search_baseline: (r) => `${r.size} indices`,
-  graph_baseline: (r) => `${r.size >= 1e6 ? `${r.size / 1e6}M` : `${r.size / 1e3}k`} nodes`,
-  graph_baseline_scoped: (r) => `${r.size >= 1e6 ? `${r.size / 1e6}M` : `${r.size / 1e3}k`} nodes`,
+  graph_baseline: nodesLabel,
+  graph_baseline_scoped: nodesLabel,
   diff_evaluate: (r) => `${r.size / 1e3}k objects`,
   verify: (r) => r.size_label,
   startup: (r) => r.size_label,

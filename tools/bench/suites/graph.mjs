@@ -114,45 +114,40 @@ export async function benchGraph({ sizes, reps, progress }) {
       progress(
         `graph: ${size} nodes (${3 * (size - 1)} relationships) built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
-      let objects;
-      const ours = async (childEnv) => {
-        const run = await runNodeChild('graph-capture.mjs', [], { env: childEnv });
-        if (run.report.nodes !== size)
-          throw new Error(`graph baseline counted ${run.report.nodes} nodes, expected ${size}`);
-        objects = run.report.objects;
-        return run;
-      };
-      const raw = () => runNodeChild('graph-raw.mjs', [], { env });
-      const samples = await compareAlternating({
-        reps,
-        progress: (line) => progress(`graph ${size}: ${line}`),
-        ours: () => ours(env),
-        theirs: raw,
-      });
-      results.push({
-        size,
-        unit: 'nodes',
-        relationships: 3 * (size - 1),
-        objects,
-        ours: sideStats(samples.ours),
-        theirs: sideStats(samples.theirs),
-      });
-      const scopedEnv = { ...env, KFM_BENCH_GRAPH_SCOPE: JSON.stringify(SCOPE) };
-      const scopedSamples = await compareAlternating({
-        reps,
-        progress: (line) => progress(`graph ${size} scoped: ${line}`),
-        ours: () => ours(scopedEnv),
-        theirs: raw,
-      });
-      scoped.push({
-        size,
-        unit: 'nodes',
-        relationships: 3 * (size - 1),
-        objects,
-        scope: SCOPE,
-        ours: sideStats(scopedSamples.ours),
-        theirs: sideStats(scopedSamples.theirs),
-      });
+      // The same graph, captured full and scoped, each side by side with the two raw counts.
+      const variants = [
+        { label: '', env, into: results, extra: {} },
+        {
+          label: ' scoped',
+          env: { ...env, KFM_BENCH_GRAPH_SCOPE: JSON.stringify(SCOPE) },
+          into: scoped,
+          extra: { scope: SCOPE },
+        },
+      ];
+      for (const variant of variants) {
+        let objects;
+        const samples = await compareAlternating({
+          reps,
+          progress: (line) => progress(`graph ${size}${variant.label}: ${line}`),
+          ours: async () => {
+            const run = await runNodeChild('graph-capture.mjs', [], { env: variant.env });
+            if (run.report.nodes !== size)
+              throw new Error(`graph baseline counted ${run.report.nodes} nodes, expected ${size}`);
+            objects = run.report.objects;
+            return run;
+          },
+          theirs: () => runNodeChild('graph-raw.mjs', [], { env }),
+        });
+        variant.into.push({
+          size,
+          unit: 'nodes',
+          relationships: 3 * (size - 1),
+          objects,
+          ...variant.extra,
+          ours: sideStats(samples.ours),
+          theirs: sideStats(samples.theirs),
+        });
+      }
     }
   } finally {
     await cleanGraph(driver, prefix).catch((error) => progress(`graph: cleanup failed: ${error.message}`));
