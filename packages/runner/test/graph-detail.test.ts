@@ -1,33 +1,29 @@
 // Baseline detail on the real Neo4j, end to end through kfm-migrate: an apply captures in detail only
 // what the declaration names (the rest is counted), `--full` looks at everything, and a rollback
-// captures at the detail of the applied run's baselines, so a full apply rolls back without --full. The graph is read back through Cypher, not through our fingerprints.
-import fs from 'node:fs/promises';
-import os from 'node:os';
+// captures at the detail of the applied run's baselines, so a full apply rolls back without --full.
+// The graph is read back through Cypher, not through our fingerprints.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearGraph, seedGraph } from '../../../fixtures/seed/graph/seed.mjs';
-import { kfm, readJson, repo } from './postgis-harness.js';
-import { graphDriver, graphEnv, randomId, renameGraphSeed } from './stores-harness.js';
+import { kfm, readJson } from './postgis-harness.js';
+import { copyExample, graphDriver, graphEnv, randomId, renameGraphSeed } from './stores-harness.js';
 
 const env = graphEnv;
 let driver: Driver;
 let prefix = '';
 
 /** The example bundle, renamed into this test's namespace; `forward` replaces its forward script. */
-async function exampleBundle(forward?: string): Promise<string> {
-  const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-detail-'));
+function exampleBundle(forward?: string): Promise<string> {
   const id = randomId('GRAPH');
-  for (const file of ['migration.yml', 'forward.cypher', 'rollback.cypher', 'notes.md']) {
-    let text = renameGraphSeed(await fs.readFile(path.join(source, file), 'utf8'), prefix);
-    if (forward && file === 'forward.cypher') text = forward;
+  return copyExample('graph/GRAPH-MIG-2026-03-06-01', (name, original) => {
+    let text = renameGraphSeed(original, prefix);
+    if (forward && name === 'forward.cypher') text = forward;
     // One transaction checked before COMMIT, so a refused change leaves nothing behind.
-    if (forward && file === 'migration.yml') text = text.replace('transactional: false', 'transactional: true');
-    await fs.writeFile(path.join(dir, file), text.replace(/GRAPH-MIG-2026-03-06-01/g, id));
-  }
-  return dir;
+    if (forward && name === 'migration.yml') text = text.replace('transactional: false', 'transactional: true');
+    return text.replace(/GRAPH-MIG-2026-03-06-01/g, id);
+  });
 }
 
 const count = async (query: string) => (await driver.executeQuery(query)).records[0]?.get('n').toNumber();
