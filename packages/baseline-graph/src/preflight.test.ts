@@ -71,8 +71,12 @@ describe('preflightGraph', () => {
   it('stops a protected label without approvals.exception_ref, and allows it with one', () => {
     const text = forward('MATCH (s:Site) SET s.flag = true;');
     const domains = { labels: [{ label: 'Si*', key: 'site_id' }] };
-    expect(failing(preflightGraph(text, declaration(), { protected: domains }))).toEqual(['PREFLIGHT_FORBIDDEN']);
-    const approved = preflightGraph(text, declaration({ approvals: { exception_ref: 'GOV-42' } }), {
+    // Site is in scope: the only question is the protection.
+    const scope = { ...declaration().scope, allowed_labels: ['Parcel', 'Owner', 'Site'] };
+    expect(failing(preflightGraph(text, declaration({ scope }), { protected: domains }))).toEqual([
+      'PREFLIGHT_FORBIDDEN',
+    ]);
+    const approved = preflightGraph(text, declaration({ scope, approvals: { exception_ref: 'GOV-42' } }), {
       protected: domains,
     });
     expect(failing(approved)).toEqual([]);
@@ -161,5 +165,52 @@ describe('preflightGraph', () => {
       ).toEqual([]);
       expect(refused("CREATE (n:Parcel {parcel_id: 'P9'}) SET n.area = count(*)")).toEqual([]);
     });
+  });
+});
+
+describe('preflightGraph: writes outside the allowed scope', () => {
+  const refused = (text: string, overrides: Partial<MigrationDeclaration> = {}) =>
+    preflightGraph(forward(text), declaration(overrides)).checks.filter(
+      (c) => c.status === 'fail' && c.name.startsWith('preflight:scope:'),
+    );
+
+  it.each([
+    ['MATCH (r:Road) SET r.toll = r.toll + 1;', 'Road', '/scope/allowed_labels'],
+    ['MATCH (p:Parcel)-[:ON]->(r:Road) SET r.x = 1;', 'Road', '/scope/allowed_labels'],
+    ['MATCH (p:Parcel) SET p:Archived;', 'Archived', '/scope/allowed_labels'],
+    ['MATCH (p:Parcel) REMOVE p:Owner:Active;', 'Active', '/scope/allowed_labels'],
+    ['CREATE (:Road {road_id: 1});', 'Road', '/scope/allowed_labels'],
+    ['MATCH (r:Road) DETACH DELETE r;', 'Road', '/scope/allowed_labels'],
+    ['MATCH (p:Parcel), (o:Owner) MERGE (p)-[:NEIGHBOUR]->(o);', 'NEIGHBOUR', '/scope/allowed_relationship_types'],
+    ['MATCH ()-[w:WITHIN_ROAD]->() SET w.since = 1;', 'WITHIN_ROAD', '/scope/allowed_relationship_types'],
+    ['MATCH (p:Parcel) CALL { WITH p MATCH (p)-[:ON]->(r:Road) SET r.x = 1 };', 'Road', '/scope/allowed_labels'],
+    ['MATCH (p:Parcel) FOREACH (x IN [1] | CREATE (:Road {id: x}));', 'Road', '/scope/allowed_labels'],
+    ['CREATE INDEX road_x FOR (r:Road) ON (r.x);', 'Road', '/scope/allowed_labels'],
+  ])('refuses %s', (text, name, pointer) => {
+    const checks = refused(text, { transactional: !text.startsWith('CREATE INDEX') });
+    expect(checks.map((c) => [c.code, c.observed, c.pointer])).toEqual([['PREFLIGHT_FORBIDDEN', name, pointer]]);
+    expect(checks[0]?.message).toMatch(/^forward\.cypher:1 writes/);
+  });
+
+  it('lets a statement read labels it does not write', () => {
+    expect(refused('MATCH (r:Road)<-[:ON]-(p:Parcel) SET p.on_road = true;')).toEqual([]);
+    expect(refused('MATCH (n:Parcel) WHERE EXISTS { (n)-[:ON]->(:Road) } SET n.x = 1;')).toEqual([]);
+    expect(refused('MATCH (r:Road) RETURN count(r);')).toEqual([]);
+    // Creating a relationship writes its type, not the labels of the nodes it joins.
+    expect(refused('MATCH (p:Parcel), (o:Owner) CREATE (p)-[:OWNS]->(o);')).toEqual([]);
+  });
+
+  it('with no allowed_* key, nothing of that dimension may be written', () => {
+    const scope = { allowed_labels: ['Parcel', 'Owner'] };
+    const checks = refused('MATCH (p:Parcel), (o:Owner) CREATE (p)-[:OWNS]->(o);', { scope });
+    expect(checks.map((c) => [c.observed, c.declared])).toEqual([['OWNS', null]]);
+    expect(checks[0]?.message).toContain('no scope.allowed_relationship_types');
+  });
+
+  it('finds writes inside CALL subqueries and FOREACH bodies that no label binds', () => {
+    for (const text of ['CALL { MATCH (q) SET q.x = 1 };', 'MATCH (p:Parcel) FOREACH (n IN [p] | SET n.x = 1);']) {
+      const result = preflightGraph(forward(text), declaration());
+      expect(result.checks.find((c) => c.status === 'fail')?.name, text).toMatch(/unlabeled-write/);
+    }
   });
 });

@@ -228,6 +228,35 @@ export function preflightGraph(
         message: `${where} names ${hit.dimension === 'labels' ? 'label' : 'relationship type'} ${hit.name}, forbidden by ${hit.pattern}`,
       });
     }
+    // Writes only where the declaration allows them. Neo4j reports no per-label write counts, so a value
+    // written on a label outside allowed_labels would change no key, count or degree the baselines see:
+    // what a statement may write is read from its patterns and refused before anything runs.
+    for (const [dimension, names] of [
+      ['labels', facts.writtenLabels],
+      ['relationship_types', facts.writtenRelationshipTypes],
+    ] as const) {
+      const key = `allowed_${dimension}` as const;
+      const patterns = declaration.scope[key];
+      const forbidden = dimension === 'labels' ? forbiddenLabels : forbiddenTypes;
+      for (const name of names) {
+        if (isReserved(name) || firstMatching(name, forbidden) !== undefined) continue; // refused above
+        if (patterns !== undefined && firstMatching(name, patterns) !== undefined) continue;
+        const what = dimension === 'labels' ? 'label' : 'relationship type';
+        findings.push({
+          name: `preflight:scope:${where}:${name}`,
+          rule: RULE,
+          status: 'fail',
+          code: 'PREFLIGHT_FORBIDDEN',
+          pointer: `/scope/${key}`,
+          declared: patterns === undefined ? null : [...patterns],
+          observed: name,
+          message:
+            patterns === undefined
+              ? `${where} writes ${what} ${name}, but the declaration has no scope.${key}, so nothing of it may change`
+              : `${where} writes ${what} ${name}, which scope.${key} does not cover`,
+        });
+      }
+    }
     for (const label of facts.labels) {
       const pattern = firstMatching(label, protectedLabels);
       if (pattern === undefined) continue;

@@ -41,6 +41,13 @@ export interface StatementFacts {
    * Their writes cannot be attributed to the declared scope before the run.
    */
   unboundWrites: string[];
+  /**
+   * Labels the statement may change: of nodes it creates or merges, of variables it SETs, REMOVEs or
+   * DELETEs, and labels it SETs or REMOVEs; for a schema command, the labels it names. Sorted, unique.
+   */
+  writtenLabels: string[];
+  /** Relationship types the statement may change, likewise. Sorted, unique. */
+  writtenRelationshipTypes: string[];
   /** Procedures the statement CALLs (lower-cased, dotted). */
   procedures: string[];
   /** `LOAD CSV`: reads a file or URL the baseline never sees. */
@@ -51,29 +58,90 @@ export interface StatementFacts {
 
 const PATTERN_PRECEDERS = new Set([',', '-', '->', '<-', '>', '<', '=']);
 
+/** What a statement writes: the labels and types it may change, and the write targets none binds. */
+interface WriteTargets {
+  /** Labels of nodes created or merged, of variables SET, REMOVEd or DELETEd, and labels SET or REMOVEd. */
+  labels: Set<string>;
+  /** Types of relationships created or merged, and of relationship variables SET, REMOVEd or DELETEd. */
+  types: Set<string>;
+  unbound: string[];
+}
+
 /**
- * Which variables a label or relationship type binds, and which write targets none does. Node patterns
- * are `(v:Label …)`, `(v)`, `(v {…})`; relationships `-[r:TYPE]-`, `-[r]-`. Variables introduced by
- * `AS`, `UNWIND … AS`, `FOREACH (x IN …)` or YIELD are bound by no label: writing through them fails.
+ * The names of a label expression after the colon at `colon`: `:A:B`, `:A&B`, `:A|B`, `:!A`, `[:T|:U]`
+ * (`|` is a list-comprehension bar inside a list). `end` is the last token consumed.
  */
-function unboundWriteTargets(significant: readonly Token[]): string[] {
-  const labeled = new Set<string>();
+function labelExpression(
+  tokens: readonly Token[],
+  colon: number,
+  inList: boolean,
+): { names: string[]; dynamic: boolean; end: number } {
+  const names: string[] = [];
+  let j = colon + 1;
+  let end = colon;
+  for (;;) {
+    const next = tokens[j];
+    if (!next) break;
+    if (next.kind === 'punct' && next.text === '!') {
+      end = j++;
+      continue;
+    }
+    if (next.kind === 'parameter') return { names, dynamic: true, end: j };
+    const name = nameOf(next);
+    if (name === undefined) break;
+    names.push(name);
+    end = j;
+    const joiner = tokens[j + 1];
+    const joins =
+      joiner?.kind === 'punct' && (joiner.text === '&' || joiner.text === ':' || (joiner.text === '|' && !inList));
+    if (!joins) break;
+    j += joiner.text === '|' && tokens[j + 2]?.text === ':' ? 3 : 2;
+  }
+  return { names, dynamic: false, end };
+}
+
+type WriteFrame = { kind: 'level' | 'plain' | 'foreach'; clause: string; itemStart: boolean };
+
+/**
+ * Which labels and relationship types the statement writes, and which write targets no label or type
+ * binds. Node patterns are `(v:Label …)`, `(v)`, `(v {…})`; relationships `-[r:TYPE]-`, `-[r]-`. A
+ * variable takes every label and type any pattern of the statement gives it. Clauses count at every
+ * statement level: the top, `CALL { … }` bodies and `FOREACH ( … | … )` bodies. Variables introduced by
+ * `AS`, `UNWIND … AS`, `FOREACH (x IN …)` or YIELD are bound by no label: writing through them is unbound,
+ * and so is a target that is an expression rather than a variable.
+ */
+function writeTargets(significant: readonly Token[]): WriteTargets {
+  const bound = new Map<string, { labels: string[]; types: string[] }>();
   const mentioned = new Set<string>();
+  const written = { labels: new Set<string>(), types: new Set<string>() };
+  const targets: string[] = [];
   const unbound: string[] = [];
+  const frames: WriteFrame[] = [];
   let clause = '';
-  let depth = 0;
   let itemStart = false;
+  const atLevel = () => frames.length === 0 || frames[frames.length - 1]?.kind === 'level';
+  const bind = (variable: string | undefined, names: readonly string[], key: 'labels' | 'types') => {
+    if (variable === undefined) return;
+    const entry = bound.get(variable) ?? { labels: [], types: [] };
+    entry[key].push(...names);
+    bound.set(variable, entry);
+  };
   for (let i = 0; i < significant.length; i++) {
     const token = significant[i] as Token;
     const upper = word(token);
     const previous = significant[i - 1];
-    if (depth === 0 && CLAUSE_KEYWORDS.has(upper)) {
+    if (atLevel() && CLAUSE_KEYWORDS.has(upper) && previous?.text !== '.') {
       clause = upper === 'DETACH' ? 'DELETE' : upper === 'OPTIONAL' ? 'MATCH' : upper;
       itemStart = clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE';
       continue;
     }
+    const writing = clause === 'CREATE' || clause === 'MERGE';
     if (token.kind === 'punct') {
       if (token.text === '(' || token.text === '[' || token.text === '{') {
+        if (atLevel() && itemStart) {
+          unbound.push('(expression)');
+          itemStart = false;
+        }
         const opensPattern =
           token.text === '(' &&
           (!previous ||
@@ -83,52 +151,79 @@ function unboundWriteTargets(significant: readonly Token[]): string[] {
           token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
         if (opensPattern || opensRelationship) {
           const variable = nameOf(significant[i + 1]);
-          const after = significant[i + 2];
+          const colonAt = variable === undefined ? i + 1 : i + 2;
+          const after = significant[colonAt];
           const close = opensPattern ? ')' : ']';
-          if (variable !== undefined && after?.kind === 'punct' && [':', close, '{', '*'].includes(after.text)) {
-            if (after.text === ':') labeled.add(variable);
-            else if (
-              opensPattern &&
-              (clause === 'CREATE' || clause === 'MERGE') &&
-              !mentioned.has(variable) &&
-              !labeled.has(variable)
-            )
-              unbound.push(variable);
+          if (after?.kind === 'punct' && after.text === ':') {
+            const { names } = labelExpression(significant, colonAt, false);
+            bind(variable, names, opensPattern ? 'labels' : 'types');
+            if (writing) for (const name of names) (opensPattern ? written.labels : written.types).add(name);
+            if (variable !== undefined) mentioned.add(variable);
+          } else if (variable !== undefined && after?.kind === 'punct' && [close, '{', '*'].includes(after.text)) {
+            if (opensPattern && writing && !mentioned.has(variable) && !bound.has(variable)) unbound.push(variable);
             mentioned.add(variable);
           } else if (
             opensPattern &&
-            (clause === 'CREATE' || clause === 'MERGE') &&
+            writing &&
             significant[i + 1]?.kind === 'punct' &&
             [')', '{'].includes(significant[i + 1]!.text)
           ) {
             unbound.push('(anonymous node)');
           }
         }
-        depth++;
+        const opensLevel =
+          token.text === '{' &&
+          (BLOCK_OPENERS.has(word(previous)) ||
+            CLAUSE_KEYWORDS.has(word(significant[i + 1])) ||
+            (previous?.text === ')' && atLevel() && clause === 'CALL'));
+        const opensForeach = token.text === '(' && word(previous) === 'FOREACH';
+        frames.push({ kind: opensLevel ? 'level' : opensForeach ? 'foreach' : 'plain', clause, itemStart });
+        if (opensLevel) {
+          clause = '';
+          itemStart = false;
+        }
         continue;
       }
       if (token.text === ')' || token.text === ']' || token.text === '}') {
-        depth = Math.max(0, depth - 1);
+        const frame = frames.pop();
+        if (frame) ({ clause, itemStart } = frame);
         continue;
       }
-      if (depth === 0 && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE'))
+      const top = frames[frames.length - 1];
+      if (token.text === '|' && top?.kind === 'foreach') {
+        top.kind = 'level';
+        clause = '';
+        itemStart = false;
+        continue;
+      }
+      if (atLevel() && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE'))
         itemStart = true;
       continue;
     }
-    if (depth === 0 && itemStart) {
-      const variable = nameOf(token);
-      if (variable !== undefined && upper !== 'DETACH' && upper !== 'DELETE') unbound.push(`?${variable}`);
+    if (atLevel() && itemStart) {
       itemStart = false;
+      const variable = nameOf(token);
+      if (variable === undefined) {
+        unbound.push('(expression)');
+        continue;
+      }
+      targets.push(variable);
+      const next = significant[i + 1];
+      // `SET n:Label`, `REMOVE n:Label`: the labels themselves are written.
+      if ((clause === 'SET' || clause === 'REMOVE') && next?.kind === 'punct' && next.text === ':') {
+        const { names, end } = labelExpression(significant, i + 1, false);
+        for (const name of names) written.labels.add(name);
+        i = end;
+      }
     }
   }
-  // A write target counts as bound when any pattern of the statement labels or types it.
-  return [
-    ...new Set(
-      unbound
-        .filter((entry) => !(entry.startsWith('?') && labeled.has(entry.slice(1))))
-        .map((entry) => (entry.startsWith('?') ? entry.slice(1) : entry)),
-    ),
-  ].sort(compareText);
+  for (const target of targets) {
+    const names = bound.get(target);
+    if (names === undefined) unbound.push(target);
+    for (const name of names?.labels ?? []) written.labels.add(name);
+    for (const name of names?.types ?? []) written.types.add(name);
+  }
+  return { ...written, unbound: [...new Set(unbound)].sort(compareText) };
 }
 
 const SCHEMA_QUALIFIERS = new Set(['RANGE', 'TEXT', 'POINT', 'LOOKUP', 'FULLTEXT', 'VECTOR', 'BTREE', 'OR', 'REPLACE']);
@@ -233,33 +328,10 @@ function namesIn(tokens: readonly Token[]): { labels: Set<string>; types: Set<st
         const frame = stack[stack.length - 1];
         if (frame === 'map') break; // `{key: value}`: a map key, not a label
         const target = frame === 'relationship' ? types : labels;
-        // A label expression: `:A:B`, `:A&B`, `:A|B`, `:!A`, `[:T|:U]`; `|` is a list-comprehension bar in lists.
-        let j = i + 1;
-        let consumed = i;
-        for (;;) {
-          const next = tokens[j];
-          if (!next) break;
-          if (next.kind === 'punct' && next.text === '!') {
-            consumed = j++;
-            continue;
-          }
-          if (next.kind === 'parameter') {
-            dynamic = true;
-            consumed = j;
-            break;
-          }
-          const name = nameOf(next);
-          if (name === undefined) break;
-          target.add(name);
-          consumed = j;
-          const joiner = tokens[j + 1];
-          const joins =
-            joiner?.kind === 'punct' &&
-            (joiner.text === '&' || joiner.text === ':' || (joiner.text === '|' && frame !== 'list'));
-          if (!joins) break;
-          j += joiner.text === '|' && tokens[j + 2]?.text === ':' ? 3 : 2;
-        }
-        i = consumed;
+        const expression = labelExpression(tokens, i, frame === 'list');
+        for (const name of expression.names) target.add(name);
+        if (expression.dynamic) dynamic = true;
+        i = expression.end;
         break;
       }
     }
@@ -321,12 +393,15 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
   const words = significant.map(word);
   const { labels, types, dynamic } = namesIn(significant);
   const calls = procedures(significant);
+  const targets = writeTargets(significant);
   const base = {
     labels: [...labels].sort(compareText),
     relationshipTypes: [...types].sort(compareText),
     dynamicNames: dynamic,
     destructive: words.some((w) => DESTRUCTIVE_KEYWORDS.has(w)),
-    unboundWrites: unboundWriteTargets(significant),
+    unboundWrites: targets.unbound,
+    writtenLabels: [...targets.labels].sort(compareText),
+    writtenRelationshipTypes: [...targets.types].sort(compareText),
     procedures: calls,
     loadCsv: words.some((w, i) => w === 'LOAD' && words[i + 1] === 'CSV'),
     batched: isBatched(significant),
@@ -338,6 +413,9 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
     const schemaName = !reserved ? nameOf(candidate) : undefined;
     return {
       ...base,
+      // An index or constraint is a change to the labels and types it is on.
+      writtenLabels: base.labels,
+      writtenRelationshipTypes: base.relationshipTypes,
       kind: schema.kind,
       schema: true,
       transactional: false,
@@ -345,14 +423,17 @@ export function statementFacts(statement: Pick<CypherStatement, 'tokens'>): Stat
       ...(schemaName ? { schemaName } : {}),
     };
   }
-  if (isAdmin(words)) return { ...base, kind: 'admin', schema: false, transactional: false, data: false };
+  const none = { writtenLabels: [], writtenRelationshipTypes: [] };
+  if (isAdmin(words)) return { ...base, ...none, kind: 'admin', schema: false, transactional: false, data: false };
   // SHOW reads the catalog and may share the data transaction.
-  if (words[0] === 'SHOW') return { ...base, kind: 'show', schema: false, transactional: true, data: false };
+  if (words[0] === 'SHOW') return { ...base, ...none, kind: 'show', schema: false, transactional: true, data: false };
   const writes = words.some((w) => WRITE_KEYWORDS.has(w)) || calls.length > 0;
   if (isBatched(significant))
     return { ...base, kind: 'data_batched', schema: false, transactional: false, data: writes };
   if (calls.some((name) => AUTOCOMMIT_PROCEDURES.some((prefix) => name.startsWith(prefix)))) {
     return { ...base, kind: 'procedure_autocommit', schema: false, transactional: false, data: true };
   }
-  return { ...base, kind: 'data', schema: false, transactional: true, data: writes };
+  return writes
+    ? { ...base, kind: 'data', schema: false, transactional: true, data: true }
+    : { ...base, ...none, kind: 'data', schema: false, transactional: true, data: false };
 }

@@ -14,14 +14,15 @@ const env = graphEnv;
 let driver: Driver;
 let prefix = '';
 
-/** The example bundle, renamed into this test's namespace; `forward` replaces its forward script. */
-function exampleBundle(forward?: string): Promise<string> {
+/** The example bundle, renamed into this test's namespace; `forward` replaces its forward script (run in one transaction unless `transactional` is false). */
+function exampleBundle(forward?: string, transactional = true): Promise<string> {
   const id = randomId('GRAPH');
   return copyExample('graph/GRAPH-MIG-2026-03-06-01', (name, original) => {
     let text = renameGraphSeed(original, prefix);
     if (forward && name === 'forward.cypher') text = forward;
     // One transaction checked before COMMIT, so a refused change leaves nothing behind.
-    if (forward && name === 'migration.yml') text = text.replace('transactional: false', 'transactional: true');
+    if (forward && transactional && name === 'migration.yml')
+      text = text.replace('transactional: false', 'transactional: true');
     return text.replace(/GRAPH-MIG-2026-03-06-01/g, id);
   });
 }
@@ -59,18 +60,30 @@ describe('baseline detail through kfm-migrate', () => {
     expect(rolled.code, rolled.stderr.slice(-1500)).toBe(0);
   });
 
-  it('a write to a label the declaration does not name is seen in detail and fails closed, the graph unchanged', async () => {
-    // Road is neither allowed nor forbidden: counted, unless a script touches it. The preflight
-    // attributes this write to Road, so PRE and POST look at Road closely and see the new key.
-    const dir = await exampleBundle(`MATCH (r:${prefix}Road) SET r.toll = true;\n`);
-    const run = await kfm(['apply', dir], env);
-    expect(run.code, run.stderr.slice(-1500)).toBe(1);
-    const failed = (run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail');
-    expect(failed.map((c: { code?: string }) => c.code)).toContain('SCOPE_NOT_ALLOWED');
-    expect(JSON.stringify(failed)).toContain(`${prefix}Road`);
-    expect(await count(`MATCH (r:${prefix}Road) WHERE r.toll IS NOT NULL RETURN count(r) AS n`)).toBe(0);
-    expect(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`)).toBe(40);
-  });
+  // Road is neither allowed nor forbidden. Neo4j reports no per-label write counts and a new value
+  // changes no key, count or degree, so the preflight refuses the write before anything runs: in a run
+  // with a commit point and in one without (where nothing else would stop the schema command before it).
+  it.each([
+    ['a new property', `SET r.toll = true`, true],
+    ['a new value for an existing property', `SET r.road_id = r.road_id + 1000`, true],
+    ['a new value, in a run without a commit point', `SET r.road_id = r.road_id + 1000`, false],
+  ])(
+    'a write to a label the declaration does not allow (%s) is refused, the graph unchanged',
+    async (_, set, transactional) => {
+      const dir = await exampleBundle(`MATCH (r:${prefix}Road) ${set};\n`, transactional);
+      const run = await kfm(['apply', dir], env);
+      expect(run.code, run.stderr.slice(-1500)).toBe(1);
+      const failed = (run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail');
+      expect(failed.map((c: any) => [c.code, c.pointer, c.observed])).toContainEqual([
+        'PREFLIGHT_FORBIDDEN',
+        '/scope/allowed_labels',
+        `${prefix}Road`,
+      ]);
+      const untouched = `MATCH (r:${prefix}Road) WHERE r.toll IS NULL AND r.road_id <= 40 RETURN count(r) AS n`;
+      expect(await count(untouched)).toBe(40);
+      expect(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`)).toBe(40);
+    },
+  );
 
   it('a full apply rolls back without --full: the rollback captures at the applied detail', async () => {
     const dir = await exampleBundle();

@@ -70,6 +70,16 @@ describe('graph writes preflight cannot attribute to the scope are refused befor
       (p: string) => `MATCH (:${p}Parcel)-[]->(o) SET o.oid = o.oid + '-moved';\n`,
     ],
     ['a dynamic label', (p: string) => `MATCH (p:${p}Parcel) WITH p LIMIT 1 SET p:$('${p}Owner');\n`],
+    [
+      'an unlabeled write inside a CALL subquery',
+      (p: string) =>
+        `CALL { MATCH (n) WHERE n.oid = 'O1' AND any(l IN labels(n) WHERE l STARTS WITH '${p}') SET n.oid = 'O1-moved' };\n`,
+    ],
+    [
+      'a write through a FOREACH variable',
+      (p: string) =>
+        `MATCH (:${p}Parcel)-[]->(o) WITH collect(o) AS os FOREACH (x IN os | SET x.oid = x.oid + '-moved');\n`,
+    ],
   ])('%s: exit 1, the graph unchanged', async (_what, script) => {
     const before = await ownersState();
     const dir = await bundleWith(script(prefix));
