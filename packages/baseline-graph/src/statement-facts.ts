@@ -3,6 +3,8 @@
 // inside strings and comments never count. Neo4j cannot mix schema and data writes in one
 // transaction, and `CALL {…} IN TRANSACTIONS` commits on its own: both are non-transactional.
 import { isSignificant, type Token } from './cypher-lexer.js';
+import { BLOCK_OPENERS, CLAUSE_KEYWORDS, labelExpression, nameOf, word } from './cypher-words.js';
+import { writeTargets } from './write-targets.js';
 import type { CypherStatement } from './cypher-split.js';
 import { compareText } from './scope.js';
 
@@ -56,176 +58,6 @@ export interface StatementFacts {
   batched: boolean;
 }
 
-const PATTERN_PRECEDERS = new Set([',', '-', '->', '<-', '>', '<', '=']);
-
-/** What a statement writes: the labels and types it may change, and the write targets none binds. */
-interface WriteTargets {
-  /** Labels of nodes created or merged, of variables SET, REMOVEd or DELETEd, and labels SET or REMOVEd. */
-  labels: Set<string>;
-  /** Types of relationships created or merged, and of relationship variables SET, REMOVEd or DELETEd. */
-  types: Set<string>;
-  unbound: string[];
-}
-
-/**
- * The names of a label expression after the colon at `colon`: `:A:B`, `:A&B`, `:A|B`, `:!A`, `[:T|:U]`
- * (`|` is a list-comprehension bar inside a list). `end` is the last token consumed.
- */
-function labelExpression(
-  tokens: readonly Token[],
-  colon: number,
-  inList: boolean,
-): { names: string[]; dynamic: boolean; end: number } {
-  const names: string[] = [];
-  let j = colon + 1;
-  let end = colon;
-  for (;;) {
-    const next = tokens[j];
-    if (!next) break;
-    if (next.kind === 'punct' && next.text === '!') {
-      end = j++;
-      continue;
-    }
-    if (next.kind === 'parameter') return { names, dynamic: true, end: j };
-    const name = nameOf(next);
-    if (name === undefined) break;
-    names.push(name);
-    end = j;
-    const joiner = tokens[j + 1];
-    const joins =
-      joiner?.kind === 'punct' && (joiner.text === '&' || joiner.text === ':' || (joiner.text === '|' && !inList));
-    if (!joins) break;
-    j += joiner.text === '|' && tokens[j + 2]?.text === ':' ? 3 : 2;
-  }
-  return { names, dynamic: false, end };
-}
-
-type WriteFrame = { kind: 'level' | 'plain' | 'foreach'; clause: string; itemStart: boolean };
-
-/**
- * Which labels and relationship types the statement writes, and which write targets no label or type
- * binds. Node patterns are `(v:Label …)`, `(v)`, `(v {…})`; relationships `-[r:TYPE]-`, `-[r]-`. A
- * variable takes every label and type any pattern of the statement gives it. Clauses count at every
- * statement level: the top, `CALL { … }` bodies and `FOREACH ( … | … )` bodies. Variables introduced by
- * `AS`, `UNWIND … AS`, `FOREACH (x IN …)` or YIELD are bound by no label: writing through them is unbound,
- * and so is a target that is an expression rather than a variable.
- */
-function writeTargets(significant: readonly Token[]): WriteTargets {
-  const bound = new Map<string, { labels: string[]; types: string[] }>();
-  const mentioned = new Set<string>();
-  const written = { labels: new Set<string>(), types: new Set<string>() };
-  const targets: string[] = [];
-  const unbound: string[] = [];
-  const frames: WriteFrame[] = [];
-  let clause = '';
-  let itemStart = false;
-  const atLevel = () => frames.length === 0 || frames[frames.length - 1]?.kind === 'level';
-  const bind = (variable: string | undefined, names: readonly string[], key: 'labels' | 'types') => {
-    if (variable === undefined) return;
-    const entry = bound.get(variable) ?? { labels: [], types: [] };
-    entry[key].push(...names);
-    bound.set(variable, entry);
-  };
-  for (let i = 0; i < significant.length; i++) {
-    const token = significant[i] as Token;
-    const upper = word(token);
-    const previous = significant[i - 1];
-    if (atLevel() && CLAUSE_KEYWORDS.has(upper) && previous?.text !== '.') {
-      clause = upper === 'DETACH' ? 'DELETE' : upper === 'OPTIONAL' ? 'MATCH' : upper;
-      itemStart = clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE';
-      continue;
-    }
-    const writing = clause === 'CREATE' || clause === 'MERGE';
-    if (token.kind === 'punct') {
-      if (token.text === '(' || token.text === '[' || token.text === '{') {
-        if (atLevel() && itemStart) {
-          unbound.push('(expression)');
-          itemStart = false;
-        }
-        const opensPattern =
-          token.text === '(' &&
-          (!previous ||
-            CLAUSE_KEYWORDS.has(word(previous)) ||
-            (previous.kind === 'punct' && (PATTERN_PRECEDERS.has(previous.text) || previous.text === '(')));
-        const opensRelationship =
-          token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
-        if (opensPattern || opensRelationship) {
-          const variable = nameOf(significant[i + 1]);
-          const colonAt = variable === undefined ? i + 1 : i + 2;
-          const after = significant[colonAt];
-          const close = opensPattern ? ')' : ']';
-          if (after?.kind === 'punct' && after.text === ':') {
-            const { names } = labelExpression(significant, colonAt, false);
-            bind(variable, names, opensPattern ? 'labels' : 'types');
-            if (writing) for (const name of names) (opensPattern ? written.labels : written.types).add(name);
-            if (variable !== undefined) mentioned.add(variable);
-          } else if (variable !== undefined && after?.kind === 'punct' && [close, '{', '*'].includes(after.text)) {
-            if (opensPattern && writing && !mentioned.has(variable) && !bound.has(variable)) unbound.push(variable);
-            mentioned.add(variable);
-          } else if (
-            opensPattern &&
-            writing &&
-            significant[i + 1]?.kind === 'punct' &&
-            [')', '{'].includes(significant[i + 1]!.text)
-          ) {
-            unbound.push('(anonymous node)');
-          }
-        }
-        const opensLevel =
-          token.text === '{' &&
-          (BLOCK_OPENERS.has(word(previous)) ||
-            CLAUSE_KEYWORDS.has(word(significant[i + 1])) ||
-            (previous?.text === ')' && atLevel() && clause === 'CALL'));
-        const opensForeach = token.text === '(' && word(previous) === 'FOREACH';
-        frames.push({ kind: opensLevel ? 'level' : opensForeach ? 'foreach' : 'plain', clause, itemStart });
-        if (opensLevel) {
-          clause = '';
-          itemStart = false;
-        }
-        continue;
-      }
-      if (token.text === ')' || token.text === ']' || token.text === '}') {
-        const frame = frames.pop();
-        if (frame) ({ clause, itemStart } = frame);
-        continue;
-      }
-      const top = frames[frames.length - 1];
-      if (token.text === '|' && top?.kind === 'foreach') {
-        top.kind = 'level';
-        clause = '';
-        itemStart = false;
-        continue;
-      }
-      if (atLevel() && token.text === ',' && (clause === 'SET' || clause === 'REMOVE' || clause === 'DELETE'))
-        itemStart = true;
-      continue;
-    }
-    if (atLevel() && itemStart) {
-      itemStart = false;
-      const variable = nameOf(token);
-      if (variable === undefined) {
-        unbound.push('(expression)');
-        continue;
-      }
-      targets.push(variable);
-      const next = significant[i + 1];
-      // `SET n:Label`, `REMOVE n:Label`: the labels themselves are written.
-      if ((clause === 'SET' || clause === 'REMOVE') && next?.kind === 'punct' && next.text === ':') {
-        const { names, end } = labelExpression(significant, i + 1, false);
-        for (const name of names) written.labels.add(name);
-        i = end;
-      }
-    }
-  }
-  for (const target of targets) {
-    const names = bound.get(target);
-    if (names === undefined) unbound.push(target);
-    for (const name of names?.labels ?? []) written.labels.add(name);
-    for (const name of names?.types ?? []) written.types.add(name);
-  }
-  return { ...written, unbound: [...new Set(unbound)].sort(compareText) };
-}
-
 const SCHEMA_QUALIFIERS = new Set(['RANGE', 'TEXT', 'POINT', 'LOOKUP', 'FULLTEXT', 'VECTOR', 'BTREE', 'OR', 'REPLACE']);
 const ADMIN_OBJECTS = new Set([
   'DATABASE',
@@ -255,27 +87,6 @@ const ADMIN_VERBS = new Set([
 ]);
 const WRITE_KEYWORDS = new Set(['CREATE', 'MERGE', 'SET', 'DELETE', 'DETACH', 'REMOVE', 'FOREACH']);
 const DESTRUCTIVE_KEYWORDS = new Set(['DELETE', 'DETACH', 'REMOVE', 'DROP']);
-const CLAUSE_KEYWORDS = new Set([
-  'MATCH',
-  'OPTIONAL',
-  'CREATE',
-  'MERGE',
-  'WITH',
-  'UNWIND',
-  'RETURN',
-  'CALL',
-  'USE',
-  'UNION',
-  'FOREACH',
-  'LOAD',
-  'DELETE',
-  'DETACH',
-  'SET',
-  'REMOVE',
-  'FINISH',
-  'WHERE',
-]);
-const BLOCK_OPENERS = new Set(['CALL', 'EXISTS', 'COUNT', 'COLLECT']);
 /** Procedures that commit on their own or change the schema, so they escape the data transaction. */
 const AUTOCOMMIT_PROCEDURES = [
   'apoc.periodic.',
@@ -286,14 +97,6 @@ const AUTOCOMMIT_PROCEDURES = [
   'db.createindex',
   'db.createuniquepropertyconstraint',
 ];
-
-function word(token: Token | undefined): string {
-  return token && token.kind === 'identifier' ? token.text.toUpperCase() : '';
-}
-
-function nameOf(token: Token | undefined): string | undefined {
-  return token && (token.kind === 'identifier' || token.kind === 'quoted') ? token.text : undefined;
-}
 
 type Frame = 'paren' | 'relationship' | 'list' | 'map' | 'block';
 

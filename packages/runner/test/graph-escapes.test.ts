@@ -80,6 +80,36 @@ describe('graph writes preflight cannot attribute to the scope are refused befor
       (p: string) =>
         `MATCH (:${p}Parcel)-[]->(o) WITH collect(o) AS os FOREACH (x IN os | SET x.oid = x.oid + '-moved');\n`,
     ],
+    // A name that means something else at the write than where it was labeled.
+    [
+      'a labeled name rebound to an unlabeled node (WITH o AS p)',
+      (p: string) => `MATCH (p:${p}Parcel)-[]->(o) WITH o AS p SET p.oid = p.oid + '-moved';\n`,
+    ],
+    [
+      'a labeled name dropped by WITH and matched again unlabeled',
+      (p: string) =>
+        `MATCH (p:${p}Parcel) WITH count(p) AS n MATCH (p) WHERE p.oid = 'O1' AND any(l IN labels(p) WHERE l STARTS WITH '${p}') SET p.oid = 'O1-moved';\n`,
+    ],
+    [
+      'a write before the pattern that labels the name',
+      (p: string) =>
+        `MATCH (p) WHERE p.oid = 'O1' AND any(l IN labels(p) WHERE l STARTS WITH '${p}') SET p.oid = 'O1-moved' WITH p MATCH (p:${p}Parcel) RETURN count(p) AS c;\n`,
+    ],
+    [
+      'a UNION branch reusing a name labeled in the other branch',
+      (p: string) =>
+        `MATCH (p:${p}Parcel) WITH p LIMIT 0 SET p.x = 1 RETURN 1 AS k UNION MATCH (p) WHERE p.oid = 'O1' AND any(l IN labels(p) WHERE l STARTS WITH '${p}') SET p.oid = 'O1-moved' RETURN 1 AS k;\n`,
+    ],
+    [
+      'a CALL subquery shadowing a labeled name',
+      (p: string) =>
+        `MATCH (p:${p}Parcel) WITH p LIMIT 1 CALL { MATCH (p) WHERE p.oid = 'O1' AND any(l IN labels(p) WHERE l STARTS WITH '${p}') SET p.oid = 'O1-moved' };\n`,
+    ],
+    [
+      'a negated label expression',
+      (p: string) =>
+        `MATCH (n:!${p}Parcel) WHERE n.oid = 'O1' AND any(l IN labels(n) WHERE l STARTS WITH '${p}') SET n.oid = 'O1-moved';\n`,
+    ],
   ])('%s: exit 1, the graph unchanged', async (_what, script) => {
     const before = await ownersState();
     const dir = await bundleWith(script(prefix));
