@@ -122,7 +122,12 @@ async function runGroup(
     ...(typeof (error as { code?: unknown }).code === 'string' ? { code: (error as { code: string }).code } : {}),
   });
   const count = (result: QueryResult, index: number) => {
-    run.metrics.add(result.summary.counters.updates(), index);
+    const facts = group.statements.find((statement) => statement.index === index)?.facts;
+    run.metrics.add(
+      result.summary.counters.updates(),
+      index,
+      facts ? { labels: facts.writtenLabels, relationshipTypes: facts.writtenRelationshipTypes } : undefined,
+    );
     options.progress?.(`${options.label}: ${run.metrics.describeLast()}`);
   };
   const loop = {
@@ -231,10 +236,12 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
     const transaction = open;
     const post: Baseline = transaction ? await capture(transaction) : await capture(session);
     const metrics = run.metrics.values();
+    const data = run.metrics.dataChanges();
     const decision = await commitPoint({
       request,
       post,
       metrics,
+      data,
       commit: async () => {
         if (transaction) {
           await recordLedgerEntry(transaction, request.ledger);
@@ -248,7 +255,7 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
     });
     open = undefined;
     if (decision.status === 'committed')
-      return { status: 'committed', atPre: false, post, metrics, statements: runsOf(run) };
+      return { status: 'committed', atPre: false, post, metrics, data, statements: runsOf(run) };
     // Refused (or lease lost, or the commit failed): the open transaction is rolled back; what earlier groups made visible stays.
     if (visibleBeforeDecision)
       return {
@@ -256,6 +263,7 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
         atPre: false,
         post,
         metrics,
+        data,
         statements: runsOf(run),
         ...(decision.failure ? { failure: decision.failure } : {}),
       };
@@ -264,6 +272,7 @@ export async function applyForward(context: GraphRunContext, request: ApplyReque
       atPre: true,
       post,
       metrics,
+      data,
       statements: runsOf(run),
       ...(decision.failure ? { failure: decision.failure } : {}),
     };

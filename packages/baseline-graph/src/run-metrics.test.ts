@@ -22,4 +22,41 @@ describe('RunMetrics', () => {
     expect(metrics.values().nodes_touched).toBe(0);
     expect(metrics.describe()).toBe('statements=1');
   });
+
+  it("charges each statement's counters to the labels and types it writes", () => {
+    const metrics = new RunMetrics();
+    metrics.add({ relationshipsCreated: 40, relationshipsDeleted: 40, propertiesSet: 80 }, 0, {
+      labels: [],
+      relationshipTypes: ['HAS_OWNER', 'OWNS'],
+    });
+    metrics.add({ propertiesSet: 5 }, 1, { labels: ['Parcel'], relationshipTypes: [] });
+    metrics.add({ propertiesSet: 3, labelsAdded: 3 }, 2, { labels: ['Archived', 'Parcel'], relationshipTypes: [] });
+    metrics.add({}, 3, { labels: ['Owner'], relationshipTypes: [] });
+    expect(metrics.dataChanges()).toEqual([
+      {
+        object: 'Archived',
+        kind: 'label',
+        scope: { labels: ['Archived'] },
+        counts: { labels_added: 3, properties_set: 3 },
+      },
+      {
+        object: 'Parcel',
+        kind: 'label',
+        scope: { labels: ['Parcel'] },
+        counts: { labels_added: 3, properties_set: 8 },
+      },
+      {
+        object: 'HAS_OWNER',
+        kind: 'relationship_type',
+        scope: { relationship_types: ['HAS_OWNER'] },
+        counts: { properties_set: 80, relationships_created: 40, relationships_deleted: 40 },
+      },
+      {
+        object: 'OWNS',
+        kind: 'relationship_type',
+        scope: { relationship_types: ['OWNS'] },
+        counts: { properties_set: 80, relationships_created: 40, relationships_deleted: 40 },
+      },
+    ]);
+  });
 });

@@ -9,7 +9,19 @@
 // `max_nodes_touched: 0` limit. Property changes on protected labels are caught by their content
 // digests, and new property keys by the label objects of the baseline.
 
+import type { DataChange } from '@kfm/migration-contracts';
+import { compareText } from './scope.js';
+
 export type Counters = Readonly<Record<string, number>>;
+
+/** What a statement may write (its statement facts): the labels and types its counters are charged to. */
+export interface Written {
+  labels: readonly string[];
+  relationshipTypes: readonly string[];
+}
+
+const NODE_COUNTERS = ['nodes_created', 'nodes_deleted', 'labels_added', 'labels_removed', 'properties_set'];
+const RELATIONSHIP_COUNTERS = ['relationships_created', 'relationships_deleted', 'properties_set'];
 
 const COUNTERS: Record<string, string> = {
   nodesCreated: 'nodes_created',
@@ -35,8 +47,10 @@ export class RunMetrics {
   private last: Record<string, number> = {};
   /** Indexes (script positions) of the statements that reported updates. */
   private readonly updating: number[] = [];
+  /** Counters charged per label (`labels\u0000L`) and relationship type (`relationship_types\u0000T`). */
+  private readonly perName = new Map<string, Record<string, number>>();
 
-  add(counters: Counters, index?: number): void {
+  add(counters: Counters, index?: number, written?: Written): void {
     this.statements++;
     this.last = {};
     for (const [counter, name] of Object.entries(COUNTERS)) {
@@ -48,6 +62,40 @@ export class RunMetrics {
       this.totals[name] = (this.totals[name] ?? 0) + value;
       if (value) this.last[name] = value;
     }
+    if (!written) return;
+    const charge = (dimension: string, name: string, keys: readonly string[]) => {
+      const key = `${dimension}\u0000${name}`;
+      const counts = this.perName.get(key) ?? {};
+      for (const counter of keys)
+        if (this.last[counter]) counts[counter] = (counts[counter] ?? 0) + (this.last[counter] ?? 0);
+      if (Object.keys(counts).length > 0) this.perName.set(key, counts);
+    };
+    for (const label of written.labels) charge('labels', label, NODE_COUNTERS);
+    for (const type of written.relationshipTypes) charge('relationship_types', type, RELATIONSHIP_COUNTERS);
+  }
+
+  /**
+   * The writes per label and relationship type: each statement's counters charged to the labels and types
+   * it writes (its statement facts). A statement that writes several charges its counters to each, so a
+   * figure is exact for a statement with one target and an upper bound otherwise; `properties_set` does not
+   * say whether a node or a relationship was set, so it is charged to both.
+   */
+  dataChanges(): DataChange[] {
+    return [...this.perName.entries()]
+      .map(([key, counts]) => {
+        const [dimension, name] = key.split('\u0000') as [string, string];
+        return {
+          object: name,
+          kind: dimension === 'labels' ? 'label' : 'relationship_type',
+          scope: { [dimension]: [name] },
+          counts: Object.fromEntries(
+            Object.keys(counts)
+              .sort()
+              .map((counter) => [counter, counts[counter] as number]),
+          ),
+        };
+      })
+      .sort((a, b) => compareText(a.kind, b.kind) || compareText(a.object, b.object));
   }
 
   /** Did a statement before script position `index` report an update (a change already visible or pending)? */
