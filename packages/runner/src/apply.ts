@@ -6,7 +6,14 @@ import { evaluate, renderTouchedCsv, temporalDiff, type TemporalDiff } from '@kf
 import type { ApplyResult, Baseline, Issue, Observation, ProgressAmount } from '@kfm/migration-contracts';
 import { durationMs } from '@kfm/adapter-kit';
 import { scanAtCommit, scanPre } from './evidence.js';
-import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
+import {
+  failCheck,
+  rollbackScopeChecks,
+  runLifecycle,
+  type LifecycleOutcome,
+  type LiveRun,
+  type Step,
+} from './lifecycle.js';
 import { verifyRestored } from './restore.js';
 import type { RunOptions, RunResult } from './run-context.js';
 
@@ -96,11 +103,14 @@ async function applyBody(run: LiveRun): Promise<Step> {
     }),
   );
   evidence.checks.push(...preflight.checks);
+  const rollbackChecks = await reporter.step('preflight the rollback script', () => rollbackScopeChecks(run));
+  evidence.checks.push(...rollbackChecks);
   if (preflight.lint?.length) evidence.details.lint = preflight.lint;
   reporter.info(
     `${preflight.statements.length} statement(s); predicted touches ${JSON.stringify(preflight.predicted)}`,
   );
-  if (preflight.checks.some((check) => check.status === 'fail')) return { issues: [], status: 'aborted' };
+  if (rollbackChecks.length > 0 || preflight.checks.some((check) => check.status === 'fail'))
+    return { issues: [], status: 'aborted' };
 
   const baselineOptions = {
     declaration,

@@ -322,3 +322,26 @@ export function failCheck(
 ): Check {
   return { name, rule, status: 'fail', code, message, ...extra };
 }
+
+/**
+ * The rollback script is held to the forward script's scope: it runs when a change went wrong, often
+ * without a commit point, and what it writes outside the scope no comparison with PRE would see. Checked
+ * before anything runs, with the same preflight: forbidden or protected names, writes outside allowed_*,
+ * and writes it cannot attribute (escapes). Rules only a forward script must follow (lint, the commit
+ * order of a transactional run) are not its concern.
+ */
+export async function rollbackScopeChecks(run: LiveRun): Promise<Check[]> {
+  if (run.bundle.rollback.length === 0) return [];
+  const result = await run.session.preflight(run.bundle.rollback, run.declaration, {
+    protected: run.protected,
+    allowedRules: run.allowed.rules,
+  });
+  const failed = result.checks.filter(
+    (check) => check.status === 'fail' && (check.code === 'PREFLIGHT_FORBIDDEN' || check.code === 'PREFLIGHT_PARSE'),
+  );
+  return failed.map((check) => ({
+    ...check,
+    name: `rollback:${check.name}`,
+    message: `rollback script: ${check.message ?? ''}`,
+  }));
+}

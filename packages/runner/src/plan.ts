@@ -4,7 +4,7 @@
 import { writeArtifacts } from '@kfm/receipts';
 import { ExitCode, type Plan } from '@kfm/migration-contracts';
 import { driftFrom, latestApplied } from './drift.js';
-import { runLifecycle, type LiveRun, type Step } from './lifecycle.js';
+import { rollbackScopeChecks, runLifecycle, type LiveRun, type Step } from './lifecycle.js';
 import { governanceGates } from './registry-gates.js';
 import type { RunOptions, RunResult } from './run-context.js';
 
@@ -62,7 +62,7 @@ async function planBody(run: LiveRun): Promise<Step> {
     }),
   );
   evidence.pre = pre;
-  const checks = [...gates, ...preflight.checks];
+  const checks = [...gates, ...preflight.checks, ...(await rollbackScopeChecks(run))];
   if (run.ledger.state === 'applied') {
     const applied = await latestApplied(bundle.loaded.bundleDir);
     if (applied?.post && applied.summary) {

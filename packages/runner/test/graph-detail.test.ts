@@ -2,6 +2,7 @@
 // what the declaration names (the rest is counted), `--full` looks at everything, and a rollback
 // captures at the detail of the applied run's baselines, so a full apply rolls back without --full.
 // The graph is read back through Cypher, not through our fingerprints.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Driver } from 'neo4j-driver';
@@ -49,8 +50,24 @@ afterEach(async () => {
 describe('baseline detail through kfm-migrate', () => {
   it('an apply counts the labels its declaration does not name and looks closely at the rest', async () => {
     const dir = await exampleBundle();
+    const owns = await count(`MATCH ()-[r:${prefix}OWNS]->() RETURN count(r) AS n`);
     const applied = await kfm(['apply', dir], env);
     expect(applied.code, applied.stderr.slice(-1500)).toBe(0);
+    // What the run wrote, per relationship type, as Neo4j counted it (the rewrite: one delete and one create each).
+    expect(await count(`MATCH ()-[r:${prefix}HAS_OWNER]->() RETURN count(r) AS n`)).toBe(owns);
+    const receipt = await readJson(path.join(dir, 'receipts/run_receipt.json'));
+    expect(receipt.data_changes).toEqual([
+      expect.objectContaining({
+        object: `${prefix}HAS_OWNER`,
+        kind: 'relationship_type',
+        counts: expect.objectContaining({ relationships_created: owns }),
+      }),
+      expect.objectContaining({
+        object: `${prefix}OWNS`,
+        kind: 'relationship_type',
+        counts: expect.objectContaining({ relationships_deleted: owns }),
+      }),
+    ]);
     const pre = await readJson(path.join(dir, 'baselines/pre.json'));
     expect(labelObject(pre, `${prefix}Road`).attributes).toEqual({ detail: 'counted' });
     expect(pre.counts[`label:${prefix}Road`]).toBe(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`));
@@ -84,6 +101,22 @@ describe('baseline detail through kfm-migrate', () => {
       expect(await count(`MATCH (r:${prefix}Road) RETURN count(r) AS n`)).toBe(40);
     },
   );
+
+  it('a rollback script that writes outside the scope is refused before the forward script runs', async () => {
+    const dir = await exampleBundle();
+    const rollback = path.join(dir, 'rollback.cypher');
+    await fs.appendFile(rollback, `\nMATCH (r:${prefix}Road) SET r.road_id = r.road_id + 1000;\n`);
+    const owns = `MATCH ()-[r:${prefix}OWNS]->() RETURN count(r) AS n`;
+    const before = await count(owns);
+    const run = await kfm(['apply', dir], env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const failed = (run.json.checks ?? []).filter((c: { status: string }) => c.status === 'fail');
+    expect(failed.map((c: any) => [c.name.split(':')[0], c.code, c.pointer, c.observed])).toEqual([
+      ['rollback', 'PREFLIGHT_FORBIDDEN', '/scope/allowed_labels', `${prefix}Road`],
+    ]);
+    expect(await count(owns)).toBe(before);
+    expect(await count(`MATCH (r:${prefix}Road) WHERE r.road_id <= 40 RETURN count(r) AS n`)).toBe(40);
+  });
 
   it('a full apply rolls back without --full: the rollback captures at the applied detail', async () => {
     const dir = await exampleBundle();
