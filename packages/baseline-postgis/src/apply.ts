@@ -250,9 +250,50 @@ export async function cumulativeRowCounters(client: ClientBase): Promise<RowCoun
   return countsByTable(rows);
 }
 
-/** Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are left out). */
-export function dataChangesSince(before: RowCounts, after: RowCounts): DataChange[] {
+type Storage = Map<string, { schema: string; table: string; filenode: string }>;
+
+/**
+ * The storage (relfilenode) of every user table and materialized view. TRUNCATE moves no row counter —
+ * it gives the table new, empty storage — and neither does a rewrite (ALTER TABLE … TYPE, CLUSTER,
+ * REFRESH MATERIALIZED VIEW): a table whose storage changed during the run was written, whatever the
+ * counters say. Temporary and toast tables are left out; a table created during the run is not in the
+ * first reading (the baseline diff sees it).
+ */
+export async function tableStorage(client: ClientBase): Promise<Storage> {
+  const { rows } = await client.query(
+    `SELECT c.oid::text AS id, n.nspname AS schema, c.relname AS table, c.relfilenode::text AS filenode
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname !~ '^pg_(temp|toast)'`,
+  );
+  return new Map(
+    rows.map((row) => [
+      String(row.id),
+      { schema: String(row.schema), table: String(row.table), filenode: String(row.filenode) },
+    ]),
+  );
+}
+
+/**
+ * Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are
+ * left out); with two readings of tableStorage, a table whose storage was replaced counts `rewritten: 1`.
+ */
+export function dataChangesSince(
+  before: RowCounts,
+  after: RowCounts,
+  storage?: { before: Storage; after: Storage },
+): DataChange[] {
   const changes: DataChange[] = [];
+  const rewritten = new Set<string>();
+  for (const [id, now] of storage?.after ?? []) {
+    const then = storage?.before.get(id);
+    if (then && then.filenode !== now.filenode) rewritten.add(id);
+  }
+  for (const id of rewritten) {
+    if (after.has(id)) continue;
+    const table = storage?.after.get(id);
+    if (table) after = new Map(after).set(id, { ...table, inserted: 0, updated: 0, deleted: 0 });
+  }
   for (const [id, now] of after) {
     const then = before.get(id);
     const counts = {
@@ -260,12 +301,13 @@ export function dataChangesSince(before: RowCounts, after: RowCounts): DataChang
       inserted: now.inserted - (then?.inserted ?? 0),
       updated: now.updated - (then?.updated ?? 0),
     };
-    if (counts.deleted + counts.inserted + counts.updated === 0) continue;
+    const replaced = rewritten.has(id);
+    if (counts.deleted + counts.inserted + counts.updated === 0 && !replaced) continue;
     changes.push({
       object: `${now.schema}.${now.table}`,
       kind: 'table',
       scope: { schemas: [now.schema], tables: tableAliases(now.schema, now.table) },
-      counts,
+      counts: replaced ? { ...counts, rewritten: 1 } : counts,
     });
   }
   return changes.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
@@ -363,6 +405,7 @@ async function applyInTransaction(
   const lockedAt = performance.now();
   try {
     const countersAtBegin = await rowCounters(client);
+    const storageAtBegin = await tableStorage(client);
     await setTimeouts(client, request.declaration, true);
     const outcome = await runAll(context, statements, 'forward', request.progress, request.signal);
     const runs = runsOf(groups, statements, outcome);
@@ -379,7 +422,10 @@ async function applyInTransaction(
       };
     }
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).
-    const data = dataChangesSince(countersAtBegin, await rowCounters(client));
+    const data = dataChangesSince(countersAtBegin, await rowCounters(client), {
+      before: storageAtBegin,
+      after: await tableStorage(client),
+    });
     const captureStart = performance.now();
     const post = await capturePostgisBaseline(client, request.baseline, context.cache);
     metrics.post_capture_ms = Math.round(performance.now() - captureStart);
@@ -426,6 +472,7 @@ async function applyAutocommit(
   const previous = await setTimeouts(client, request.declaration, false);
   try {
     const countersBefore = await cumulativeRowCounters(client);
+    const storageBefore = await tableStorage(client);
     // Resuming: statements before the interrupted one completed in the earlier run.
     const resume =
       request.resume && typeof request.resume.statement === 'number'
@@ -461,7 +508,10 @@ async function applyAutocommit(
       };
     }
     // Without a transaction there is no exact per-run counter: cumulative deltas, marked approximate.
-    const data = dataChangesSince(countersBefore, await cumulativeRowCounters(client)).map((change) => ({
+    const data = dataChangesSince(countersBefore, await cumulativeRowCounters(client), {
+      before: storageBefore,
+      after: await tableStorage(client),
+    }).map((change) => ({
       ...change,
       approximate: true,
     }));

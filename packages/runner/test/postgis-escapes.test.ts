@@ -46,6 +46,25 @@ describe('changes hidden from preflight are observed in the transaction and neve
     expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
   });
 
+  it('a function truncating a forbidden table: no row counter moves, its storage does; exit 1, rows kept', async () => {
+    // TRUNCATE counts no deleted rows; the table gets new storage. The function body is a string the
+    // preflight cannot read, and the run has a commit point, so only the observation stands in the way.
+    const before = await decisionsState(db.name);
+    const dir = await bundle({
+      forward:
+        "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE sql AS 'TRUNCATE audit.events';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    expect(failed(run).map((check) => [check.code, check.message])).toContainEqual([
+      'SCOPE_NOT_ALLOWED',
+      expect.stringContaining('audit.events'),
+    ]);
+    expect(await decisionsState(db.name)).toEqual(before);
+    expect(before?.audit_rows).toBeGreaterThan(0);
+    expect(await query(db.name, "SELECT 1 FROM pg_proc WHERE proname = 'tidy'")).toEqual([]);
+  });
+
   it('a DO block updating rows of a forbidden table: the row counters see it; exit 1, rows unchanged', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
