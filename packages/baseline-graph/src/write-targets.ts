@@ -50,8 +50,6 @@ interface Level {
   /** UNWIND, LOAD CSV or YIELD: the next name after AS (or after YIELD, `,`) is bound to nothing. */
   aliasing?: boolean;
   yielding?: boolean;
-  /** Read-only subquery (EXISTS, COUNT, COLLECT): bindings are its own, writes impossible. */
-  readOnly?: boolean;
 }
 
 type Frame =
@@ -252,7 +250,6 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
             clause: '',
             itemStart: false,
             ...(call && imports === undefined ? { importFrom: outer.scope } : {}),
-            ...(readOnly ? { readOnly: true } : {}),
           };
           frames.push({ kind: 'level', level: inner, call });
           enter(inner);

@@ -289,12 +289,13 @@ export function dataChangesSince(
     const then = storage?.before.get(id);
     if (then && then.filenode !== now.filenode) rewritten.add(id);
   }
+  // A rewritten table may have no counter row at all (TRUNCATE counts nothing): zero counts then.
+  const tables = new Map(after);
   for (const id of rewritten) {
-    if (after.has(id)) continue;
     const table = storage?.after.get(id);
-    if (table) after = new Map(after).set(id, { ...table, inserted: 0, updated: 0, deleted: 0 });
+    if (table && !tables.has(id)) tables.set(id, { ...table, inserted: 0, updated: 0, deleted: 0 });
   }
-  for (const [id, now] of after) {
+  for (const [id, now] of tables) {
     const then = before.get(id);
     const counts = {
       deleted: now.deleted - (then?.deleted ?? 0),
