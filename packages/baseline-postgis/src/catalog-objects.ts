@@ -228,6 +228,10 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
       acl: row.acl,
       comment: row.comment,
       geometry: spatial ? { type: spatial.type, srid: spatial.srid } : null,
+      statistics: row.statistics,
+      storage: row.storage,
+      options: Array.isArray(row.attribute_options) ? [...(row.attribute_options as string[])].sort() : null,
+      compression: row.compression,
     };
     pending.push(
       owned(
@@ -277,6 +281,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
       options,
       row_security: row.row_security,
       force_row_security: row.force_row_security || null,
+      replica_identity: row.replica_identity,
       view: row.view_definition,
       partition_key: row.partition_key,
       partition_bound: row.partition_bound,
@@ -346,7 +351,14 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
           'index',
           `${schema}.${name}`,
           tableScope(tableSchema, table),
-          { definition: row.definition, valid: row.valid },
+          {
+            definition: row.definition,
+            valid: row.valid,
+            clustered: row.clustered,
+            replica_identity: row.replica_identity,
+            statistics: row.statistics,
+            comment: row.comment,
+          },
           {
             method,
             table: `${tableSchema}.${table}`,
@@ -371,7 +383,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
           'constraint',
           `${schema}.${table}.${name}`,
           tableScope(schema, table),
-          { type, definition: row.definition, validated: row.validated },
+          { type, definition: row.definition, validated: row.validated, comment: row.comment },
           { type, validated: row.validated },
         ),
       ),

@@ -65,7 +65,8 @@ export const onlyChanged: Only = (alias) => `AND ${alias}.oid = ANY ($2::oid[])`
 export const relationsQuery = (only: Only = everything) => `
 SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relpersistence AS persistence,
        c.reltuples::float8 AS reltuples, c.reloptions::text[] AS options, c.relrowsecurity AS row_security,
-       c.relforcerowsecurity AS force_row_security, pg_get_userbyid(c.relowner) AS owner, ${sortedAcl('c.relacl')} AS acl,
+       c.relforcerowsecurity AS force_row_security, pg_get_userbyid(c.relowner) AS owner,
+       CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd' THEN c.relreplident::text END AS replica_identity, ${sortedAcl('c.relacl')} AS acl,
        ds.description AS comment,
        (SELECT count(*)::int FROM pg_trigger it WHERE it.tgrelid = c.oid AND it.tgisinternal AND it.tgenabled = 'D') AS disabled_internal_triggers,
        CASE WHEN c.relkind IN ('v', 'm') THEN (
@@ -104,7 +105,13 @@ SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, a.attname 
        format_type(a.atttypid, a.atttypmod) AS type, t.typname AS type_name, a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS "default", a.attidentity AS identity, a.attgenerated AS generated,
        ${sortedAcl('a.attacl')} AS acl, ds.description AS comment,
-       CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname || '.' || co.collname END AS collation
+       CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname || '.' || co.collname END AS collation,
+       -- Planner and storage settings, only where they differ from the default (so older digests hold).
+       CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+       -- The planner's per-column options (ALTER COLUMN … SET (n_distinct …)); other entries are not settings.
+       (SELECT array_agg(o ORDER BY o) FROM unnest(a.attoptions) AS o WHERE o LIKE 'n_distinct%') AS attribute_options,
+       NULLIF(a.attcompression::text, '') AS compression
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -126,9 +133,14 @@ SELECT tc.oid::text AS relid, n.nspname AS schema, ic.relname AS name, tn.nspnam
           FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
          WHERE k.ord <= i.indnkeyatts) AS key_columns,
-       i.indpred IS NOT NULL AS partial
+       i.indpred IS NOT NULL AS partial,
+       NULLIF(i.indisclustered, false) AS clustered, NULLIF(i.indisreplident, false) AS replica_identity,
+       ds.description AS comment,
+       (SELECT array_agg(a.attnum::text || '=' || a.attstattarget ORDER BY a.attnum) FROM pg_attribute a
+         WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) AS statistics
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
+${commentJoin('ds', 'ic.oid', '0')}
 JOIN pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
@@ -140,9 +152,10 @@ export const INDEXES_QUERY = indexesQuery();
 /** Table constraints (NOT NULL lives on the column in PostgreSQL 15). */
 export const constraintsQuery = (only: Only = everything) => `
 SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, co.conname AS name, co.contype AS type,
-       pg_get_constraintdef(co.oid) AS definition, co.convalidated AS validated
+       pg_get_constraintdef(co.oid) AS definition, co.convalidated AS validated, ds.description AS comment
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
+LEFT JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE co.conrelid <> 0 AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
 ORDER BY n.nspname, c.relname, co.conname`;
@@ -314,6 +327,9 @@ own_parts AS (
   UNION ALL SELECT w.ev_class, hash_record_extended(ROW(7, w.oid, w.xmin, w.ev_enabled), 0) FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
   UNION ALL SELECT ds.objoid, hash_record_extended(ROW(8, ds.objsubid, ds.xmin), 0) FROM pg_description ds JOIN rel r ON r.oid = ds.objoid
     WHERE ds.classoid = 'pg_class'::regclass
+  UNION ALL SELECT o.rel, hash_record_extended(ROW(14, o.classid, o.objid, ds.xmin), 0) FROM pg_description ds
+    JOIN owned o ON o.objid = ds.objoid AND o.classid = ds.classoid AND o.classid IN ('pg_class'::regclass, 'pg_constraint'::regclass)
+   WHERE o.objid <> o.rel AND ds.objsubid = 0
   UNION ALL SELECT h.inhrelid, hash_record_extended(ROW(9, h.inhparent, h.inhseqno, h.xmin), 0) FROM pg_inherits h JOIN rel r ON r.oid = h.inhrelid
   UNION ALL SELECT p.partrelid, hash_record_extended(ROW(10, p.xmin), 0) FROM pg_partitioned_table p JOIN rel r ON r.oid = p.partrelid
   UNION ALL SELECT s.seqrelid, hash_record_extended(ROW(11, s.xmin), 0) FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid

@@ -60,7 +60,14 @@ export async function createScratchDatabase(dsn: string, options: ScratchOptions
     const busy = await idleOrBusy(maintenance.client, source);
     if (busy) throw busyError(source, busy);
     try {
-      await maintenance.client.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(source)}`);
+      // The copy keeps the source's owner: the owner renders into the baseline (the database, the public
+      // schema of PostgreSQL 15), and a migration running as the owner must have the same rights there.
+      const { rows } = await maintenance.client.query<{ owner: string; me: string }>(
+        'SELECT pg_get_userbyid(datdba) AS owner, current_user AS me FROM pg_database WHERE datname = $1',
+        [source],
+      );
+      const owner = rows[0] && rows[0].owner !== rows[0].me ? ` OWNER ${ident(rows[0].owner)}` : '';
+      await maintenance.client.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(source)}${owner}`);
     } catch (error) {
       // Someone connected between the check and the copy.
       if ((error as { code?: string }).code === OBJECT_IN_USE)
