@@ -6,8 +6,13 @@
 //     outside the run's transaction (dblink, foreign servers, user mappings, subscriptions);
 //   - refused when the run is not transactional (no commit point, so no observed diff can stop it):
 //     role switches, DO blocks, calls to functions or procedures whose body preflight cannot read,
-//     and a search_path set from a value preflight cannot read.
-import { nameList, walk } from './statement-facts.js';
+//     and a search_path set from a value preflight cannot read;
+//   - refused in every run when the connection's role can act outside its session (a superuser, COPY …
+//     PROGRAM, server files, dblink, foreign servers): code preflight cannot read (DO blocks, procedural
+//     function bodies, calls of such functions and procedures, role switches). Observation covers only
+//     the run's own session; dynamic SQL run by such a role could commit elsewhere, and no rollback of
+//     the run's transaction would undo it.
+import { functionTableArgument, nameList, walk } from './statement-facts.js';
 import type { NameResolver } from './resolve.js';
 
 export type { Escape } from '@kfm/adapter-kit';
@@ -46,7 +51,25 @@ const ALWAYS: Record<string, [rule: string, what: string]> = {
     'extension-membership',
     'moves an object in or out of an extension (hiding it from the baseline)',
   ],
+  CreateCastStmt: ['unobserved-object', 'creates a cast (database-wide, outside every baseline)'],
+  CreateAmStmt: ['unobserved-object', 'creates an access method (database-wide, outside every baseline)'],
+  CreateFdwStmt: ['unobserved-object', 'creates a foreign-data wrapper (database-wide, outside every baseline)'],
+  AlterFdwStmt: ['unobserved-object', 'alters a foreign-data wrapper (database-wide, outside every baseline)'],
+  CreatePLangStmt: ['unobserved-object', 'creates a procedural language (database-wide, outside every baseline)'],
+  CreateTransformStmt: ['unobserved-object', 'creates a transform (database-wide, outside every baseline)'],
 };
+
+/** Large objects live in one database-wide catalog no baseline reads; these create, write or drop them. */
+const LARGE_OBJECT_WRITES = new Set([
+  'lo_create',
+  'lo_creat',
+  'lo_from_bytea',
+  'lo_put',
+  'lo_unlink',
+  'lowrite',
+  'lo_truncate',
+  'lo_truncate64',
+]);
 
 const CHANNEL_EXTENSIONS = new Set(['dblink', 'postgres_fdw']);
 
@@ -101,23 +124,64 @@ export function statementEscapes(
       message: 'changes default privileges for the whole database (name a schema with IN SCHEMA)',
     });
   }
+  if (
+    ['AlterOwnerStmt', 'GrantStmt', 'CommentStmt', 'SecLabelStmt'].includes(node) &&
+    (ast.objectType ?? ast.objtype) === 'OBJECT_LARGEOBJECT'
+  )
+    escapes.push({ rule: 'unobserved-object', message: 'changes a large object (outside every baseline)' });
+  const exit = resolver.sessionExit;
+  const leaves = (what: string): Escape => ({
+    rule: 'session-exit',
+    message: `${what}, and the ${exit}: code preflight cannot read could act outside the run's session (dblink, COPY … PROGRAM), which neither the observed diff nor a rollback covers; run migrations as a role without those rights`,
+  });
+  const extensionTarget = extensionFunctionTarget(node, ast, resolver);
+  if (extensionTarget)
+    escapes.push({
+      rule: 'extension-member',
+      message: `${node === 'CreateFunctionStmt' ? 'defines' : 'changes'} ${extensionTarget}(), a name an extension's function holds in that schema (the baseline sees extension members by name and version only)`,
+    });
+  if (exit && node === 'CreateFunctionStmt') {
+    const language = functionLanguage(ast);
+    if (language !== 'sql') escapes.push(leaves(`defines a ${language} function whose body preflight cannot read`));
+  }
   walk(ast, (value) => {
     const call = value.FuncCall as Node | undefined;
     if (!call) return;
     const names = nameList({ List: { items: call.funcname } });
     const name = names[names.length - 1] ?? '';
+    if (!transactional && functionTableArgument(call) === 'dynamic')
+      escapes.push({
+        rule: 'opaque-call',
+        message: `calls ${name}() with a relation name preflight cannot read, with no commit point to stop it`,
+      });
+    if (LARGE_OBJECT_WRITES.has(name))
+      escapes.push({ rule: 'unobserved-object', message: `calls ${name}(): large objects are outside every baseline` });
     if (/^dblink/.test(name))
       escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}() (its writes commit on their own)` });
     if (SERVER_SIDE_EFFECTS.has(name))
       escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}(), whose effect no rollback undoes` });
-    if (!transactional && resolver.opaqueFunction(names, createdFunctions)) {
-      escapes.push({
-        rule: 'opaque-call',
-        message: `calls ${names.join('.')}(), whose body preflight cannot read, with no commit point to stop it`,
-      });
+    if (resolver.opaqueFunction(names, createdFunctions)) {
+      if (!transactional)
+        escapes.push({
+          rule: 'opaque-call',
+          message: `calls ${names.join('.')}(), whose body preflight cannot read, with no commit point to stop it`,
+        });
+      else if (exit) escapes.push(leaves(`calls ${names.join('.')}(), whose body preflight cannot read`));
     }
   });
-  if (transactional) return escapes;
+  if (transactional) {
+    if (!exit) return escapes;
+    if (node === 'DoStmt') escapes.push(leaves('runs a DO block'));
+    if (node === 'CallStmt')
+      escapes.push(
+        leaves(
+          `calls procedure ${nameList({ List: { items: (ast.funccall as Node | undefined)?.funcname } }).join('.')}`,
+        ),
+      );
+    if (node === 'VariableSetStmt' && (ast.name === 'role' || ast.name === 'session_authorization'))
+      escapes.push(leaves(`switches ${ast.name === 'role' ? 'role' : 'session authorization'}`));
+    return escapes;
+  }
   if (node === 'VariableSetStmt' && (ast.name === 'role' || ast.name === 'session_authorization')) {
     escapes.push({
       rule: 'role-switch',
@@ -134,6 +198,48 @@ export function statementEscapes(
     });
   }
   return escapes;
+}
+
+/** The language a CREATE FUNCTION/PROCEDURE declares (`sql` for a parsed `BEGIN ATOMIC` body). */
+export function functionLanguage(ast: Node): string {
+  if (ast.sql_body !== undefined) return 'sql';
+  for (const option of (ast.options as Node[] | undefined) ?? []) {
+    const element = option.DefElem as Node | undefined;
+    if (element?.defname === 'language') return nameList(element.arg).join('.').toLowerCase() || 'sql';
+  }
+  return 'sql';
+}
+
+/** A string function body (`AS '…'`), when the statement has one. */
+export function functionBody(ast: Node): string | undefined {
+  for (const option of (ast.options as Node[] | undefined) ?? []) {
+    const element = option.DefElem as Node | undefined;
+    if (element?.defname === 'as') return nameList(element.arg)[0];
+  }
+  return undefined;
+}
+
+/**
+ * The extension function a statement defines or changes: CREATE [OR REPLACE] FUNCTION with the name an
+ * extension's function has in that schema (a replacement, or an overload calls may resolve to), and
+ * ALTER/RENAME/OWNER/SCHEMA/GRANT/COMMENT/DROP naming one.
+ */
+function extensionFunctionTarget(node: string, ast: Node, resolver: NameResolver): string | undefined {
+  if (node === 'CreateFunctionStmt') {
+    const names = nameList({ List: { items: ast.funcname } });
+    const qualified = names.length > 1 ? names : [resolver.creation(), ...names];
+    const schema = resolver.extensionFunction(qualified);
+    return schema ? qualified.join('.') : undefined;
+  }
+  let found: string | undefined;
+  walk(node === 'AlterFunctionStmt' ? { ObjectWithArgs: ast.func } : ast, (value) => {
+    const target = value.ObjectWithArgs as Node | undefined;
+    if (!target || found) return;
+    const names = nameList({ List: { items: target.objname } });
+    const schema = names.length > 0 ? resolver.extensionFunction(names) : undefined;
+    if (schema) found = `${schema}.${names[names.length - 1]}`;
+  });
+  return found;
 }
 
 /**

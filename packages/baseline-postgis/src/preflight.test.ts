@@ -297,6 +297,123 @@ describe('preflightPostgis', () => {
       expect(await refused(sql, true)).toEqual([]);
     });
 
+    it.each([
+      ["SELECT lo_from_bytea(0, 'x')", 'unobserved-object'],
+      ['SELECT lo_unlink(16400)', 'unobserved-object'],
+      ['GRANT SELECT ON LARGE OBJECT 16400 TO PUBLIC', 'unobserved-object'],
+      ['CREATE CAST (text AS point) WITH INOUT', 'unobserved-object'],
+      ['CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler', 'unobserved-object'],
+      [
+        "CREATE FUNCTION leak() RETURNS void LANGUAGE sql AS $$SELECT dblink_exec('dbname=kfm', 'DELETE FROM governance.policies')$$",
+        'out-of-transaction-channel',
+      ],
+      ["CREATE FUNCTION blob() RETURNS oid LANGUAGE sql AS 'SELECT lo_from_bytea(0, ''x'')'", 'unobserved-object'],
+      [
+        'CREATE OR REPLACE FUNCTION public.st_area(geometry) RETURNS float8 LANGUAGE sql AS $$SELECT 0$$',
+        'extension-member',
+      ],
+      ['CREATE FUNCTION st_area(text) RETURNS float8 LANGUAGE sql AS $$SELECT 0$$', 'extension-member'],
+      ['ALTER FUNCTION st_area(geometry) SECURITY DEFINER', 'extension-member'],
+      ['GRANT EXECUTE ON FUNCTION public.st_area(geometry) TO PUBLIC', 'extension-member'],
+      ['CREATE TRIGGER t BEFORE INSERT ON spatial_ref_sys FOR EACH ROW EXECUTE FUNCTION f()', 'extension-member'],
+      ['ALTER TABLE public.spatial_ref_sys ADD COLUMN note text', 'extension-member'],
+    ])('refuses %s in every run [%s]', async (sql, rule) => {
+      const withExtension: NameCatalog = {
+        ...catalog,
+        relations: { ...catalog.relations, spatial_ref_sys: ['public'] },
+        extensionFunctions: { st_area: ['public'] },
+        extensionRelations: ['public.spatial_ref_sys'],
+      };
+      for (const transactional of [true, false]) {
+        const result = await preflightPostgis(script(sql), declaration({ transactional }), undefined, {
+          catalog: withExtension,
+        });
+        expect(result.checks.filter((check) => check.status === 'fail').map((check) => check.observed)).toContain(rule);
+      }
+    });
+
+    it('reads sequences and PostGIS table functions by the table they write', async () => {
+      const named = async (sql: string) =>
+        (
+          await preflightPostgis(script(sql), declaration({ scope: {} }), undefined, {
+            catalog: {
+              ...catalog,
+              relations: { ...catalog.relations, decisions_id_seq: ['governance'], authority_sites: ['public'] },
+              sequenceOwners: { 'governance.decisions_id_seq': 'governance.decisions' },
+            },
+          })
+        ).predicted.tables;
+      expect(await named("SELECT setval('governance.decisions_id_seq', 1)")).toEqual([
+        'governance.decisions',
+        'governance.decisions_id_seq',
+      ]);
+      expect(await named('ALTER SEQUENCE governance.decisions_id_seq RESTART')).toContain('governance.decisions');
+      expect(await named("SELECT UpdateGeometrySRID('authority_sites', 'geom', 4326)")).toEqual([
+        'public.authority_sites',
+      ]);
+      expect(await named("SELECT AddGeometryColumn('governance', 'policies', 'g', 4326, 'POINT', 2)")).toEqual([
+        'governance.policies',
+      ]);
+      expect(await named("SELECT DropGeometryColumn('public', 'authority_sites', 'geom')")).toEqual([
+        'public.authority_sites',
+      ]);
+      expect(await named("SELECT DropGeometryTable('governance', 'Policies')")).toEqual(['governance.Policies']);
+      expect(await refused("SELECT UpdateGeometrySRID(current_setting('app.t'), 'geom', 4326)", false)).toContain(
+        'opaque-call',
+      );
+    });
+
+    it.each([
+      'CREATE STATISTICS governance.s ON parcel_no, land_use FROM parcels',
+      "CREATE COLLATION governance.c (locale = 'C')",
+      'CREATE TEXT SEARCH CONFIGURATION governance.t (COPY = english)',
+      'CREATE OPERATOR governance.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)',
+      "CREATE CONVERSION governance.cv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8",
+      'CREATE DOMAIN governance.d AS int',
+      "ALTER TYPE governance.e ADD VALUE 'b'",
+      'CREATE OPERATOR FAMILY governance.f USING btree',
+    ])('names the schema of %s, so a forbidden one is refused', async (sql) => {
+      const result = await preflightPostgis(script(sql), declaration(), undefined, { catalog });
+      expect(result.predicted.schemas).toContain('governance');
+      expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
+    });
+
+    describe('a role that can act outside its session', () => {
+      const superuser: NameCatalog = { ...catalog, sessionExit: 'role postgres is a superuser' };
+      const refusedAs = async (sql: string) =>
+        (
+          await preflightPostgis(script(sql), declaration({ transactional: true }), undefined, { catalog: superuser })
+        ).checks
+          .filter((check) => check.status === 'fail')
+          .map((check) => check.observed);
+
+      it.each([
+        "DO $$ BEGIN EXECUTE 'CREATE EXTENSION dbl' || 'ink'; END $$",
+        'CALL refresh_everything()',
+        'SELECT grant_everything()',
+        'SET ROLE app',
+        'CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
+        "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT grant_everything()'",
+      ])('refuses %s even with a commit point [session-exit]', async (sql) => {
+        expect(await refusedAs(sql)).toContain('session-exit');
+        expect(await refused(sql, true)).toEqual([]);
+      });
+
+      it('says which right lets it out, and lets readable SQL through', async () => {
+        const result = await preflightPostgis(script('DO $$ BEGIN END $$'), declaration(), undefined, {
+          catalog: superuser,
+        });
+        expect(result.checks.find((check) => check.observed === 'session-exit')?.message).toMatch(
+          /role postgres is a superuser/,
+        );
+        expect(
+          await refusedAs(
+            "ALTER TABLE parcels ADD COLUMN x int; CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+          ),
+        ).toEqual([]);
+      });
+    });
+
     it('lets built-in and extension functions through, and an allowed rule pass with its reason', async () => {
       expect(await refused('SELECT count(*), ST_Area(geom) FROM parcels', false)).toEqual([]);
       const result = await preflightPostgis(

@@ -10,17 +10,19 @@ import type {
   ScriptFile,
 } from '@kfm/migration-contracts';
 import { escapeCheck } from '@kfm/adapter-kit';
-import { searchPathChange, statementEscapes } from './escapes.js';
+import { functionBody, functionLanguage, searchPathChange, statementEscapes } from './escapes.js';
 import { batchDirective, batchRefusal } from './batch.js';
 import { lintStatements, type TableSize } from './lint.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
 import { firstMatch, isProtected, sortedUnique, tableAliases } from './scope.js';
 import { nameList, statementFacts, type NamedObject } from './statement-facts.js';
-import { splitScripts } from './statements.js';
+import { splitScript, splitScripts } from './statements.js';
 
 const RULE = 'preflight' as const;
 const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+/** Statements that read or write rows and change no definition. */
+const ROW_STATEMENTS = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt']);
 
 export interface PostgisPreflightOptions {
   /** The live catalog names resolve against; without it unqualified names are in `public`. */
@@ -81,6 +83,8 @@ export async function preflightPostgis(
     const where = `${statement.file}:${statement.line}`;
     const pathChange = searchPathChange(statement.node, statement.ast, catalog.user, parseSearchPath);
     const escapes = statementEscapes(statement.node, statement.ast, transactionalRun, resolver, createdFunctions);
+    if (statement.node === 'CreateFunctionStmt')
+      escapes.push(...(await sqlBodyEscapes(statement.ast, transactionalRun, resolver, createdFunctions)));
     if (pathChange && 'escape' in pathChange) {
       if (!transactionalRun) escapes.push(pathChange.escape);
     } else if (pathChange) {
@@ -137,6 +141,23 @@ export async function preflightPostgis(
     }
     const readOnly = statement.node === 'SelectStmt' && !facts.data;
     for (const object of facts.objects) {
+      // Rows of an extension's table are observed like any other; its definition is not (the baseline
+      // holds the extension's name and version), so DDL on it — a trigger, a column, an index — is refused.
+      if (
+        object.table &&
+        !ROW_STATEMENTS.has(statement.node) &&
+        resolver.extensionRelation(object.schema, object.table)
+      )
+        findings.push(
+          escapeCheck(
+            {
+              rule: 'extension-member',
+              message: `changes ${object.schema}.${object.table}, a relation an extension owns (the baseline sees extension members by name and version only)`,
+            },
+            where,
+            allowed,
+          ),
+        );
       schemas.push(object.schema);
       if (object.table) tables.push(`${object.schema}.${object.table}`);
       findings.push(...scopeFindings(object, where, declaration, domains, approval));
@@ -198,6 +219,29 @@ export async function preflightPostgis(
   if (blocking.length === 0)
     checks.push({ name: 'lint', rule: RULE, status: 'pass', message: `${lint.length} lint finding(s), none blocking` });
   return { statements, checks, predicted, lint };
+}
+
+/**
+ * A SQL-language function's string body is SQL preflight can read: what would be refused at the top of
+ * the script is refused there too (dblink calls, COPY … PROGRAM, large objects, opaque calls).
+ */
+async function sqlBodyEscapes(
+  ast: Record<string, unknown>,
+  transactional: boolean,
+  resolver: NameResolver,
+  createdFunctions: ReadonlySet<string>,
+): Promise<ReturnType<typeof statementEscapes>> {
+  const body = functionBody(ast);
+  if (functionLanguage(ast) !== 'sql' || body === undefined) return [];
+  const name = nameList({ List: { items: ast.funcname } }).join('.');
+  const parsed = await splitScript(`${name}()`, body);
+  if (!parsed.ok) return [];
+  return parsed.statements.flatMap((inner) =>
+    statementEscapes(inner.node, inner.ast, transactional, resolver, createdFunctions).map((found) => ({
+      ...found,
+      message: `in the body of ${name}(): ${found.message}`,
+    })),
+  );
 }
 
 function scopeFindings(

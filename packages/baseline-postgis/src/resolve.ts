@@ -16,6 +16,18 @@ export interface NameCatalog {
   /** Unqualified function name → schemas holding a function whose body preflight cannot see
    *  (not built in, not part of an extension). */
   opaqueFunctions: Record<string, string[] | undefined>;
+  /** Unqualified function name → schemas holding an extension's function of that name. */
+  extensionFunctions?: Record<string, string[] | undefined>;
+  /** `schema.relation` of every relation an extension owns (`public.spatial_ref_sys`). */
+  extensionRelations?: string[];
+  /** `schema.sequence` → `schema.table` that owns it (serial and identity columns). */
+  sequenceOwners?: Record<string, string | undefined>;
+  /**
+   * Why the connection's role can act outside the run's session (superuser, COPY … PROGRAM, server
+   * files, dblink, foreign servers), or absent when it cannot. Dynamic SQL run by such a role could
+   * commit changes no rollback undoes and no observation of the session sees.
+   */
+  sessionExit?: string;
 }
 
 /** Without a live catalog: everything unqualified is in `public`, the server default. */
@@ -26,10 +38,42 @@ export const STATIC_CATALOG: NameCatalog = {
   opaqueFunctions: {},
 };
 
-/** One round trip: the connection's path, user, every relation name, every opaque function name. */
+/**
+ * One round trip: the connection's path, user and what the role can reach outside its session, every
+ * relation name, every opaque and every extension function name, and the owners of sequences.
+ */
 export async function loadNameCatalog(client: ClientBase): Promise<NameCatalog> {
   const { rows } = await client.query(`
 SELECT current_schemas(false)::text[] AS path, current_user AS "user",
+       array_remove(ARRAY[
+         CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN 'is a superuser' END,
+         CASE WHEN pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER')
+              THEN 'is a member of pg_execute_server_program (COPY … PROGRAM)' END,
+         CASE WHEN pg_has_role(current_user, 'pg_write_server_files', 'MEMBER')
+              THEN 'is a member of pg_write_server_files' END,
+         (SELECT 'may execute ' || p.proname || '() (dblink)' FROM pg_proc p
+           WHERE p.proname IN ('dblink_exec', 'dblink', 'dblink_connect')
+             AND has_function_privilege(current_user, p.oid, 'EXECUTE') ORDER BY p.proname LIMIT 1),
+         (SELECT 'may use foreign server ' || quote_ident(s.srvname) FROM pg_foreign_server s
+           WHERE has_server_privilege(current_user, s.oid, 'USAGE') ORDER BY s.srvname LIMIT 1)
+       ], NULL) AS exits,
+       (SELECT coalesce(json_object_agg(proname, schemas), '{}'::json) FROM (
+          SELECT p.proname, array_agg(DISTINCT n.nspname::text) AS schemas
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+           GROUP BY p.proname) AS x) AS extension_functions,
+       (SELECT coalesce(json_agg(n.nspname || '.' || c.relname ORDER BY 1), '[]'::json)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
+         AS extension_relations,
+       (SELECT coalesce(json_object_agg(sn.nspname || '.' || s.relname, tn.nspname || '.' || t.relname), '{}'::json)
+          FROM pg_depend d
+          JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+          JOIN pg_namespace sn ON sn.oid = s.relnamespace
+          JOIN pg_class t ON t.oid = d.refobjid
+          JOIN pg_namespace tn ON tn.oid = t.relnamespace
+         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+           AND d.deptype IN ('a', 'i')) AS sequence_owners,
        (SELECT coalesce(json_object_agg(relname, schemas), '{}'::json) FROM (
           SELECT c.relname, array_agg(DISTINCT n.nspname::text) AS schemas
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -44,10 +88,25 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
   const row = rows[0] as {
     path: string[];
     user: string;
+    exits: string[];
     relations: Record<string, string[]>;
     functions: Record<string, string[]>;
+    extension_functions: Record<string, string[]>;
+    extension_relations: string[];
+    sequence_owners: Record<string, string>;
   };
-  return { searchPath: row.path, user: row.user, relations: row.relations, opaqueFunctions: row.functions };
+  return {
+    searchPath: row.path,
+    user: row.user,
+    relations: row.relations,
+    opaqueFunctions: row.functions,
+    extensionFunctions: row.extension_functions,
+    extensionRelations: row.extension_relations,
+    sequenceOwners: row.sequence_owners,
+    ...(row.exits.length > 0
+      ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
+      : {}),
+  };
 }
 
 /** Parse a search_path value as PostgreSQL does: a comma list of possibly quoted identifiers. */
@@ -99,6 +158,28 @@ export class NameResolver {
   /** The schema a new unqualified object is created in. */
   creation(): string {
     return this.path.find((schema) => schema !== 'pg_catalog') ?? DEFAULT_SCHEMA;
+  }
+
+  /** What the role can reach outside the run's session, when it can. */
+  get sessionExit(): string | undefined {
+    return this.catalog.sessionExit;
+  }
+
+  /** The schema of the extension function this name reaches, if it reaches one. */
+  extensionFunction(names: readonly string[]): string | undefined {
+    const holders = this.catalog.extensionFunctions?.[names[names.length - 1]!] ?? [];
+    if (names.length > 1) return holders.includes(names[0]!) ? names[0] : undefined;
+    return this.path.find((schema) => holders.includes(schema));
+  }
+
+  /** Does an extension own this relation? */
+  extensionRelation(schema: string, name: string): boolean {
+    return this.catalog.extensionRelations?.includes(`${schema}.${name}`) ?? false;
+  }
+
+  /** The table owning a sequence (serial or identity column), as `schema.table`. */
+  sequenceOwner(schema: string, name: string): string | undefined {
+    return this.catalog.sequenceOwners?.[`${schema}.${name}`];
   }
 
   /** Is this function call one whose body preflight cannot read? */

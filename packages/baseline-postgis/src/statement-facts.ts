@@ -120,6 +120,18 @@ function creationTarget(node: string, ast: Node): unknown {
   }
 }
 
+/** Where each of those statements keeps its object's (possibly qualified) name. */
+const OBJECT_NAME_FIELDS = [
+  'defnames',
+  'conversion_name',
+  'domainname',
+  'typeName',
+  'cfgname',
+  'dictname',
+  'opclassname',
+  'opfamilyname',
+] as const;
+
 /** The table a write statement targets: always a table, even when a WITH clause reuses its name. */
 const WRITE_TARGETS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 
@@ -152,6 +164,21 @@ export function namedObjects(
       add({ schema: relationSchema(value, value.relname), table: value.relname });
     }
   });
+  walk(ast, (value) => {
+    const call = value.FuncCall as Node | undefined;
+    if (!call) return;
+    const named = functionTableArgument(call);
+    if (!named || named === 'dynamic') return;
+    add({ schema: named.schema ?? resolver.relation(named.table), table: named.table });
+  });
+  // A sequence a table owns (serial, identity) is that table's: setval on it writes the table's ids.
+  for (const object of [...found.values()]) {
+    const owner = object.table ? resolver.sequenceOwner(object.schema, object.table) : undefined;
+    if (owner) {
+      const dot = owner.indexOf('.');
+      add({ schema: owner.slice(0, dot), table: owner.slice(dot + 1) });
+    }
+  }
   const lists = (items: unknown): string[][] => asArray(items).map((item) => nameList(item));
   switch (node) {
     case 'CreateSchemaStmt':
@@ -209,6 +236,26 @@ export function namedObjects(
         if (element?.defname === 'schemas') for (const schema of nameList(element.arg)) add({ schema });
       }
       break;
+    // Schema-qualified objects no relation holds: statistics, collations, operators, text search
+    // configurations, conversions, domains, types, operator classes: the schema they live in is named.
+    case 'CreateStatsStmt':
+    case 'DefineStmt':
+    case 'CreateConversionStmt':
+    case 'CreateDomainStmt':
+    case 'CreateEnumStmt':
+    case 'CreateRangeStmt':
+    case 'AlterTSConfigurationStmt':
+    case 'AlterTSDictionaryStmt':
+    case 'CreateOpClassStmt':
+    case 'CreateOpFamilyStmt':
+    case 'AlterEnumStmt':
+    case 'AlterDomainStmt': {
+      const field = OBJECT_NAME_FIELDS.find((key) => ast[key] !== undefined);
+      const names = field ? nameList({ List: { items: ast[field] } }) : [];
+      if (names.length > 1) add({ schema: names[names.length - 2]! });
+      else if (names.length === 1) add({ schema: resolver.creation() });
+      break;
+    }
     case 'CreateFunctionStmt': {
       const names = nameList({ List: { items: ast.funcname } });
       add(
@@ -222,6 +269,74 @@ export function namedObjects(
       break;
   }
   return [...found.values()].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+}
+
+/** Functions that change a relation named by a string argument, and how to find the name. */
+const TABLE_ARGUMENT_FUNCTIONS: Record<string, 'regclass' | 'before-srid' | 'column-last' | 'table-last'> = {
+  setval: 'regclass',
+  nextval: 'regclass',
+  pg_get_serial_sequence: 'regclass',
+  populate_geometry_columns: 'regclass',
+  // PostGIS: ([catalog,] [schema,] table, column, srid, …) and friends; names are used as written.
+  addgeometrycolumn: 'before-srid',
+  updategeometrysrid: 'before-srid',
+  dropgeometrycolumn: 'column-last',
+  dropgeometrytable: 'table-last',
+};
+
+function literal(arg: unknown): string | undefined {
+  const node = arg as Node;
+  const value = ((node?.TypeCast as Node | undefined)?.arg as Node | undefined) ?? node;
+  const constant = value?.A_Const as Node | undefined;
+  const text = (constant?.sval as Node | undefined)?.sval;
+  return typeof text === 'string' ? text : undefined;
+}
+
+/** `a.b` / `"A".b` as PostgreSQL reads a regclass literal: dots split, unquoted parts fold to lower case. */
+function regclassName(text: string): string[] {
+  const parts: string[] = [];
+  const pattern = /\s*("((?:[^"]|"")*)"|[^."]+)\s*(\.|$)/gy;
+  for (let match = pattern.exec(text); match && match[0] !== ''; match = pattern.exec(text)) {
+    parts.push(match[2] !== undefined ? match[2].replace(/""/g, '"') : match[1]!.trim().toLowerCase());
+  }
+  return parts;
+}
+
+/**
+ * The relation a function call changes through a string argument (`setval('s', …)`,
+ * `UpdateGeometrySRID('public', 'roads', 'geom', 4326)`), `'dynamic'` when that argument is not a
+ * literal preflight can read, or undefined for other functions.
+ */
+export function functionTableArgument(call: Node): { schema?: string; table: string } | 'dynamic' | undefined {
+  const names = nameList({ List: { items: call.funcname } });
+  const kind = TABLE_ARGUMENT_FUNCTIONS[(names[names.length - 1] ?? '').toLowerCase()];
+  if (!kind) return undefined;
+  const args = asArray(call.args);
+  if (kind === 'regclass') {
+    const text = literal(args[0]);
+    if (text === undefined) return 'dynamic';
+    const parts = regclassName(text);
+    if (parts.length === 0) return 'dynamic';
+    return parts.length > 1
+      ? { schema: parts[parts.length - 2]!, table: parts[parts.length - 1]! }
+      : { table: parts[0]! };
+  }
+  const strings: string[] = [];
+  for (const arg of args) {
+    const text = literal(arg);
+    if (text === undefined) break;
+    strings.push(text);
+  }
+  if (kind === 'before-srid') {
+    const srid = (args[strings.length] as Node | undefined)?.A_Const as Node | undefined;
+    if (srid?.ival === undefined) return 'dynamic';
+  }
+  const count = kind === 'before-srid' ? strings.length : args.length;
+  if (kind !== 'before-srid' && strings.length < count) return 'dynamic';
+  // before-srid/column-last: the table is second to last of the names; table-last: the last.
+  const tableAt = kind === 'table-last' ? count - 1 : count - 2;
+  if (tableAt < 0 || strings[tableAt] === undefined) return 'dynamic';
+  return tableAt > 0 ? { schema: strings[tableAt - 1]!, table: strings[tableAt]! } : { table: strings[tableAt]! };
 }
 
 function collectCteNames(value: unknown, into: Set<string>): void {

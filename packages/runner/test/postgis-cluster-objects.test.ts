@@ -2,9 +2,12 @@
 // public.parcels): an event trigger, a publication, a rewrite rule on a forbidden table, internal triggers
 // disabled on a forbidden table, a view exposing a forbidden table, default privileges in a forbidden
 // schema, a table hidden inside an extension. Each must fail closed at the commit point, and the catalog,
-// read with queries of our own, must show nothing of it.
+// read with queries of our own, must show nothing of it. Several need a superuser, whose DO blocks preflight
+// refuses (`session-exit`); the policy here allows that rule for the bundle, as an operator could, and the
+// observation must still stop every one of them.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundle, kfm, query, seededDatabasePerTest } from './postgis-harness.js';
+import { kfm, query, readJson, repo, repository, seededDatabasePerTest } from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 
@@ -60,10 +63,16 @@ describe('cluster- and database-level changes hidden in a DO block fail closed',
     // A foreign key gives governance.decisions internal triggers to disable.
     await query(db.name, 'CREATE TABLE governance.links (decision_id integer REFERENCES governance.decisions (id))');
     const before = await catalogState(db.name);
-    const dir = await bundle({
+    const policy = {
+      ...(await readJson(path.join(repo, 'migrations/registry/policy.v1.json'))),
+      exceptions: [{ migration_id: 'PG-MIG-2026-11-24-01', rules: ['session-exit'], approval_ref: 'SEC-TEST-1' }],
+    };
+    const { root, rel } = await repository({
       forward: `CREATE INDEX parcels_kfm_idx ON public.parcels (parcel_no);\nDO $$ BEGIN ${body} END $$;\n`,
       rollback: 'DROP INDEX IF EXISTS public.parcels_kfm_idx;\n',
+      policy,
     });
+    const dir = path.join(root, 'migrations', rel);
     const run = await kfm(['apply', dir], db.env);
     expect(run.code, run.stderr.slice(-1500)).toBe(1);
     // Refused at the commit point by the scope checks, not by a statement that failed on its own.
@@ -75,6 +84,7 @@ describe('cluster- and database-level changes hidden in a DO block fail closed',
       JSON.stringify(failing),
     ).toBe(true);
     expect(JSON.stringify(run.json.issues ?? [])).not.toContain('STATEMENT_FAILED');
+    expect(JSON.stringify(run.json.checks)).toMatch(/session-exit.*allowed by the policy/);
     expect(await catalogState(db.name)).toEqual(before);
   });
 });

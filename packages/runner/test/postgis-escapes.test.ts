@@ -35,7 +35,7 @@ describe('changes hidden from preflight are observed in the transaction and neve
         ].join('\n') + '\n',
       rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(
       failed(run)
@@ -54,7 +54,7 @@ describe('changes hidden from preflight are observed in the transaction and neve
       forward:
         "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE sql AS 'TRUNCATE audit.events';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(failed(run).map((check) => [check.code, check.message])).toContainEqual([
       'SCOPE_NOT_ALLOWED',
@@ -72,7 +72,7 @@ describe('changes hidden from preflight are observed in the transaction and neve
         "UPDATE public.parcels SET land_use = land_use WHERE false;\nDO $$ BEGIN EXECUTE 'UPDATE gover' || 'nance.decisions SET outcome = ''approved'''; END $$;\n",
       limits: { max_table_count_touched: 1, max_row_backfill: 100 },
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
     expect(await decisionsState(db.name)).toEqual(before);
@@ -90,7 +90,7 @@ describe('changes hidden from preflight are observed in the transaction and neve
         ].join('\n') + '\n',
       limits: { max_table_count_touched: 1, max_row_backfill: 10 },
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/audit\.events/);
     expect(await decisionsState(db.name)).toEqual(before);
@@ -117,7 +117,7 @@ describe('writes from function bodies are observed like any other', () => {
       forward: `UPDATE public.parcels SET land_use = land_use WHERE false;\n${call}\n`,
       limits: { max_table_count_touched: 1, max_row_backfill: 100 },
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
     expect(await decisionsState(db.name)).toEqual(before);
@@ -132,7 +132,7 @@ describe('names and objects preflight refuses before the store is touched', () =
       rollback: 'DROP INDEX CONCURRENTLY IF EXISTS governance.decisions_no_idx;\n',
       transactional: false,
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(
       /^forward\.sql:2 names governance\.decisions/,
@@ -150,7 +150,7 @@ describe('names and objects preflight refuses before the store is touched', () =
       forward: "DO $$ BEGIN EXECUTE 'DROP TABLE gover' || 'nance.decisions'; END $$;\n",
       transactional: false,
     });
-    const run = await kfm(['apply', dynamic], db.env);
+    const run = await kfm(['apply', dynamic], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(
       failed(run)
@@ -162,7 +162,7 @@ describe('names and objects preflight refuses before the store is touched', () =
     ]);
 
     const role = await bundle({ forward: 'CREATE ROLE kfm_escape_role SUPERUSER;\n' });
-    const refused = await kfm(['apply', role], db.env);
+    const refused = await kfm(['apply', role], db.migratorEnv);
     expect(refused.code).toBe(1);
     expect(
       failed(refused)
@@ -192,7 +192,7 @@ describe('runs without a commit point observe rows too (approximately)', () => {
       transactional: false,
       limits: { max_table_count_touched: 1, max_index_count_delta: 1, max_row_backfill: 10 },
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/audit\.events/);
     // The index the run built was rolled back; the trigger's row is what the operator must look at.
@@ -209,5 +209,78 @@ describe('runs without a commit point observe rows too (approximately)', () => {
         }),
       ]),
     );
+  });
+});
+
+describe('settings of a forbidden table that only the catalog holds are observed too', () => {
+  /** The planner, storage and comment settings the attacks below would change, read from the catalog. */
+  async function settings(database: string) {
+    const [row] = await query(
+      database,
+      `SELECT (SELECT string_agg(attname || ':' || attstattarget || ':' || attstorage::text || ':' || coalesce(attoptions::text, ''), ',' ORDER BY attnum)
+                 FROM pg_attribute WHERE attrelid = 'governance.decisions'::regclass AND attnum > 0) AS columns,
+              (SELECT relreplident::text FROM pg_class WHERE oid = 'governance.decisions'::regclass) AS replica_identity,
+              (SELECT string_agg(indexrelid::regclass || ':' || indisclustered || ':' || coalesce(obj_description(indexrelid, 'pg_class'), ''), ',')
+                 FROM pg_index WHERE indrelid = 'governance.decisions'::regclass) AS indexes,
+              (SELECT string_agg(conname || ':' || coalesce(obj_description(oid, 'pg_constraint'), ''), ',')
+                 FROM pg_constraint WHERE conrelid = 'governance.decisions'::regclass) AS constraints`,
+    );
+    return row;
+  }
+
+  it.each([
+    ['a column statistics target', "ALTER TABLE gover' || 'nance.decisions ALTER COLUMN outcome SET STATISTICS 0"],
+    ['a column storage mode', "ALTER TABLE gover' || 'nance.decisions ALTER COLUMN outcome SET STORAGE MAIN"],
+    ['a column n_distinct', "ALTER TABLE gover' || 'nance.decisions ALTER COLUMN outcome SET (n_distinct = 1)"],
+    ['the replica identity', "ALTER TABLE gover' || 'nance.decisions REPLICA IDENTITY FULL"],
+    ['the clustering index', "ALTER TABLE gover' || 'nance.decisions CLUSTER ON decisions_pkey"],
+    ['an index comment', "COMMENT ON INDEX gover' || 'nance.decisions_pkey IS ''x''"],
+    ['a constraint comment', "COMMENT ON CONSTRAINT decisions_pkey ON gover' || 'nance.decisions IS ''x''"],
+  ])('%s changed in a DO block: exit 1, the catalog unchanged', async (_what, sql) => {
+    const before = await settings(db.name);
+    const dir = await bundle({ forward: `DO $$ BEGIN EXECUTE '${sql}'; END $$;\n` });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
+    expect(await settings(db.name)).toEqual(before);
+  });
+});
+
+describe('a role that can act outside its session runs no code preflight cannot read', () => {
+  // Observation covers the run's own session. A superuser's dynamic SQL can open another session
+  // (dblink) or run a server program; what those commit no rollback of the run undoes.
+  it.each([
+    [
+      'dblink from a DO block, deleting governance rows in a second session',
+      "CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\nDO $$ BEGIN EXECUTE 'CREATE EXTENSION IF NOT EXISTS dbl' || 'ink'; EXECUTE format('SELECT dblink_exec(%L, %L)', 'dbname=' || current_database() || ' user=' || current_user || ' host=127.0.0.1', 'DELETE FROM gover' || 'nance.decisions'); END $$;\n",
+    ],
+    [
+      'COPY … PROGRAM from a DO block',
+      "DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PRO' || 'GRAM ' || quote_literal('touch /tmp/kfm-escape-' || current_database()); END $$;\n",
+    ],
+  ])('%s: exit 1 at preflight [session-exit], nothing done', async (_name, forward) => {
+    const before = await decisionsState(db.name);
+    const marker = `/tmp/kfm-escape-${db.name}`;
+    const dir = await bundle({ forward, rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n' });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    const refusal = failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN');
+    expect(refusal?.message).toMatch(/is a superuser.*\[session-exit\]/s);
+    expect(await decisionsState(db.name)).toEqual(before);
+    expect(await query(db.name, "SELECT extname FROM pg_extension WHERE extname = 'dblink'")).toEqual([]);
+    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
+    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+  });
+
+  it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
+    const before = await decisionsState(db.name);
+    const dir = await bundle({
+      forward: "DO $$ BEGIN EXECUTE 'DELETE FROM gover' || 'nance.decisions'; END $$;\n",
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code).toBe(1);
+    expect(failed(run).some((check) => check.code === 'PREFLIGHT_FORBIDDEN')).toBe(false);
+    expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
+    expect(await decisionsState(db.name)).toEqual(before);
   });
 });

@@ -35,24 +35,55 @@ export async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise
   }
 }
 
-/** A new database with PostGIS and the demo seed; returns its name. */
+/**
+ * A login role without superuser or server-program rights, the way migrations should run: it owns the
+ * database, the seeded schemas and tables, and may create schemas (the runner's ledger), nothing more. Dynamic SQL is
+ * observed only for such a role; a superuser's is refused (`session-exit`).
+ */
+export const MIGRATOR = 'kfm_test_migrator';
+
+async function ensureMigrator(): Promise<void> {
+  await admin(async (c) => {
+    // Test files run in parallel: the role may appear between the check and the create.
+    await c
+      .query(
+        `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${MIGRATOR}') THEN CREATE ROLE ${MIGRATOR} LOGIN NOSUPERUSER; END IF; END $$`,
+      )
+      .catch((error: { code?: string }) => {
+        if (error.code !== '23505' && error.code !== '42710') throw error;
+      });
+  });
+}
+
+/** A new database with PostGIS and the demo seed (owned by the migrator role); returns its name. */
 export async function seededDatabase(): Promise<string> {
   const name = `kfm_rt_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  await ensureMigrator();
+  // The owner (not a superuser) may create schemas and use PostgreSQL 15's owner-only public schema.
+  await admin((c) => c.query(`CREATE DATABASE ${name} OWNER ${MIGRATOR}`));
   const client = new pg.Client({ connectionString: dsnFor(name) });
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS postgis');
+  await client.query(`SET ROLE ${MIGRATOR}`);
   await client.query(await fs.readFile(path.join(repo, 'fixtures/seed/postgis/seed.sql'), 'utf8'));
   await client.end();
   return name;
 }
 
-/** A fresh seeded database for every test of the calling file, dropped afterwards. */
-export function seededDatabasePerTest(): { name: string; env: Record<string, string> } {
-  const current = { name: '', env: {} as Record<string, string> };
+/**
+ * A fresh seeded database for every test of the calling file, dropped afterwards: `env` connects as the
+ * superuser the DSN names, `migratorEnv` as the role without rights outside its session.
+ */
+export function seededDatabasePerTest(): {
+  name: string;
+  env: Record<string, string>;
+  migratorEnv: Record<string, string>;
+} {
+  const current = { name: '', env: {} as Record<string, string>, migratorEnv: {} as Record<string, string> };
   beforeEach(async () => {
     current.name = await seededDatabase();
     current.env = { KFM_PG_DSN: dsnFor(current.name) };
+    current.migratorEnv = { KFM_PG_DSN: dsnFor(current.name, MIGRATOR) };
   });
   afterEach(async () => {
     await dropDatabase(current.name);

@@ -71,7 +71,7 @@ describe('kfm-migrate apply on PostGIS', () => {
     const dir = await bundle({
       forward: "DO $$ BEGIN EXECUTE 'CREATE INDEX sneaky_idx ON public.authority_sites (category)'; END $$;\n",
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
     expect(failingCodes(run)).toContain('SCOPE_FORBIDDEN');
     expect(run.json.fingerprints.post).not.toBe(pre); // it was observed inside the transaction …
@@ -314,7 +314,7 @@ describe('kfm-migrate apply on PostGIS', () => {
       forward:
         "DO $$ BEGIN EXECUTE format('ALTER TABLE public.parcels ADD COLUMN %I text', 'ghp_' || 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'); END $$;\n",
     });
-    const run = await kfm(['apply', dir], db.env);
+    const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code, run.stderr.slice(-2000)).toBe(1);
     const hit = run.json.checks.find((c: { code?: string }) => c.code === 'POLICY_SCAN_HIT');
     // named with the written file's line, never with the secret
