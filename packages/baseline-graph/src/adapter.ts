@@ -7,6 +7,7 @@ import type {
   ApplyResult,
   Baseline,
   BaselineOptions,
+  Check,
   ConnectionValues,
   ConnectOptions,
   LeaseRequest,
@@ -44,7 +45,7 @@ import {
 import { DEFAULT_LOCK_ID, graphLock } from './lock.js';
 import { preflightGraph, splitScripts } from './preflight.js';
 import { ensureRunnerSchema } from './runner-store.js';
-import type { GraphScopeOptions } from './scope.js';
+import { compareText, firstMatching, quoteName, type GraphScopeOptions } from './scope.js';
 
 const ADDED_OR_REMOVED = ['added', 'removed'] as const;
 
@@ -154,7 +155,56 @@ export class GraphSession implements StoreSession {
     declaration: MigrationDeclaration,
     options: PreflightOptions,
   ): Promise<PreflightResult> {
-    return preflightGraph(scripts, declaration, options);
+    const result = preflightGraph(scripts, declaration, options);
+    const split = splitScripts(scripts);
+    if (!split.ok) return result;
+    result.checks.push(...(await this.sharedLabelChecks(split.statements, declaration)));
+    return result;
+  }
+
+  /**
+   * A node is written through one of its labels, and it carries all the others: `MATCH (p:Parcel) SET …`
+   * also writes every Parcel that is an Owner too. So each allowed label a statement writes is looked up
+   * in the store, and a label sharing its nodes that `allowed_labels` does not cover refuses the run
+   * (one label scan per written label, nothing else read).
+   */
+  private async sharedLabelChecks(
+    statements: readonly { file: string; line: number; facts: { writtenLabels: readonly string[] } }[],
+    declaration: MigrationDeclaration,
+  ): Promise<Check[]> {
+    const allowed = declaration.scope.allowed_labels;
+    if (!allowed) return [];
+    const firstWrite = new Map<string, string>();
+    for (const statement of statements)
+      for (const label of statement.facts.writtenLabels)
+        if (!firstWrite.has(label) && firstMatching(label, allowed) !== undefined)
+          firstWrite.set(label, `${statement.file}:${statement.line}`);
+    if (firstWrite.size === 0) return [];
+    const checks: Check[] = [];
+    await this.with('READ', async (session) => {
+      for (const [label, where] of [...firstWrite].sort(([a], [b]) => compareText(a, b))) {
+        const found = await rows(
+          session,
+          `MATCH (n:${quoteName(label)}) UNWIND labels(n) AS other RETURN DISTINCT other`,
+        );
+        const outside = found
+          .map((row) => String(row.other))
+          .filter((other) => other !== label && firstMatching(other, allowed) === undefined)
+          .sort(compareText);
+        if (outside.length === 0) continue;
+        checks.push({
+          name: `preflight:shared-labels:${where}:${label}`,
+          rule: 'preflight',
+          status: 'fail',
+          code: 'PREFLIGHT_FORBIDDEN',
+          pointer: '/scope/allowed_labels',
+          declared: [...allowed],
+          observed: outside.join(', '),
+          message: `${where} writes ${label} nodes, and some of them are also ${outside.join(', ')}, which scope.allowed_labels does not cover: a write to them changes those labels' nodes too`,
+        });
+      }
+    });
+    return checks;
   }
 
   lock(request: LeaseRequest): Promise<LockResult> {

@@ -119,3 +119,29 @@ describe('graph writes preflight cannot attribute to the scope are refused befor
     expect(await ownersState()).toEqual(before);
   });
 });
+
+describe('a node carrying an allowed label and another one', () => {
+  it('a write through the allowed label to nodes that are also an undeclared label: exit 1 before it runs, nodes unchanged', async () => {
+    // One Parcel is also a Shadow: neither forbidden nor allowed, so nothing of it may change.
+    await driver.executeQuery(`MATCH (p:${prefix}Parcel) WITH p ORDER BY p.parcel_id LIMIT 1 SET p:${prefix}Shadow`);
+    const shadow = async () =>
+      (
+        await driver.executeQuery(
+          `MATCH (s:${prefix}Shadow) RETURN s.parcel_id AS id, s.note AS note, labels(s) AS labels ORDER BY id`,
+        )
+      ).records.map((r) => [r.get('id'), r.get('note'), [...r.get('labels')].sort()]);
+    const before = await shadow();
+    expect(before).toHaveLength(1);
+    const dir = await bundleWith(`MATCH (p:${prefix}Parcel) SET p.note = 'reviewed';\n`);
+    const run = await kfm(['apply', dir], env);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    const refusal = (run.json.checks ?? []).find(
+      (check: { code?: string; pointer?: string }) =>
+        check.code === 'PREFLIGHT_FORBIDDEN' && check.pointer === '/scope/allowed_labels',
+    );
+    expect(refusal?.observed).toBe(`${prefix}Shadow`);
+    expect(await shadow()).toEqual(before);
+    const notes = await driver.executeQuery(`MATCH (p:${prefix}Parcel) WHERE p.note IS NOT NULL RETURN count(p) AS n`);
+    expect(notes.records[0]?.get('n').toNumber()).toBe(0);
+  });
+});
