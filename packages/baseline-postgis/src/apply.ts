@@ -274,6 +274,135 @@ export async function tableStorage(client: ClientBase): Promise<Storage> {
   );
 }
 
+/** Where each sequence stands (its last value; null before its first nextval or after a restart). */
+export type SequencePositions = Map<
+  string,
+  { schema: string; name: string; owner?: { schema: string; table: string }; value: string | null }
+>;
+
+/**
+ * Every readable sequence's position and the table owning it. Sequences are not transactional and keep
+ * no per-transaction counter: `setval`, `nextval` or `ALTER SEQUENCE … RESTART` in dynamic SQL would move
+ * one unseen, and no rollback moves it back.
+ */
+export async function sequencePositions(client: ClientBase): Promise<SequencePositions> {
+  const { rows } = await client.query(
+    `SELECT c.oid::text AS id, n.nspname AS schema, c.relname AS name, tn.nspname AS owner_schema, t.relname AS owner_table,
+            pg_sequence_last_value(c.oid)::text AS value
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+            AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       LEFT JOIN pg_class t ON t.oid = d.refobjid
+       LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+      WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1)
+        AND n.nspname !~ '^pg_(temp|toast)'
+        -- CASE keeps the privilege check off other relations (it raises "is not a sequence" on them).
+        AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT, USAGE') ELSE false END`,
+    // The ledger's ids move with the runner's own records (resume points during a batched run).
+    [LEDGER_SCHEMA],
+  );
+  return new Map(
+    rows.map((row) => [
+      String(row.id),
+      {
+        schema: String(row.schema),
+        name: String(row.name),
+        ...(row.owner_table ? { owner: { schema: String(row.owner_schema), table: String(row.owner_table) } } : {}),
+        value: row.value === null ? null : String(row.value),
+      },
+    ]),
+  );
+}
+
+/**
+ * The sequences this run moved, as data changes of the table owning each (or of the sequence itself).
+ * Live traffic moves sequences too, so a moved one counts only when this session did it: a restart
+ * (no session's nextval leaves a sequence unset), or `currval` answering in this session (it does only
+ * after this session's own nextval or setval), asked under a savepoint so a refusal aborts nothing.
+ */
+export async function sequenceChangesSince(
+  client: ClientBase,
+  before: SequencePositions,
+  after: SequencePositions,
+  transaction: boolean,
+): Promise<{ changes: DataChange[]; moved: SequenceMove[] }> {
+  const changes: DataChange[] = [];
+  const moved: SequenceMove[] = [];
+  for (const [id, now] of after) {
+    const then = before.get(id);
+    if (!then || then.value === now.value) continue;
+    let ours = now.value === null;
+    if (!ours) {
+      if (transaction) await client.query('SAVEPOINT kfm_sequence_probe');
+      try {
+        await client.query('SELECT currval($1::oid)', [id]);
+        ours = true;
+      } catch {
+        ours = false;
+      }
+      if (transaction)
+        await client.query(ours ? 'RELEASE SAVEPOINT kfm_sequence_probe' : 'ROLLBACK TO SAVEPOINT kfm_sequence_probe');
+    }
+    if (!ours) continue;
+    moved.push({ id, name: `${now.schema}.${now.name}`, from: then.value, to: now.value });
+    const [schema, table] = now.owner ? [now.owner.schema, now.owner.table] : [now.schema, now.name];
+    changes.push({
+      object: `${schema}.${table}`,
+      kind: now.owner ? 'table' : 'sequence',
+      scope: { schemas: [schema], tables: tableAliases(schema, table) },
+      counts: { sequence_moved: 1 },
+    });
+  }
+  return { changes, moved };
+}
+
+export interface SequenceMove {
+  id: string;
+  name: string;
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Puts back the sequences a refused or failed transactional run moved (their moves outlive its
+ * ROLLBACK), each only while it still stands where the run left it: a sequence live traffic has moved
+ * since is left alone and reported, since setting it back could hand out ids twice.
+ */
+export async function restoreSequences(
+  client: ClientBase,
+  moved: readonly SequenceMove[],
+  progress?: Progress,
+): Promise<string[]> {
+  const left: string[] = [];
+  for (const move of moved) {
+    try {
+      const { rows } = await client.query(
+        `SELECT CASE WHEN $2::text IS NULL
+                     THEN setval($1::oid, (SELECT seqstart FROM pg_sequence WHERE seqrelid = $1::oid), false)
+                     ELSE setval($1::oid, $2::bigint, true) END AS restored
+          WHERE pg_sequence_last_value($1::oid)::text IS NOT DISTINCT FROM $3::text`,
+        [move.id, move.from, move.to],
+      );
+      if (rows.length === 0) left.push(move.name);
+      else progress?.(`restored sequence ${move.name} to ${move.from ?? 'its start'}`);
+    } catch {
+      left.push(move.name);
+    }
+  }
+  return left;
+}
+
+/** Data changes of tables and of sequences, one entry per object, counts merged. */
+function mergeChanges(tables: DataChange[], sequences: DataChange[]): DataChange[] {
+  const merged = new Map(tables.map((change) => [change.object, { ...change, counts: { ...change.counts } }]));
+  for (const change of sequences) {
+    const existing = merged.get(change.object);
+    if (existing) existing.counts.sequence_moved = (Number(existing.counts.sequence_moved) || 0) + 1;
+    else merged.set(change.object, change);
+  }
+  return [...merged.values()].sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
+}
+
 /**
  * Rows changed between two readings of rowCounters, per table (temporary tables end with the session and are
  * left out); with two readings of tableStorage, a table whose storage was replaced counts `rewritten: 1`.
@@ -407,15 +536,25 @@ async function applyInTransaction(
   try {
     const countersAtBegin = await rowCounters(client);
     const storageAtBegin = await tableStorage(client);
+    const sequencesAtBegin = await sequencePositions(client);
+    // Sequence moves outlive ROLLBACK: after one, put back what this session moved (currval still answers).
+    const rollBack = async (): Promise<boolean> => {
+      if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK');
+      const { moved } = await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), false);
+      const left = await restoreSequences(client, moved, request.progress);
+      for (const name of left)
+        request.progress?.(`sequence ${name} moved in this run and has moved again since; it was not set back`);
+      return left.length === 0;
+    };
     await setTimeouts(client, request.declaration, true);
     const outcome = await runAll(context, statements, 'forward', request.progress, request.signal);
     const runs = runsOf(groups, statements, outcome);
     const metrics: Record<string, number> = { statements: outcome.completed, rows_affected: outcome.rowsAffected };
     if (outcome.failure) {
-      await client.query('ROLLBACK');
+      const atPre = await rollBack();
       return {
         status: 'failed',
-        atPre: true,
+        atPre,
         metrics,
         statements: runs,
         failure: statementIssue('STATEMENT_FAILED', outcome.failure),
@@ -423,10 +562,13 @@ async function applyInTransaction(
       };
     }
     // Writes into the runner's own ledger are observed like any other (no migration may touch it).
-    const data = dataChangesSince(countersAtBegin, await rowCounters(client), {
-      before: storageAtBegin,
-      after: await tableStorage(client),
-    });
+    const data = mergeChanges(
+      dataChangesSince(countersAtBegin, await rowCounters(client), {
+        before: storageAtBegin,
+        after: await tableStorage(client),
+      }),
+      (await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
+    );
     const captureStart = performance.now();
     const post = await capturePostgisBaseline(client, request.baseline, context.cache);
     metrics.post_capture_ms = Math.round(performance.now() - captureStart);
@@ -446,10 +588,10 @@ async function applyInTransaction(
     if (decision.status === 'committed')
       return { status: 'committed', atPre: false, post, metrics, data, statements: runs };
     // A refused, lease-lost or failed commit: the server rolled everything back (deferred constraints fail at COMMIT).
-    if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);
+    const atPre = await rollBack().catch(() => false);
     return {
       status: decision.status,
-      atPre: true,
+      atPre,
       post,
       metrics,
       data,
@@ -474,6 +616,7 @@ async function applyAutocommit(
   try {
     const countersBefore = await cumulativeRowCounters(client);
     const storageBefore = await tableStorage(client);
+    const sequencesBefore = await sequencePositions(client);
     // Resuming: statements before the interrupted one completed in the earlier run.
     const resume =
       request.resume && typeof request.resume.statement === 'number'
@@ -509,10 +652,13 @@ async function applyAutocommit(
       };
     }
     // Without a transaction there is no exact per-run counter: cumulative deltas, marked approximate.
-    const data = dataChangesSince(countersBefore, await cumulativeRowCounters(client), {
-      before: storageBefore,
-      after: await tableStorage(client),
-    }).map((change) => ({
+    const data = mergeChanges(
+      dataChangesSince(countersBefore, await cumulativeRowCounters(client), {
+        before: storageBefore,
+        after: await tableStorage(client),
+      }),
+      (await sequenceChangesSince(client, sequencesBefore, await sequencePositions(client), false)).changes,
+    ).map((change) => ({
       ...change,
       approximate: true,
     }));

@@ -59,6 +59,16 @@ const ALWAYS: Record<string, [rule: string, what: string]> = {
   CreateTransformStmt: ['unobserved-object', 'creates a transform (database-wide, outside every baseline)'],
 };
 
+/** Privileges on objects outside every scope, by GRANT/REVOKE object type. */
+const GRANT_TARGETS: Record<string, [rule: string, what: string]> = {
+  OBJECT_PARAMETER_ACL: ['cluster-object', 'grants or revokes a server parameter (cluster-wide)'],
+  OBJECT_TABLESPACE: ['cluster-object', 'grants or revokes on a tablespace (cluster-wide)'],
+  OBJECT_DATABASE: ['database-setting', 'grants or revokes on the database'],
+  OBJECT_FDW: ['out-of-transaction-channel', 'grants or revokes on a foreign-data wrapper'],
+  OBJECT_FOREIGN_SERVER: ['out-of-transaction-channel', 'grants or revokes on a foreign server'],
+  OBJECT_LANGUAGE: ['unobserved-object', 'grants or revokes on a procedural language'],
+};
+
 /** Large objects live in one database-wide catalog no baseline reads; these create, write or drop them. */
 const LARGE_OBJECT_WRITES = new Set([
   'lo_create',
@@ -124,6 +134,8 @@ export function statementEscapes(
       message: 'changes default privileges for the whole database (name a schema with IN SCHEMA)',
     });
   }
+  const grant = node === 'GrantStmt' ? GRANT_TARGETS[String(ast.objtype)] : undefined;
+  if (grant) escapes.push({ rule: grant[0], message: grant[1] });
   if (
     ['AlterOwnerStmt', 'GrantStmt', 'CommentStmt', 'SecLabelStmt'].includes(node) &&
     (ast.objectType ?? ast.objtype) === 'OBJECT_LARGEOBJECT'

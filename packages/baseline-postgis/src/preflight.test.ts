@@ -317,6 +317,9 @@ describe('preflightPostgis', () => {
       ['GRANT EXECUTE ON FUNCTION public.st_area(geometry) TO PUBLIC', 'extension-member'],
       ['CREATE TRIGGER t BEFORE INSERT ON spatial_ref_sys FOR EACH ROW EXECUTE FUNCTION f()', 'extension-member'],
       ['ALTER TABLE public.spatial_ref_sys ADD COLUMN note text', 'extension-member'],
+      ['GRANT SET ON PARAMETER work_mem TO PUBLIC', 'cluster-object'],
+      ['GRANT CONNECT ON DATABASE kfm TO PUBLIC', 'database-setting'],
+      ['GRANT USAGE ON FOREIGN SERVER s TO PUBLIC', 'out-of-transaction-channel'],
     ])('refuses %s in every run [%s]', async (sql, rule) => {
       const withExtension: NameCatalog = {
         ...catalog,
@@ -372,6 +375,7 @@ describe('preflightPostgis', () => {
       'CREATE DOMAIN governance.d AS int',
       "ALTER TYPE governance.e ADD VALUE 'b'",
       'CREATE OPERATOR FAMILY governance.f USING btree',
+      "SELECT pg_import_system_collations('governance')",
     ])('names the schema of %s, so a forbidden one is refused', async (sql) => {
       const result = await preflightPostgis(script(sql), declaration(), undefined, { catalog });
       expect(result.predicted.schemas).toContain('governance');

@@ -167,6 +167,11 @@ export function namedObjects(
   walk(ast, (value) => {
     const call = value.FuncCall as Node | undefined;
     if (!call) return;
+    const names = nameList({ List: { items: call.funcname } });
+    if (names[names.length - 1] === 'pg_import_system_collations') {
+      const schema = literal(asArray(call.args)[0]);
+      if (schema !== undefined) add({ schema: regclassName(schema)[0] ?? schema });
+    }
     const named = functionTableArgument(call);
     if (!named || named === 'dynamic') return;
     add({ schema: named.schema ?? resolver.relation(named.table), table: named.table });

@@ -2,7 +2,7 @@
 // triggers that write elsewhere, search_path tricks, cluster-wide objects. Each must end in exit 1 with the
 // database unchanged — checked with catalog and row queries of our own, never only our fingerprint.
 import { describe, expect, it } from 'vitest';
-import { bundle, kfm, query, seededDatabasePerTest } from './postgis-harness.js';
+import { bundle, kfm, MIGRATOR, query, seededDatabasePerTest } from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 const failed = (run: { json: { checks?: { status: string; code?: string; name: string; message?: string }[] } }) =>
@@ -243,6 +243,40 @@ describe('settings of a forbidden table that only the catalog holds are observed
     expect(run.code, run.stderr.slice(-1500)).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
     expect(await settings(db.name)).toEqual(before);
+  });
+});
+
+describe('sequences, which no rollback moves back, are observed and put back', () => {
+  /** A forbidden schema's sequence the migrator may set, and where it stands, read from the sequence itself. */
+  async function sequence(database: string) {
+    const [row] = await query(database, 'SELECT last_value::text AS last, is_called FROM governance.decision_no');
+    return row;
+  }
+
+  it.each([
+    ['a setval in a DO block', ''],
+    [
+      'a setval in a DO block, then a statement that fails',
+      'INSERT INTO public.parcels (no_such_column) VALUES (1);\n',
+    ],
+  ])('%s: exit 1, the sequence back where it was', async (_what, tail) => {
+    await query(
+      db.name,
+      `CREATE SEQUENCE governance.decision_no; SELECT nextval('governance.decision_no'); ALTER SEQUENCE governance.decision_no OWNER TO ${MIGRATOR}`,
+    );
+    const before = await sequence(db.name);
+    const dir = await bundle({
+      forward:
+        "CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\nDO $$ BEGIN EXECUTE 'SELECT setval(' || quote_literal('gover' || 'nance.decision_no') || ', 9999)'; END $$;\n" +
+        tail,
+      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    if (!tail) expect(JSON.stringify(failed(run))).toMatch(/governance\.decision_no/);
+    expect(run.stderr).toMatch(/restored sequence governance\.decision_no/);
+    expect(await sequence(db.name)).toEqual(before);
+    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
   });
 });
 
