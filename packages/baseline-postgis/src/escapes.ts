@@ -181,6 +181,19 @@ export function statementEscapes(
       else if (exit) escapes.push(leaves(`calls ${names.join('.')}(), whose body preflight cannot read`));
     }
   });
+  // A trigger runs its function on every matching row write, the script's own included: naming an opaque
+  // function there is calling it.
+  if (node === 'CreateTrigStmt') {
+    const names = nameList({ List: { items: ast.funcname } });
+    if (resolver.opaqueFunction(names, createdFunctions)) {
+      if (!transactional)
+        escapes.push({
+          rule: 'opaque-call',
+          message: `makes ${names.join('.')}(), whose body preflight cannot read, a trigger, with no commit point to stop it`,
+        });
+      else if (exit) escapes.push(leaves(`makes ${names.join('.')}(), whose body preflight cannot read, a trigger`));
+    }
+  }
   if (transactional) {
     if (!exit) return escapes;
     if (node === 'DoStmt') escapes.push(leaves('runs a DO block'));

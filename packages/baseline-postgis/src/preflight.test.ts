@@ -290,6 +290,7 @@ describe('preflightPostgis', () => {
       ["DO $$ BEGIN EXECUTE 'GRANT ALL ON gover' || 'nance.policies TO PUBLIC'; END $$", 'dynamic-sql'],
       ['CALL refresh_everything()', 'opaque-call'],
       ['SELECT grant_everything()', 'opaque-call'],
+      ['CREATE TRIGGER t AFTER UPDATE ON parcels FOR EACH ROW EXECUTE FUNCTION grant_everything()', 'opaque-call'],
       ["CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'select 1'; SELECT f()", 'opaque-call'],
       ["SELECT set_config('search_path', current_setting('app.path'), false)", 'dynamic-search-path'],
     ])('refuses %s only without a commit point [%s]', async (sql, rule) => {
@@ -395,6 +396,7 @@ describe('preflightPostgis', () => {
         "DO $$ BEGIN EXECUTE 'CREATE EXTENSION dbl' || 'ink'; END $$",
         'CALL refresh_everything()',
         'SELECT grant_everything()',
+        'CREATE TRIGGER t AFTER UPDATE ON parcels FOR EACH ROW EXECUTE FUNCTION grant_everything()',
         'SET ROLE app',
         'CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
         "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT grant_everything()'",
