@@ -98,6 +98,9 @@ export const cypherLanguage: ScriptLanguage = {
     }
     return { statements: split.statements.length, issues: [] };
   },
+  async preflight(scripts, declaration, options) {
+    return preflightGraph(scripts, declaration, options);
+  },
 };
 
 export interface GraphAdapterOptions extends GraphScopeOptions {

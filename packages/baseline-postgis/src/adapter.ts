@@ -96,6 +96,11 @@ export const sqlLanguage: ScriptLanguage = {
     }
     return { statements: split.statements.length, issues: [] };
   },
+  preflight(scripts, declaration, options) {
+    return preflightPostgis(scripts, declaration, options.protected, {
+      ...(options.allowedRules ? { allowedRules: options.allowedRules } : {}),
+    });
+  },
   async lint(scripts, declaration, policy) {
     const result = await preflightPostgis(scripts, declaration, undefined, {
       lintWithoutSizes: true,

@@ -106,6 +106,16 @@ export interface ScriptLanguage {
     declaration: MigrationDeclaration,
     policy?: Policy['lint'],
   ): Promise<LintFinding[]>;
+  /**
+   * Optional: the preflight a store-free reader can do (`kfm-migrate ci` on bundles not run yet): names as
+   * written (unqualified SQL names in `public`), escapes, forbidden and protected names. A connected
+   * session's `preflight` is the authority; this one may only refuse less, never more.
+   */
+  preflight?(
+    scripts: readonly ScriptFile[],
+    declaration: MigrationDeclaration,
+    options: PreflightOptions,
+  ): Promise<PreflightResult>;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ function relative(bundleDir: string, file: string): string {
 }
 
 /** Reads scripts as strict UTF-8 (BOM dropped); their digest is over the normalized text. */
-async function readScripts(bundleDir: string, files: readonly string[], issues: Issue[]): Promise<ScriptFile[]> {
+export async function readScripts(bundleDir: string, files: readonly string[], issues: Issue[]): Promise<ScriptFile[]> {
   const scripts: ScriptFile[] = [];
   for (const file of files) {
     const decoded = decodeText(await fs.readFile(file), relative(bundleDir, file));

@@ -115,6 +115,25 @@ describe('kfm-migrate ci gates', () => {
     expect(result.exit_code).toBe(1);
   });
 
+  it('preflights a bundle not run yet without a store: forbidden names and escapes in either script, with file:line', async () => {
+    const dir = path.join(root, 'migrations', BUNDLE);
+    await fs.appendFile(
+      path.join(dir, 'forward.sql'),
+      'CREATE INDEX CONCURRENTLY sites_idx ON public.authority_sites (category);\n',
+    );
+    await fs.appendFile(
+      path.join(dir, 'rollback.sql'),
+      "SELECT dblink_exec('dbname=kfm', 'DELETE FROM governance.decisions');\n",
+    );
+    const result = await runCi(root);
+    const scope = result.findings.filter((f) => f.gate === 'scope');
+    expect(scope.map((f) => f.code)).toEqual(['PREFLIGHT_FORBIDDEN', 'PREFLIGHT_FORBIDDEN']);
+    expect(scope[0]?.message).toMatch(/forward\.sql:\d+ names public\.authority_sites/);
+    expect(scope[0]?.pointer).toBe('/scope/forbidden_tables/0');
+    expect(scope[1]?.message).toMatch(/rollback\.sql:\d+ .*dblink_exec.*\[out-of-transaction-channel\]/);
+    expect(result.exit_code).toBe(1);
+  });
+
   it('fails the secrets gate on a DSN with a password in any committed file, without echoing it', async () => {
     await fs.appendFile(
       path.join(root, 'migrations', BUNDLE, 'notes.md'),

@@ -17,14 +17,17 @@ import {
   type ExitCode,
   type Issue,
   type MigrationDeclaration,
+  type PreflightOptions,
   type ProtectedDomains,
   type RunReceipt,
+  type ScriptLanguage,
 } from '@kfm/migration-contracts';
 import { LATEST_RECEIPT, evidencePaths, scanArtifact, verifyChain } from '@kfm/receipts';
 import { mergeProtected } from '@kfm/diff';
 import { loadAdapter } from './adapters.js';
 import { loadRegistry, REGISTRY_FILE } from './migrations-registry.js';
-import { loadRepositoryPolicy, timeoutIssues } from './policy.js';
+import { allowedRules, loadRepositoryPolicy, timeoutIssues } from './policy.js';
+import { readScripts } from './bundle.js';
 import { verifyTarget } from './verify.js';
 
 export interface CiFinding extends Issue {
@@ -131,6 +134,18 @@ export async function runCi(root: string, options: { publicKeys?: readonly KeyOb
             message: `the registry says ${entry.migration_id} is ${entry.status}, but the bundle holds no receipts`,
           },
         ]);
+      // Not run yet: what a store-free preflight can tell a reviewer now, not at apply time.
+      if (adapter?.language.preflight)
+        add(
+          'scope',
+          await staticPreflight(dir, loaded, adapter.language.preflight, {
+            protected: mergeProtected(repositoryPolicy?.protected, loaded.declaration.protected),
+            allowedRules: allowedRules(
+              repositoryPolicy ?? { kfm_policy_version: 'v1' },
+              loaded.declaration.migration_id,
+            ).rules,
+          }),
+        );
       // Evidence without any receipt is planted, not produced.
       for (const { latest } of evidencePaths(loaded.declaration.artifacts)) {
         if (await exists(path.join(dir, latest)))
@@ -185,6 +200,38 @@ export async function runCi(root: string, options: { publicKeys?: readonly KeyOb
 }
 
 /** The registry's newest run for a bundle must be the run its latest receipt names. */
+/**
+ * The forward script's preflight failures and the rollback script's scope refusals (a rollback runs when
+ * something went wrong, often without a commit point), as findings naming file:line.
+ */
+async function staticPreflight(
+  dir: string,
+  loaded: Extract<Awaited<ReturnType<typeof loadDeclaration>>, { ok: true }>,
+  preflight: NonNullable<ScriptLanguage['preflight']>,
+  options: PreflightOptions,
+): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  const forward = await readScripts(dir, loaded.forward, issues);
+  const rollback = await readScripts(dir, loaded.rollback, issues);
+  if (issues.length > 0) return issues;
+  const found = (await preflight(forward, loaded.declaration, options)).checks.filter(
+    (check) => check.status === 'fail',
+  );
+  if (rollback.length > 0)
+    found.push(
+      ...(await preflight(rollback, loaded.declaration, options)).checks.filter(
+        (check) =>
+          check.status === 'fail' && (check.code === 'PREFLIGHT_FORBIDDEN' || check.code === 'PREFLIGHT_PARSE'),
+      ),
+    );
+  return found.map((check) => ({
+    code: (check.code ?? 'PREFLIGHT_FORBIDDEN') as Issue['code'],
+    file: loaded.file,
+    ...(check.pointer !== undefined ? { pointer: check.pointer } : {}),
+    message: `preflight without a store: ${check.message}`,
+  }));
+}
+
 async function registryNamesLatest(dir: string, history: { run_id?: string; status: string }[]): Promise<Issue[]> {
   const latest = await loadArtifact<RunReceipt>(path.join(dir, LATEST_RECEIPT), 'run_receipt.v1');
   const registered = [...history].reverse().find((h) => h.run_id)?.run_id;
