@@ -392,6 +392,84 @@ export async function restoreSequences(
   return left;
 }
 
+/**
+ * Catalogs no baseline reads, with how to name a row: `name` (SQL over alias t), `schema` (its namespace,
+ * or absent: database-wide, outside every scope), `table` (the relation it is on, when it has one).
+ */
+const UNOBSERVED_CATALOGS: { catalog: string; name: string; schema?: string; table?: string; member?: boolean }[] = [
+  { catalog: 'pg_largeobject_metadata', name: "'large object ' || t.oid" },
+  { catalog: 'pg_statistic_ext', name: 't.stxname', schema: 't.stxnamespace', table: 't.stxrelid', member: true },
+  { catalog: 'pg_collation', name: 't.collname', schema: 't.collnamespace', member: true },
+  { catalog: 'pg_operator', name: 't.oprname', schema: 't.oprnamespace', member: true },
+  { catalog: 'pg_opclass', name: 't.opcname', schema: 't.opcnamespace', member: true },
+  { catalog: 'pg_opfamily', name: 't.opfname', schema: 't.opfnamespace', member: true },
+  { catalog: 'pg_ts_config', name: 't.cfgname', schema: 't.cfgnamespace', member: true },
+  { catalog: 'pg_ts_dict', name: 't.dictname', schema: 't.dictnamespace', member: true },
+  { catalog: 'pg_ts_parser', name: 't.prsname', schema: 't.prsnamespace', member: true },
+  { catalog: 'pg_ts_template', name: 't.tmplname', schema: 't.tmplnamespace', member: true },
+  { catalog: 'pg_conversion', name: 't.conname', schema: 't.connamespace', member: true },
+  {
+    catalog: 'pg_cast',
+    name: "format_type(t.castsource, NULL) || ' AS ' || format_type(t.casttarget, NULL)",
+    member: true,
+  },
+  { catalog: 'pg_am', name: 't.amname', member: true },
+  { catalog: 'pg_transform', name: 'format_type(t.trftype, NULL)', member: true },
+  { catalog: 'pg_language', name: 't.lanname', member: true },
+  { catalog: 'pg_foreign_data_wrapper', name: 't.fdwname', member: true },
+  { catalog: 'pg_foreign_server', name: 't.srvname', member: true },
+  { catalog: 'pg_database', name: "'database ' || t.datname" },
+  { catalog: 'pg_shdescription', name: "'comment on ' || t.classoid::regclass || ' ' || t.objoid" },
+  { catalog: 'pg_tablespace', name: 't.spcname' },
+];
+
+/**
+ * Rows this transaction wrote in catalogs no baseline reads: a row visible here whose inserting
+ * transaction is still in progress can only be this transaction's (or one of its subtransactions'), since
+ * no other session's uncommitted rows are visible. Extension members are left out (CREATE EXTENSION).
+ * Each is a data change of its schema (or of the database, outside every scope).
+ */
+export async function unobservedCatalogWrites(client: ClientBase): Promise<DataChange[]> {
+  const { rows: readable } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c
+      WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relname = ANY ($1::text[]) AND has_table_privilege(c.oid, 'SELECT')`,
+    [UNOBSERVED_CATALOGS.map((entry) => entry.catalog)],
+  );
+  const allowed = new Set(readable.map((row) => row.name));
+  const parts = UNOBSERVED_CATALOGS.filter((entry) => allowed.has(entry.catalog)).map(
+    (entry) => `SELECT '${entry.catalog}' AS catalog, ${entry.name} AS name,
+        ${entry.schema ? `(SELECT nspname FROM pg_namespace WHERE oid = ${entry.schema})` : 'NULL'} AS schema,
+        ${entry.table ? `(SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ${entry.table})` : 'NULL'} AS "table"
+      FROM pg_catalog.${entry.catalog} t, x
+     WHERE t.xmin::text::bigint + x.epoch <= x.next AND t.xmin::text::bigint >= 3
+       AND txid_status(t.xmin::text::bigint + x.epoch) = 'in progress'
+       ${entry.member ? `AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${entry.catalog}'::regclass AND d.objid = t.oid AND d.deptype = 'e')` : ''}`,
+  );
+  if (parts.length === 0) return [];
+  // The 64-bit form of a row's 32-bit xmin: this epoch's, unless that would be past the next xid.
+  const { rows } = await client.query<{ catalog: string; name: string; schema: string | null; table: string | null }>(
+    `WITH x AS MATERIALIZED (
+       SELECT txid_snapshot_xmax(txid_current_snapshot()) AS next,
+              txid_current() - txid_current() % 4294967296 AS epoch)
+     ${parts.join('\nUNION ALL\n')}
+     ORDER BY 1, 2`,
+  );
+  return rows.map((row) => {
+    const at = row.table?.indexOf('.') ?? -1;
+    const scope: Record<string, string[]> = row.table
+      ? { schemas: [row.table.slice(0, at)], tables: tableAliases(row.table.slice(0, at), row.table.slice(at + 1)) }
+      : row.schema
+        ? { schemas: [row.schema] }
+        : { database: ['current_database'] };
+    return {
+      object: `${row.catalog}:${row.schema ? `${row.schema}.` : ''}${row.name}`,
+      kind: 'catalog',
+      scope,
+      counts: { written: 1 },
+    };
+  });
+}
+
 /** Data changes of tables and of sequences, one entry per object, counts merged. */
 function mergeChanges(tables: DataChange[], sequences: DataChange[]): DataChange[] {
   const merged = new Map(tables.map((change) => [change.object, { ...change, counts: { ...change.counts } }]));
@@ -567,7 +645,10 @@ async function applyInTransaction(
         before: storageAtBegin,
         after: await tableStorage(client),
       }),
-      (await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
+      [
+        ...(await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
+        ...(await unobservedCatalogWrites(client)),
+      ],
     );
     const captureStart = performance.now();
     const post = await capturePostgisBaseline(client, request.baseline, context.cache);

@@ -97,7 +97,43 @@ const SERVER_SIDE_EFFECTS = new Set([
   'pg_file_write',
   'pg_file_rename',
   'pg_file_unlink',
+  'pg_create_physical_replication_slot',
+  'pg_create_logical_replication_slot',
+  'pg_copy_physical_replication_slot',
+  'pg_copy_logical_replication_slot',
+  'pg_drop_replication_slot',
+  'pg_replication_slot_advance',
+  'pg_replication_origin_create',
+  'pg_replication_origin_drop',
+  'pg_logical_emit_message',
 ]);
+
+/** Built-in functions that run a query given as a string: dynamic SQL without a DO block. */
+const DYNAMIC_SQL_FUNCTIONS = new Set(['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'ts_stat']);
+
+/** The settings `set_config` can switch roles with, as SET ROLE and SET SESSION AUTHORIZATION do. */
+const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
+
+/** What an aggregate or operator definition calls (CREATE AGGREGATE … SFUNC = f, CREATE OPERATOR … FUNCTION = f). */
+const CALLED_DEFINITIONS = new Set([
+  'sfunc',
+  'finalfunc',
+  'combinefunc',
+  'serialfunc',
+  'deserialfunc',
+  'msfunc',
+  'minvfunc',
+  'mfinalfunc',
+  'function',
+  'procedure',
+]);
+
+/** Comments and security labels on objects outside every scope. */
+const SHARED_OBJECTS: Record<string, [rule: string, what: string]> = {
+  OBJECT_DATABASE: ['database-setting', 'the database'],
+  OBJECT_ROLE: ['cluster-object', 'a role (cluster-wide)'],
+  OBJECT_TABLESPACE: ['cluster-object', 'a tablespace (cluster-wide)'],
+};
 
 /** What is wrong with this statement, before name-based scope checks. */
 export function statementEscapes(
@@ -134,6 +170,17 @@ export function statementEscapes(
       message: 'changes default privileges for the whole database (name a schema with IN SCHEMA)',
     });
   }
+  const shared = node === 'CommentStmt' || node === 'SecLabelStmt' ? SHARED_OBJECTS[String(ast.objtype)] : undefined;
+  if (shared)
+    escapes.push({
+      rule: shared[0],
+      message: `${node === 'CommentStmt' ? 'comments on' : 'labels'} ${shared[1]}, outside every scope`,
+    });
+  if (node === 'DiscardStmt')
+    escapes.push({
+      rule: 'session-state',
+      message: "runs DISCARD, which resets the session state the run's observation reads (the sequences it moved)",
+    });
   const grant = node === 'GrantStmt' ? GRANT_TARGETS[String(ast.objtype)] : undefined;
   if (grant) escapes.push({ rule: grant[0], message: grant[1] });
   if (
@@ -166,6 +213,27 @@ export function statementEscapes(
         rule: 'opaque-call',
         message: `calls ${name}() with a relation name preflight cannot read, with no commit point to stop it`,
       });
+    if (DYNAMIC_SQL_FUNCTIONS.has(name)) {
+      if (!transactional)
+        escapes.push({
+          rule: 'dynamic-sql',
+          message: `calls ${name}(), which runs a query given as a string, with no commit point to stop it`,
+        });
+      else if (exit) escapes.push(leaves(`calls ${name}(), which runs a query given as a string`));
+    }
+    if (name === 'set_config') {
+      const setting = (((call.args as Node[] | undefined)?.[0]?.A_Const as Node | undefined)?.sval as Node | undefined)
+        ?.sval;
+      if (typeof setting !== 'string' || ROLE_SETTINGS.has(setting.toLowerCase())) {
+        if (!transactional)
+          escapes.push({
+            rule: 'role-switch',
+            message:
+              'calls set_config() on the role (or a setting preflight cannot read); privileges change under preflight',
+          });
+        else if (exit) escapes.push(leaves('calls set_config() on the role (or a setting preflight cannot read)'));
+      }
+    }
     if (LARGE_OBJECT_WRITES.has(name))
       escapes.push({ rule: 'unobserved-object', message: `calls ${name}(): large objects are outside every baseline` });
     if (/^dblink/.test(name))
@@ -183,16 +251,25 @@ export function statementEscapes(
   });
   // A trigger runs its function on every matching row write, the script's own included: naming an opaque
   // function there is calling it.
-  if (node === 'CreateTrigStmt') {
-    const names = nameList({ List: { items: ast.funcname } });
-    if (resolver.opaqueFunction(names, createdFunctions)) {
-      if (!transactional)
-        escapes.push({
-          rule: 'opaque-call',
-          message: `makes ${names.join('.')}(), whose body preflight cannot read, a trigger, with no commit point to stop it`,
-        });
-      else if (exit) escapes.push(leaves(`makes ${names.join('.')}(), whose body preflight cannot read, a trigger`));
+  const callees: { names: string[]; as: string }[] = [];
+  if (node === 'CreateTrigStmt') callees.push({ names: nameList({ List: { items: ast.funcname } }), as: 'a trigger' });
+  if (node === 'DefineStmt' && (ast.kind === 'OBJECT_AGGREGATE' || ast.kind === 'OBJECT_OPERATOR')) {
+    for (const option of (ast.definition as Node[] | undefined) ?? []) {
+      const element = option.DefElem as Node | undefined;
+      if (!element || !CALLED_DEFINITIONS.has(String(element.defname))) continue;
+      const arg = element.arg as Node | undefined;
+      const names = arg?.TypeName ? nameList({ List: { items: (arg.TypeName as Node).names } }) : nameList(arg);
+      callees.push({ names, as: ast.kind === 'OBJECT_AGGREGATE' ? 'part of an aggregate' : 'an operator' });
     }
+  }
+  for (const { names, as } of callees) {
+    if (names.length === 0 || !resolver.opaqueFunction(names, createdFunctions)) continue;
+    if (!transactional)
+      escapes.push({
+        rule: 'opaque-call',
+        message: `makes ${names.join('.')}(), whose body preflight cannot read, ${as}, with no commit point to stop it`,
+      });
+    else if (exit) escapes.push(leaves(`makes ${names.join('.')}(), whose body preflight cannot read, ${as}`));
   }
   if (transactional) {
     if (!exit) return escapes;

@@ -293,6 +293,8 @@ describe('preflightPostgis', () => {
       ['CREATE TRIGGER t AFTER UPDATE ON parcels FOR EACH ROW EXECUTE FUNCTION grant_everything()', 'opaque-call'],
       ["CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'select 1'; SELECT f()", 'opaque-call'],
       ["SELECT set_config('search_path', current_setting('app.path'), false)", 'dynamic-search-path'],
+      ["SELECT query_to_xml('SELECT 1', true, true, '')", 'dynamic-sql'],
+      ["SELECT set_config('role', 'app', true)", 'role-switch'],
     ])('refuses %s only without a commit point [%s]', async (sql, rule) => {
       expect(await refused(sql, false)).toContain(rule);
       expect(await refused(sql, true)).toEqual([]);
@@ -319,6 +321,9 @@ describe('preflightPostgis', () => {
       ['CREATE TRIGGER t BEFORE INSERT ON spatial_ref_sys FOR EACH ROW EXECUTE FUNCTION f()', 'extension-member'],
       ['ALTER TABLE public.spatial_ref_sys ADD COLUMN note text', 'extension-member'],
       ['GRANT SET ON PARAMETER work_mem TO PUBLIC', 'cluster-object'],
+      ['COMMENT ON DATABASE kfm IS $$x$$', 'database-setting'],
+      ["SELECT pg_create_physical_replication_slot('s')", 'out-of-transaction-channel'],
+      ['DISCARD SEQUENCES', 'session-state'],
       ['GRANT CONNECT ON DATABASE kfm TO PUBLIC', 'database-setting'],
       ['GRANT USAGE ON FOREIGN SERVER s TO PUBLIC', 'out-of-transaction-channel'],
     ])('refuses %s in every run [%s]', async (sql, rule) => {
@@ -383,6 +388,25 @@ describe('preflightPostgis', () => {
       expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
     });
 
+    it('holds a SQL function body to the scope: a write there is a write of the script', async () => {
+      for (const [body, expected] of [
+        ['UPDATE pg_catalog.pg_database SET datconnlimit = 0', /system schemas/],
+        ['DELETE FROM governance.decisions', /names governance\.decisions, which the declaration forbids/],
+      ] as const) {
+        const result = await preflightPostgis(
+          script(
+            `CREATE FUNCTION public.fix() RETURNS void LANGUAGE sql AS $$${body}$$; ALTER FUNCTION public.fix() RENAME TO fix2; SELECT public.fix2();`,
+          ),
+          declaration(),
+          undefined,
+          { catalog },
+        );
+        const failing = result.checks.filter((check) => check.status === 'fail');
+        expect(failing.map((check) => check.message).join('\n')).toMatch(expected);
+        expect(failing[0]?.message).toMatch(/^forward\.sql:1 \(in public\.fix\(\)\)/);
+      }
+    });
+
     describe('a role that can act outside its session', () => {
       const superuser: NameCatalog = { ...catalog, sessionExit: 'role postgres is a superuser' };
       const refusedAs = async (sql: string) =>
@@ -400,6 +424,10 @@ describe('preflightPostgis', () => {
         'SET ROLE app',
         'CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
         "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT grant_everything()'",
+        "SELECT query_to_xml('SELECT 1', true, true, '')",
+        "CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'; ALTER FUNCTION g() RENAME TO h; SELECT h()",
+        'CREATE AGGREGATE agg(int) (SFUNC = grant_everything, STYPE = int)',
+        'CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = grant_everything)',
       ])('refuses %s even with a commit point [session-exit]', async (sql) => {
         expect(await refusedAs(sql)).toContain('session-exit');
         expect(await refused(sql, true)).toEqual([]);

@@ -92,6 +92,17 @@ export async function preflightPostgis(
     }
     if (statement.node === 'CreateFunctionStmt')
       createdFunctions.add(nameList({ List: { items: statement.ast.funcname } }).pop() ?? '');
+    // An aggregate calls its functions; a renamed function is still the one the script may call.
+    if (statement.node === 'DefineStmt' && statement.ast.kind === 'OBJECT_AGGREGATE')
+      createdFunctions.add(nameList({ List: { items: statement.ast.defnames } }).pop() ?? '');
+    if (
+      statement.node === 'RenameStmt' &&
+      ['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_AGGREGATE', 'OBJECT_ROUTINE'].includes(
+        String(statement.ast.renameType),
+      ) &&
+      typeof statement.ast.newname === 'string'
+    )
+      createdFunctions.add(statement.ast.newname);
     for (const found of escapes) findings.push(escapeCheck(found, where, allowed));
     const directive = batchDirective(sources.get(statement.file) ?? '', statement.line);
     if (directive) {
@@ -139,39 +150,27 @@ export async function preflightPostgis(
         message: `${where} ${facts.nonTransactionalReason}; declare \`transactional: false\` (the rollback script is then the safety net)`,
       });
     }
-    const readOnly = statement.node === 'SelectStmt' && !facts.data;
+    findings.push(...objectFindings(statement.node, facts, where, resolver, declaration, domains, approval, allowed));
     for (const object of facts.objects) {
-      // Rows of an extension's table are observed like any other; its definition is not (the baseline
-      // holds the extension's name and version), so DDL on it — a trigger, a column, an index — is refused.
-      if (
-        object.table &&
-        !ROW_STATEMENTS.has(statement.node) &&
-        resolver.extensionRelation(object.schema, object.table)
-      )
-        findings.push(
-          escapeCheck(
-            {
-              rule: 'extension-member',
-              message: `changes ${object.schema}.${object.table}, a relation an extension owns (the baseline sees extension members by name and version only)`,
-            },
-            where,
-            allowed,
-          ),
-        );
       schemas.push(object.schema);
       if (object.table) tables.push(`${object.schema}.${object.table}`);
-      findings.push(...scopeFindings(object, where, declaration, domains, approval));
-      // The system schemas are outside every baseline: nothing a migration writes there would be observed.
-      if (SYSTEM_SCHEMAS.has(object.schema) && !readOnly) {
-        findings.push({
-          name: `preflight:system:${where}:${object.schema}`,
-          rule: RULE,
-          status: 'fail',
-          code: 'PREFLIGHT_FORBIDDEN',
-          observed: object.schema,
-          message: `${where} changes ${object.table ? `${object.schema}.${object.table}` : object.schema}: the system schemas are outside every baseline, so no migration may write there`,
-        });
-      }
+    }
+    // A SQL function's string body is SQL preflight can read: what it names is judged as if the script
+    // named it (a body writing pg_catalog or a forbidden table is refused when it is defined).
+    for (const inner of await sqlBody(statement.ast)) {
+      const innerFacts = statementFacts(inner, resolver);
+      findings.push(
+        ...objectFindings(
+          inner.node,
+          innerFacts,
+          `${where} (in ${inner.file})`,
+          resolver,
+          declaration,
+          domains,
+          approval,
+          allowed,
+        ),
+      );
     }
   }
 
@@ -221,6 +220,57 @@ export async function preflightPostgis(
   return { statements, checks, predicted, lint };
 }
 
+/** What the objects a statement names mean for the scope: forbidden, protected, system, extension-owned. */
+function objectFindings(
+  node: string,
+  facts: ReturnType<typeof statementFacts>,
+  where: string,
+  resolver: NameResolver,
+  declaration: MigrationDeclaration,
+  domains: ProtectedDomains | undefined,
+  approval: string | undefined,
+  allowed: ReadonlySet<string>,
+): Check[] {
+  const findings: Check[] = [];
+  const readOnly = node === 'SelectStmt' && !facts.data;
+  for (const object of facts.objects) {
+    // Rows of an extension's table are observed like any other; its definition is not (the baseline
+    // holds the extension's name and version), so DDL on it — a trigger, a column, an index — is refused.
+    if (object.table && !ROW_STATEMENTS.has(node) && resolver.extensionRelation(object.schema, object.table))
+      findings.push(
+        escapeCheck(
+          {
+            rule: 'extension-member',
+            message: `changes ${object.schema}.${object.table}, a relation an extension owns (the baseline sees extension members by name and version only)`,
+          },
+          where,
+          allowed,
+        ),
+      );
+    findings.push(...scopeFindings(object, where, declaration, domains, approval));
+    // The system schemas are outside every baseline: nothing a migration writes there would be observed.
+    if (SYSTEM_SCHEMAS.has(object.schema) && !readOnly) {
+      findings.push({
+        name: `preflight:system:${where}:${object.schema}`,
+        rule: RULE,
+        status: 'fail',
+        code: 'PREFLIGHT_FORBIDDEN',
+        observed: object.schema,
+        message: `${where} changes ${object.table ? `${object.schema}.${object.table}` : object.schema}: the system schemas are outside every baseline, so no migration may write there`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** The statements of a SQL-language function's string body, named `f()` as their file; none otherwise. */
+async function sqlBody(ast: Record<string, unknown>) {
+  const body = functionBody(ast);
+  if (functionLanguage(ast) !== 'sql' || body === undefined) return [];
+  const parsed = await splitScript(`${nameList({ List: { items: ast.funcname } }).join('.')}()`, body);
+  return parsed.ok ? parsed.statements : [];
+}
+
 /**
  * A SQL-language function's string body is SQL preflight can read: what would be refused at the top of
  * the script is refused there too (dblink calls, COPY … PROGRAM, large objects, opaque calls).
@@ -231,15 +281,10 @@ async function sqlBodyEscapes(
   resolver: NameResolver,
   createdFunctions: ReadonlySet<string>,
 ): Promise<ReturnType<typeof statementEscapes>> {
-  const body = functionBody(ast);
-  if (functionLanguage(ast) !== 'sql' || body === undefined) return [];
-  const name = nameList({ List: { items: ast.funcname } }).join('.');
-  const parsed = await splitScript(`${name}()`, body);
-  if (!parsed.ok) return [];
-  return parsed.statements.flatMap((inner) =>
+  return (await sqlBody(ast)).flatMap((inner) =>
     statementEscapes(inner.node, inner.ast, transactional, resolver, createdFunctions).map((found) => ({
       ...found,
-      message: `in the body of ${name}(): ${found.message}`,
+      message: `in the body of ${inner.file}: ${found.message}`,
     })),
   );
 }

@@ -52,7 +52,7 @@ describe('changes hidden from preflight are observed in the transaction and neve
     const before = await decisionsState(db.name);
     const dir = await bundle({
       forward:
-        "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE sql AS 'TRUNCATE audit.events';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
+        "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE plpgsql AS 'BEGIN TRUNCATE audit.events; END';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
     });
     const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
@@ -243,6 +243,49 @@ describe('settings of a forbidden table that only the catalog holds are observed
     expect(run.code, run.stderr.slice(-1500)).toBe(1);
     expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
     expect(await settings(db.name)).toEqual(before);
+  });
+});
+
+describe('objects no baseline reads, written by dynamic SQL, are caught by the catalog rows the run wrote', () => {
+  /** What the attacks below would leave, read from the catalogs themselves. */
+  async function leftovers(database: string) {
+    const [row] = await query(
+      database,
+      `SELECT (SELECT count(*)::int FROM pg_statistic_ext WHERE stxnamespace = 'governance'::regnamespace) AS statistics,
+              (SELECT count(*)::int FROM pg_collation WHERE collnamespace = 'governance'::regnamespace) AS collations,
+              (SELECT count(*)::int FROM pg_operator WHERE oprnamespace = 'governance'::regnamespace) AS operators,
+              (SELECT count(*)::int FROM pg_ts_config WHERE cfgnamespace = 'governance'::regnamespace) AS ts_configs,
+              (SELECT count(*)::int FROM pg_largeobject_metadata) AS large_objects,
+              (SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS connection_limit,
+              (SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()) AS comment`,
+    );
+    return row;
+  }
+
+  it.each([
+    [
+      'extended statistics',
+      "CREATE STATISTICS gover' || 'nance.s (dependencies) ON outcome, decided_on FROM gover' || 'nance.decisions",
+    ],
+    ['a collation', "CREATE COLLATION gover' || 'nance.c (provider = icu, locale = ''und'')"],
+    ['an operator', "CREATE OPERATOR gover' || 'nance.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)"],
+    ['a text search configuration', "CREATE TEXT SEARCH CONFIGURATION gover' || 'nance.t (COPY = pg_catalog.english)"],
+    ['a large object', "SELECT lo_from_bytea(0, convert_to(''x'', ''UTF8''))"],
+    ['the connection limit', "ALTER DATABASE ' || current_database() || ' CONNECTION LIMIT 7"],
+    ['a database comment', "COMMENT ON DATABASE ' || current_database() || ' IS ''x''"],
+  ])('%s in a DO block: exit 1, nothing left', async (_what, sql) => {
+    const before = await leftovers(db.name);
+    const dir = await bundle({ forward: `DO $$ BEGIN EXECUTE '${sql}'; END $$;\n` });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(failed(run).some((check) => /^scope\./.test(check.name))).toBe(true);
+    const receipt = JSON.parse(
+      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
+    );
+    expect(JSON.stringify(receipt.data_changes)).toMatch(
+      /"object":"pg_(statistic_ext|collation|operator|ts_config|largeobject_metadata|database|shdescription):/,
+    );
+    expect(await leftovers(db.name)).toEqual(before);
   });
 });
 
