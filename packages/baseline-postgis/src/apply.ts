@@ -470,6 +470,45 @@ export async function unobservedCatalogWrites(client: ClientBase): Promise<DataC
   });
 }
 
+const MARKER = 'pg_temp.kfm_session_marker';
+
+/**
+ * Sequence moves are attributed by `currval`, which `DISCARD SEQUENCES` (or `DISCARD TEMP`) in dynamic
+ * SQL would erase. A temporary sequence of the runner's, advanced at the start, is the witness: when it
+ * no longer answers at the commit point, the session's state was discarded. False when the role may not
+ * create temporary objects (then only the static DISCARD rule stands).
+ */
+async function plantSessionMarker(client: ClientBase): Promise<boolean> {
+  // Outside the run's transaction, so it outlives a ROLLBACK (nextval is not transactional either).
+  try {
+    await client.query(`CREATE TEMP SEQUENCE IF NOT EXISTS kfm_session_marker`);
+    await client.query(`SELECT nextval('${MARKER}')`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sessionMarkerLost(client: ClientBase, transaction: boolean): Promise<boolean> {
+  if (transaction) await client.query('SAVEPOINT kfm_marker');
+  try {
+    await client.query(`SELECT currval('${MARKER}')`);
+    if (transaction) await client.query('RELEASE SAVEPOINT kfm_marker');
+    return false;
+  } catch {
+    if (transaction) await client.query('ROLLBACK TO SAVEPOINT kfm_marker');
+    return true;
+  }
+}
+
+/** The data change a discarded session state is: outside every scope, so the run is refused. */
+const DISCARDED: DataChange = {
+  object: 'session state (DISCARD)',
+  kind: 'session',
+  scope: { database: ['current_database'] },
+  counts: { discarded: 1 },
+};
+
 /** Data changes of tables and of sequences, one entry per object, counts merged. */
 function mergeChanges(tables: DataChange[], sequences: DataChange[]): DataChange[] {
   const merged = new Map(tables.map((change) => [change.object, { ...change, counts: { ...change.counts } }]));
@@ -609,6 +648,7 @@ async function applyInTransaction(
 ): Promise<ApplyResult & { blockedAt?: Runnable }> {
   const { client } = context;
   const groups = [{ group: 0, transaction: true, statements }];
+  const marked = await plantSessionMarker(client);
   await client.query('BEGIN');
   const lockedAt = performance.now();
   try {
@@ -618,6 +658,12 @@ async function applyInTransaction(
     // Sequence moves outlive ROLLBACK: after one, put back what this session moved (currval still answers).
     const rollBack = async (): Promise<boolean> => {
       if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK');
+      if (marked && (await sessionMarkerLost(client, false))) {
+        request.progress?.(
+          "the script discarded the session's sequence state: sequences it moved cannot be told from live traffic's, and none was set back",
+        );
+        return false;
+      }
       const { moved } = await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), false);
       const left = await restoreSequences(client, moved, request.progress);
       for (const name of left)
@@ -646,6 +692,7 @@ async function applyInTransaction(
         after: await tableStorage(client),
       }),
       [
+        ...(marked && (await sessionMarkerLost(client, true)) ? [DISCARDED] : []),
         ...(await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
         ...(await unobservedCatalogWrites(client)),
       ],

@@ -323,6 +323,30 @@ describe('sequences, which no rollback moves back, are observed and put back', (
   });
 });
 
+describe('a script that discards the session state the sequence check reads', () => {
+  it('DISCARD SEQUENCES in a DO block after a setval: refused, and the run says the sequence could not be set back', async () => {
+    await query(
+      db.name,
+      `CREATE SEQUENCE governance.decision_no; SELECT nextval('governance.decision_no'); ALTER SEQUENCE governance.decision_no OWNER TO ${MIGRATOR}`,
+    );
+    const dir = await bundle({
+      forward:
+        "CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\nDO $$ BEGIN PERFORM setval('gover' || 'nance.decision_no', 9999); EXECUTE 'DISCARD SEQ' || 'UENCES'; END $$;\n",
+      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).not.toBe(0);
+    const receipt = JSON.parse(
+      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
+    );
+    expect(receipt.data_changes.map((change: { object: string }) => change.object)).toContain(
+      'session state (DISCARD)',
+    );
+    expect(run.stderr).toMatch(/discarded the session's sequence state/);
+    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
+  });
+});
+
 describe('a role that can act outside its session runs no code preflight cannot read', () => {
   // Observation covers the run's own session. A superuser's dynamic SQL can open another session
   // (dblink) or run a server program; what those commit no rollback of the run undoes.
