@@ -193,6 +193,12 @@ export function statementEscapes(
     rule: 'session-exit',
     message: `${what}, and the ${exit}: code preflight cannot read could act outside the run's session (dblink, COPY … PROGRAM), which neither the observed diff nor a rollback covers; run migrations as a role without those rights`,
   });
+  // Code preflight cannot read: refused without a commit point (by `rule`), and in every run by a role
+  // that can leave its session; otherwise the in-transaction observation judges what it did.
+  const unreadable = (rule: string, what: string, why: string) => {
+    if (!transactional) escapes.push({ rule, message: `${what}, ${why}, with no commit point to stop it` });
+    else if (exit) escapes.push(leaves(`${what}, ${why}`));
+  };
   const extensionTarget = extensionFunctionTarget(node, ast, resolver);
   if (extensionTarget)
     escapes.push({
@@ -214,24 +220,17 @@ export function statementEscapes(
         message: `calls ${name}() with a relation name preflight cannot read, with no commit point to stop it`,
       });
     if (DYNAMIC_SQL_FUNCTIONS.has(name)) {
-      if (!transactional)
-        escapes.push({
-          rule: 'dynamic-sql',
-          message: `calls ${name}(), which runs a query given as a string, with no commit point to stop it`,
-        });
-      else if (exit) escapes.push(leaves(`calls ${name}(), which runs a query given as a string`));
+      unreadable('dynamic-sql', `calls ${name}()`, 'which runs a query given as a string');
     }
     if (name === 'set_config') {
       const setting = (((call.args as Node[] | undefined)?.[0]?.A_Const as Node | undefined)?.sval as Node | undefined)
         ?.sval;
       if (typeof setting !== 'string' || ROLE_SETTINGS.has(setting.toLowerCase())) {
-        if (!transactional)
-          escapes.push({
-            rule: 'role-switch',
-            message:
-              'calls set_config() on the role (or a setting preflight cannot read); privileges change under preflight',
-          });
-        else if (exit) escapes.push(leaves('calls set_config() on the role (or a setting preflight cannot read)'));
+        unreadable(
+          'role-switch',
+          'calls set_config() on the role (or a setting preflight cannot read)',
+          'changing privileges under preflight',
+        );
       }
     }
     if (LARGE_OBJECT_WRITES.has(name))
@@ -241,12 +240,7 @@ export function statementEscapes(
     if (SERVER_SIDE_EFFECTS.has(name))
       escapes.push({ rule: 'out-of-transaction-channel', message: `calls ${name}(), whose effect no rollback undoes` });
     if (resolver.opaqueFunction(names, createdFunctions)) {
-      if (!transactional)
-        escapes.push({
-          rule: 'opaque-call',
-          message: `calls ${names.join('.')}(), whose body preflight cannot read, with no commit point to stop it`,
-        });
-      else if (exit) escapes.push(leaves(`calls ${names.join('.')}(), whose body preflight cannot read`));
+      unreadable('opaque-call', `calls ${names.join('.')}()`, 'whose body preflight cannot read');
     }
   });
   // A trigger runs its function on every matching row write, the script's own included: naming an opaque
@@ -264,12 +258,7 @@ export function statementEscapes(
   }
   for (const { names, as } of callees) {
     if (names.length === 0 || !resolver.opaqueFunction(names, createdFunctions)) continue;
-    if (!transactional)
-      escapes.push({
-        rule: 'opaque-call',
-        message: `makes ${names.join('.')}(), whose body preflight cannot read, ${as}, with no commit point to stop it`,
-      });
-    else if (exit) escapes.push(leaves(`makes ${names.join('.')}(), whose body preflight cannot read, ${as}`));
+    unreadable('opaque-call', `makes ${names.join('.')}() ${as}`, 'whose body preflight cannot read');
   }
   if (transactional) {
     if (!exit) return escapes;
