@@ -48,29 +48,25 @@ export async function fetchCatalog(
 ): Promise<{ responses: CatalogResponses; docs: Record<string, number> }> {
   const target = indexPattern ? `/${expressionSegment(indexPattern)}` : '';
   const wildcards = { expand_wildcards: 'all', allow_no_indices: true, ignore_unavailable: true };
-  // The doc-count search goes out with the catalog requests (one parallel phase, not two): it asks
-  // for up to DOC_BUCKETS indices and is repeated with the exact size only on larger clusters.
-  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines, counted] =
-    await Promise.all([
-      rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, {
-        query: { format: 'json', h: 'index,status', expand_wildcards: 'all' },
-        ignore: [404],
-      }),
-      rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
-      rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, {
-        query: { ...wildcards, flat_settings: true },
-        ignore: [404],
-      }),
-      rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
-      rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', {
-        ignore: [404],
-      }),
-      rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', {
-        ignore: [404],
-      }),
-      rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
-      countDocuments(rest, target, DOC_BUCKETS),
-    ]);
+  const [indices, mappings, settings, aliases, indexTemplates, componentTemplates, pipelines] = await Promise.all([
+    rest.request<CatalogResponses['indices']>('GET', `/_cat/indices${target}`, {
+      query: { format: 'json', h: 'index,status,docs.count', expand_wildcards: 'all' },
+      ignore: [404],
+    }),
+    rest.request<CatalogResponses['mappings']>('GET', `${target}/_mapping`, { query: wildcards, ignore: [404] }),
+    rest.request<CatalogResponses['settings']>('GET', `${target}/_settings`, {
+      query: { ...wildcards, flat_settings: true },
+      ignore: [404],
+    }),
+    rest.request<CatalogResponses['aliases']>('GET', `${target}/_alias`, { query: wildcards, ignore: [404] }),
+    rest.request<{ index_templates?: CatalogResponses['indexTemplates'] }>('GET', '/_index_template', {
+      ignore: [404],
+    }),
+    rest.request<{ component_templates?: CatalogResponses['componentTemplates'] }>('GET', '/_component_template', {
+      ignore: [404],
+    }),
+    rest.request<CatalogResponses['pipelines']>('GET', '/_ingest/pipeline', { ignore: [404] }),
+  ]);
   const responses: CatalogResponses = {
     indices: indices ?? [],
     mappings: mappings ?? {},
@@ -81,17 +77,35 @@ export async function fetchCatalog(
     pipelines: pipelines ?? {},
   };
   const open = responses.indices.filter((row) => (row.status ?? 'open') === 'open');
+  // The catalog's docs.count counts Lucene documents: the top-level ones, plus one per nested object.
+  // Only an index whose mapping has a nested field needs the search that counts top-level documents
+  // (a terms aggregation on `_index`); every other one reads its count from the catalog, no search.
+  const nested = open.filter((row) => hasNested(responses.mappings[row.index]?.mappings));
+  const direct = nested.length <= DIRECT_COUNT_TARGETS;
   const buckets =
-    counted.length < DOC_BUCKETS || open.length <= DOC_BUCKETS
-      ? counted
-      : await countDocuments(rest, target, open.length);
+    nested.length === 0
+      ? []
+      : await countDocuments(
+          rest,
+          direct ? `/${nested.map((row) => encodeURIComponent(row.index)).join(',')}` : target,
+          direct ? nested.length : open.length,
+        );
   const docs: Record<string, number> = {};
-  for (const row of open) docs[row.index] = 0;
-  for (const bucket of buckets) if (bucket.key in docs) docs[bucket.key] = bucket.doc_count;
+  for (const row of open) docs[row.index] = Number(row['docs.count'] ?? 0) || 0;
+  const counted = new Map(buckets.map((bucket) => [bucket.key, bucket.doc_count]));
+  for (const row of nested) docs[row.index] = counted.get(row.index) ?? 0;
   return { responses, docs };
 }
 
-const DOC_BUCKETS = 10_000;
+/** Up to this many nested-mapped indices are named in the count's URL; beyond, the pattern is searched. */
+const DIRECT_COUNT_TARGETS = 100;
+
+/** Does a mapping (or any object in it) declare a `nested` field? */
+function hasNested(mapping: unknown): boolean {
+  if (mapping === null || typeof mapping !== 'object') return false;
+  if ((mapping as { type?: unknown }).type === 'nested') return true;
+  return Object.values(mapping).some((value) => hasNested(value));
+}
 
 /** Top-level document counts per open index in ONE search (a terms aggregation on `_index`). */
 async function countDocuments(

@@ -14,8 +14,8 @@ import { compareText, matchesPattern } from './scope.js';
 
 /** What the catalog requests answered, keyed as Elasticsearch keys them. */
 export interface CatalogResponses {
-  /** GET /_cat/indices?format=json&h=index,status */
-  indices: { index: string; status?: string }[];
+  /** GET /_cat/indices?format=json&h=index,status,docs.count */
+  indices: { index: string; status?: string; 'docs.count'?: string | null }[];
   /** GET /_mapping */
   mappings: Record<string, { mappings?: Record<string, unknown> }>;
   /** GET /_settings?flat_settings=true */

@@ -163,6 +163,35 @@ describe('captureSearchBaseline on a real cluster', () => {
     expect(many.calls.length).toBeLessThanOrEqual(8);
   });
 
+  it('counts top-level documents, nested objects apart, each checked against _count', async () => {
+    const nested = `${prefix}nested_docs`;
+    const flat = `${prefix}flat_docs`;
+    await admin.rest.request('PUT', `/${nested}`, {
+      body: {
+        settings: { number_of_shards: 1, number_of_replicas: 0 },
+        mappings: { properties: { owners: { type: 'nested', properties: { name: { type: 'keyword' } } } } },
+      },
+    });
+    await admin.rest.request('PUT', `/${flat}`, { body: body() });
+    for (let i = 0; i < 3; i++)
+      await admin.rest.request('PUT', `/${nested}/_doc/${i}`, {
+        body: { owners: [{ name: 'a' }, { name: 'b' }] },
+        query: { refresh: 'true' },
+      });
+    for (let i = 0; i < 4; i++)
+      await admin.rest.request('PUT', `/${flat}/_doc/${i}`, {
+        body: { title: 't', code: 'c' },
+        query: { refresh: 'true' },
+      });
+    const baseline = await captureWith(admin.rest, v, { indexPattern: `${prefix}*` });
+    for (const index of [nested, flat]) {
+      const counted = await admin.rest.request<{ count: number }>('GET', `/${index}/_count`);
+      expect(baseline.measures?.docs?.[index]).toBe(counted?.count);
+    }
+    expect(baseline.measures?.docs?.[nested]).toBe(3); // 9 Lucene documents: 3 parents, 6 nested objects
+    await admin.rest.request('DELETE', `/${nested},${flat}`);
+  });
+
   it('leaves hidden and system indices out of a cluster-wide baseline', async () => {
     const whole = await captureWith(admin.rest, v, {});
     const names = whole.objects.flatMap((o) => [o.name, ...(o.scope.indices ?? [])]);
