@@ -53,6 +53,17 @@ function readQuoted(text: string, start: number, quote: string): { end: number; 
 /** Tokenizes Cypher; never throws — an unterminated literal ends the token list with `error`. */
 export function lexCypher(text: string): LexResult {
   const tokens: Token[] = [];
+  // Neo4j expands \uXXXX escapes in the whole text before it parses (a \u000a ends a comment, a \u0027
+  // closes a string): a script holding one does not mean what it shows, so it is refused outright.
+  const escape = /\\u+[0-9a-fA-F]{4}/.exec(text);
+  if (escape)
+    return {
+      tokens,
+      error: {
+        offset: escape.index,
+        message: `${escape[0]}: Neo4j expands unicode escapes before it parses, so the script would not mean what it shows; write the character itself`,
+      },
+    };
   let i = 0;
   const push = (kind: TokenKind, start: number, end: number, value = text.slice(start, end)) => {
     tokens.push({ kind, text: value, start, end });
@@ -66,8 +77,9 @@ export function lexCypher(text: string): LexResult {
       while (end < text.length && /\s/.test(text[end] as string)) end++;
       push('space', i, end);
     } else if (char === '/' && next === '/') {
-      const newline = text.indexOf('\n', i);
-      push('comment', i, newline === -1 ? text.length : newline);
+      // Neo4j ends a line comment at a carriage return as well as at a newline.
+      const newline = text.slice(i).search(/[\n\r\u2028\u2029]/);
+      push('comment', i, newline === -1 ? text.length : i + newline);
     } else if (char === '/' && next === '*') {
       const close = text.indexOf('*/', i + 2);
       if (close === -1) return { tokens, error: { offset: i, message: 'unterminated block comment' } };

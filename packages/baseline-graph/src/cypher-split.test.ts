@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isSignificant, lexCypher } from './cypher-lexer.js';
 import { splitCypher } from './cypher-split.js';
 
 const texts = (script: string) => splitCypher(script).statements.map((s) => s.text);
@@ -44,6 +45,21 @@ describe('splitCypher', () => {
     const split = splitCypher("RETURN 1;\nCREATE (:A {s: 'open;\nRETURN 2");
     expect(split.statements.map((s) => s.text)).toEqual(['RETURN 1']);
     expect(split.error).toEqual({ line: 2, column: 16, message: 'unterminated string literal' });
+  });
+
+  it('ends a line comment at a carriage return, as Neo4j does', () => {
+    const text = 'MATCH (p:Parcel) // note\rMATCH (o:Owner) SET o.x = 1 WITH p\nSET p.y = 2;';
+    expect(splitCypher(text).statements).toHaveLength(1);
+    const words = lexCypher(text)
+      .tokens.filter(isSignificant)
+      .map((token) => token.text);
+    expect(words).toContain('Owner'); // code, not comment
+  });
+
+  it('refuses unicode escapes, which Neo4j expands before it parses', () => {
+    expect(
+      splitCypher("MATCH (p:Parcel) SET p.n = 'a\\u0027 WITH p MATCH (o:Owner) SET o.x = 1';").error?.message,
+    ).toMatch(/u0027: Neo4j expands unicode escapes/);
   });
 
   it('reports an unterminated block comment and an unterminated backtick identifier', () => {

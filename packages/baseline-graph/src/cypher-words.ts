@@ -6,6 +6,7 @@ export const CLAUSE_KEYWORDS = new Set([
   'MATCH',
   'OPTIONAL',
   'CREATE',
+  'INSERT',
   'MERGE',
   'WITH',
   'UNWIND',

@@ -85,7 +85,7 @@ const ADMIN_VERBS = new Set([
   'START',
   'STOP',
 ]);
-const WRITE_KEYWORDS = new Set(['CREATE', 'MERGE', 'SET', 'DELETE', 'DETACH', 'REMOVE', 'FOREACH']);
+const WRITE_KEYWORDS = new Set(['CREATE', 'INSERT', 'MERGE', 'SET', 'DELETE', 'DETACH', 'REMOVE', 'FOREACH']);
 const DESTRUCTIVE_KEYWORDS = new Set(['DELETE', 'DETACH', 'REMOVE', 'DROP']);
 /** Procedures that commit on their own or change the schema, so they escape the data transaction. */
 const AUTOCOMMIT_PROCEDURES = [

@@ -36,6 +36,13 @@ describe('writeTargets', () => {
     ['MATCH (p:Parcel) FOREACH (n IN [p] | SET n.x = 1)', [], [], ['n']],
     ['MATCH (a:Road) WITH collect(a) AS xs UNWIND xs AS y SET y.v = 1', [], [], ['y']],
     ['CALL db.labels() YIELD label AS l MATCH (n) SET n.l = l', [], [], ['n']],
+    // A hostile review's ways through (each wrote an Owner through the allowed Parcel name).
+    ["MATCH (o WHERE (o:Parcel) AND o.id = 'x' OR o.owner = 'O-2') SET o.name = 'p'", [], [], ['o']],
+    ['MATCH (o) WHERE o.owner = 1 OPTIONAL MATCH (o:Parcel) SET o.name = 1', [], [], ['o']],
+    ['MATCH (a)-[r]->(b) OPTIONAL MATCH ()-[r:OWNS]->() SET r.m = 1', [], [], ['r']],
+    ['MATCH (o) CALL { MATCH (o:Parcel) RETURN o.id AS pid } SET o.name = 1', [], [], ['o']],
+    ['OPTIONAL MATCH (p:Parcel) SET p.x = 1', ['Parcel'], [], []],
+    ['MATCH (a:P), (b:O) INSERT (a)-[:OWNS]->(b)', [], ['OWNS'], []],
     // Label expressions that match what their names do not describe.
     ['MATCH (n:!Owner) SET n.x = 1', [], [], ['n']],
     ['MATCH (n:%) SET n.x = 1', [], [], ['n']],

@@ -133,7 +133,7 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
     else level.returned = projected;
     level.importFrom = undefined;
   };
-  const startClause = (keyword: string, next: Token | undefined) => {
+  const startClause = (keyword: string, next: Token | undefined, previous: Token | undefined) => {
     endProjection();
     level.importFrom = keyword === 'WITH' && level.importFrom ? level.importFrom : undefined;
     level.aliasing = false;
@@ -147,7 +147,16 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
     }
     // `LOAD CSV WITH HEADERS`: part of LOAD, not a projection.
     if (keyword === 'WITH' && word(next) === 'HEADERS') return;
-    level.clause = keyword === 'DETACH' ? 'DELETE' : keyword === 'OPTIONAL' ? 'MATCH' : keyword;
+    // OPTIONAL MATCH binds new names but narrows none: a bound name it cannot match stays as it was (null
+    // fields, not a dropped row), so a label there says nothing about what a later write reaches.
+    level.clause =
+      keyword === 'DETACH'
+        ? 'DELETE'
+        : keyword === 'OPTIONAL' || (keyword === 'MATCH' && word(previous) === 'OPTIONAL')
+          ? 'OPTIONAL MATCH'
+          : keyword === 'INSERT'
+            ? 'CREATE'
+            : keyword;
     level.itemStart = level.clause === 'SET' || level.clause === 'REMOVE' || level.clause === 'DELETE';
     if (keyword === 'WITH' || keyword === 'RETURN') level.projection = { kind: keyword, items: [[]], nested: [false] };
     if (keyword === 'UNWIND' || keyword === 'LOAD') level.aliasing = true;
@@ -160,7 +169,7 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
     const here = atLevel();
 
     if (here && CLAUSE_KEYWORDS.has(upper) && !isPunct(previous, '.')) {
-      startClause(upper, significant[i + 1]);
+      startClause(upper, significant[i + 1], previous);
       continue;
     }
     if (here && level.projection && PROJECTION_END.has(upper)) {
@@ -168,7 +177,8 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
       level.clause = '';
       continue;
     }
-    if (here && level.projection && !(token.kind === 'punct' && '([{'.includes(token.text))) {
+    // A closing bracket ends the block the projection is in (`CALL { … RETURN x }`), never an item of it.
+    if (here && level.projection && !(token.kind === 'punct' && '([{}])'.includes(token.text))) {
       const projection = level.projection;
       if (isPunct(token, ',')) {
         projection.items.push([]);
@@ -200,11 +210,13 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
         level.itemStart = false;
       }
       const writing = level.clause === 'CREATE' || level.clause === 'MERGE';
-      const binding = level.clause === 'MATCH' || writing;
+      const optional = level.clause === 'OPTIONAL MATCH';
+      const binding = level.clause === 'MATCH' || optional || writing;
+      // After WHERE a parenthesis is a predicate (`WHERE (o:X) OR …`), never a pattern that binds.
       const opensPattern =
         token.text === '(' &&
         (!previous ||
-          CLAUSE_KEYWORDS.has(word(previous)) ||
+          (CLAUSE_KEYWORDS.has(word(previous)) && word(previous) !== 'WHERE') ||
           (previous.kind === 'punct' && (PATTERN_PRECEDERS.has(previous.text) || previous.text === '(')));
       const opensRelationship =
         token.text === '[' && previous?.kind === 'punct' && (previous.text === '-' || previous.text === '<-');
@@ -214,7 +226,7 @@ export function writeTargets(significant: readonly Token[]): WriteTargets {
         if (isPunct(significant[colonAt], ':')) {
           const expression = labelExpression(significant, colonAt, false);
           const names = expression.names;
-          if (variable !== undefined)
+          if (variable !== undefined && !(optional && level.scope.has(variable)))
             bind(variable, {
               labels: opensPattern ? names : [],
               types: opensPattern ? [] : names,

@@ -84,6 +84,27 @@ function sortedData(data: readonly DataChange[]): DataChange[] {
     .sort((a, b) => compareText(a.object, b.object) || compareText(a.kind ?? '', b.kind ?? ''));
 }
 
+/** Count keys that name a scope: a label or relationship type whose count moved was written. */
+const COUNTED_DIMENSIONS: Record<string, string> = { 'label:': 'labels', 'relationship_type:': 'relationship_types' };
+
+/**
+ * A count that moved touched what it counts, whatever the digests say: nodes that lost a label, or
+ * relationships a DETACH DELETE took with their node, change no object the baseline digests.
+ */
+function countedScopes(
+  deltas: Readonly<Record<string, unknown>>,
+  dimensions: readonly string[],
+): { scope: Record<string, string[]> }[] {
+  const scopes: { scope: Record<string, string[]> }[] = [];
+  for (const key of Object.keys(deltas)) {
+    for (const [prefix, dimension] of Object.entries(COUNTED_DIMENSIONS)) {
+      if (key.startsWith(prefix) && dimensions.includes(dimension))
+        scopes.push({ scope: { [dimension]: [key.slice(prefix.length)] } });
+    }
+  }
+  return scopes;
+}
+
 /** Evaluates a declaration against what was observed, with the store's vocabulary; never throws for a governed failure. */
 export function evaluate(
   declaration: MigrationDeclaration,
@@ -93,7 +114,7 @@ export function evaluate(
   const { pre, post } = observed;
   const diff = observed.diff ?? diffBaselines(pre, post);
   const data = sortedData(observed.data ?? []);
-  const seen = touchedWithData(diff, data);
+  const seen = touchedWithData(diff, [...data, ...countedScopes(diff.count_deltas, vocabulary.scopeDimensions)]);
   const metrics = sortedRecord(
     observed.metrics ?? {},
     (value) => typeof value === 'number' && Number.isFinite(value),

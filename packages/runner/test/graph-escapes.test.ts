@@ -28,7 +28,7 @@ async function ownersState() {
   };
 }
 
-async function bundleWith(forward: string): Promise<string> {
+async function bundleWith(forward: string, tweak: (yml: string) => string = (yml) => yml): Promise<string> {
   const source = path.join(repo, 'migrations/graph/GRAPH-MIG-2026-03-06-01');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kfm-graph-escape-'));
   const id = randomId('GRAPH');
@@ -41,7 +41,7 @@ async function bundleWith(forward: string): Promise<string> {
       `forbidden_labels: [${prefix}AuthoritySite]`,
       `forbidden_labels: [${prefix}AuthoritySite, ${prefix}Owner]`,
     );
-  await fs.writeFile(path.join(dir, 'migration.yml'), yml);
+  await fs.writeFile(path.join(dir, 'migration.yml'), tweak(yml));
   await fs.writeFile(path.join(dir, 'forward.cypher'), forward);
   await fs.writeFile(path.join(dir, 'rollback.cypher'), 'RETURN 1;\n');
   await fs.writeFile(path.join(dir, 'notes.md'), 'escape test\n');
@@ -143,5 +143,33 @@ describe('a node carrying an allowed label and another one', () => {
     expect(await shadow()).toEqual(before);
     const notes = await driver.executeQuery(`MATCH (p:${prefix}Parcel) WHERE p.note IS NOT NULL RETURN count(p) AS n`);
     expect(notes.records[0]?.get('n').toNumber()).toBe(0);
+  });
+});
+
+describe('what a write takes with it, seen by the counts', () => {
+  it('DETACH DELETE of an allowed Parcel takes a forbidden-type relationship with it: exit 1, both kept', async () => {
+    const state = async () => {
+      const result = await driver.executeQuery(
+        `MATCH (p:${prefix}Parcel {parcel_id: 'P-27'}) OPTIONAL MATCH (p)-[d:${prefix}DERIVED_FROM]-() RETURN count(DISTINCT p) AS parcels, count(d) AS derived`,
+      );
+      const all = await driver.executeQuery(`MATCH ()-[d:${prefix}DERIVED_FROM]->() RETURN count(d) AS n`);
+      return {
+        parcels: result.records[0]?.get('parcels').toNumber(),
+        derived: result.records[0]?.get('derived').toNumber(),
+        total: all.records[0]?.get('n').toNumber(),
+      };
+    };
+    const before = await state();
+    expect(before.derived).toBeGreaterThan(0);
+    const dir = await bundleWith(`MATCH (p:${prefix}Parcel {parcel_id: 'P-27'}) DETACH DELETE p;\n`, (yml) =>
+      yml
+        .replace('transactional: false', 'transactional: true')
+        .replace('max_nodes_touched: 0', 'max_nodes_touched: 1')
+        .replace('max_label_count_delta: 0', 'max_label_count_delta: 1'),
+    );
+    const run = await kfm(['apply', dir], env);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+    expect(JSON.stringify(run.json.checks)).toMatch(new RegExp(`${prefix}DERIVED_FROM`));
+    expect(await state()).toEqual(before);
   });
 });
