@@ -470,6 +470,44 @@ export async function unobservedCatalogWrites(client: ClientBase): Promise<DataC
   });
 }
 
+/**
+ * The runner's ledger as the run must leave it for the runner: its relations with their privileges,
+ * row security and options, their triggers, rules and policies, its functions (the append-only guard)
+ * and the position of its sequences. No baseline reads the ledger schema, and the ledger row is written
+ * after the commit decision, so a trigger planted on it by dynamic SQL would fire unjudged.
+ */
+async function ledgerSignature(client: ClientBase): Promise<string> {
+  const { rows } = await client.query(
+    `SELECT md5(concat_ws('|',
+       (SELECT n.nspacl::text FROM pg_namespace n WHERE n.nspname = $1),
+       (SELECT string_agg(concat_ws(':', c.relname, c.relkind, c.relacl::text, c.relrowsecurity, c.relforcerowsecurity,
+                 c.reloptions::text, c.relreplident, CASE WHEN c.relkind = 'S' THEN pg_sequence_last_value(c.oid)::text END), ','
+                 ORDER BY c.relname)
+          FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)),
+       (SELECT string_agg(concat_ws(':', t.tgrelid::regclass, t.tgname, t.tgfoid::regprocedure, t.tgenabled, t.tgtype), ','
+                 ORDER BY 1)
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)),
+       (SELECT string_agg(concat_ws(':', r.ev_class::regclass, r.rulename, r.ev_enabled), ',' ORDER BY 1)
+          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)),
+       (SELECT string_agg(concat_ws(':', p.polrelid::regclass, p.polname, p.polcmd, p.polpermissive), ',' ORDER BY 1)
+          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)),
+       (SELECT string_agg(concat_ws(':', p.oid::regprocedure, md5(p.prosrc), p.proacl::text, p.prosecdef, p.proconfig::text), ','
+                 ORDER BY 1)
+          FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1))
+     )) AS signature`,
+    [LEDGER_SCHEMA],
+  );
+  return String(rows[0]?.signature ?? '');
+}
+
+/** The data change a ledger changed by the script is: outside every scope. */
+const LEDGER_CHANGED: DataChange = {
+  object: `${LEDGER_SCHEMA} (the runner's ledger)`,
+  kind: 'ledger',
+  scope: { database: ['current_database'] },
+  counts: { changed: 1 },
+};
+
 const MARKER = 'pg_temp.kfm_session_marker';
 
 /**
@@ -655,6 +693,7 @@ async function applyInTransaction(
     const countersAtBegin = await rowCounters(client);
     const storageAtBegin = await tableStorage(client);
     const sequencesAtBegin = await sequencePositions(client);
+    const ledgerAtBegin = await ledgerSignature(client);
     // Sequence moves outlive ROLLBACK: after one, put back what this session moved (currval still answers).
     const rollBack = async (): Promise<boolean> => {
       if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK');
@@ -693,6 +732,7 @@ async function applyInTransaction(
       }),
       [
         ...(marked && (await sessionMarkerLost(client, true)) ? [DISCARDED] : []),
+        ...((await ledgerSignature(client)) !== ledgerAtBegin ? [LEDGER_CHANGED] : []),
         ...(await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
         ...(await unobservedCatalogWrites(client)),
       ],

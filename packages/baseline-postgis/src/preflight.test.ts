@@ -388,6 +388,36 @@ describe('preflightPostgis', () => {
       expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
     });
 
+    it.each([
+      'ALTER FUNCTION kfm_ledger.refuse_rewrite() SET SCHEMA public',
+      'GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA kfm_ledger TO PUBLIC',
+      'GRANT CREATE ON SCHEMA pg_catalog TO PUBLIC',
+      'GRANT SELECT ON ALL TABLES IN SCHEMA pg_catalog TO PUBLIC',
+      'ALTER FUNCTION lower(text) RENAME TO lower_x',
+      'ALTER FUNCTION pg_catalog.pg_sleep(double precision) SECURITY DEFINER',
+      'COMMENT ON FUNCTION now() IS $$x$$',
+      'REVOKE EXECUTE ON FUNCTION pg_catalog.now() FROM PUBLIC',
+      'ALTER SCHEMA information_schema OWNER TO app',
+      'GRANT USAGE ON SCHEMA governance TO PUBLIC',
+    ])('names the schema %s reaches, so the ledger, system and forbidden schemas are refused', async (sql) => {
+      const result = await preflightPostgis(script(sql), declaration(), undefined, {
+        catalog: { ...catalog, builtinFunctions: ['lower', 'now', 'pg_sleep'] },
+      });
+      expect(failures(result.checks)).toContain('PREFLIGHT_FORBIDDEN');
+    });
+
+    it('lets functions of the script and of allowed schemas be altered', async () => {
+      const result = await preflightPostgis(
+        script(
+          "CREATE FUNCTION public.tidy() RETURNS int LANGUAGE sql AS 'SELECT 1'; COMMENT ON FUNCTION tidy() IS 'x'; GRANT EXECUTE ON FUNCTION public.tidy() TO PUBLIC; DROP FUNCTION tidy();",
+        ),
+        declaration(),
+        undefined,
+        { catalog: { ...catalog, builtinFunctions: ['lower', 'now'] } },
+      );
+      expect(failures(result.checks)).toEqual([]);
+    });
+
     it('holds a SQL function body to the scope: a write there is a write of the script', async () => {
       for (const [body, expected] of [
         ['UPDATE pg_catalog.pg_database SET datconnlimit = 0', /system schemas/],

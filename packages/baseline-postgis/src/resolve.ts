@@ -20,6 +20,8 @@ export interface NameCatalog {
   extensionFunctions?: Record<string, string[] | undefined>;
   /** `schema.relation` of every relation an extension owns (`public.spatial_ref_sys`). */
   extensionRelations?: string[];
+  /** Names of the built-in functions (in pg_catalog). */
+  builtinFunctions?: string[];
   /** `schema.sequence` → `schema.table` that owns it (serial and identity columns). */
   sequenceOwners?: Record<string, string | undefined>;
   /**
@@ -62,6 +64,8 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
            GROUP BY p.proname) AS x) AS extension_functions,
+       (SELECT coalesce(json_agg(DISTINCT p.proname), '[]'::json) FROM pg_proc p
+         WHERE p.pronamespace = 'pg_catalog'::regnamespace) AS builtin_functions,
        (SELECT coalesce(json_agg(n.nspname || '.' || c.relname ORDER BY 1), '[]'::json)
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
@@ -93,6 +97,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     functions: Record<string, string[]>;
     extension_functions: Record<string, string[]>;
     extension_relations: string[];
+    builtin_functions: string[];
     sequence_owners: Record<string, string>;
   };
   return {
@@ -102,6 +107,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     opaqueFunctions: row.functions,
     extensionFunctions: row.extension_functions,
     extensionRelations: row.extension_relations,
+    builtinFunctions: row.builtin_functions,
     sequenceOwners: row.sequence_owners,
     ...(row.exits.length > 0
       ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
@@ -123,6 +129,9 @@ export function parseSearchPath(value: string, user: string): string[] {
   }
   return names;
 }
+
+/** One set of built-in names per catalog, shared by every fork of its resolver. */
+const BUILTINS = new WeakMap<NameCatalog, Set<string>>();
 
 /** A search_path that follows the script, statement by statement. */
 export class NameResolver {
@@ -170,6 +179,25 @@ export class NameResolver {
     const holders = this.catalog.extensionFunctions?.[names[names.length - 1]!] ?? [];
     if (names.length > 1) return holders.includes(names[0]!) ? names[0] : undefined;
     return this.path.find((schema) => holders.includes(schema));
+  }
+
+  /**
+   * The schema an unqualified function name reaches: the first schema on the path holding a user or
+   * extension function of that name, else pg_catalog for a built-in, else where it would be created.
+   */
+  functionSchema(name: string): string {
+    const holders = [...(this.catalog.opaqueFunctions[name] ?? []), ...(this.catalog.extensionFunctions?.[name] ?? [])];
+    const builtin = this.builtins().has(name);
+    if (builtin && !this.path.includes('pg_catalog')) return 'pg_catalog';
+    return (
+      this.path.find((schema) => holders.includes(schema) || (schema === 'pg_catalog' && builtin)) ?? this.creation()
+    );
+  }
+
+  private builtins(): Set<string> {
+    let set = BUILTINS.get(this.catalog);
+    if (!set) BUILTINS.set(this.catalog, (set = new Set(this.catalog.builtinFunctions ?? [])));
+    return set;
   }
 
   /** Does an extension own this relation? */

@@ -176,6 +176,16 @@ export function namedObjects(
     if (!named || named === 'dynamic') return;
     add({ schema: named.schema ?? resolver.relation(named.table), table: named.table });
   });
+  // A function, procedure, aggregate or operator named with its arguments (ALTER, RENAME, COMMENT, GRANT,
+  // DROP, SET SCHEMA): in its schema as written, else where the name resolves (a built-in: pg_catalog).
+  if (node !== 'CreateFunctionStmt')
+    walk(node === 'AlterFunctionStmt' ? { ObjectWithArgs: ast.func } : ast, (value) => {
+      const target = value.ObjectWithArgs as Node | undefined;
+      if (!target) return;
+      const names = nameList({ List: { items: target.objname } });
+      if (names.length > 1) add({ schema: names[names.length - 2]!, function: names[names.length - 1]! });
+      else if (names.length === 1) add({ schema: resolver.functionSchema(names[0]!), function: names[0]! });
+    });
   // A sequence a table owns (serial, identity) is that table's: setval on it writes the table's ids.
   for (const object of [...found.values()]) {
     const owner = object.table ? resolver.sequenceOwner(object.schema, object.table) : undefined;
@@ -215,6 +225,23 @@ export function namedObjects(
       break;
     case 'AlterObjectSchemaStmt':
       if (typeof ast.newschema === 'string') add({ schema: ast.newschema });
+      // Where the object comes from counts as much as where it goes (a function moved out of the ledger).
+      if (ast.objectType === 'OBJECT_SCHEMA') break;
+      if (!ast.relation) {
+        const names = nameList((ast.object as Node | undefined)?.List ? ast.object : { List: { items: [] } });
+        if (names.length > 1) add({ schema: names[names.length - 2]! });
+      }
+      break;
+    case 'GrantStmt':
+      // GRANT … ON SCHEMA s, and GRANT … ON ALL TABLES|SEQUENCES|FUNCTIONS IN SCHEMA s.
+      if (ast.objtype === 'OBJECT_SCHEMA' || ast.targtype === 'ACL_TARGET_ALL_IN_SCHEMA')
+        for (const item of asArray(ast.objects)) for (const schema of nameList(item)) add({ schema });
+      break;
+    case 'AlterOwnerStmt':
+    case 'CommentStmt':
+    case 'SecLabelStmt':
+      if ((ast.objectType ?? ast.objtype) === 'OBJECT_SCHEMA')
+        for (const schema of nameList(ast.object)) add({ schema });
       break;
     case 'RenameStmt':
       if (ast.renameType === 'OBJECT_SCHEMA') {

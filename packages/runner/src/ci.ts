@@ -219,7 +219,7 @@ async function staticPreflight(
   );
   if (rollback.length > 0)
     found.push(
-      ...(await preflight(rollback, loaded.declaration, options)).checks.filter(
+      ...(await preflight(rollback, { ...loaded.declaration, transactional: false }, options)).checks.filter(
         (check) =>
           check.status === 'fail' && (check.code === 'PREFLIGHT_FORBIDDEN' || check.code === 'PREFLIGHT_PARSE'),
       ),

@@ -332,10 +332,16 @@ export function failCheck(
  */
 export async function rollbackScopeChecks(run: LiveRun): Promise<Check[]> {
   if (run.bundle.rollback.length === 0) return [];
-  const result = await run.session.preflight(run.bundle.rollback, run.declaration, {
-    protected: run.protected,
-    allowedRules: run.allowed.rules,
-  });
+  // A rollback runs with nothing observing it (no commit point): held to the rules of a run without one,
+  // so a DO block or an opaque call there is refused as it would be in a non-transactional forward run.
+  const result = await run.session.preflight(
+    run.bundle.rollback,
+    { ...run.declaration, transactional: false },
+    {
+      protected: run.protected,
+      allowedRules: run.allowed.rules,
+    },
+  );
   const failed = result.checks.filter(
     (check) => check.status === 'fail' && (check.code === 'PREFLIGHT_FORBIDDEN' || check.code === 'PREFLIGHT_PARSE'),
   );

@@ -5,7 +5,14 @@
 // baseline and the comparison with PRE; the ledger records rolled_back or rollback_failed.
 import type { Baseline, Issue, ProgressAmount } from '@kfm/migration-contracts';
 import { driftFrom, latestApplied } from './drift.js';
-import { failCheck, runLifecycle, type LifecycleOutcome, type LiveRun, type Step } from './lifecycle.js';
+import {
+  failCheck,
+  rollbackScopeChecks,
+  runLifecycle,
+  type LifecycleOutcome,
+  type LiveRun,
+  type Step,
+} from './lifecycle.js';
 import { verifyRestored } from './restore.js';
 import type { RunOptions, RunResult } from './run-context.js';
 
@@ -48,6 +55,13 @@ async function rollbackBody(run: LiveRun): Promise<Step> {
     status: 'pass',
     message: `ledger state ${ledger.state} (run ${ledger.run_id ?? '?'})`,
   });
+  // The rollback runs unobserved: the same preflight as at apply, before anything runs (a bundle applied
+  // by an older release was never checked this way).
+  const refusals = await reporter.step('preflight the rollback script', () => rollbackScopeChecks(run));
+  if (refusals.length > 0) {
+    evidence.checks.push(...refusals);
+    return { issues: [], status: 'aborted' };
+  }
   const applied = await latestApplied(bundle.loaded.bundleDir);
   const baselineOptions = {
     declaration,

@@ -347,6 +347,32 @@ describe('a script that discards the session state the sequence check reads', ()
   });
 });
 
+describe("the runner's ledger is out of every script's reach, static or dynamic", () => {
+  it('a trigger planted on the ledger by a DO block (it would fire after the decision): exit 1, nothing left', async () => {
+    const before = await decisionsState(db.name);
+    const dir = await bundle({
+      forward: [
+        'CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);',
+        "DO $$ BEGIN EXECUTE format('CREATE FUNCTION %I.on_applied() RETURNS trigger LANGUAGE plpgsql AS %L', 'kfm_' || 'ledger',",
+        "  'BEGIN DELETE FROM governance.decisions; RETURN NULL; END');",
+        "  EXECUTE format('CREATE TRIGGER zz AFTER INSERT ON %I.applied FOR EACH ROW EXECUTE FUNCTION %I.on_applied()', 'kfm_' || 'ledger', 'kfm_' || 'ledger');",
+        'END $$;',
+      ].join('\n'),
+      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(await decisionsState(db.name)).toEqual(before);
+    expect(
+      await query(
+        db.name,
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'kfm_ledger.applied'::regclass AND NOT tgisinternal AND tgname = 'zz'",
+      ),
+    ).toEqual([]);
+    expect(await query(db.name, "SELECT 1 FROM pg_proc WHERE proname = 'on_applied'")).toEqual([]);
+  });
+});
+
 describe('a role that can act outside its session runs no code preflight cannot read', () => {
   // Observation covers the run's own session. A superuser's dynamic SQL can open another session
   // (dblink) or run a server program; what those commit no rollback of the run undoes.
