@@ -547,6 +547,44 @@ const DISCARDED: DataChange = {
   counts: { discarded: 1 },
 };
 
+/** Catalogs whose rows a script could delete unseen (rows it wrote are caught by their xmin). */
+const COUNTED_CATALOGS = UNOBSERVED_CATALOGS.filter((entry) => entry.member);
+
+/**
+ * How many rows each of those catalogs holds, per schema where it has one (extension members left
+ * out): a count that fell between the start and the commit point is an object the script dropped.
+ */
+export async function unobservedCounts(client: ClientBase): Promise<Map<string, number>> {
+  const parts = COUNTED_CATALOGS.map(
+    (entry) => `SELECT '${entry.catalog}' AS catalog,
+        ${entry.schema ? `(SELECT nspname FROM pg_namespace WHERE oid = ${entry.schema})` : 'NULL'} AS schema, count(*)::int AS rows
+      FROM pg_catalog.${entry.catalog} t
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${entry.catalog}'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+     GROUP BY 2`,
+  );
+  const { rows } = await client.query<{ catalog: string; schema: string | null; rows: number }>(
+    parts.join('\nUNION ALL\n'),
+  );
+  return new Map(rows.map((row) => [`${row.catalog}\u0000${row.schema ?? ''}`, row.rows]));
+}
+
+/** Catalog rows gone since `before`: a data change of their schema, or of the database. */
+export function removedSince(before: Map<string, number>, after: Map<string, number>): DataChange[] {
+  const changes: DataChange[] = [];
+  for (const [key, count] of before) {
+    const now = after.get(key) ?? 0;
+    if (now >= count) continue;
+    const [catalog, schema] = key.split('\u0000') as [string, string];
+    changes.push({
+      object: `${catalog}:${schema ? `${schema}.` : ''}(${count - now} removed)`,
+      kind: 'catalog',
+      scope: schema ? { schemas: [schema] } : { database: ['current_database'] },
+      counts: { removed: count - now },
+    });
+  }
+  return changes;
+}
+
 /** Data changes of tables and of sequences, one entry per object, counts merged. */
 function mergeChanges(tables: DataChange[], sequences: DataChange[]): DataChange[] {
   const merged = new Map(tables.map((change) => [change.object, { ...change, counts: { ...change.counts } }]));
@@ -694,6 +732,7 @@ async function applyInTransaction(
     const storageAtBegin = await tableStorage(client);
     const sequencesAtBegin = await sequencePositions(client);
     const ledgerAtBegin = await ledgerSignature(client);
+    const catalogsAtBegin = await unobservedCounts(client);
     // Sequence moves outlive ROLLBACK: after one, put back what this session moved (currval still answers).
     const rollBack = async (): Promise<boolean> => {
       if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK');
@@ -733,6 +772,7 @@ async function applyInTransaction(
       [
         ...(marked && (await sessionMarkerLost(client, true)) ? [DISCARDED] : []),
         ...((await ledgerSignature(client)) !== ledgerAtBegin ? [LEDGER_CHANGED] : []),
+        ...removedSince(catalogsAtBegin, await unobservedCounts(client)),
         ...(await sequenceChangesSince(client, sequencesAtBegin, await sequencePositions(client), true)).changes,
         ...(await unobservedCatalogWrites(client)),
       ],

@@ -526,6 +526,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
           truncate: row.truncate,
           owner: row.owner,
           tables,
+          table_filters: row.table_filters,
         },
       ),
     );
@@ -570,6 +571,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
           bypass_rls: row.bypass_rls,
           connection_limit: row.connection_limit,
           member_of: row.member_of,
+          settings: row.settings,
         },
         { superuser: row.superuser || null },
       ),

@@ -259,7 +259,12 @@ export const PUBLICATIONS_QUERY = `
 SELECT p.pubname AS name, p.puballtables AS all_tables, p.pubinsert AS "insert", p.pubupdate AS "update", p.pubdelete AS "delete", p.pubtruncate AS "truncate",
        pg_get_userbyid(p.pubowner) AS owner,
        (SELECT array_agg((pn.nspname || '.' || pc.relname)::text ORDER BY 1) FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid
-          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = p.oid) AS tables
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = p.oid) AS tables,
+       -- Column lists and row filters (PostgreSQL 15), only where a table has one.
+       (SELECT array_agg((pn.nspname || '.' || pc.relname || ' ' || coalesce(pr.prattrs::text, '*') || ' ' ||
+                coalesce(pg_get_expr(pr.prqual, pr.prrelid), 'true'))::text ORDER BY 1)
+          FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE pr.prpubid = p.oid AND (pr.prattrs IS NOT NULL OR pr.prqual IS NOT NULL)) AS table_filters
 FROM pg_publication p
 ORDER BY 1`;
 
@@ -273,7 +278,9 @@ FROM pg_database d WHERE d.datname = current_database()`;
 export const ROLES_QUERY = `
 SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS create_role, r.rolcreatedb AS create_db,
        r.rolcanlogin AS login, r.rolreplication AS replication, r.rolbypassrls AS bypass_rls, r.rolconnlimit AS connection_limit,
-       (SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS member_of
+       (SELECT array_agg(g.rolname::text ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS member_of,
+       -- The role's own settings in every database (ALTER ROLE … SET), cluster-wide.
+       (SELECT array_agg(s ORDER BY s) FROM pg_db_role_setting rs, unnest(rs.setconfig) AS s WHERE rs.setrole = r.oid AND rs.setdatabase = 0) AS settings
 FROM pg_roles r
 WHERE r.rolname !~ '^pg_'
 ORDER BY 1`;

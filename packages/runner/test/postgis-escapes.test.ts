@@ -2,7 +2,8 @@
 // triggers that write elsewhere, search_path tricks, cluster-wide objects. Each must end in exit 1 with the
 // database unchanged — checked with catalog and row queries of our own, never only our fingerprint.
 import { describe, expect, it } from 'vitest';
-import { bundle, kfm, MIGRATOR, query, seededDatabasePerTest } from './postgis-harness.js';
+import pg from 'pg';
+import { bundle, dsnFor, kfm, MIGRATOR, query, seededDatabasePerTest } from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 const failed = (run: { json: { checks?: { status: string; code?: string; name: string; message?: string }[] } }) =>
@@ -286,6 +287,41 @@ describe('objects no baseline reads, written by dynamic SQL, are caught by the c
       /"object":"pg_(statistic_ext|collation|operator|ts_config|largeobject_metadata|database|shdescription):/,
     );
     expect(await leftovers(db.name)).toEqual(before);
+  });
+});
+
+describe('changes to objects that exist already, where no new catalog row shows them', () => {
+  it.each([
+    [
+      'a collation dropped',
+      "CREATE COLLATION governance.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+      "DROP COLLATION gover' || 'nance.ci",
+      "SELECT count(*)::int AS n FROM pg_collation WHERE collname = 'ci'",
+    ],
+    [
+      "a publication's column list widened",
+      'CREATE PUBLICATION parcels_pub FOR TABLE public.parcels (id, parcel_no)',
+      'ALTER PUBLICATION parcels_pub SET TABLE public.parcels (id, parcel_no, land_use)',
+      "SELECT prattrs::text AS n FROM pg_publication_rel WHERE prpubid = (SELECT oid FROM pg_publication WHERE pubname = 'parcels_pub')",
+    ],
+    [
+      "the migrating role's own settings, cluster-wide",
+      'SELECT 1',
+      "ALTER ROLE ' || quote_ident(current_user) || ' SET application_name = ''kfm-escape''",
+      `SELECT count(*)::int AS n FROM pg_db_role_setting WHERE setrole = '${MIGRATOR}'::regrole`,
+    ],
+  ])('%s in a DO block: exit 1, as it was', async (_what, setup, sql, probe) => {
+    // Set up as the migrator, so what it then changes is its own to change.
+    const client = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+    await client.connect();
+    await client.query(setup).finally(() => client.end());
+    const before = await query(db.name, probe);
+    const dir = await bundle({ forward: `DO $$ BEGIN EXECUTE '${sql}'; END $$;\n` });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(failed(run).some((check) => /^scope\./.test(check.name))).toBe(true);
+    expect(JSON.stringify(run.json.issues ?? [])).not.toContain('STATEMENT_FAILED');
+    expect(await query(db.name, probe)).toEqual(before);
   });
 });
 
