@@ -55,13 +55,13 @@ export function lexCypher(text: string): LexResult {
   const tokens: Token[] = [];
   // Neo4j expands \uXXXX escapes in the whole text before it parses (a \u000a ends a comment, a \u0027
   // closes a string): a script holding one does not mean what it shows, so it is refused outright.
-  const escape = /\\u+[0-9a-fA-F]{4}/.exec(text);
-  if (escape)
+  const unicodeEscape = /\\u+[0-9a-fA-F]{4}/.exec(text);
+  if (unicodeEscape)
     return {
       tokens,
       error: {
-        offset: escape.index,
-        message: `${escape[0]}: Neo4j expands unicode escapes before it parses, so the script would not mean what it shows; write the character itself`,
+        offset: unicodeEscape.index,
+        message: `${unicodeEscape[0]}: Neo4j expands unicode escapes before it parses, so the script would not mean what it shows; write the character itself`,
       },
     };
   let i = 0;
