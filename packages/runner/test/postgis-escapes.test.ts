@@ -3,7 +3,7 @@
 // database unchanged — checked with catalog and row queries of our own, never only our fingerprint.
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { bundle, dsnFor, kfm, MIGRATOR, query, seededDatabasePerTest } from './postgis-harness.js';
+import { bundle, dsnFor, kfm, MIGRATOR, query, readJson, seededDatabasePerTest } from './postgis-harness.js';
 
 const db = seededDatabasePerTest();
 const failed = (run: { json: { checks?: { status: string; code?: string; name: string; message?: string }[] } }) =>
@@ -198,9 +198,7 @@ describe('runs without a commit point observe rows too (approximately)', () => {
     expect(JSON.stringify(failed(run))).toMatch(/audit\.events/);
     // The index the run built was rolled back; the trigger's row is what the operator must look at.
     expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_use_idx'")).toEqual([]);
-    const receipt = JSON.parse(
-      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
-    );
+    const receipt = await readJson(`${dir}/receipts/run_receipt.json`);
     expect(receipt.data_changes).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -280,9 +278,7 @@ describe('objects no baseline reads, written by dynamic SQL, are caught by the c
     const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code, run.stderr.slice(-1500)).toBe(1);
     expect(failed(run).some((check) => /^scope\./.test(check.name))).toBe(true);
-    const receipt = JSON.parse(
-      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
-    );
+    const receipt = await readJson(`${dir}/receipts/run_receipt.json`);
     expect(JSON.stringify(receipt.data_changes)).toMatch(
       /"object":"pg_(statistic_ext|collation|operator|ts_config|largeobject_metadata|database|shdescription):/,
     );
@@ -372,9 +368,7 @@ describe('a script that discards the session state the sequence check reads', ()
     });
     const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code, run.stderr.slice(-1500)).not.toBe(0);
-    const receipt = JSON.parse(
-      await (await import('node:fs/promises')).readFile(`${dir}/receipts/run_receipt.json`, 'utf8'),
-    );
+    const receipt = await readJson(`${dir}/receipts/run_receipt.json`);
     expect(receipt.data_changes.map((change: { object: string }) => change.object)).toContain(
       'session state (DISCARD)',
     );
