@@ -29,7 +29,7 @@ import {
   triggersQuery,
   TYPES_QUERY,
 } from './catalog-queries.js';
-import { catalogObjects, type CatalogRows, type RelationGroup, type Reuse, type Row } from './catalog-objects.js';
+import { catalogBuilder, type CatalogRows, type RelationGroup, type Reuse, type Row } from './catalog-objects.js';
 import { contentDigests, exactRowCounts } from './data-measures.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { isProtected, matchesAny } from './scope.js';
@@ -64,6 +64,59 @@ const COUNT_KEYS: Record<string, string> = {
   publication: 'publications',
   role: 'roles',
 };
+
+/** The sections the combined security query returns, in the builder's order. */
+const SECURITY_SECTIONS = [
+  'policies',
+  'rules',
+  'defaultAcls',
+  'eventTriggers',
+  'publications',
+  'database',
+  'roles',
+] as const satisfies readonly (keyof CatalogRows)[];
+
+/** Rows per FETCH: a batch is digested and dropped before the next one is read. */
+const BATCH_ROWS = 5000;
+
+interface CursorRead {
+  sql: string;
+  parameters: unknown[];
+  each: (rows: Row[]) => void;
+}
+
+/**
+ * Reads queries through cursors of the current transaction, in order and in batches, handing each batch
+ * on, so no query's whole result is held at once. All are declared first (their snapshots taken together
+ * under READ COMMITTED). The next FETCH is sent before a batch is handed on; the socket's buffer lets the
+ * server run only a little ahead, so this saves little, but it costs nothing. On an error in JavaScript
+ * the cursors are closed (the transaction goes on: an apply captures POST inside its own); a server error
+ * has failed the transaction, and its end takes the cursors with it.
+ */
+async function readThroughCursors(client: ClientBase, reads: readonly CursorRead[]): Promise<void> {
+  const names = reads.map((_, at) => `kfm_baseline_${at}`);
+  for (const [at, read] of reads.entries())
+    await client.query(`DECLARE ${names[at]} NO SCROLL CURSOR FOR ${read.sql}`, read.parameters);
+  const fetch = (at: number) => client.query(`FETCH FORWARD ${BATCH_ROWS} FROM ${names[at]}`);
+  // One round trip for all (a simple-protocol query may hold several statements; the names are ours).
+  const close = () => client.query(names.map((name) => `CLOSE ${name};`).join(' '));
+  let at = 0;
+  let next = fetch(0);
+  while (at < reads.length) {
+    const { rows } = await next;
+    const following = rows.length === BATCH_ROWS ? at : at + 1;
+    if (following < reads.length) next = fetch(following);
+    try {
+      (reads[at] as CursorRead).each(rows as Row[]);
+    } catch (error) {
+      if (following < reads.length) await next.catch(() => undefined);
+      await close().catch(() => undefined);
+      throw error;
+    }
+    at = following;
+  }
+  await close();
+}
 
 /** Reads of the catalog and of tables never queue forever behind another session's lock (this transaction only). */
 export async function boundLockWaits(
@@ -159,6 +212,7 @@ export async function capturePostgisBaseline(
         pinned.intervalstyle,
         pinned.extra_float_digits,
         pinned.jit,
+        pinned.cursor_tuple_fraction,
       ]);
     }
     return baseline;
@@ -200,26 +254,39 @@ async function captureInSnapshot(
       roles: part('roles'),
     };
   };
-  const readRows = async (only?: Only, changed?: string[]): Promise<CatalogRows> => {
-    const parameters = only ? [LEDGER_SCHEMA, changed] : [LEDGER_SCHEMA];
-    return {
-      schemas: await read(SCHEMAS_QUERY),
-      relations: await read(relationsQuery(only), parameters),
-      columns: await read(columnsQuery(only), parameters),
-      indexes: await read(indexesQuery(only), parameters),
-      constraints: await read(constraintsQuery(only), parameters),
-      functions: await read(FUNCTIONS_QUERY),
-      triggers: await read(triggersQuery(only), parameters),
-      types: await read(TYPES_QUERY),
-      extensions: await read(EXTENSIONS_QUERY, []),
-      ...(await readSecurity()),
-    };
+  /**
+   * Every catalog section into a builder, in its order. The sections that grow with the database are read
+   * through cursors in batches, each batch digested and dropped before the next; the others are a few rows.
+   */
+  const readFacts = async (reuse?: Reuse, changed?: string[]) => {
+    const builder = catalogBuilder(reuse);
+    const only: Only | undefined = reuse ? onlyChanged : undefined;
+    const parameters = reuse ? [LEDGER_SCHEMA, changed] : [LEDGER_SCHEMA];
+    const section = (name: keyof CatalogRows, sql: string, values = parameters): CursorRead => ({
+      sql,
+      parameters: values,
+      each: (rows) => builder.add(name, rows),
+    });
+    builder.add('schemas', await read(SCHEMAS_QUERY));
+    await readThroughCursors(client, [
+      section('columns', columnsQuery(only)),
+      section('relations', relationsQuery(only)),
+      section('indexes', indexesQuery(only)),
+      section('constraints', constraintsQuery(only)),
+      section('functions', FUNCTIONS_QUERY, [LEDGER_SCHEMA]),
+      section('triggers', triggersQuery(only)),
+    ]);
+    builder.add('types', await read(TYPES_QUERY));
+    const extensions = await read(EXTENSIONS_QUERY, []);
+    builder.add('extensions', extensions);
+    const security = await readSecurity();
+    for (const name of SECURITY_SECTIONS) builder.add(name, security[name]);
+    return { builder, extensions };
   };
 
   // The change detector first (same snapshot as the rows in a capture of its own), then only what moved.
   const detector = cache ? ((await read(SIGNATURES_QUERY))[0] as unknown as Signatures) : undefined;
-  let rows: CatalogRows;
-  let reuse: Reuse | undefined;
+  let catalog: Awaited<ReturnType<typeof readFacts>>;
   if (cache && detector && cache.global === detector.global) {
     const changed: string[] = [];
     const groups = new Map<string, RelationGroup>();
@@ -229,18 +296,18 @@ async function captureInSnapshot(
       else changed.push(relid);
       return { relid, reltuples: Number(detector.reltuples[at]) };
     });
-    rows = await readRows(onlyChanged, changed);
+    catalog = await readFacts({ order, groups }, changed);
     // A relation another session created between the detector and the rows (READ COMMITTED): read everything.
     const ordered = new Set(detector.relids);
-    if (rows.relations.some((row) => !ordered.has(String(row.relid)))) rows = await readRows();
-    else reuse = { order, groups };
-    cache.last = { mode: reuse ? 'incremental' : 'full', refetched: changed.length, relations: order.length };
+    const incremental = catalog.builder.relids.every((relid) => ordered.has(relid));
+    if (!incremental) catalog = await readFacts();
+    cache.last = { mode: incremental ? 'incremental' : 'full', refetched: changed.length, relations: order.length };
   } else {
-    rows = await readRows();
+    catalog = await readFacts();
     if (cache)
       cache.last = { mode: 'full', refetched: detector?.relids.length ?? 0, relations: detector?.relids.length ?? 0 };
   }
-  const facts = await catalogObjects(rows, reuse);
+  const facts = catalog.builder.finish();
   if (cache && detector) {
     const relations: CaptureCache['relations'] = new Map();
     detector.relids.forEach((relid, at) => {
@@ -251,13 +318,12 @@ async function captureInSnapshot(
     cache.relations = relations;
     cache.global = detector.global;
   }
-  options.progress?.(`baseline: ${facts.objects.length} objects in ${rows.schemas.length} schema(s)`);
-
   const counts: Record<string, number> = Object.fromEntries(Object.values(COUNT_KEYS).map((key) => [key, 0]));
   for (const object of facts.objects) {
     const key = COUNT_KEYS[object.kind];
     if (key) counts[key] = (counts[key] ?? 0) + 1;
   }
+  options.progress?.(`baseline: ${facts.objects.length} objects in ${counts.schemas} schema(s)`);
 
   const domains = options.protected ?? options.declaration?.protected;
   const protectedObjects = facts.objects.filter((object) => isProtected(domains, object.scope));
@@ -273,7 +339,7 @@ async function captureInSnapshot(
   const scoped = facts.relations.filter((relation) => matchesAny(scopePatterns, relation.aliases));
   if (scoped.length > 0) measures.rows_exact = await exactRowCounts(client, scoped);
 
-  const extensions = Object.fromEntries(rows.extensions.map((row) => [String(row.name), String(row.version)]));
+  const extensions = Object.fromEntries(catalog.extensions.map((row) => [String(row.name), String(row.version)]));
   const baseline: Baseline = {
     kfm_baseline_version: 'v1',
     store: 'postgis',

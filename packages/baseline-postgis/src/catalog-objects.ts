@@ -176,11 +176,50 @@ export function spatialType(formatted: string): { family: string; type: string; 
   return { family: match[1]!, type: match[2] ?? 'Geometry', srid: match[3] ? Number(match[3]) : 0 };
 }
 
+/** The order a builder takes sections in: a relation's column list is complete before the relation. */
+export const CATALOG_SECTIONS: readonly (keyof CatalogRows)[] = [
+  'schemas',
+  'columns',
+  'relations',
+  'indexes',
+  'constraints',
+  'functions',
+  'triggers',
+  'types',
+  'extensions',
+  'policies',
+  'rules',
+  'defaultAcls',
+  'eventTriggers',
+  'publications',
+  'database',
+  'roles',
+];
+
 /**
- * Turns the catalog rows into objects. With `reuse`, the relation-level rows cover only the relations
- * that changed; the other relations' groups are taken as they are, so the result equals a full pass.
+ * Turns catalog rows into objects as they arrive, section by section in CATALOG_SECTIONS' order and each
+ * section in as many batches as the reader likes: a row is digested and dropped, so only the objects
+ * outlive their rows (at 10,000 tables the rows were most of a capture's heap, and of its GC time).
  */
-export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<CatalogFacts> {
+export interface CatalogBuilder {
+  add(section: keyof CatalogRows, rows: readonly Row[]): void;
+  /** The relations section's OIDs in the order read (RELATIONS_QUERY's). */
+  readonly relids: readonly string[];
+  /**
+   * The facts. With `reuse`, the relation-level rows covered only the relations that changed; the other
+   * relations' groups are taken as they are, so the result equals a full pass.
+   */
+  finish(): CatalogFacts;
+}
+
+/** All rows at once (tests, and readers without cursors): the same facts as a builder fed in batches. */
+export function catalogObjects(rows: CatalogRows, reuse?: Reuse): CatalogFacts {
+  const builder = catalogBuilder(reuse);
+  for (const section of CATALOG_SECTIONS) builder.add(section, rows[section]);
+  return builder.finish();
+}
+
+export function catalogBuilder(reuse?: Reuse): CatalogBuilder {
   const tableScope = tableScopes();
   const groups = new Map<string, RelationGroup>();
   const groupOf = (relid: string): RelationGroup => {
@@ -194,8 +233,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
   const objects: BaselineObject[] = [];
   const pending = digester(objects, groupOf);
   const reltuples = new Map<string, number>();
+  const relids: string[] = [];
 
-  for (const row of rows.schemas)
+  const schemasRow = (row: Row): void =>
     pending.push(
       object(
         'schema',
@@ -207,7 +247,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
     );
 
   const columnOrder = new Map<string, string[]>();
-  for (const row of rows.columns) {
+  const columnsRow = (row: Row): void => {
     const [schema, table, name, type] = [text(row.schema), text(row.table), text(row.name), text(row.type)];
     const qualified = `${schema}.${table}`;
     const order = columnOrder.get(qualified);
@@ -244,9 +284,10 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         }),
       ),
     );
-  }
+  };
 
-  for (const row of rows.relations) {
+  const relationsRow = (row: Row): void => {
+    relids.push(text(row.relid));
     const [schema, name, relkind] = [text(row.schema), text(row.name), text(row.relkind)];
     const qualified = `${schema}.${name}`;
     const kind = RELATION_KIND[relkind] ?? 'table';
@@ -273,7 +314,7 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
       pending.push(
         owned(row, object('sequence', qualified, scope, definition, { type: row.sequence_type, owned_by: ownedBy })),
       );
-      continue;
+      return;
     }
     const definition = {
       relkind,
@@ -328,9 +369,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
       };
       reltuples.set(text(row.relid), Number(row.reltuples));
     }
-  }
+  };
 
-  for (const row of rows.indexes) {
+  const indexesRow = (row: Row): void => {
     const [schema, name, tableSchema, table] = [
       text(row.schema),
       text(row.name),
@@ -371,9 +412,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         ),
       ),
     );
-  }
+  };
 
-  for (const row of rows.constraints) {
+  const constraintsRow = (row: Row): void => {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     const type = CONSTRAINT_LABEL[text(row.type)] ?? text(row.type);
     pending.push(
@@ -388,9 +429,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         ),
       ),
     );
-  }
+  };
 
-  for (const row of rows.functions) {
+  const functionsRow = (row: Row): void => {
     const kind = FUNCTION_LABEL[text(row.kind)] ?? text(row.kind);
     const definition = {
       kind,
@@ -411,9 +452,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         security_definer: row.security_definer || null,
       }),
     );
-  }
+  };
 
-  for (const row of rows.triggers) {
+  const triggersRow = (row: Row): void => {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     pending.push(
       owned(
@@ -427,9 +468,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         ),
       ),
     );
-  }
+  };
 
-  for (const row of rows.types) {
+  const typesRow = (row: Row): void => {
     const type = TYPE_LABEL[text(row.type)] ?? text(row.type);
     pending.push(
       object(
@@ -440,9 +481,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { type },
       ),
     );
-  }
+  };
 
-  for (const row of rows.extensions) {
+  const extensionsRow = (row: Row): void => {
     // An extension answers to every schema its member tables live in: ALTER EXTENSION … ADD TABLE cannot hide one.
     const schemas = [
       text(row.schema),
@@ -457,9 +498,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { version: row.version, schema: row.schema },
       ),
     );
-  }
+  };
 
-  for (const row of rows.policies) {
+  const policiesRow = (row: Row): void => {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     pending.push(
       object(
@@ -476,9 +517,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { command: row.command },
       ),
     );
-  }
+  };
 
-  for (const row of rows.rules) {
+  const rulesRow = (row: Row): void => {
     const [schema, table, name] = [text(row.schema), text(row.table), text(row.name)];
     pending.push(
       object('rule', `${schema}.${table}.${name}`, tableScope(schema, table), {
@@ -486,11 +527,11 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         enabled: row.enabled,
       }),
     );
-  }
+  };
 
   // The database's own name differs between a database and its copy (a rehearsal's scratch): never part of a digest.
   const database = 'current_database';
-  for (const row of rows.defaultAcls) {
+  const defaultAclsRow = (row: Row): void => {
     const schema = row.schema === null || row.schema === undefined ? undefined : text(row.schema);
     const scope: Record<string, string[]> = schema ? { schemas: [schema] } : { [DATABASE_DIMENSION]: [database] };
     pending.push(
@@ -498,9 +539,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         acl: row.acl,
       }),
     );
-  }
+  };
 
-  for (const row of rows.eventTriggers) {
+  const eventTriggersRow = (row: Row): void => {
     pending.push(
       object(
         'event_trigger',
@@ -509,9 +550,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { event: row.event, enabled: row.enabled, tags: row.tags, function: row.function, owner: row.owner },
       ),
     );
-  }
+  };
 
-  for (const row of rows.publications) {
+  const publicationsRow = (row: Row): void => {
     const tables = (row.tables as string[] | null) ?? [];
     pending.push(
       object(
@@ -542,9 +583,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         ),
       );
     }
-  }
+  };
 
-  for (const row of rows.database) {
+  const databaseRow = (row: Row): void => {
     pending.push(
       object(
         'database',
@@ -553,9 +594,9 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { owner: row.owner, acl: row.acl, settings: row.settings, role_settings: row.role_settings },
       ),
     );
-  }
+  };
 
-  for (const row of rows.roles) {
+  const rolesRow = (row: Row): void => {
     pending.push(
       object(
         'role',
@@ -576,35 +617,66 @@ export async function catalogObjects(rows: CatalogRows, reuse?: Reuse): Promise<
         { superuser: row.superuser || null },
       ),
     );
-  }
-
-  const relations: CatalogFacts['relations'] = [];
-  const spatialColumns = new Map<string, string[]>();
-  const spatialIndexKeys = new Map<string, string[][]>();
-  const gather = (group: RelationGroup | undefined, tuples: number) => {
-    const relation = group?.relation;
-    if (!relation) return;
-    const { name, schema, table, aliases, relkind } = relation;
-    relations.push({ name, schema, table, aliases, reltuples: tuples, relkind });
-    if (group.spatialColumns) spatialColumns.set(relation.name, group.spatialColumns);
-    if (group.spatialIndexKeys) spatialIndexKeys.set(relation.name, group.spatialIndexKeys);
   };
-  if (reuse) {
-    for (const { relid, reltuples: tuples } of reuse.order) {
-      const fresh = groups.get(relid);
-      const group = fresh ?? reuse.groups.get(relid);
-      if (!fresh && group) {
-        groups.set(relid, group);
-        for (const object of group.objects) objects.push(object);
+
+  const handlers: Record<keyof CatalogRows, (row: Row) => void> = {
+    schemas: schemasRow,
+    columns: columnsRow,
+    relations: relationsRow,
+    indexes: indexesRow,
+    constraints: constraintsRow,
+    functions: functionsRow,
+    triggers: triggersRow,
+    types: typesRow,
+    extensions: extensionsRow,
+    policies: policiesRow,
+    rules: rulesRow,
+    defaultAcls: defaultAclsRow,
+    eventTriggers: eventTriggersRow,
+    publications: publicationsRow,
+    database: databaseRow,
+    roles: rolesRow,
+  };
+  let next = 0;
+  const add = (section: keyof CatalogRows, rows: readonly Row[]): void => {
+    const at = CATALOG_SECTIONS.indexOf(section);
+    // Sections out of order would build a relation before its columns: a reader's bug, never silent.
+    if (at < next - 1 || at > next) throw new Error(`catalog section ${section} out of order`);
+    next = at + 1;
+    const handle = handlers[section];
+    for (const row of rows) handle(row);
+  };
+
+  const finish = (): CatalogFacts => {
+    const relations: CatalogFacts['relations'] = [];
+    const spatialColumns = new Map<string, string[]>();
+    const spatialIndexKeys = new Map<string, string[][]>();
+    const gather = (group: RelationGroup | undefined, tuples: number) => {
+      const relation = group?.relation;
+      if (!relation) return;
+      const { name, schema, table, aliases, relkind } = relation;
+      relations.push({ name, schema, table, aliases, reltuples: tuples, relkind });
+      if (group.spatialColumns) spatialColumns.set(relation.name, group.spatialColumns);
+      if (group.spatialIndexKeys) spatialIndexKeys.set(relation.name, group.spatialIndexKeys);
+    };
+    if (reuse) {
+      for (const { relid, reltuples: tuples } of reuse.order) {
+        const fresh = groups.get(relid);
+        const group = fresh ?? reuse.groups.get(relid);
+        if (!fresh && group) {
+          groups.set(relid, group);
+          for (const object of group.objects) objects.push(object);
+        }
+        gather(group, fresh ? (reltuples.get(relid) ?? tuples) : tuples);
       }
-      gather(group, fresh ? (reltuples.get(relid) ?? tuples) : tuples);
+    } else {
+      // RELATIONS_QUERY's order: the relations' facts, and so the measures, come out in it.
+      for (const relid of relids) gather(groups.get(relid), reltuples.get(relid) ?? 0);
     }
-  } else {
-    // RELATIONS_QUERY's order: the relations' facts, and so the measures, come out in it.
-    for (const row of rows.relations) gather(groups.get(text(row.relid)), reltuples.get(text(row.relid)) ?? 0);
-  }
-  objects.sort((a, b) =>
-    a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
-  return { objects, relations, spatialColumns, spatialIndexKeys, groups };
+    objects.sort((a, b) =>
+      a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    return { objects, relations, spatialColumns, spatialIndexKeys, groups };
+  };
+  return { add, relids, finish };
 }

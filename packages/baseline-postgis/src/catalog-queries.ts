@@ -32,19 +32,24 @@ export const PIN_SETTINGS_QUERY = `
 WITH previous AS MATERIALIZED (
   SELECT current_setting('search_path') AS search_path, current_setting('TimeZone') AS timezone,
          current_setting('DateStyle') AS datestyle, current_setting('IntervalStyle') AS intervalstyle,
-         current_setting('extra_float_digits') AS extra_float_digits, current_setting('jit') AS jit)
+         current_setting('extra_float_digits') AS extra_float_digits, current_setting('jit') AS jit,
+         current_setting('cursor_tuple_fraction') AS cursor_tuple_fraction)
 SELECT previous.*, current_setting('server_version') AS version,
        set_config('search_path', 'pg_catalog', true), set_config('TimeZone', 'UTC', true),
        set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),
        set_config('extra_float_digits', '1', true),
        -- JIT compiles the big catalog queries for longer than they run (1.0 s of JIT for 0.6 s of
        -- execution at 10,000 tables, measured by npm run bench).
-       set_config('jit', 'off', true)
+       set_config('jit', 'off', true),
+       -- The relation-level queries are read through cursors, all of every one: plan for the whole result
+       -- (the default 0.1 favours the first rows, i.e. nested loops over the hash joins these need).
+       set_config('cursor_tuple_fraction', '1', true)
 FROM previous`;
 
 export const RESTORE_SETTINGS_QUERY = `
 SELECT set_config('search_path', $1, true), set_config('TimeZone', $2, true), set_config('DateStyle', $3, true),
-       set_config('IntervalStyle', $4, true), set_config('extra_float_digits', $5, true), set_config('jit', $6, true)`;
+       set_config('IntervalStyle', $4, true), set_config('extra_float_digits', $5, true), set_config('jit', $6, true),
+       set_config('cursor_tuple_fraction', $7, true)`;
 
 export const SCHEMAS_QUERY = `
 SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, ${sortedAcl('n.nspacl')} AS acl,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CID } from 'multiformats/cid';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { canonicalJson, cidOfBytes, cidOfJson, cidOfJsonSync, cidOfScript, inspectCid } from './digest.js';
+import { fingerprintOf } from './fingerprint.js';
 
 /** RFC 4648 base32 (lowercase, no padding), written out here so the CID check does not reuse multiformats. */
 function base32Decode(text: string): Uint8Array {
@@ -171,5 +172,29 @@ describe('CIDs', () => {
     expect(() => inspectCid(cid.slice(0, -4))).toThrow();
     expect(() => inspectCid(`${cid.slice(0, -1)}1`)).toThrow();
     expect(() => inspectCid(cid.slice(1))).toThrow();
+  });
+});
+
+describe('fingerprintOf', () => {
+  it('hashes the same bytes as the canonical JSON of the sorted triples, across chunk boundaries', async () => {
+    const awkward = [
+      'plain',
+      'quote " and \\ backslash',
+      'tab\tnewline\n\u0001',
+      'é ü 中文 🙂',
+      '\ud800 lone',
+      '\u2028',
+    ];
+    const objects = Array.from({ length: 6000 }, (_, i) => ({
+      kind: i % 3 === 0 ? 'table' : 'column',
+      name: `${awkward[i % awkward.length]}.${(i * 7919) % 6000}`,
+      digest: `bagaaiera${i.toString(36)}`,
+    }));
+    const triples = objects
+      .map((object) => [object.kind, object.name, object.digest])
+      .sort((a, b) => (a.join('\u0000') < b.join('\u0000') ? -1 : 1));
+    expect(canonicalJson(triples).length).toBeGreaterThan(2 * 65536);
+    expect(await fingerprintOf(objects)).toBe(await cidOfJson(triples));
+    expect(await fingerprintOf([])).toBe(await cidOfJson([]));
   });
 });
