@@ -189,10 +189,7 @@ export function statementEscapes(
   )
     escapes.push({ rule: 'unobserved-object', message: 'changes a large object (outside every baseline)' });
   const exit = resolver.sessionExit;
-  const leaves = (what: string): Escape => ({
-    rule: 'session-exit',
-    message: `${what}, and the ${exit}: code preflight cannot read could act outside the run's session (dblink, COPY … PROGRAM), which neither the observed diff nor a rollback covers; run migrations as a role without those rights`,
-  });
+  const leaves = (what: string): Escape => sessionExitEscape(exit, what);
   // Code preflight cannot read: refused without a commit point (by `rule`), and in every run by a role
   // that can leave its session; otherwise the in-transaction observation judges what it did.
   const unreadable = (rule: string, what: string, why: string) => {
@@ -287,6 +284,57 @@ export function statementEscapes(
       rule: 'opaque-call',
       message: `calls procedure ${names.join('.')}, whose body preflight cannot read`,
     });
+  }
+  return escapes;
+}
+
+function sessionExitEscape(exit: string | undefined, what: string): Escape {
+  return {
+    rule: 'session-exit',
+    message: `${what}, and the ${exit}: code preflight cannot read could act outside the run's session (dblink, COPY … PROGRAM), which neither the observed diff nor a rollback covers; run migrations as a role without those rights`,
+  };
+}
+
+/**
+ * Statements that can run code already attached to the relations they name: row writes fire triggers and
+ * evaluate defaults, checks and index expressions; reads expand views and apply policies; ALTER TABLE,
+ * CLUSTER, VACUUM/ANALYZE, REINDEX and REFRESH rewrite or re-evaluate. (CREATE INDEX, COMMENT, GRANT,
+ * DROP … run none of it.)
+ */
+const RUNS_ATTACHED_CODE = new Set([
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'MergeStmt',
+  'CopyStmt',
+  'TruncateStmt',
+  'SelectStmt',
+  'CreateTableAsStmt',
+  'DeclareCursorStmt',
+  'ExplainStmt',
+  'AlterTableStmt',
+  'ClusterStmt',
+  'VacuumStmt',
+  'ReindexStmt',
+  'RefreshMatViewStmt',
+]);
+
+/**
+ * With a role that can leave its session, a statement touching a relation whose attached code calls a
+ * function preflight cannot read runs that code as the role: refused like a direct call (a migrator's
+ * earlier trigger fired by a superuser's run is the way to escalate).
+ */
+export function attachedCodeEscapes(
+  node: string,
+  objects: readonly { schema: string; table?: string }[],
+  resolver: NameResolver,
+): Escape[] {
+  const exit = resolver.sessionExit;
+  if (!exit || !RUNS_ATTACHED_CODE.has(node)) return [];
+  const escapes: Escape[] = [];
+  for (const object of objects) {
+    const why = object.table ? resolver.attachedCode(object.schema, object.table) : undefined;
+    if (why) escapes.push(sessionExitEscape(exit, `touches ${object.schema}.${object.table}, where ${why}`));
   }
   return escapes;
 }

@@ -463,6 +463,33 @@ describe('preflightPostgis', () => {
         expect(await refused(sql, true)).toEqual([]);
       });
 
+      it('refuses touching a table whose attached code calls an opaque function only where that code can run', async () => {
+        const planted: NameCatalog = {
+          ...superuser,
+          attachedCode: { 'public.parcels': 'trigger audit of public.parcels calls public.audit()' },
+        };
+        const observed = async (sql: string, on: NameCatalog) =>
+          (await preflightPostgis(script(sql), declaration({ transactional: true }), undefined, { catalog: on })).checks
+            .filter((check) => check.status === 'fail')
+            .map((check) => `${check.observed}: ${check.message}`);
+        for (const sql of [
+          "UPDATE parcels SET land_use = 'x' WHERE false",
+          'SELECT count(*) FROM public.parcels',
+          'TRUNCATE parcels',
+          'ALTER TABLE parcels ALTER COLUMN area_m2 TYPE numeric',
+          'REINDEX TABLE parcels',
+        ]) {
+          const [finding] = await observed(sql, planted);
+          expect(finding).toMatch(
+            /^session-exit: .*touches public\.parcels, where trigger audit of public\.parcels calls public\.audit\(\)/,
+          );
+          // Without a way out of the session, the same code is observed in the transaction instead.
+          expect(await observed(sql, { ...planted, sessionExit: undefined })).toEqual([]);
+        }
+        for (const sql of ['CREATE INDEX parcels_x ON parcels (land_use)', "COMMENT ON TABLE parcels IS 'p'"])
+          expect(await observed(sql, planted)).toEqual([]);
+      });
+
       it('says which right lets it out, and lets readable SQL through', async () => {
         const result = await preflightPostgis(script('DO $$ BEGIN END $$'), declaration(), undefined, {
           catalog: superuser,

@@ -10,7 +10,7 @@ import type {
   ScriptFile,
 } from '@kfm/migration-contracts';
 import { escapeCheck } from '@kfm/adapter-kit';
-import { functionBody, functionLanguage, searchPathChange, statementEscapes } from './escapes.js';
+import { attachedCodeEscapes, functionBody, functionLanguage, searchPathChange, statementEscapes } from './escapes.js';
 import { batchDirective, batchRefusal } from './batch.js';
 import { lintStatements, type TableSize } from './lint.js';
 import { LEDGER_SCHEMA } from './ledger.js';
@@ -129,6 +129,8 @@ export async function preflightPostgis(
     }
     linted.push({ statement, resolver: resolver.fork() });
     const facts = statementFacts(statement, resolver);
+    for (const found of attachedCodeEscapes(statement.node, facts.objects, resolver))
+      findings.push(escapeCheck(found, where, allowed));
     statements.push({
       index: statement.index,
       file: statement.file,

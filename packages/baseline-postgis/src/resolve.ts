@@ -30,6 +30,13 @@ export interface NameCatalog {
    * commit changes no rollback undoes and no observation of the session sees.
    */
   sessionExit?: string;
+  /**
+   * With a session exit only: `schema.relation` → the code already attached to it that calls a function
+   * preflight cannot read (a trigger, a column default or generated column, a check constraint, an index
+   * expression, a rule or view definition, a policy), also through a foreign key that cascades a write to
+   * a table with such code. Touching the relation runs that code as the role.
+   */
+  attachedCode?: Record<string, string | undefined>;
 }
 
 /** Without a live catalog: everything unqualified is in `public`, the server default. */
@@ -100,6 +107,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     builtin_functions: string[];
     sequence_owners: Record<string, string>;
   };
+  const attachedCode = row.exits.length > 0 ? await loadAttachedCode(client) : undefined;
   return {
     searchPath: row.path,
     user: row.user,
@@ -112,7 +120,51 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     ...(row.exits.length > 0
       ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
       : {}),
+    ...(attachedCode ? { attachedCode } : {}),
   };
+}
+
+/** Code attached to a relation through a catalog row that depends on a function (pg_depend). */
+const dependentCode = (catalog: string, relation: string, what: string, join = '') => `
+  SELECT ${relation} AS rel, d.refobjid AS fn, ${what} AS via
+    FROM ${catalog} o ${join}
+    JOIN pg_depend d ON d.classid = '${catalog}'::regclass AND d.objid = o.oid AND d.refclassid = 'pg_proc'::regclass`;
+
+/**
+ * For each relation, one piece of attached code that calls a user function (not built in, not an
+ * extension's, whose definitions the baseline pins by version), found on the relation itself or on a
+ * table a foreign key cascades its writes to (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT).
+ */
+async function loadAttachedCode(client: ClientBase): Promise<Record<string, string>> {
+  const { rows } = await client.query(`
+WITH RECURSIVE code AS (
+  SELECT t.tgrelid AS rel, t.tgfoid AS fn, 'trigger ' || quote_ident(t.tgname) AS via
+    FROM pg_trigger t WHERE NOT t.tgisinternal
+  UNION ALL ${dependentCode('pg_attrdef', 'o.adrelid', "'the default of column ' || quote_ident(a.attname)", 'JOIN pg_attribute a ON a.attrelid = o.adrelid AND a.attnum = o.adnum')}
+  UNION ALL ${dependentCode('pg_constraint', 'o.conrelid', "'constraint ' || quote_ident(o.conname)")} WHERE o.conrelid <> 0
+  UNION ALL ${dependentCode('pg_class', 'i.indrelid', "'index ' || quote_ident(o.relname)", 'JOIN pg_index i ON i.indexrelid = o.oid')}
+  UNION ALL ${dependentCode('pg_rewrite', 'o.ev_class', "CASE WHEN o.rulename = '_RETURN' THEN 'the view definition' ELSE 'rule ' || quote_ident(o.rulename) END")}
+  UNION ALL ${dependentCode('pg_policy', 'o.polrelid', "'policy ' || quote_ident(o.polname)")}
+), opaque AS (
+  SELECT code.rel, code.via || ' of ' || quote_ident(rn.nspname) || '.' || quote_ident(r.relname)
+         || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()' AS why
+    FROM code
+    JOIN pg_class r ON r.oid = code.rel JOIN pg_namespace rn ON rn.oid = r.relnamespace
+    JOIN pg_proc f ON f.oid = code.fn JOIN pg_namespace fn ON fn.oid = f.pronamespace
+   WHERE fn.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e')
+), reach (rel, why) AS (
+  SELECT rel, why FROM opaque
+  UNION
+  SELECT fk.confrelid, reach.why FROM reach
+    JOIN pg_constraint fk ON fk.contype = 'f' AND fk.conrelid = reach.rel
+     AND (fk.confdeltype IN ('c', 'n', 'd') OR fk.confupdtype IN ('c', 'n', 'd'))
+)
+SELECT coalesce(json_object_agg(name, why), '{}'::json) AS attached FROM (
+  SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
+    FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+   ORDER BY n.nspname, c.relname, reach.why) AS x`);
+  return (rows[0] as { attached: Record<string, string> }).attached;
 }
 
 /** Parse a search_path value as PostgreSQL does: a comma list of possibly quoted identifiers. */
@@ -172,6 +224,11 @@ export class NameResolver {
   /** What the role can reach outside the run's session, when it can. */
   get sessionExit(): string | undefined {
     return this.catalog.sessionExit;
+  }
+
+  /** The code already attached to a relation that calls a function preflight cannot read (exit roles only). */
+  attachedCode(schema: string, relation: string): string | undefined {
+    return this.catalog.attachedCode?.[`${schema}.${relation}`];
   }
 
   /** The schema of the extension function this name reaches, if it reaches one. */

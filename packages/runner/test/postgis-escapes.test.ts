@@ -429,6 +429,52 @@ describe('a role that can act outside its session runs no code preflight cannot 
     await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
   });
 
+  // The escalation: a migrator (no rights outside its session) plants code on a table in its scope; a later
+  // superuser run that merely touches the table runs it with the superuser's rights.
+  it.each([
+    [
+      'a trigger on the table the script updates',
+      'public.parcels',
+      'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n',
+      /touches public\.parcels, where trigger planted of public\.parcels calls public\.planted\(\)/,
+    ],
+    [
+      'a trigger on a table a foreign key cascades the delete to',
+      'public.parcel_notes',
+      'DELETE FROM public.parcels WHERE id = (SELECT min(id) FROM public.parcels);\n',
+      /touches public\.parcels, where trigger planted of public\.parcel_notes calls public\.planted\(\)/,
+    ],
+  ])('code planted earlier by the migrator, %s: exit 1 at preflight [session-exit], nothing run', async (_name, on, forward, why) => {
+    const marker = `/tmp/kfm-escape-planted-${db.name}`;
+    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+    await migrator.connect();
+    try {
+      await migrator.query(`
+        CREATE TABLE public.parcel_notes (parcel_id bigint REFERENCES public.parcels (id) ON DELETE CASCADE, note text);
+        CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+          EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
+          RETURN NULL;
+        END $body$;
+        CREATE TRIGGER planted AFTER UPDATE OR DELETE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION public.planted();`);
+    } finally {
+      await migrator.end();
+    }
+    const before = await decisionsState(db.name);
+    const dir = await bundle({ forward, rollback: 'SELECT 1;\n' });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const refusal = failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN');
+    expect(refusal?.message).toMatch(why);
+    expect(refusal?.message).toMatch(/is a superuser.*\[session-exit\]/s);
+    expect(await decisionsState(db.name)).toEqual(before);
+    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+    // The same statement fired by hand as the superuser does run the planted code: the refusal is not idle.
+    await query(db.name, forward);
+    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
+    await (await import('node:fs/promises')).rm(marker, { force: true });
+  });
+
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
