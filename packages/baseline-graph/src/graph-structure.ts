@@ -54,24 +54,42 @@ export function degreeBucket(k: number): string {
   return `${2 ** k}-${2 ** (k + 1) - 1}`;
 }
 
-// floor(log2(d)) from floating point can be off by one at powers of two; correct it with exact powers.
-const DEGREE_QUERY = (label: string) => `
-MATCH (n:${quoteName(label)})
-WITH COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree
-UNWIND [['out', outDegree], ['in', inDegree]] AS pair
-WITH pair[0] AS direction, pair[1] AS d
-WITH direction, d, CASE WHEN d = 0 THEN -1 ELSE toInteger(floor(log(d) / log(2))) END AS k0
-WITH direction, CASE WHEN k0 < 0 THEN -1 WHEN 2 ^ k0 > d THEN k0 - 1 WHEN 2 ^ (k0 + 1) <= d THEN k0 + 1 ELSE k0 END AS k
-RETURN direction, k, count(*) AS nodes`;
+/** floor(log2(d)) of a degree, exactly (-1 for 0): bit arithmetic below 2^31, exact powers above. */
+export function degreeExponent(degree: number): number {
+  if (degree < 1) return -1;
+  if (degree < 2 ** 31) return 31 - Math.clz32(degree);
+  let k = Math.floor(Math.log2(degree));
+  while (2 ** k > degree) k--;
+  while (2 ** (k + 1) <= degree) k++;
+  return k;
+}
+
+// One pass per label: nodes grouped by their exact (out, in) degree pair, with the distinct key lists seen,
+// bucketed here. Half the time of bucketing in Cypher (a row per node and direction, a logarithm each) plus
+// a separate key scan, measured at 100k nodes; the pairs are few (tens there).
+const DETAIL_QUERY = (label: string) =>
+  `MATCH (n:${quoteName(label)}) RETURN COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree, count(*) AS nodes, collect(DISTINCT keys(n)) AS keys`;
 
 async function labelDetail(runner: CypherRunner, name: string): Promise<LabelDetail> {
-  const keys = await rows(runner, `MATCH (n:${quoteName(name)}) UNWIND keys(n) AS key RETURN DISTINCT key`);
-  const degreeOut: Record<string, number> = {};
-  const degreeIn: Record<string, number> = {};
-  const buckets = (await rows(runner, DEGREE_QUERY(name))).sort((a, b) => toCount(a.k) - toCount(b.k));
-  for (const row of buckets)
-    (row.direction === 'out' ? degreeOut : degreeIn)[degreeBucket(toCount(row.k))] = toCount(row.nodes);
-  return { propertyKeys: keys.map((row) => String(row.key)).sort(compareText), degreeOut, degreeIn };
+  const keys = new Set<string>();
+  const tally = (into: Map<number, number>, degree: unknown, nodes: number) => {
+    const k = degreeExponent(toCount(degree));
+    into.set(k, (into.get(k) ?? 0) + nodes);
+  };
+  const out = new Map<number, number>();
+  const inbound = new Map<number, number>();
+  for (const row of await rows(runner, DETAIL_QUERY(name))) {
+    for (const list of row.keys as string[][]) for (const key of list) keys.add(key);
+    const nodes = toCount(row.nodes);
+    tally(out, row.outDegree, nodes);
+    tally(inbound, row.inDegree, nodes);
+  }
+  // Buckets in ascending order, as the baseline has always listed them.
+  const histogram = (tallies: Map<number, number>) =>
+    Object.fromEntries([...tallies].sort((a, b) => a[0] - b[0]).map(([k, nodes]) => [degreeBucket(k), nodes]));
+  const degreeOut = histogram(out);
+  const degreeIn = histogram(inbound);
+  return { propertyKeys: [...keys].sort(compareText), degreeOut, degreeIn };
 }
 
 async function relationshipTypeDetail(
