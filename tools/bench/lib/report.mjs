@@ -11,7 +11,8 @@ const END = '<!-- bench:end -->';
 export function judge(benchmark) {
   const basis = benchmark.basis;
   for (const result of benchmark.results) {
-    // The alternative failed at this size (pg_dump past the lock table): no ratio, no verdict.
+    // The alternative failed at this size (pg_dump past the lock table), or the store could not be built to
+    // it: no ratio, no verdict.
     if (!result.theirs) {
       result.ratio = null;
       result.met = null;
@@ -105,6 +106,12 @@ export function markdownTable(results) {
     }
     for (const result of benchmark.results) {
       const basis = benchmark.basis;
+      if (!result.ours) {
+        lines.push(
+          `| ${benchmark.short} | ${SIZE_LABEL[benchmark.name]?.(result) ?? result.size} | not measured: ${result.error.replace(/\|/g, '/')} | | — | ${goalText(benchmark, result)} | — |`,
+        );
+        continue;
+      }
       const ours = `${seconds(result.ours[basis].median)}, ${Math.round(result.ours.peak_rss_mb.median)} MB`;
       if (!result.theirs) {
         lines.push(
