@@ -29,7 +29,14 @@ import {
   triggersQuery,
   TYPES_QUERY,
 } from './catalog-queries.js';
-import { catalogBuilder, type CatalogRows, type RelationGroup, type Reuse, type Row } from './catalog-objects.js';
+import {
+  CATALOG_SECTIONS,
+  catalogBuilder,
+  type CatalogRows,
+  type RelationGroup,
+  type Reuse,
+  type Row,
+} from './catalog-objects.js';
 import { contentDigests, exactRowCounts } from './data-measures.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { isProtected, matchesAny } from './scope.js';
@@ -65,16 +72,8 @@ const COUNT_KEYS: Record<string, string> = {
   role: 'roles',
 };
 
-/** The sections the combined security query returns, in the builder's order. */
-const SECURITY_SECTIONS = [
-  'policies',
-  'rules',
-  'defaultAcls',
-  'eventTriggers',
-  'publications',
-  'database',
-  'roles',
-] as const satisfies readonly (keyof CatalogRows)[];
+/** The sections the combined security query returns: the builder's last ones, in its order. */
+const SECURITY_SECTIONS = CATALOG_SECTIONS.slice(CATALOG_SECTIONS.indexOf('policies'));
 
 /** Rows per FETCH: a batch is digested and dropped before the next one is read. */
 const BATCH_ROWS = 5000;
@@ -280,7 +279,7 @@ async function captureInSnapshot(
     const extensions = await read(EXTENSIONS_QUERY, []);
     builder.add('extensions', extensions);
     const security = await readSecurity();
-    for (const name of SECURITY_SECTIONS) builder.add(name, security[name]);
+    for (const name of SECURITY_SECTIONS) builder.add(name, security[name as keyof typeof security] ?? []);
     return { builder, extensions };
   };
 

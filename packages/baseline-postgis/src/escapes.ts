@@ -135,14 +135,20 @@ const SHARED_OBJECTS: Record<string, [rule: string, what: string]> = {
   OBJECT_TABLESPACE: ['cluster-object', 'a tablespace (cluster-wide)'],
 };
 
-/** What is wrong with this statement, before name-based scope checks. */
+/**
+ * What is wrong with this statement, before name-based scope checks. `body` says how far a DO block's or a
+ * plpgsql function's body was read (readPlpgsql): `'read'` when every statement in it was (they are checked
+ * apart, as the script's own), else why not; a body read whole is not code preflight cannot read.
+ */
 export function statementEscapes(
   node: string,
   ast: Node,
   transactional: boolean,
   resolver: NameResolver,
   createdFunctions: ReadonlySet<string>,
+  body?: 'read' | string,
 ): Escape[] {
+  const unread = body === 'read' ? undefined : body ? ` (${body})` : '';
   const escapes: Escape[] = [];
   const always = ALWAYS[node];
   if (always) escapes.push({ rule: always[0], message: always[1] });
@@ -202,9 +208,10 @@ export function statementEscapes(
       rule: 'extension-member',
       message: `${node === 'CreateFunctionStmt' ? 'defines' : 'changes'} ${extensionTarget}(), a name an extension's function holds in that schema (the baseline sees extension members by name and version only)`,
     });
-  if (exit && node === 'CreateFunctionStmt') {
+  if (exit && node === 'CreateFunctionStmt' && unread !== undefined) {
     const language = functionLanguage(ast);
-    if (language !== 'sql') escapes.push(leaves(`defines a ${language} function whose body preflight cannot read`));
+    if (language !== 'sql')
+      escapes.push(leaves(`defines a ${language} function whose body preflight cannot read${unread}`));
   }
   walk(ast, (value) => {
     const call = value.FuncCall as Node | undefined;
@@ -259,7 +266,7 @@ export function statementEscapes(
   }
   if (transactional) {
     if (!exit) return escapes;
-    if (node === 'DoStmt') escapes.push(leaves('runs a DO block'));
+    if (node === 'DoStmt' && unread !== undefined) escapes.push(leaves(`runs a DO block${unread}`));
     if (node === 'CallStmt')
       escapes.push(
         leaves(
@@ -276,8 +283,11 @@ export function statementEscapes(
       message: `switches ${ast.name === 'role' ? 'role' : 'session authorization'}; privileges and name resolution change under preflight`,
     });
   }
-  if (node === 'DoStmt')
-    escapes.push({ rule: 'dynamic-sql', message: 'runs a DO block, whose statements preflight cannot read' });
+  if (node === 'DoStmt' && unread !== undefined)
+    escapes.push({
+      rule: 'dynamic-sql',
+      message: `runs a DO block, whose statements preflight cannot read${unread}`,
+    });
   if (node === 'CallStmt') {
     const names = nameList({ List: { items: (ast.funccall as Node | undefined)?.funcname } });
     escapes.push({

@@ -452,7 +452,7 @@ describe('preflightPostgis', () => {
         'SELECT grant_everything()',
         'CREATE TRIGGER t AFTER UPDATE ON parcels FOR EACH ROW EXECUTE FUNCTION grant_everything()',
         'SET ROLE app',
-        'CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
+        "CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN EXECUTE 'SELECT 1'; RETURN NEW; END$$",
         "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT grant_everything()'",
         "SELECT query_to_xml('SELECT 1', true, true, '')",
         "CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'; ALTER FUNCTION g() RENAME TO h; SELECT h()",
@@ -491,11 +491,14 @@ describe('preflightPostgis', () => {
       });
 
       it('says which right lets it out, and lets readable SQL through', async () => {
-        const result = await preflightPostgis(script('DO $$ BEGIN END $$'), declaration(), undefined, {
-          catalog: superuser,
-        });
+        const result = await preflightPostgis(
+          script("DO $$ BEGIN EXECUTE 'SELECT 1'; END $$"),
+          declaration(),
+          undefined,
+          { catalog: superuser },
+        );
         expect(result.checks.find((check) => check.observed === 'session-exit')?.message).toMatch(
-          /role postgres is a superuser/,
+          /runs a DO block \(EXECUTE at line 1 of the body runs a query given as a string\).*role postgres is a superuser/,
         );
         expect(
           await refusedAs(
@@ -505,10 +508,94 @@ describe('preflightPostgis', () => {
       });
     });
 
+    describe('PL/pgSQL, read with its own grammar', () => {
+      const superuser: NameCatalog = { ...catalog, sessionExit: 'role postgres is a superuser' };
+      const checks = async (sql: string, options: { transactional?: boolean; on?: NameCatalog } = {}) =>
+        (
+          await preflightPostgis(
+            script(sql),
+            declaration({ transactional: options.transactional ?? true }),
+            undefined,
+            {
+              catalog: options.on ?? catalog,
+            },
+          )
+        ).checks.filter((check) => check.status === 'fail');
+
+      it('refuses a trigger function whose body writes a forbidden table when it is defined, naming the body line', async () => {
+        const [finding, ...rest] = await checks(
+          [
+            'CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$',
+            'DECLARE n int := (SELECT count(*) FROM public.parcels);',
+            'BEGIN',
+            '  IF n > 0 THEN',
+            '    DELETE FROM governance.decisions WHERE id = NEW.id;',
+            '  END IF;',
+            '  RETURN NEW;',
+            'END $$;',
+          ].join('\n'),
+        );
+        expect(rest).toEqual([]);
+        expect(finding).toMatchObject({ code: 'PREFLIGHT_FORBIDDEN', observed: 'governance.decisions' });
+        expect(finding?.message).toMatch(/^forward\.sql:1 \(in public\.stamp\(\), line 5 of its body\)/);
+      });
+
+      it('holds a DO block to the scope statement by statement, and lets a readable one run where it could not', async () => {
+        const readable =
+          'DO $$ DECLARE r record; BEGIN FOR r IN SELECT id FROM parcels LOOP UPDATE parcels SET area_m2 = 1 WHERE id = r.id; END LOOP; END $$';
+        expect(await checks(readable, { transactional: false })).toEqual([]);
+        expect(await checks(readable, { on: superuser })).toEqual([]);
+        const predicted = await preflightPostgis(script(readable), declaration(), undefined, { catalog });
+        expect(predicted.predicted.tables).toEqual(['public.parcels']);
+        const [forbidden] = await checks('DO $$ BEGIN PERFORM 1; UPDATE audit.events SET at = now(); END $$');
+        expect(forbidden).toMatchObject({ code: 'PREFLIGHT_FORBIDDEN', observed: 'audit.events' });
+        expect(forbidden?.message).toMatch(/^forward\.sql:1 \(in DO block, line 1 of its body\)/);
+        // What the body calls is checked like a call in the script.
+        expect((await checks('DO $$ BEGIN PERFORM grant_everything(); END $$', { on: superuser }))[0]?.observed).toBe(
+          'session-exit',
+        );
+      });
+
+      it.each([
+        ["DO $$ BEGIN EXECUTE 'DELETE FROM gover' || 'nance.decisions'; END $$", /EXECUTE at line 1/],
+        ["DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END $$", /EXECUTE at line 1/],
+        ["DO $$ DECLARE c refcursor; BEGIN OPEN c FOR EXECUTE 'SELECT 1'; END $$", /EXECUTE at line 1/],
+        ['DO $$ BEGIN\n  UPDATE parcels SET area_m2 = 1;\n  COMMIT;\nEND $$', /COMMIT at line 3/],
+        ['DO LANGUAGE plpython3u $$ plpy.execute("DELETE FROM governance.decisions") $$', /DO block/],
+        ['DO $$ BEGIN x.y := 1; END $$', /does not parse/],
+      ])('keeps refusing what it cannot read: %s', async (sql, why) => {
+        const [unread] = await checks(sql, { transactional: false });
+        expect(unread?.observed).toBe('dynamic-sql');
+        expect(unread?.message).toMatch(why);
+        expect((await checks(sql, { on: superuser }))[0]?.observed).toBe('session-exit');
+      });
+
+      it('lets a superuser define a function it can read, not one it cannot', async () => {
+        const readable =
+          'CREATE FUNCTION public.area() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.area_m2 := ST_Area(NEW.geom); RETURN NEW; END $$';
+        expect(await checks(readable, { on: superuser })).toEqual([]);
+        const [dynamic] = await checks(
+          "CREATE FUNCTION public.area() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SELECT 1'; RETURN NEW; END $$",
+          { on: superuser },
+        );
+        expect(dynamic?.message).toMatch(
+          /defines a plpgsql function whose body preflight cannot read \(EXECUTE at line 1/,
+        );
+      });
+
+      it('reads SELECT … INTO a variable as a read, not as a new table', async () => {
+        expect(
+          await checks(
+            'CREATE FUNCTION public.n() RETURNS int LANGUAGE plpgsql AS $$ DECLARE x int; BEGIN SELECT count(*) INTO x FROM parcels; RETURN x; END $$',
+          ),
+        ).toEqual([]);
+      });
+    });
+
     it('lets built-in and extension functions through, and an allowed rule pass with its reason', async () => {
       expect(await refused('SELECT count(*), ST_Area(geom) FROM parcels', false)).toEqual([]);
       const result = await preflightPostgis(
-        script('DO $$ BEGIN END $$'),
+        script("DO $$ BEGIN EXECUTE 'SELECT 1'; END $$"),
         declaration({ transactional: false }),
         undefined,
         { catalog, allowedRules: ['dynamic-sql'] },

@@ -16,8 +16,9 @@ import { lintStatements, type TableSize } from './lint.js';
 import { LEDGER_SCHEMA } from './ledger.js';
 import { NameResolver, parseSearchPath, STATIC_CATALOG, type NameCatalog } from './resolve.js';
 import { firstMatch, isProtected, sortedUnique, tableAliases } from './scope.js';
-import { nameList, statementFacts, type NamedObject } from './statement-facts.js';
-import { splitScript, splitScripts } from './statements.js';
+import { asArray, nameList, statementFacts, type NamedObject } from './statement-facts.js';
+import { type PlpgsqlReading, readPlpgsql } from './plpgsql.js';
+import { type ParsedStatement, splitScript, splitScripts } from './statements.js';
 
 const RULE = 'preflight' as const;
 const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
@@ -82,7 +83,15 @@ export async function preflightPostgis(
   for (const statement of split.statements) {
     const where = `${statement.file}:${statement.line}`;
     const pathChange = searchPathChange(statement.node, statement.ast, catalog.user, parseSearchPath);
-    const escapes = statementEscapes(statement.node, statement.ast, transactionalRun, resolver, createdFunctions);
+    const reading = await plpgsqlReading(statement);
+    const escapes = statementEscapes(
+      statement.node,
+      statement.ast,
+      transactionalRun,
+      resolver,
+      createdFunctions,
+      reading && (reading.unreadable ?? 'read'),
+    );
     if (statement.node === 'CreateFunctionStmt')
       escapes.push(...(await sqlBodyEscapes(statement.ast, transactionalRun, resolver, createdFunctions)));
     if (pathChange && 'escape' in pathChange) {
@@ -156,6 +165,26 @@ export async function preflightPostgis(
     for (const object of facts.objects) {
       schemas.push(object.schema);
       if (object.table) tables.push(`${object.schema}.${object.table}`);
+    }
+    // What a PL/pgSQL body says statically is judged as if the script said it: a DO block's statements as
+    // the script's own (they run now), a function's when it is defined (a trigger function writing a
+    // forbidden table is refused before anything fires it).
+    for (const inner of reading?.statements ?? []) {
+      const innerWhere = `${where} (in ${inner.file}, line ${inner.line} of its body)`;
+      const innerFacts = statementFacts(inner, resolver);
+      const innerEscapes = [
+        ...statementEscapes(inner.node, inner.ast, transactionalRun, resolver, createdFunctions),
+        ...attachedCodeEscapes(inner.node, innerFacts.objects, resolver),
+      ];
+      for (const found of innerEscapes) findings.push(escapeCheck(found, innerWhere, allowed));
+      findings.push(
+        ...objectFindings(inner.node, innerFacts, innerWhere, resolver, declaration, domains, approval, allowed),
+      );
+      if (statement.node !== 'DoStmt') continue;
+      for (const object of innerFacts.objects) {
+        schemas.push(object.schema);
+        if (object.table) tables.push(`${object.schema}.${object.table}`);
+      }
     }
     // A SQL function's string body is SQL preflight can read: what it names is judged as if the script
     // named it (a body writing pg_catalog or a forbidden table is refused when it is defined).
@@ -263,6 +292,20 @@ function objectFindings(
     }
   }
   return findings;
+}
+
+/** A DO block's or a plpgsql function's body, read (readPlpgsql); undefined for every other statement. */
+async function plpgsqlReading(statement: ParsedStatement): Promise<PlpgsqlReading | undefined> {
+  if (statement.node === 'DoStmt') {
+    const language = asArray(statement.ast.args)
+      .map((arg) => (arg as { DefElem?: { defname?: string; arg?: unknown } }).DefElem)
+      .find((element) => element?.defname === 'language');
+    if (language && nameList(language.arg).join('.').toLowerCase() !== 'plpgsql') return undefined;
+    return readPlpgsql(statement.text, 'DO block');
+  }
+  if (statement.node === 'CreateFunctionStmt' && functionLanguage(statement.ast) === 'plpgsql')
+    return readPlpgsql(statement.text, `${nameList({ List: { items: statement.ast.funcname } }).join('.')}()`);
+  return undefined;
 }
 
 /** The statements of a SQL-language function's string body, named `f()` as their file; none otherwise. */

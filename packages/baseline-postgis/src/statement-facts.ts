@@ -393,6 +393,6 @@ export function nameList(item: unknown): string[] {
   return [];
 }
 
-function asArray(value: unknown): unknown[] {
+export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }

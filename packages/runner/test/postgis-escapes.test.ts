@@ -48,12 +48,13 @@ describe('changes hidden from preflight are observed in the transaction and neve
   });
 
   it('a function truncating a forbidden table: no row counter moves, its storage does; exit 1, rows kept', async () => {
-    // TRUNCATE counts no deleted rows; the table gets new storage. The function body is a string the
-    // preflight cannot read, and the run has a commit point, so only the observation stands in the way.
+    // TRUNCATE counts no deleted rows; the table gets new storage. The function body runs a query given as a
+    // string, which preflight cannot read, and the run has a commit point, so only the observation stands in
+    // the way. (Written statically, the body is read and refused at preflight: see the PL/pgSQL tests.)
     const before = await decisionsState(db.name);
     const dir = await bundle({
       forward:
-        "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE plpgsql AS 'BEGIN TRUNCATE audit.events; END';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
+        "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE plpgsql AS 'BEGIN EXECUTE ''TRUNCATE audit.events''; END';\nSELECT public.tidy();\nDROP FUNCTION public.tidy();\n",
     });
     const run = await kfm(['apply', dir], db.migratorEnv);
     expect(run.code).toBe(1);
@@ -444,12 +445,14 @@ describe('a role that can act outside its session runs no code preflight cannot 
       'DELETE FROM public.parcels WHERE id = (SELECT min(id) FROM public.parcels);\n',
       /touches public\.parcels, where trigger planted of public\.parcel_notes calls public\.planted\(\)/,
     ],
-  ])('code planted earlier by the migrator, %s: exit 1 at preflight [session-exit], nothing run', async (_name, on, forward, why) => {
-    const marker = `/tmp/kfm-escape-planted-${db.name}`;
-    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
-    await migrator.connect();
-    try {
-      await migrator.query(`
+  ])(
+    'code planted earlier by the migrator, %s: exit 1 at preflight [session-exit], nothing run',
+    async (_name, on, forward, why) => {
+      const marker = `/tmp/kfm-escape-planted-${db.name}`;
+      const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+      await migrator.connect();
+      try {
+        await migrator.query(`
         CREATE TABLE public.parcel_notes (parcel_id bigint REFERENCES public.parcels (id) ON DELETE CASCADE, note text);
         CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
@@ -457,23 +460,24 @@ describe('a role that can act outside its session runs no code preflight cannot 
           RETURN NULL;
         END $body$;
         CREATE TRIGGER planted AFTER UPDATE OR DELETE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION public.planted();`);
-    } finally {
-      await migrator.end();
-    }
-    const before = await decisionsState(db.name);
-    const dir = await bundle({ forward, rollback: 'SELECT 1;\n' });
-    const run = await kfm(['apply', dir], db.env);
-    expect(run.code, run.stderr.slice(-1500)).toBe(1);
-    const refusal = failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN');
-    expect(refusal?.message).toMatch(why);
-    expect(refusal?.message).toMatch(/is a superuser.*\[session-exit\]/s);
-    expect(await decisionsState(db.name)).toEqual(before);
-    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
-    // The same statement fired by hand as the superuser does run the planted code: the refusal is not idle.
-    await query(db.name, forward);
-    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
-    await (await import('node:fs/promises')).rm(marker, { force: true });
-  });
+      } finally {
+        await migrator.end();
+      }
+      const before = await decisionsState(db.name);
+      const dir = await bundle({ forward, rollback: 'SELECT 1;\n' });
+      const run = await kfm(['apply', dir], db.env);
+      expect(run.code, run.stderr.slice(-1500)).toBe(1);
+      const refusal = failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN');
+      expect(refusal?.message).toMatch(why);
+      expect(refusal?.message).toMatch(/is a superuser.*\[session-exit\]/s);
+      expect(await decisionsState(db.name)).toEqual(before);
+      await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+      // The same statement fired by hand as the superuser does run the planted code: the refusal is not idle.
+      await query(db.name, forward);
+      await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
+      await (await import('node:fs/promises')).rm(marker, { force: true });
+    },
+  );
 
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
     const before = await decisionsState(db.name);
@@ -484,6 +488,57 @@ describe('a role that can act outside its session runs no code preflight cannot 
     expect(run.code).toBe(1);
     expect(failed(run).some((check) => check.code === 'PREFLIGHT_FORBIDDEN')).toBe(false);
     expect(JSON.stringify(failed(run))).toMatch(/governance\.decisions/);
+    expect(await decisionsState(db.name)).toEqual(before);
+  });
+});
+
+describe('PL/pgSQL bodies are read with their own grammar', () => {
+  it('a trigger function writing governance, defined by a migrator (a standing backdoor): exit 1 at preflight, nothing defined', async () => {
+    const before = await decisionsState(db.name);
+    const dir = await bundle({
+      forward: [
+        'CREATE FUNCTION public.parcels_stamp() RETURNS trigger LANGUAGE plpgsql AS $$',
+        'BEGIN',
+        '  UPDATE governance.decisions SET outcome = NEW.land_use;',
+        '  RETURN NEW;',
+        'END $$;',
+        'CREATE TRIGGER parcels_stamp AFTER UPDATE ON public.parcels FOR EACH ROW EXECUTE FUNCTION public.parcels_stamp();',
+      ].join('\n'),
+      rollback:
+        'DROP TRIGGER IF EXISTS parcels_stamp ON public.parcels;\nDROP FUNCTION IF EXISTS public.parcels_stamp();\n',
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const refusal = failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN');
+    expect(refusal?.message).toMatch(/forward\.sql:1 \(in public\.parcels_stamp\(\), line 3 of its body\).*governance/);
+    expect(await decisionsState(db.name)).toEqual(before);
+    expect(await query(db.name, "SELECT 1 FROM pg_proc WHERE proname = 'parcels_stamp'")).toEqual([]);
+  });
+
+  it("a superuser's DO block preflight can read runs, observed like the script; one that writes governance is refused", async () => {
+    const readable = await bundle({
+      forward:
+        "DO $$ DECLARE r record; BEGIN\n  FOR r IN SELECT id FROM public.parcels WHERE id <= 3 LOOP\n    UPDATE public.parcels SET land_use = 'open_space' WHERE id = r.id;\n  END LOOP;\nEND $$;\n",
+      rollback: "UPDATE public.parcels SET land_use = 'residential' WHERE id <= 3;\n",
+      limits: { max_table_count_touched: 1, max_row_backfill: 100 },
+    });
+    const ran = await kfm(['apply', readable], db.env);
+    expect(ran.code, ran.stderr.slice(-1500)).toBe(0);
+    expect(
+      await query(db.name, "SELECT count(*)::int AS n FROM public.parcels WHERE id <= 3 AND land_use = 'open_space'"),
+    ).toEqual([{ n: 3 }]);
+
+    const before = await decisionsState(db.name);
+    const hostile = await bundle({
+      forward: 'DO $$ BEGIN\n  PERFORM 1;\n  DELETE FROM governance.decisions;\nEND $$;\n',
+      rollback: 'SELECT 1;\n',
+      id: 'PG-MIG-2026-11-24-02',
+    });
+    const refused = await kfm(['apply', hostile], db.env);
+    expect(refused.code).toBe(1);
+    expect(failed(refused).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(
+      /forward\.sql:1 \(in DO block, line 3 of its body\).*governance/,
+    );
     expect(await decisionsState(db.name)).toEqual(before);
   });
 });
