@@ -5,7 +5,10 @@ import { searchVocabulary } from './adapter.js';
 import { assembleBaseline } from './capture.js';
 import { type CatalogResponses, catalogObjects } from './catalog-objects.js';
 
-const responses = (componentBody: object, pipelineBody: object): CatalogResponses => ({
+const responses = (
+  componentBody: Record<string, unknown>,
+  pipelineBody: Record<string, unknown>,
+): CatalogResponses => ({
   indices: [
     { index: 'authority-sites', status: 'open' },
     { index: 'parcels_v1', status: 'open' },

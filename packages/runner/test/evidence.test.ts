@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RunReceipt } from '@kfm/migration-contracts';
 import { attestationFiles, buildProv, canonicalJson, digestOutput, digestOfReceipt } from '@kfm/receipts';
 import {
   dsnFor,
@@ -161,8 +162,8 @@ describe('history that cannot be dropped, truncated or re-digested', () => {
       post.counts.indexes = 999;
       for (const target of [path.join(cdir, runDir, 'baselines/post.json'), path.join(cdir, 'baselines/post.json')])
         await fs.writeFile(target, canonicalJson(post));
-      const receipt = await readJson(path.join(cdir, runDir, 'run_receipt.json'));
-      const output = receipt.outputs.find((o: { path: string }) => o.path === `${runDir}/baselines/post.json`);
+      const receipt = await readJson<RunReceipt>(path.join(cdir, runDir, 'run_receipt.json'));
+      const output = receipt.outputs.find((o) => o.path === `${runDir}/baselines/post.json`)!;
       output.digest = await digestOutput(path.join(cdir, runDir, 'baselines/post.json'));
       output.bytes = (await fs.stat(path.join(cdir, runDir, 'baselines/post.json'))).size;
       const prov = buildProv(receipt);

@@ -254,7 +254,8 @@ describe('locks an operator can live with', () => {
     // Released 1.5 s after the waiting run first tried the lock, so the wait is measured from that try,
     // not from the run's start-up. A backend's last query in pg_stat_activity shows it: the try itself,
     // or the holder lookup that follows every failed try.
-    const [{ since }] = await query<{ since: string }>(db.name, 'SELECT now()::text AS since');
+    const [started] = await query<{ since: string }>(db.name, 'SELECT now()::text AS since');
+    const since = started!.since;
     const waiting = startCli(['apply', dir, '--lock-wait', '20s'], db.env);
     await until(
       async () =>

@@ -40,7 +40,9 @@ describe('the HTML report in a browser', () => {
       const total = await rows.count();
       expect(total).toBeGreaterThan(1);
       await page.fill('#filter', 'HAS_OWNER');
-      const visible = await rows.evaluateAll((all) => all.filter((row) => !(row as HTMLElement).hidden).length);
+      const visible = await rows.evaluateAll(
+        (all) => all.filter((row) => !(row as unknown as { hidden: boolean }).hidden).length,
+      );
       expect(visible).toBeGreaterThan(0);
       expect(visible).toBeLessThan(total);
 
