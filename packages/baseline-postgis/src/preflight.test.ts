@@ -563,6 +563,14 @@ describe('preflightPostgis', () => {
         ['DO $$ BEGIN\n  UPDATE parcels SET area_m2 = 1;\n  COMMIT;\nEND $$', /COMMIT at line 3/],
         ['DO LANGUAGE plpython3u $$ plpy.execute("DELETE FROM governance.decisions") $$', /DO block/],
         ['DO $$ BEGIN x.y := 1; END $$', /does not parse/],
+        [
+          'DO $$ BEGIN\n  SET search_path = governance;\n  DELETE FROM decisions;\nEND $$',
+          /sets search_path at line 2/,
+        ],
+        [
+          "DO $$ BEGIN PERFORM pg_catalog.set_config('search_path', 'governance', false); END $$",
+          /sets search_path at line 1/,
+        ],
       ])('keeps refusing what it cannot read: %s', async (sql, why) => {
         const [unread] = await checks(sql, { transactional: false });
         expect(unread?.observed).toBe('dynamic-sql');

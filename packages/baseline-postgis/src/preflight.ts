@@ -83,7 +83,7 @@ export async function preflightPostgis(
   for (const statement of split.statements) {
     const where = `${statement.file}:${statement.line}`;
     const pathChange = searchPathChange(statement.node, statement.ast, catalog.user, parseSearchPath);
-    const reading = await plpgsqlReading(statement);
+    const reading = await plpgsqlReading(statement, catalog.user);
     const escapes = statementEscapes(
       statement.node,
       statement.ast,
@@ -294,18 +294,29 @@ function objectFindings(
   return findings;
 }
 
-/** A DO block's or a plpgsql function's body, read (readPlpgsql); undefined for every other statement. */
-async function plpgsqlReading(statement: ParsedStatement): Promise<PlpgsqlReading | undefined> {
+/**
+ * A DO block's or a plpgsql function's body, read (readPlpgsql); undefined for every other statement. A
+ * body that changes search_path is not read whole: which names its later statements, and the script's
+ * after a DO block, resolve to depends on branches preflight does not follow.
+ */
+async function plpgsqlReading(statement: ParsedStatement, user: string): Promise<PlpgsqlReading | undefined> {
+  let reading: PlpgsqlReading | undefined;
   if (statement.node === 'DoStmt') {
     const language = asArray(statement.ast.args)
       .map((arg) => (arg as { DefElem?: { defname?: string; arg?: unknown } }).DefElem)
       .find((element) => element?.defname === 'language');
     if (language && nameList(language.arg).join('.').toLowerCase() !== 'plpgsql') return undefined;
-    return readPlpgsql(statement.text, 'DO block');
-  }
-  if (statement.node === 'CreateFunctionStmt' && functionLanguage(statement.ast) === 'plpgsql')
-    return readPlpgsql(statement.text, `${nameList({ List: { items: statement.ast.funcname } }).join('.')}()`);
-  return undefined;
+    reading = await readPlpgsql(statement.text, 'DO block');
+  } else if (statement.node === 'CreateFunctionStmt' && functionLanguage(statement.ast) === 'plpgsql')
+    reading = await readPlpgsql(statement.text, `${nameList({ List: { items: statement.ast.funcname } }).join('.')}()`);
+  if (!reading || reading.unreadable) return reading;
+  const setsPath = reading.statements.find((inner) => searchPathChange(inner.node, inner.ast, user, parseSearchPath));
+  return setsPath
+    ? {
+        ...reading,
+        unreadable: `it sets search_path at line ${setsPath.line} of the body, so names after it resolve where preflight cannot follow`,
+      }
+    : reading;
 }
 
 /** The statements of a SQL-language function's string body, named `f()` as their file; none otherwise. */
