@@ -57,6 +57,20 @@ const ALWAYS: Record<string, [rule: string, what: string]> = {
   AlterFdwStmt: ['unobserved-object', 'alters a foreign-data wrapper (database-wide, outside every baseline)'],
   CreatePLangStmt: ['unobserved-object', 'creates a procedural language (database-wide, outside every baseline)'],
   CreateTransformStmt: ['unobserved-object', 'creates a transform (database-wide, outside every baseline)'],
+  LoadStmt: ['out-of-transaction-channel', 'loads a shared library into the server process (LOAD)'],
+};
+
+/**
+ * Session settings that change what later statements mean to the server behind preflight's back: how string
+ * literals are read (the parser preflight runs reads them as standard_conforming_strings = on), and whether
+ * triggers and foreign keys fire at all.
+ */
+const SESSION_MEANING: Record<string, string> = {
+  standard_conforming_strings:
+    'changes how the server reads string literals, so later statements would not run as preflight parsed them',
+  backslash_quote:
+    'changes how the server reads string literals, so later statements would not run as preflight parsed them',
+  session_replication_role: "switches triggers (audit ones included) and foreign-key checks off for the run's session",
 };
 
 /** Privileges on objects outside every scope, by GRANT/REVOKE object type. */
@@ -182,6 +196,8 @@ export function statementEscapes(
       rule: shared[0],
       message: `${node === 'CommentStmt' ? 'comments on' : 'labels'} ${shared[1]}, outside every scope`,
     });
+  const meaning = node === 'VariableSetStmt' ? SESSION_MEANING[String(ast.name)] : undefined;
+  if (meaning) escapes.push({ rule: 'session-state', message: `sets ${String(ast.name)}: it ${meaning}` });
   if (node === 'DiscardStmt')
     escapes.push({
       rule: 'session-state',
@@ -202,6 +218,19 @@ export function statementEscapes(
     if (!transactional) escapes.push({ rule, message: `${what}, ${why}, with no commit point to stop it` });
     else if (exit) escapes.push(leaves(`${what}, ${why}`));
   };
+  if (node === 'AlterFunctionStmt') {
+    const name = nameList({ List: { items: (ast.func as Node | undefined)?.objname } }).pop() ?? '';
+    const setsPath = ((ast.actions as Node[] | undefined) ?? []).some(
+      (action) =>
+        ((action.DefElem as Node | undefined)?.arg as Node | undefined)?.VariableSetStmt !== undefined &&
+        (((action.DefElem as Node).arg as Node).VariableSetStmt as Node).name === 'search_path',
+    );
+    if (setsPath && createdFunctions.has(name))
+      escapes.push({
+        rule: 'dynamic-search-path',
+        message: `changes the search_path ${name}() runs with, after preflight read its body with another`,
+      });
+  }
   const extensionTarget = extensionFunctionTarget(node, ast, resolver);
   if (extensionTarget)
     escapes.push({
@@ -213,6 +242,18 @@ export function statementEscapes(
     if (language !== 'sql')
       escapes.push(leaves(`defines a ${language} function whose body preflight cannot read${unread}`));
   }
+  // `t.f` calls f(t) when t has no column f (attribute notation): a call by another name.
+  walk(ast, (value) => {
+    const fields = ((value.ColumnRef as Node | undefined)?.fields as Node[] | undefined) ?? [];
+    const last = (fields[fields.length - 1]?.String as Node | undefined)?.sval;
+    if (fields.length < 2 || typeof last !== 'string') return;
+    if (resolver.opaqueFunction([last], createdFunctions))
+      unreadable(
+        'opaque-call',
+        `may call ${last}() in attribute notation (${fields.map((field) => (field.String as Node | undefined)?.sval ?? '*').join('.')})`,
+        'whose body preflight cannot read',
+      );
+  });
   walk(ast, (value) => {
     const call = value.FuncCall as Node | undefined;
     if (!call) return;
@@ -229,6 +270,15 @@ export function statementEscapes(
     if (name === 'set_config') {
       const setting = (((call.args as Node[] | undefined)?.[0]?.A_Const as Node | undefined)?.sval as Node | undefined)
         ?.sval;
+      const settingMeaning =
+        typeof setting === 'string'
+          ? SESSION_MEANING[setting.toLowerCase()]
+          : 'may change how the server reads later statements (standard_conforming_strings) or whether triggers fire';
+      if (settingMeaning)
+        escapes.push({
+          rule: 'session-state',
+          message: `calls set_config() on ${typeof setting === 'string' ? setting : 'a setting preflight cannot read'}: it ${settingMeaning}`,
+        });
       if (typeof setting !== 'string' || ROLE_SETTINGS.has(setting.toLowerCase())) {
         unreadable(
           'role-switch',
@@ -327,6 +377,35 @@ const RUNS_ATTACHED_CODE = new Set([
   'VacuumStmt',
   'ReindexStmt',
   'RefreshMatViewStmt',
+  'PrepareStmt',
+]);
+
+/** Statements that fire no event trigger: everything else may (DDL, GRANT, COMMENT, SELECT INTO …). */
+const NO_EVENT_TRIGGER = new Set([
+  'SelectStmt',
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'MergeStmt',
+  'CopyStmt',
+  'TruncateStmt',
+  'VariableSetStmt',
+  'VariableShowStmt',
+  'ExplainStmt',
+  'PrepareStmt',
+  'ExecuteStmt',
+  'DeallocateStmt',
+  'DoStmt',
+  'CallStmt',
+  'TransactionStmt',
+  'VacuumStmt',
+  'ClusterStmt',
+  'LockStmt',
+  'NotifyStmt',
+  'DeclareCursorStmt',
+  'FetchStmt',
+  'ClosePortalStmt',
+  'ConstraintsSetStmt',
 ]);
 
 /**
@@ -340,8 +419,11 @@ export function attachedCodeEscapes(
   resolver: NameResolver,
 ): Escape[] {
   const exit = resolver.sessionExit;
-  if (!exit || !RUNS_ATTACHED_CODE.has(node)) return [];
+  if (!exit) return [];
   const escapes: Escape[] = [];
+  const event = resolver.eventTriggerCode;
+  if (event && !NO_EVENT_TRIGGER.has(node)) escapes.push(sessionExitEscape(exit, `runs DDL, and ${event}`));
+  if (!RUNS_ATTACHED_CODE.has(node)) return escapes;
   for (const object of objects) {
     const why = object.table ? resolver.attachedCode(object.schema, object.table) : undefined;
     if (why) escapes.push(sessionExitEscape(exit, `touches ${object.schema}.${object.table}, where ${why}`));

@@ -15,6 +15,21 @@ export interface PlpgsqlReading {
 
 type Node = Record<string, unknown>;
 
+/** Statements in a body that define or run code preflight would have to follow into: not followed. */
+const DEFINES_CODE = new Set([
+  'CreateFunctionStmt',
+  'AlterFunctionStmt',
+  'DoStmt',
+  'PrepareStmt',
+  'ExecuteStmt',
+  'CreateTrigStmt',
+  'RuleStmt',
+  'CreateEventTrigStmt',
+  'DefineStmt',
+  'CreateCastStmt',
+  'CreateOpClassStmt',
+]);
+
 /** Statements whose SQL is all in their expressions (walked below); dynamic forms are checked apart. */
 const KNOWN_STATEMENTS = new Set([
   'block',
@@ -42,21 +57,34 @@ const KNOWN_STATEMENTS = new Set([
   'close',
 ]);
 
-/** The text a PLpgSQL_expr holds, as a statement the SQL parser takes (by PostgreSQL's RawParseMode). */
-function asSql(query: string, mode: number): string | undefined {
+type Scan = (query: string) => Promise<{ tokens: { start: number; end: number; text: string; tokenName: string }[] }>;
+
+/**
+ * The text a PLpgSQL_expr holds, as a statement the SQL parser takes (by PostgreSQL's RawParseMode), or
+ * undefined when it cannot be turned into one. An assignment's target is evaluated too (its subscripts are
+ * expressions since PostgreSQL 14), so it is kept: `target := expr` becomes `SELECT target, (expr)`, split
+ * at the first `:=` or `=` token outside brackets (the scanner skips strings and comments).
+ */
+async function asSql(query: string, mode: number, scan: Scan): Promise<string | undefined> {
   if (mode === 0) return query; // a whole statement
   if (mode === 2) return `SELECT ${query}`; // an expression
-  if (mode >= 3 && mode <= 5) {
-    // `target := expr` (or `target = expr`): the target is a variable, a field or an element.
-    const at = query.indexOf(':=');
-    const cut = at >= 0 ? at + 2 : query.indexOf('=') + 1;
-    return cut > 0 ? `SELECT ${query.slice(cut)}` : undefined;
+  if (mode < 3 || mode > 5) return undefined; // a type name
+  const bytes = Buffer.from(query, 'utf8');
+  let depth = 0;
+  for (const token of (await scan(query)).tokens) {
+    if (token.text === '(' || token.text === '[') depth++;
+    else if (token.text === ')' || token.text === ']') depth--;
+    else if (depth === 0 && (token.text === ':=' || token.text === '=')) {
+      const target = bytes.subarray(0, token.start).toString('utf8');
+      const value = bytes.subarray(token.end).toString('utf8');
+      return `SELECT ${target}, (${value})`;
+    }
   }
-  return undefined; // a type name
+  return undefined;
 }
 
 interface Found {
-  expressions: { sql: string; line: number }[];
+  expressions: { query: string; mode: number; line: number }[];
   unreadable?: string;
 }
 
@@ -69,8 +97,7 @@ function walk(value: unknown, line: number, found: Found): void {
   for (const [key, child] of Object.entries(value as Node)) {
     if (key === 'PLpgSQL_expr') {
       const expr = child as { query?: unknown; parseMode?: unknown };
-      const sql = asSql(String(expr.query ?? ''), Number(expr.parseMode ?? 0));
-      if (sql !== undefined) found.expressions.push({ sql, line });
+      found.expressions.push({ query: String(expr.query ?? ''), mode: Number(expr.parseMode ?? 0), line });
       continue;
     }
     if (!key.startsWith('PLpgSQL_stmt_')) {
@@ -97,10 +124,12 @@ function walk(value: unknown, line: number, found: Found): void {
  */
 export async function readPlpgsql(text: string, label: string): Promise<PlpgsqlReading> {
   let tree: { plpgsql_funcs?: { PLpgSQL_function?: Node }[] };
+  let scan: Scan;
   try {
     // Its WebAssembly loads on first use: only scripts with PL/pgSQL pay for it.
-    const { parsePlPgSQL } = await import('@libpg-query/parser');
-    tree = (await parsePlPgSQL(text)) as typeof tree;
+    const parser = await import('@libpg-query/parser');
+    scan = parser.scan as unknown as Scan;
+    tree = (await parser.parsePlPgSQL(text)) as typeof tree;
   } catch (error) {
     return { statements: [], unreadable: `the body does not parse as PL/pgSQL (${(error as Error).message})` };
   }
@@ -114,13 +143,22 @@ export async function readPlpgsql(text: string, label: string): Promise<PlpgsqlR
   walk(functions[0]?.PLpgSQL_function ?? {}, 1, found);
   const statements: ParsedStatement[] = [];
   for (const expression of found.expressions) {
-    const parsed = await splitScript(label, expression.sql);
+    if (expression.mode === 1) continue; // a type name
+    const sql = await asSql(expression.query, expression.mode, scan).catch(() => undefined);
+    if (sql === undefined)
+      return { statements, unreadable: `an expression at line ${expression.line} of the body cannot be read` };
+    const parsed = await splitScript(label, sql);
     if (!parsed.ok)
       return {
         statements,
         unreadable: `an expression at line ${expression.line} of the body does not parse (${parsed.failure.message})`,
       };
-    for (const inner of parsed.statements) statements.push({ ...inner, line: expression.line });
+    for (const inner of parsed.statements) {
+      // Code defined inside a body (a function, a DO block, a prepared statement run later) is not followed.
+      if (DEFINES_CODE.has(inner.node) && !found.unreadable)
+        found.unreadable = `it defines or runs code of its own at line ${expression.line} of the body (${inner.node})`;
+      statements.push({ ...inner, line: expression.line });
+    }
   }
   return found.unreadable ? { statements, unreadable: found.unreadable } : { statements };
 }

@@ -591,6 +591,70 @@ describe('preflightPostgis', () => {
         );
       });
 
+      // Found by a hostile review of the reader; each passed as readable before.
+      it.each([
+        [
+          'a call hidden in an assignment target subscript',
+          "DO $$ DECLARE a int[]; BEGIN a[length(dblink_exec('dbname=x', 'DELETE FROM governance.decisions'))] := 1; END $$",
+          'out-of-transaction-channel',
+        ],
+        [
+          'an assignment split at a := inside a comment',
+          "DO $$ DECLARE t text; BEGIN t = set_config('search_path', 'governance', true) -- :=\n || ''; DELETE FROM decisions; END $$",
+          'dynamic-sql',
+        ],
+        [
+          'a function defined and called inside the body',
+          "DO $$ BEGIN CREATE FUNCTION public.f() RETURNS void LANGUAGE sql AS 'DELETE FROM governance.decisions'; PERFORM public.f(); END $$",
+          'dynamic-sql',
+        ],
+        ['LOAD of a shared library', "DO $$ BEGIN LOAD '/tmp/evil.so'; END $$", 'out-of-transaction-channel'],
+        [
+          'standard_conforming_strings turned off',
+          "SET standard_conforming_strings = off; SELECT 'a\\' , $q$'; DELETE FROM governance.decisions; -- $q$",
+          'session-state',
+        ],
+        [
+          'set_config on a setting named at run time',
+          "SELECT set_config('standard_' || 'conforming_strings', 'off', false)",
+          'session-state',
+        ],
+        ['session_replication_role = replica', 'SET session_replication_role = replica', 'session-state'],
+        ['an opaque function called in attribute notation', 'SELECT p.grant_everything FROM parcels p', 'opaque-call'],
+      ])('refuses %s', async (_name, sql, rule) => {
+        const found = await checks(sql, { transactional: false });
+        expect(found.map((check) => check.observed)).toContain(rule);
+      });
+
+      it('resolves a body along the search_path its function declares, and refuses changing it afterwards', async () => {
+        const [found] = await checks(
+          'CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql SET search_path = governance AS $$ BEGIN DELETE FROM decisions; RETURN NEW; END $$',
+        );
+        expect(found).toMatchObject({ code: 'PREFLIGHT_FORBIDDEN', observed: 'governance.decisions' });
+        const [sql] = await checks(
+          "CREATE FUNCTION public.tidy() RETURNS void LANGUAGE sql SET search_path = governance AS 'DELETE FROM decisions'",
+        );
+        expect(sql).toMatchObject({ code: 'PREFLIGHT_FORBIDDEN', observed: 'governance.decisions' });
+        const altered = await checks(
+          'CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM decisions; RETURN NEW; END $$; ALTER FUNCTION public.stamp() SET search_path = governance',
+        );
+        expect(altered.map((check) => check.observed)).toContain('dynamic-search-path');
+      });
+
+      it('refuses, for a role that can leave its session, PREPARE on a table with attached code and DDL under an event trigger', async () => {
+        const planted: NameCatalog = {
+          ...superuser,
+          attachedCode: { 'public.parcels': 'trigger audit of public.parcels calls public.audit()' },
+        };
+        expect(
+          (await checks('PREPARE p AS UPDATE parcels SET area_m2 = 1; EXECUTE p', { on: planted }))[0]?.observed,
+        ).toBe('session-exit');
+        const evented: NameCatalog = { ...superuser, eventTriggerCode: 'event trigger log_ddl calls public.log_ddl()' };
+        const [ddl] = await checks('CREATE INDEX parcels_x ON parcels (land_use)', { on: evented });
+        expect(ddl?.message).toMatch(/runs DDL, and event trigger log_ddl calls public\.log_ddl\(\)/);
+        expect(await checks('UPDATE parcels SET area_m2 = 1 WHERE false', { on: evented })).toEqual([]);
+      });
+
       it('reads SELECT … INTO a variable as a read, not as a new table', async () => {
         expect(
           await checks(

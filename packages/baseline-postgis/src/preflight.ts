@@ -93,7 +93,14 @@ export async function preflightPostgis(
       reading && (reading.unreadable ?? 'read'),
     );
     if (statement.node === 'CreateFunctionStmt')
-      escapes.push(...(await sqlBodyEscapes(statement.ast, transactionalRun, resolver, createdFunctions)));
+      escapes.push(
+        ...(await sqlBodyEscapes(
+          statement.ast,
+          transactionalRun,
+          functionPathResolver(statement, resolver, catalog.user),
+          createdFunctions,
+        )),
+      );
     if (pathChange && 'escape' in pathChange) {
       if (!transactionalRun) escapes.push(pathChange.escape);
     } else if (pathChange) {
@@ -169,16 +176,18 @@ export async function preflightPostgis(
     // What a PL/pgSQL body says statically is judged as if the script said it: a DO block's statements as
     // the script's own (they run now), a function's when it is defined (a trigger function writing a
     // forbidden table is refused before anything fires it).
+    // A function's body resolves names along the path it declares (`SET search_path = …`), if it does.
+    const bodyPath = functionPathResolver(statement, resolver, catalog.user);
     for (const inner of reading?.statements ?? []) {
       const innerWhere = `${where} (in ${inner.file}, line ${inner.line} of its body)`;
-      const innerFacts = statementFacts(inner, resolver);
+      const innerFacts = statementFacts(inner, bodyPath);
       const innerEscapes = [
-        ...statementEscapes(inner.node, inner.ast, transactionalRun, resolver, createdFunctions),
-        ...attachedCodeEscapes(inner.node, innerFacts.objects, resolver),
+        ...statementEscapes(inner.node, inner.ast, transactionalRun, bodyPath, createdFunctions),
+        ...attachedCodeEscapes(inner.node, innerFacts.objects, bodyPath),
       ];
       for (const found of innerEscapes) findings.push(escapeCheck(found, innerWhere, allowed));
       findings.push(
-        ...objectFindings(inner.node, innerFacts, innerWhere, resolver, declaration, domains, approval, allowed),
+        ...objectFindings(inner.node, innerFacts, innerWhere, bodyPath, declaration, domains, approval, allowed),
       );
       if (statement.node !== 'DoStmt') continue;
       for (const object of innerFacts.objects) {
@@ -189,13 +198,13 @@ export async function preflightPostgis(
     // A SQL function's string body is SQL preflight can read: what it names is judged as if the script
     // named it (a body writing pg_catalog or a forbidden table is refused when it is defined).
     for (const inner of await sqlBody(statement.ast)) {
-      const innerFacts = statementFacts(inner, resolver);
+      const innerFacts = statementFacts(inner, bodyPath);
       findings.push(
         ...objectFindings(
           inner.node,
           innerFacts,
           `${where} (in ${inner.file})`,
-          resolver,
+          bodyPath,
           declaration,
           domains,
           approval,
@@ -292,6 +301,25 @@ function objectFindings(
     }
   }
   return findings;
+}
+
+/**
+ * The resolver a function's body runs with: the script's at the definition, unless the function declares
+ * its own `SET search_path = …` (then names in the body resolve along that, whoever calls it).
+ */
+function functionPathResolver(statement: ParsedStatement, resolver: NameResolver, user: string): NameResolver {
+  if (statement.node !== 'CreateFunctionStmt') return resolver;
+  for (const option of asArray(statement.ast.options)) {
+    const element = (option as { DefElem?: { defname?: string; arg?: Record<string, unknown> } }).DefElem;
+    const set = element?.defname === 'set' ? (element.arg?.VariableSetStmt as Record<string, unknown>) : undefined;
+    if (set?.name !== 'search_path' || set.kind === 'VAR_SET_CURRENT') continue;
+    const change = searchPathChange('VariableSetStmt', set, user, parseSearchPath);
+    if (!change || 'escape' in change) continue;
+    const own = resolver.fork();
+    own.setPath(change.path ?? undefined);
+    return own;
+  }
+  return resolver;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface NameCatalog {
    * a table with such code. Touching the relation runs that code as the role.
    */
   attachedCode?: Record<string, string | undefined>;
+  /** With a session exit only: an enabled event trigger calling a user function (it runs on every DDL). */
+  eventTriggerCode?: string;
 }
 
 /** Without a live catalog: everything unqualified is in `public`, the server default. */
@@ -107,7 +109,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     builtin_functions: string[];
     sequence_owners: Record<string, string>;
   };
-  const attachedCode = row.exits.length > 0 ? await loadAttachedCode(client) : undefined;
+  const attached = row.exits.length > 0 ? await loadAttachedCode(client) : undefined;
   return {
     searchPath: row.path,
     user: row.user,
@@ -120,39 +122,61 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     ...(row.exits.length > 0
       ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
       : {}),
-    ...(attachedCode ? { attachedCode } : {}),
+    ...(attached ? { attachedCode: attached.relations } : {}),
+    ...(attached?.event ? { eventTriggerCode: attached.event } : {}),
   };
 }
 
-/** Code attached to a relation through a catalog row that depends on a function (pg_depend). */
-const dependentCode = (catalog: string, relation: string, what: string, join = '') => `
-  SELECT ${relation} AS rel, d.refobjid AS fn, ${what} AS via
+/**
+ * Code attached to a relation through a catalog row that depends on a function, directly or through an
+ * operator it uses (pg_depend); `where` narrows the catalog rows.
+ */
+const dependentCode = (catalog: string, relation: string, what: string, join = '', where = 'true') => `
+  SELECT ${relation} AS rel, CASE WHEN d.refclassid = 'pg_operator'::regclass
+           THEN (SELECT op.oprcode::oid FROM pg_operator op WHERE op.oid = d.refobjid) ELSE d.refobjid END AS fn,
+         ${what} AS via
     FROM ${catalog} o ${join}
-    JOIN pg_depend d ON d.classid = '${catalog}'::regclass AND d.objid = o.oid AND d.refclassid = 'pg_proc'::regclass`;
+    JOIN pg_depend d ON d.classid = '${catalog}'::regclass AND d.objid = o.oid
+     AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass)
+   WHERE ${where}`;
+
+/** A user function: not built in, not an extension's (whose definitions the baseline pins by version). */
+const userFunction = (oid: string) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace
+   WHERE f.oid = ${oid} AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e'))`;
 
 /**
- * For each relation, one piece of attached code that calls a user function (not built in, not an
- * extension's, whose definitions the baseline pins by version), found on the relation itself or on a
- * table a foreign key cascades its writes to (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT).
+ * For each relation, one piece of attached code that calls a user function, found on the relation itself
+ * or on a table a foreign key cascades its writes to (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT); and
+ * an enabled event trigger calling one, if any.
  */
-async function loadAttachedCode(client: ClientBase): Promise<Record<string, string>> {
+async function loadAttachedCode(client: ClientBase): Promise<{ relations: Record<string, string>; event?: string }> {
   const { rows } = await client.query(`
 WITH RECURSIVE code AS (
   SELECT t.tgrelid AS rel, t.tgfoid AS fn, 'trigger ' || quote_ident(t.tgname) AS via
     FROM pg_trigger t WHERE NOT t.tgisinternal
+  UNION ALL ${dependentCode('pg_trigger', 'o.tgrelid', "'the WHEN clause of trigger ' || quote_ident(o.tgname)", '', 'NOT o.tgisinternal AND d.refobjid <> o.tgfoid')}
   UNION ALL ${dependentCode('pg_attrdef', 'o.adrelid', "'the default of column ' || quote_ident(a.attname)", 'JOIN pg_attribute a ON a.attrelid = o.adrelid AND a.attnum = o.adnum')}
-  UNION ALL ${dependentCode('pg_constraint', 'o.conrelid', "'constraint ' || quote_ident(o.conname)")} WHERE o.conrelid <> 0
+  UNION ALL ${dependentCode('pg_constraint', 'o.conrelid', "'constraint ' || quote_ident(o.conname)", '', 'o.conrelid <> 0')}
   UNION ALL ${dependentCode('pg_class', 'i.indrelid', "'index ' || quote_ident(o.relname)", 'JOIN pg_index i ON i.indexrelid = o.oid')}
+  UNION ALL ${dependentCode('pg_class', 'o.oid', "'the partition key'", '', "o.relkind = 'p'")}
+  UNION ALL ${dependentCode('pg_statistic_ext', 'o.stxrelid', "'statistics object ' || quote_ident(o.stxname)")}
   UNION ALL ${dependentCode('pg_rewrite', 'o.ev_class', "CASE WHEN o.rulename = '_RETURN' THEN 'the view definition' ELSE 'rule ' || quote_ident(o.rulename) END")}
   UNION ALL ${dependentCode('pg_policy', 'o.polrelid', "'policy ' || quote_ident(o.polname)")}
+  UNION ALL ${dependentCode(
+    'pg_constraint',
+    'a.attrelid',
+    "'the domain check of column ' || quote_ident(a.attname)",
+    'JOIN pg_attribute a ON a.atttypid = o.contypid AND a.attnum > 0 AND NOT a.attisdropped',
+    'o.contypid <> 0',
+  )}
 ), opaque AS (
   SELECT code.rel, code.via || ' of ' || quote_ident(rn.nspname) || '.' || quote_ident(r.relname)
          || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()' AS why
     FROM code
     JOIN pg_class r ON r.oid = code.rel JOIN pg_namespace rn ON rn.oid = r.relnamespace
     JOIN pg_proc f ON f.oid = code.fn JOIN pg_namespace fn ON fn.oid = f.pronamespace
-   WHERE fn.nspname NOT IN ('pg_catalog', 'information_schema')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e')
+   WHERE ${userFunction('code.fn')}
 ), reach (rel, why) AS (
   SELECT rel, why FROM opaque
   UNION
@@ -160,11 +184,16 @@ WITH RECURSIVE code AS (
     JOIN pg_constraint fk ON fk.contype = 'f' AND fk.conrelid = reach.rel
      AND (fk.confdeltype IN ('c', 'n', 'd') OR fk.confupdtype IN ('c', 'n', 'd'))
 )
-SELECT coalesce(json_object_agg(name, why), '{}'::json) AS attached FROM (
-  SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
-    FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
-   ORDER BY n.nspname, c.relname, reach.why) AS x`);
-  return (rows[0] as { attached: Record<string, string> }).attached;
+SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
+          SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
+            FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+           ORDER BY n.nspname, c.relname, reach.why) AS x) AS attached,
+       (SELECT 'event trigger ' || quote_ident(e.evtname) || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()'
+          FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace
+         WHERE e.evtenabled <> 'D' AND ${userFunction('e.evtfoid')}
+         ORDER BY e.evtname LIMIT 1) AS event`);
+  const row = rows[0] as { attached: Record<string, string>; event: string | null };
+  return row.event ? { relations: row.attached, event: row.event } : { relations: row.attached };
 }
 
 /** Parse a search_path value as PostgreSQL does: a comma list of possibly quoted identifiers. */
@@ -224,6 +253,11 @@ export class NameResolver {
   /** What the role can reach outside the run's session, when it can. */
   get sessionExit(): string | undefined {
     return this.catalog.sessionExit;
+  }
+
+  /** An enabled event trigger calling a user function: it runs on every DDL (exit roles only). */
+  get eventTriggerCode(): string | undefined {
+    return this.catalog.eventTriggerCode;
   }
 
   /** The code already attached to a relation that calls a function preflight cannot read (exit roles only). */

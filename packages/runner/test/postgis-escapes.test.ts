@@ -479,6 +479,53 @@ describe('a role that can act outside its session runs no code preflight cannot 
     },
   );
 
+  it('code reached through a domain check, or an event trigger on DDL: exit 1 at preflight [session-exit], nothing run', async () => {
+    const marker = `/tmp/kfm-escape-domain-${db.name}`;
+    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+    await migrator.connect();
+    try {
+      await migrator.query(`
+        CREATE FUNCTION public.planted_check(integer) RETURNS boolean LANGUAGE plpgsql AS $body$
+        BEGIN
+          -- Adding the column checks NULL for every row, as the migrator: act only on a real value.
+          IF $1 IS NOT NULL THEN
+            EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
+          END IF;
+          RETURN true;
+        END $body$;
+        CREATE DOMAIN public.rank AS integer CHECK (public.planted_check(VALUE));
+        ALTER TABLE public.parcels ADD COLUMN rank public.rank;`);
+    } finally {
+      await migrator.end();
+    }
+    const dir = await bundle({
+      forward: 'UPDATE public.parcels SET rank = 1 WHERE id = 1;\n',
+      rollback: 'SELECT 1;\n',
+    });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    expect(failed(run).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(
+      /the domain check of column rank of public\.parcels calls public\.planted_check\(\).*\[session-exit\]/s,
+    );
+    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+
+    await query(
+      db.name,
+      "CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'; CREATE EVENT TRIGGER log_ddl ON ddl_command_start EXECUTE FUNCTION public.log_ddl()",
+    );
+    const ddl = await bundle({
+      forward: 'CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\n',
+      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+      id: 'PG-MIG-2026-11-24-02',
+    });
+    const refused = await kfm(['apply', ddl], db.env);
+    expect(refused.code).toBe(1);
+    expect(failed(refused).find((check) => check.code === 'PREFLIGHT_FORBIDDEN')?.message).toMatch(
+      /runs DDL, and event trigger log_ddl calls public\.log_ddl\(\)/,
+    );
+    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
+  });
+
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
