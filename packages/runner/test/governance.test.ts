@@ -272,7 +272,9 @@ describe('locks an operator can live with', () => {
     await holder.query('SELECT pg_advisory_unlock($1, $2)', [0x4b464d2d, 0x4d494752]);
     const waited = await waiting.done;
     expect(waited.code).toBe(0);
-    expect((await readJson(path.join(dir, 'receipts/run_receipt.json'))).lock.waited_ms).toBeGreaterThan(1000);
+    // The receipt records that the run waited; how long is the machine's business (tests assert no wall-clock
+    // bounds: under load the first try can come well before the measured wait starts).
+    expect((await readJson(path.join(dir, 'receipts/run_receipt.json'))).lock.waited_ms).toBeGreaterThan(0);
 
     await holder.query('SELECT pg_advisory_lock($1, $2)', [0x4b464d2d, 0x4d494752]);
     const shown = await kfm(['unlock', 'postgis', '--reason', 'stuck deploy', '--root', root], db.env);
