@@ -212,13 +212,6 @@ export interface CatalogBuilder {
   finish(): CatalogFacts;
 }
 
-/** All rows at once (tests, and readers without cursors): the same facts as a builder fed in batches. */
-export function catalogObjects(rows: CatalogRows, reuse?: Reuse): CatalogFacts {
-  const builder = catalogBuilder(reuse);
-  for (const section of CATALOG_SECTIONS) builder.add(section, rows[section]);
-  return builder.finish();
-}
-
 export function catalogBuilder(reuse?: Reuse): CatalogBuilder {
   const tableScope = tableScopes();
   const groups = new Map<string, RelationGroup>();

@@ -84,6 +84,9 @@ export async function preflightPostgis(
     const where = `${statement.file}:${statement.line}`;
     const pathChange = searchPathChange(statement.node, statement.ast, catalog.user, parseSearchPath);
     const reading = await plpgsqlReading(statement, catalog.user);
+    const sqlInner = await sqlBody(statement.ast);
+    // A function's body resolves names along the path it declares (`SET search_path = …`), if it does.
+    const bodyPath = functionPathResolver(statement, resolver, catalog.user);
     const escapes = statementEscapes(
       statement.node,
       statement.ast,
@@ -92,15 +95,7 @@ export async function preflightPostgis(
       createdFunctions,
       reading && (reading.unreadable ?? 'read'),
     );
-    if (statement.node === 'CreateFunctionStmt')
-      escapes.push(
-        ...(await sqlBodyEscapes(
-          statement.ast,
-          transactionalRun,
-          functionPathResolver(statement, resolver, catalog.user),
-          createdFunctions,
-        )),
-      );
+    escapes.push(...sqlBodyEscapes(sqlInner, transactionalRun, bodyPath, createdFunctions));
     if (pathChange && 'escape' in pathChange) {
       if (!transactionalRun) escapes.push(pathChange.escape);
     } else if (pathChange) {
@@ -176,8 +171,6 @@ export async function preflightPostgis(
     // What a PL/pgSQL body says statically is judged as if the script said it: a DO block's statements as
     // the script's own (they run now), a function's when it is defined (a trigger function writing a
     // forbidden table is refused before anything fires it).
-    // A function's body resolves names along the path it declares (`SET search_path = …`), if it does.
-    const bodyPath = functionPathResolver(statement, resolver, catalog.user);
     for (const inner of reading?.statements ?? []) {
       const innerWhere = `${where} (in ${inner.file}, line ${inner.line} of its body)`;
       const innerFacts = statementFacts(inner, bodyPath);
@@ -197,7 +190,7 @@ export async function preflightPostgis(
     }
     // A SQL function's string body is SQL preflight can read: what it names is judged as if the script
     // named it (a body writing pg_catalog or a forbidden table is refused when it is defined).
-    for (const inner of await sqlBody(statement.ast)) {
+    for (const inner of sqlInner) {
       const innerFacts = statementFacts(inner, bodyPath);
       findings.push(
         ...objectFindings(
@@ -359,13 +352,13 @@ async function sqlBody(ast: Record<string, unknown>) {
  * A SQL-language function's string body is SQL preflight can read: what would be refused at the top of
  * the script is refused there too (dblink calls, COPY … PROGRAM, large objects, opaque calls).
  */
-async function sqlBodyEscapes(
-  ast: Record<string, unknown>,
+function sqlBodyEscapes(
+  statements: Awaited<ReturnType<typeof sqlBody>>,
   transactional: boolean,
   resolver: NameResolver,
   createdFunctions: ReadonlySet<string>,
-): Promise<ReturnType<typeof statementEscapes>> {
-  return (await sqlBody(ast)).flatMap((inner) =>
+): ReturnType<typeof statementEscapes> {
+  return statements.flatMap((inner) =>
     statementEscapes(inner.node, inner.ast, transactional, resolver, createdFunctions).map((found) => ({
       ...found,
       message: `in the body of ${inner.file}: ${found.message}`,
