@@ -1,8 +1,9 @@
 // Labels, relationship types and their shape, computed inside Neo4j: counts come from the count
 // store, property keys and degree histograms are aggregated server-side, and only one row per
 // (label, key), (label, bucket) or (start labels, type, end labels) combination reaches the client.
-// Costs: property keys and degrees scan each label's nodes; pattern counts scan each type's
-// relationships (the count store cannot count a pattern with labels on both ends). A scoped capture
+// Costs: property keys and degrees take one scan of the nodes carrying any label in detail; keys and
+// pattern counts one scan of each type's relationships (the count store cannot count a pattern with
+// labels on both ends). A scoped capture
 // (`detail`) pays those scans only for the labels and types it is asked to look at closely; the rest
 // are count-store reads, O(1) whatever the graph's size.
 import { rows, type CypherRunner } from './cypher-runner.js';
@@ -64,32 +65,48 @@ export function degreeExponent(degree: number): number {
   return k;
 }
 
-// One pass per label: nodes grouped by their exact (out, in) degree pair, with the distinct key lists seen,
-// bucketed here. Half the time of bucketing in Cypher (a row per node and direction, a logarithm each) plus
-// a separate key scan, measured at 100k nodes; the pairs are few (tens there).
-const DETAIL_QUERY = (label: string) =>
-  `MATCH (n:${quoteName(label)}) RETURN COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree, count(*) AS nodes, collect(DISTINCT keys(n)) AS keys`;
+// One pass over the union of the labels in detail, so a node carrying several of them is read once (each
+// label's own pass read it once per label): nodes grouped by their label list and exact (out, in) degree
+// pair, with the distinct key lists seen, bucketed here per label. The groups are few (hundreds at 500k
+// nodes); at 500k nodes of two labels each this is 0.87 s where one pass per label took 1.6 s.
+const DETAIL_QUERY = (labels: readonly string[]) =>
+  `MATCH (n) WHERE ${labels.map((label) => `n:${quoteName(label)}`).join(' OR ')} RETURN labels(n) AS labels, COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree, count(*) AS nodes, collect(DISTINCT keys(n)) AS keys`;
 
-async function labelDetail(runner: CypherRunner, name: string): Promise<LabelDetail> {
-  const keys = new Set<string>();
+async function labelDetails(runner: CypherRunner, names: readonly string[]): Promise<Map<string, LabelDetail>> {
+  if (names.length === 0) return new Map();
+  const tallies = new Map(
+    names.map((name) => [
+      name,
+      { keys: new Set<string>(), out: new Map<number, number>(), in: new Map<number, number>() },
+    ]),
+  );
   const tally = (into: Map<number, number>, degree: unknown, nodes: number) => {
     const k = degreeExponent(toCount(degree));
     into.set(k, (into.get(k) ?? 0) + nodes);
   };
-  const out = new Map<number, number>();
-  const inbound = new Map<number, number>();
-  for (const row of await rows(runner, DETAIL_QUERY(name))) {
-    for (const list of row.keys as string[][]) for (const key of list) keys.add(key);
+  for (const row of await rows(runner, DETAIL_QUERY(names))) {
     const nodes = toCount(row.nodes);
-    tally(out, row.outDegree, nodes);
-    tally(inbound, row.inDegree, nodes);
+    for (const label of row.labels as string[]) {
+      const entry = tallies.get(label);
+      if (!entry) continue;
+      for (const list of row.keys as string[][]) for (const key of list) entry.keys.add(key);
+      tally(entry.out, row.outDegree, nodes);
+      tally(entry.in, row.inDegree, nodes);
+    }
   }
   // Buckets in ascending order, as the baseline has always listed them.
   const histogram = (tallies: Map<number, number>) =>
     Object.fromEntries([...tallies].sort((a, b) => a[0] - b[0]).map(([k, nodes]) => [degreeBucket(k), nodes]));
-  const degreeOut = histogram(out);
-  const degreeIn = histogram(inbound);
-  return { propertyKeys: [...keys].sort(compareText), degreeOut, degreeIn };
+  return new Map(
+    [...tallies].map(([name, entry]) => [
+      name,
+      {
+        propertyKeys: [...entry.keys].sort(compareText),
+        degreeOut: histogram(entry.out),
+        degreeIn: histogram(entry.in),
+      },
+    ]),
+  );
 }
 
 async function relationshipTypeDetail(
@@ -97,19 +114,19 @@ async function relationshipTypeDetail(
   name: string,
   options: GraphScopeOptions,
 ): Promise<RelationshipTypeDetail> {
-  const type = quoteName(name);
-  const keys = await rows(runner, `MATCH ()-[r:${type}]->() UNWIND keys(r) AS key RETURN DISTINCT key`);
-  // Aggregate by the label lists first (few distinct combinations), then expand them client-side.
+  // Keys and endpoint labels in one pass over the type's relationships (two passes took 1.4× as long).
   const combinations = await rows(
     runner,
-    `MATCH (a)-[r:${type}]->(b) RETURN labels(a) AS startLabels, labels(b) AS endLabels, count(r) AS relationships`,
+    `MATCH (a)-[r:${quoteName(name)}]->(b) RETURN labels(a) AS startLabels, labels(b) AS endLabels, count(r) AS relationships, collect(DISTINCT keys(r)) AS keys`,
   );
+  const keys = new Set<string>();
   const byPair = new Map<string, { start: string; end: string; count: number }>();
   const scoped = (labels: unknown) => {
     const names = (labels as string[]).filter((label) => inScope(label, options));
     return names.length ? names : [''];
   };
   for (const row of combinations) {
+    for (const list of row.keys as string[][]) for (const key of list) keys.add(key);
     for (const start of scoped(row.startLabels)) {
       for (const end of scoped(row.endLabels)) {
         const key = `${start}\u0000${end}`;
@@ -120,7 +137,7 @@ async function relationshipTypeDetail(
     }
   }
   const patterns = [...byPair.values()].sort((a, b) => compareText(a.start, b.start) || compareText(a.end, b.end));
-  return { propertyKeys: keys.map((row) => String(row.key)).sort(compareText), patterns };
+  return { propertyKeys: [...keys].sort(compareText), patterns };
 }
 
 async function nodeTotal(runner: CypherRunner, labels: readonly string[], options: GraphScopeOptions): Promise<number> {
@@ -156,15 +173,20 @@ export async function captureShape(
   const allTypes = (
     await rows(runner, 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType')
   ).map((row) => String(row.relationshipType));
-  const labels: LabelShape[] = [];
+  const counted: { name: string; nodes: number }[] = [];
   for (const name of allLabels.filter((label) => inScope(label, options)).sort(compareText)) {
     const nodes = toCount((await rows(runner, `MATCH (n:${quoteName(name)}) RETURN count(n) AS nodes`))[0]?.nodes);
     // Label tokens are never deleted; a label without nodes does not exist for the baseline.
-    if (nodes === 0) continue;
-    labels.push(
-      !detail || detail.label(name) ? { name, nodes, detail: await labelDetail(runner, name) } : { name, nodes },
-    );
+    if (nodes > 0) counted.push({ name, nodes });
   }
+  const details = await labelDetails(
+    runner,
+    counted.filter((label) => !detail || detail.label(label.name)).map((label) => label.name),
+  );
+  const labels: LabelShape[] = counted.map(({ name, nodes }) => {
+    const found = details.get(name);
+    return found ? { name, nodes, detail: found } : { name, nodes };
+  });
   progress?.(`baseline: ${labels.length} label(s) in scope, ${labels.filter((l) => l.detail).length} in detail`);
   const relationshipTypes: RelationshipTypeShape[] = [];
   for (const name of allTypes.filter((type) => inScope(type, options)).sort(compareText)) {

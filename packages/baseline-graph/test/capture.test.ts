@@ -15,6 +15,19 @@ function options(extra: Partial<GraphBaselineOptions> = {}): GraphBaselineOption
 
 const capture = (extra: Partial<GraphBaselineOptions> = {}) => captureGraphBaseline(driver, options(extra));
 
+/** A label's log2 degree histogram counted by hand, one Cypher query for the label alone. */
+async function histogram(label: string, arrow: string): Promise<Record<string, number>> {
+  const rows = await run(driver, `MATCH (x:\`${label}\`) WITH COUNT { ${arrow} } AS d RETURN d, count(*) AS c`);
+  const byBucket: Record<string, number> = {};
+  for (const row of rows) {
+    const d = Number(row.d);
+    const k = Math.floor(Math.log2(d));
+    const bucket = d === 0 ? '0' : d === 1 ? '1' : `${2 ** k}-${2 ** (k + 1) - 1}`;
+    byBucket[bucket] = (byBucket[bucket] ?? 0) + Number(row.c);
+  }
+  return byBucket;
+}
+
 beforeAll(async () => {
   driver = openDriver();
   await ns.seed(driver);
@@ -66,17 +79,6 @@ describe('captureGraphBaseline', () => {
 
   it('computes log2 degree histograms in the database', async () => {
     const baseline = await capture();
-    const histogram = async (label: string, arrow: string) => {
-      const rows = await run(driver, `MATCH (x:\`${label}\`) WITH COUNT { ${arrow} } AS d RETURN d, count(*) AS c`);
-      const byBucket: Record<string, number> = {};
-      for (const row of rows) {
-        const d = Number(row.d);
-        const k = Math.floor(Math.log2(d));
-        const bucket = d === 0 ? '0' : d === 1 ? '1' : `${2 ** k}-${2 ** (k + 1) - 1}`;
-        byBucket[bucket] = (byBucket[bucket] ?? 0) + Number(row.c);
-      }
-      return byBucket;
-    };
     // Parcels: 1 or 2 OWNS + 1 DERIVED_FROM (+ 1 WITHIN for every 40th) → buckets 2-3 and 4-7.
     const parcelOut = baseline.measures?.[`degree_out:${n('Parcel')}`];
     expect(parcelOut).toEqual(await histogram(n('Parcel'), '(x)-->()'));
@@ -85,6 +87,40 @@ describe('captureGraphBaseline', () => {
     expect(baseline.measures?.[`degree_in:${n('Parcel')}`]).toEqual({ '0': 2000 });
     expect(baseline.measures?.[`degree_in:${n('Owner')}`]).toEqual(await histogram(n('Owner'), '(x)<--()'));
     expect(baseline.measures?.[`degree_out:${n('Owner')}`]).toEqual({ '0': 500 });
+  });
+
+  it('gives every label of a node carrying several its degrees and keys, from one pass over them all', async () => {
+    // 30 nodes Layer:Tile {z}, 20 Layer {a}, 10 Tile {b}; every Layer-only node points at 1–3 of the shared ones.
+    const [layer, tile, link] = [n('Layer'), n('Tile'), n('LINKS')];
+    await run(
+      driver,
+      `UNWIND range(1, 30) AS i CREATE (:\`${layer}\`:\`${tile}\` {z: i})
+       WITH count(*) AS made UNWIND range(1, 20) AS i CREATE (:\`${layer}\` {a: i})
+       WITH count(*) AS made UNWIND range(1, 10) AS i CREATE (:\`${tile}\` {b: i})`,
+    );
+    await run(
+      driver,
+      `MATCH (from:\`${layer}\`) WHERE from.a IS NOT NULL MATCH (to:\`${layer}\`:\`${tile}\`) WHERE to.z <= from.a % 3 + 1
+       CREATE (from)-[:\`${link}\`]->(to)`,
+    );
+    try {
+      const baseline = await capture({ full: true });
+      for (const label of [layer, tile]) {
+        expect(baseline.measures?.[`degree_out:${label}`]).toEqual(await histogram(label, '(x)-->()'));
+        expect(baseline.measures?.[`degree_in:${label}`]).toEqual(await histogram(label, '(x)<--()'));
+      }
+      expect(baseline.counts[`label:${layer}`]).toBe(50);
+      expect(baseline.counts[`label:${tile}`]).toBe(40);
+      const keys = (name: string) => baseline.objects.find((o) => o.kind === 'label' && o.name === name)?.attributes;
+      expect(keys(layer)).toEqual({ property_keys: ['a', 'z'] });
+      expect(keys(tile)).toEqual({ property_keys: ['b', 'z'] });
+      // Scoped to Tile alone, Tile keeps the same histograms; Layer is counted only.
+      const scoped = await capture({ declaration: { ...declarationFor(ns), scope: { allowed_labels: [tile] } } });
+      expect(scoped.measures?.[`degree_in:${tile}`]).toEqual(baseline.measures?.[`degree_in:${tile}`]);
+      expect(scoped.measures?.[`degree_in:${layer}`]).toBeUndefined();
+    } finally {
+      await run(driver, `MATCH (x) WHERE x:\`${layer}\` OR x:\`${tile}\` DETACH DELETE x`);
+    }
   });
 
   it('passes the declared invariants on the seed', async () => {
