@@ -239,18 +239,17 @@ export function catalogBuilder(reuse?: Reuse): CatalogBuilder {
       ),
     );
 
-  const columnOrder = new Map<string, string[]>();
+  // Columns arrive in no particular order (the query does not sort: see catalog-queries.ts); each table's
+  // are put in attribute order when its relation row comes, which is after the whole columns section.
+  const columnOrder = new Map<string, { position: number; name: string; spatial: boolean }[]>();
   const columnsRow = (row: Row): void => {
     const [schema, table, name, type] = [text(row.schema), text(row.table), text(row.name), text(row.type)];
     const qualified = `${schema}.${table}`;
-    const order = columnOrder.get(qualified);
-    if (order) order.push(name);
-    else columnOrder.set(qualified, [name]);
     const spatial = row.type_name === 'geometry' || row.type_name === 'geography' ? spatialType(type) : undefined;
-    if (spatial) {
-      const group = groupOf(text(row.relid));
-      group.spatialColumns = [...(group.spatialColumns ?? []), name];
-    }
+    const entry = { position: Number(row.position), name, spatial: spatial !== undefined };
+    const order = columnOrder.get(qualified);
+    if (order) order.push(entry);
+    else columnOrder.set(qualified, [entry]);
     const facts = {
       type,
       not_null: row.not_null,
@@ -283,6 +282,9 @@ export function catalogBuilder(reuse?: Reuse): CatalogBuilder {
     relids.push(text(row.relid));
     const [schema, name, relkind] = [text(row.schema), text(row.name), text(row.relkind)];
     const qualified = `${schema}.${name}`;
+    const columns = (columnOrder.get(qualified) ?? []).sort((a, b) => a.position - b.position);
+    const spatialColumns = columns.filter((column) => column.spatial).map((column) => column.name);
+    if (spatialColumns.length > 0) groupOf(text(row.relid)).spatialColumns = spatialColumns;
     const kind = RELATION_KIND[relkind] ?? 'table';
     const options = Array.isArray(row.options) ? [...(row.options as string[])].sort() : null;
     if (kind === 'sequence') {
@@ -321,7 +323,7 @@ export function catalogBuilder(reuse?: Reuse): CatalogBuilder {
       partition_bound: row.partition_bound,
       parents: row.parents,
       access_method: row.access_method,
-      columns: kind === 'view' ? null : (columnOrder.get(qualified) ?? []),
+      columns: kind === 'view' ? null : columns.map((column) => column.name),
       owner: row.owner,
       acl: row.acl,
       comment: row.comment,

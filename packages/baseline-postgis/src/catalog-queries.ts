@@ -1,6 +1,11 @@
 // The catalog queries of a baseline: one per object kind, whatever the number of tables, run with
 // search_path = pg_catalog so every definition the server renders is schema-qualified and the
 // same for every session. In the object queries $1 is the runner's ledger schema, which no baseline includes.
+//
+// The three largest (columns, indexes, constraints) are not sorted: a sort makes the server compute the
+// whole result before the first FETCH returns, while unsorted the server computes the next batch as the
+// client digests the current one (at 10,000 tables the capture took 2.85 s sorted and 2.5 s unsorted,
+// warm 2.6 s and 1.6 s). The builder orders what needs an order itself; the baseline is the same.
 
 /** User schemas: not system, not the ledger. */
 const userSchema = (alias: string) =>
@@ -104,7 +109,7 @@ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND ${userSchema('n')} AND ${n
 ORDER BY n.nspname, c.relname`;
 export const RELATIONS_QUERY = relationsQuery();
 
-/** Columns of tables and materialized views, in attribute order. */
+/** Columns of tables and materialized views (unsorted: the builder orders each table's by `position`). */
 export const columnsQuery = (only: Only = everything) => `
 SELECT c.oid::text AS relid, n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS type, t.typname AS type_name, a.attnotnull AS not_null,
@@ -127,7 +132,7 @@ LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'm')
   AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
-ORDER BY n.nspname, c.relname, a.attnum`;
+`;
 export const COLUMNS_QUERY = columnsQuery();
 
 export const indexesQuery = (only: Only = everything) => `
@@ -151,7 +156,7 @@ JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
 WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'tc.oid')} ${only('tc')}
-ORDER BY n.nspname, ic.relname`;
+`;
 export const INDEXES_QUERY = indexesQuery();
 
 /** Table constraints (NOT NULL lives on the column in PostgreSQL 15). */
@@ -163,7 +168,7 @@ JOIN pg_class c ON c.oid = co.conrelid
 LEFT JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE co.conrelid <> 0 AND ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c.oid')} ${only('c')}
-ORDER BY n.nspname, c.relname, co.conname`;
+`;
 export const CONSTRAINTS_QUERY = constraintsQuery();
 
 /** Functions, procedures and aggregates; the signature is the name, the full definition the digest. */

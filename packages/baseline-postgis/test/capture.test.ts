@@ -95,6 +95,36 @@ describe('capturePostgisBaseline', () => {
     }
   });
 
+  it('lists a table\'s columns in attribute order, whatever order the catalog holds them in', async () => {
+    await db.client.query(
+      'CREATE TABLE public.ordered (a integer, b text, c date, g1 geometry(Point, 4326), g2 geometry(Point, 4326))',
+    );
+    try {
+      const objectsOf = (baseline: Baseline) =>
+        baseline.objects.filter((o) => o.name.startsWith('public.ordered')).map((o) => [o.name, o.digest]);
+      const checks = { declaration: { invariants: { spatial_index_required: ['public.ordered'] } } };
+      const before = await capture(checks);
+      // A catalog update writes a new row version: a's pg_attribute row now comes after the others on disk.
+      await db.client.query('ALTER TABLE public.ordered ALTER COLUMN a SET STATISTICS 50');
+      await db.client.query('ALTER TABLE public.ordered ALTER COLUMN g1 SET STATISTICS 50');
+      await db.client.query('ALTER TABLE public.ordered ALTER COLUMN a SET STATISTICS -1');
+      await db.client.query('ALTER TABLE public.ordered ALTER COLUMN g1 SET STATISTICS -1');
+      const stored = await db.client.query(
+        "SELECT array_agg(attname::text ORDER BY ctid) AS names FROM pg_attribute WHERE attrelid = 'public.ordered'::regclass AND attnum > 0",
+      );
+      expect(stored.rows[0].names).not.toEqual(['a', 'b', 'c', 'g1', 'g2']);
+      const after = await capture(checks);
+      expect(objectsOf(after)).toEqual(objectsOf(before));
+      expect(after.invariants).toEqual(before.invariants);
+      expect(after.invariants?.map((check) => check.name)).toEqual([
+        'spatial_index:public.ordered.g1',
+        'spatial_index:public.ordered.g2',
+      ]);
+    } finally {
+      await db.client.query('DROP TABLE public.ordered');
+    }
+  });
+
   it('does not depend on the session search_path, time zone or date style', async () => {
     const reference = await capture();
     const other = await db.connect();
