@@ -226,6 +226,37 @@ describe('scanArtifact', () => {
   });
 });
 
+describe('scanArtifact on a text it has scanned before', () => {
+  // Past the memo's threshold (64 Ki characters): a run scans its large evidence more than once.
+  const large = (tail: string) =>
+    `${JSON.stringify({ objects: Array.from({ length: 8000 }, (_, i) => `object-${i}`) })}\n${tail}`;
+
+  it('finds a secret added to a text whose clean version was scanned', async () => {
+    const clean = large('');
+    expect(clean.length).toBeGreaterThan(1 << 16);
+    expect(await scanArtifact('pre.json', clean)).toEqual({ ok: true, findings: [] });
+    const leaked = large('"url": "postgres://migrator:s3cret@db.internal:5432/kfm"');
+    const result = await scanArtifact('pre.json', leaked);
+    expect(result.ok).toBe(false);
+    expect(result.findings).toContainEqual(expect.objectContaining({ rule: 'kfm/dsn-with-credentials', line: 2 }));
+  });
+
+  it('reports the same findings under each name the text is written at', async () => {
+    const leaked = large('"url": "postgres://migrator:s3cret@db.internal:5432/kfm"');
+    const first = await scanArtifact('runs/r1/post.json', leaked);
+    const second = await scanArtifact('receipts/post.json', `${leaked}`);
+    expect(second.findings).toEqual(first.findings.map((finding) => ({ ...finding, file: 'receipts/post.json' })));
+    expect(first.findings.length).toBeGreaterThan(0);
+  });
+
+  it('scans the text again under another file type, whose rules differ', async () => {
+    const rows = `id,lat,lon\n${Array.from({ length: 8000 }, (_, i) => `${i},x,y`).join('\n')}\n9001,51.5,-0.12\n`;
+    expect((await scanArtifact('touched.txt', rows)).ok).toBe(true);
+    const csv = await scanArtifact('touched.csv', rows);
+    expect(csv.findings).toEqual([expect.objectContaining({ rule: 'kfm/lat-lon-pair', line: 8002 })]);
+  });
+});
+
 describe('assertPolicySafe', () => {
   it('returns every finding across files, sorted by file and line', async () => {
     const result = await assertPolicySafe([

@@ -103,15 +103,46 @@ const OWN_RULES: OwnRule[] = [
   },
 ];
 
+/**
+ * The verdicts on the last few large texts. A run scans the same text several times: its PRE baseline
+ * when captured, then as per-run evidence, then at the reviewer-facing path (at 2,000 tables, 5 MB each
+ * time, most of an apply's scanning). Keyed by the exact text and file type, so any change is scanned
+ * anew; a verdict is the same for the same text and type (the rules read nothing else). Only texts past
+ * MEMO_MIN_CHARS are kept, and only MEMO_ENTRIES of them, so at most a few evidence texts outlive a run.
+ */
+const MEMO_MIN_CHARS = 1 << 16;
+const MEMO_ENTRIES = 4;
+const memo = new Map<string, { extension: string; findings: Omit<PolicyFinding, 'file'>[] }>();
+
 /** Scans one artifact's text. `name` is reported as the file and tells secretlint the file type. */
 export async function scanArtifact(name: string, text: string): Promise<ScanResult> {
-  const lines = lineStarts(text);
+  const extension = path.extname(name).toLowerCase();
+  const remembered = text.length >= MEMO_MIN_CHARS ? memo.get(text) : undefined;
+  if (remembered && remembered.extension === extension) {
+    const findings = remembered.findings.map((finding) => ({ file: name, ...finding }));
+    return { ok: findings.length === 0, findings };
+  }
+  const result = await scanText(name, extension, text);
+  if (text.length >= MEMO_MIN_CHARS) {
+    memo.delete(text);
+    memo.set(text, { extension, findings: result.findings.map(({ file: _file, ...finding }) => finding) });
+    for (const oldest of memo.keys()) {
+      if (memo.size <= MEMO_ENTRIES) break;
+      memo.delete(oldest);
+    }
+  }
+  return result;
+}
+
+async function scanText(name: string, extension: string, text: string): Promise<ScanResult> {
+  // Line numbers only for a finding: most texts have none, and indexing a large one costs more than its scan.
+  let starts: number[] | undefined;
+  const lineAt = (index: number) => lineOf((starts ??= lineStarts(text)), index);
   const findings: PolicyFinding[] = [];
   for (const rule of OWN_RULES) {
     for (const index of rule.find(text))
-      findings.push({ file: name, rule: rule.id, line: lineOf(lines, index), message: rule.message });
+      findings.push({ file: name, rule: rule.id, line: lineAt(index), message: rule.message });
   }
-  const extension = path.extname(name).toLowerCase();
   const { lint, config } = await loadSecretlint();
   const linted = await lint({
     // The .p12 check of the preset reads `filePath` from disk; artifacts are text held in memory, so it is never asked to.
@@ -192,7 +223,7 @@ function csvLatLonRows(text: string): number[] {
 
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
   return starts;
 }
 
