@@ -50,5 +50,19 @@ export async function connectPostgres(dsn: string, applicationName: string): Pro
   // If the runner dies mid-apply (SIGKILL, lost network), the server notices within a second even
   // inside a long statement, rolls the transaction back and releases the advisory lock (PG 14+).
   await client.query("SET client_connection_check_interval = '1s'").catch(() => undefined);
+  // Preflight parses scripts as standard_conforming_strings = on reads them. A database or role whose default
+  // is off would read `'a\' , $q$'` as one string and run what follows it, unseen by preflight: the session
+  // reads scripts as preflight did, whatever the defaults. (Scripts cannot turn it off: preflight refuses that.)
+  try {
+    await client.query('SET standard_conforming_strings = on');
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new KfmError({
+      code: 'STORE_UNREACHABLE',
+      message: `PostgreSQL at ${sanitize(endpoint)} refused standard_conforming_strings = on: ${sanitize(
+        error instanceof Error ? error.message : String(error),
+      )}`,
+    });
+  }
   return { client, sanitize, endpoint };
 }

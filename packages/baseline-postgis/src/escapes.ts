@@ -198,6 +198,12 @@ export function statementEscapes(
     });
   const meaning = node === 'VariableSetStmt' ? SESSION_MEANING[String(ast.name)] : undefined;
   if (meaning) escapes.push({ rule: 'session-state', message: `sets ${String(ast.name)}: it ${meaning}` });
+  if (node === 'VariableSetStmt' && ast.kind === 'VAR_RESET_ALL')
+    escapes.push({
+      rule: 'session-state',
+      message:
+        'runs RESET ALL, which puts back the database and role defaults of settings the runner pins (standard_conforming_strings: how later statements are read)',
+    });
   if (node === 'DiscardStmt')
     escapes.push({
       rule: 'session-state',

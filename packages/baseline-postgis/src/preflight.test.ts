@@ -620,6 +620,8 @@ describe('preflightPostgis', () => {
           'session-state',
         ],
         ['session_replication_role = replica', 'SET session_replication_role = replica', 'session-state'],
+        ['RESET ALL (back to a database default of standard_conforming_strings)', 'RESET ALL', 'session-state'],
+        ['RESET ALL inside a DO block', 'DO $$ BEGIN RESET ALL; END $$', 'session-state'],
         ['an opaque function called in attribute notation', 'SELECT p.grant_everything FROM parcels p', 'opaque-call'],
       ])('refuses %s', async (_name, sql, rule) => {
         const found = await checks(sql, { transactional: false });

@@ -95,7 +95,7 @@ describe('capturePostgisBaseline', () => {
     }
   });
 
-  it('lists a table\'s columns in attribute order, whatever order the catalog holds them in', async () => {
+  it("lists a table's columns in attribute order, whatever order the catalog holds them in", async () => {
     await db.client.query(
       'CREATE TABLE public.ordered (a integer, b text, c date, g1 geometry(Point, 4326), g2 geometry(Point, 4326))',
     );

@@ -126,6 +126,32 @@ describe('writes from function bodies are observed like any other', () => {
   });
 });
 
+describe('a database whose default reads strings differently from preflight', () => {
+  it('standard_conforming_strings = off by default: the run reads the script as preflight did, nothing smuggled runs', async () => {
+    // With the setting off, `'a\' , $q$'` is one string and the CREATE INDEX after it a statement; preflight
+    // (and the server, once the runner pins the setting) read a string, a dollar-quoted string and nothing else.
+    await query(db.name, `ALTER DATABASE ${db.name} SET standard_conforming_strings = off`);
+    const [setting] = await query<{ value: string }>(
+      db.name,
+      "SELECT current_setting('standard_conforming_strings') AS value",
+    );
+    expect(setting?.value).toBe('off');
+    const dir = await bundle({
+      forward:
+        [
+          'CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);',
+          "SELECT 'a\\' , $q$'; CREATE INDEX sneaked_idx ON public.parcels (land_use); -- $q$;",
+        ].join('\n') + '\n',
+      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+    });
+    const run = await kfm(['apply', dir], db.migratorEnv);
+    expect(run.code).toBe(0);
+    expect(
+      await query(db.name, "SELECT indexname FROM pg_indexes WHERE indexname IN ('parcels_no_idx', 'sneaked_idx')"),
+    ).toEqual([{ indexname: 'parcels_no_idx' }]);
+  });
+});
+
 describe('names and objects preflight refuses before the store is touched', () => {
   it('SET search_path then an unqualified forbidden table, without a commit point: exit 1 at preflight, no index built', async () => {
     const dir = await bundle({
