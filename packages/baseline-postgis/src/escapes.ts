@@ -421,6 +421,7 @@ const NO_EVENT_TRIGGER = new Set([
  */
 export function attachedCodeEscapes(
   node: string,
+  ast: Node,
   objects: readonly { schema: string; table?: string }[],
   resolver: NameResolver,
 ): Escape[] {
@@ -428,10 +429,14 @@ export function attachedCodeEscapes(
   if (!exit) return [];
   const escapes: Escape[] = [];
   const event = resolver.eventTriggerCode;
-  if (event && !NO_EVENT_TRIGGER.has(node)) escapes.push(sessionExitEscape(exit, `runs DDL, and ${event}`));
+  // SELECT … INTO a table is CREATE TABLE AS, and fires event triggers as it does (INTO a PL/pgSQL variable
+  // is not: the PL/pgSQL grammar takes the INTO off before the statement reaches here).
+  const ddl = !NO_EVENT_TRIGGER.has(node) || (node === 'SelectStmt' && ast.intoClause !== undefined);
+  if (event && ddl) escapes.push(sessionExitEscape(exit, `runs DDL, and ${event}`));
   if (!RUNS_ATTACHED_CODE.has(node)) return escapes;
+  const cascade = node === 'TruncateStmt' && ast.behavior === 'DROP_CASCADE';
   for (const object of objects) {
-    const why = object.table ? resolver.attachedCode(object.schema, object.table) : undefined;
+    const why = object.table ? resolver.attachedCode(object.schema, object.table, cascade) : undefined;
     if (why) escapes.push(sessionExitEscape(exit, `touches ${object.schema}.${object.table}, where ${why}`));
   }
   return escapes;

@@ -655,6 +655,12 @@ describe('preflightPostgis', () => {
         const [ddl] = await checks('CREATE INDEX parcels_x ON parcels (land_use)', { on: evented });
         expect(ddl?.message).toMatch(/runs DDL, and event trigger log_ddl calls public\.log_ddl\(\)/);
         expect(await checks('UPDATE parcels SET area_m2 = 1 WHERE false', { on: evented })).toEqual([]);
+        // SELECT … INTO a new table is CREATE TABLE AS; INTO a PL/pgSQL variable is a read.
+        const [into] = await checks('SELECT * INTO public.parcels_copy FROM parcels', { on: evented });
+        expect(into?.message).toMatch(/runs DDL, and event trigger log_ddl/);
+        expect(
+          await checks('DO $$ DECLARE n bigint; BEGIN SELECT count(*) INTO n FROM parcels; END $$', { on: evented }),
+        ).toEqual([]);
       });
 
       it('reads SELECT … INTO a variable as a read, not as a new table', async () => {

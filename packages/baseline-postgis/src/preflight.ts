@@ -140,7 +140,7 @@ export async function preflightPostgis(
     }
     linted.push({ statement, resolver: resolver.fork() });
     const facts = statementFacts(statement, resolver);
-    for (const found of attachedCodeEscapes(statement.node, facts.objects, resolver))
+    for (const found of attachedCodeEscapes(statement.node, statement.ast, facts.objects, resolver))
       findings.push(escapeCheck(found, where, allowed));
     statements.push({
       index: statement.index,
@@ -176,7 +176,7 @@ export async function preflightPostgis(
       const innerFacts = statementFacts(inner, bodyPath);
       const innerEscapes = [
         ...statementEscapes(inner.node, inner.ast, transactionalRun, bodyPath, createdFunctions),
-        ...attachedCodeEscapes(inner.node, innerFacts.objects, bodyPath),
+        ...attachedCodeEscapes(inner.node, inner.ast, innerFacts.objects, bodyPath),
       ];
       for (const found of innerEscapes) findings.push(escapeCheck(found, innerWhere, allowed));
       findings.push(

@@ -34,9 +34,15 @@ export interface NameCatalog {
    * With a session exit only: `schema.relation` → the code already attached to it that calls a function
    * preflight cannot read (a trigger, a column default or generated column, a check constraint, an index
    * expression, a rule or view definition, a policy), also through a foreign key that cascades a write to
-   * a table with such code. Touching the relation runs that code as the role.
+   * a table with such code, or on one of its partitions or inheritance children. Touching the relation runs
+   * that code as the role.
    */
   attachedCode?: Record<string, string | undefined>;
+  /**
+   * With a session exit only: the same for TRUNCATE … CASCADE, which also empties the tables whose foreign
+   * keys reference the relation without a cascading action (their TRUNCATE triggers fire).
+   */
+  truncateCascadeCode?: Record<string, string | undefined>;
   /** With a session exit only: an enabled event trigger calling a user function (it runs on every DDL). */
   eventTriggerCode?: string;
 }
@@ -122,7 +128,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     ...(row.exits.length > 0
       ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
       : {}),
-    ...(attached ? { attachedCode: attached.relations } : {}),
+    ...(attached ? { attachedCode: attached.relations, truncateCascadeCode: attached.truncated } : {}),
     ...(attached?.event ? { eventTriggerCode: attached.event } : {}),
   };
 }
@@ -146,11 +152,14 @@ const userFunction = (oid: string) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_n
      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e'))`;
 
 /**
- * For each relation, one piece of attached code that calls a user function, found on the relation itself
- * or on a table a foreign key cascades its writes to (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT); and
- * an enabled event trigger calling one, if any.
+ * For each relation, one piece of attached code that calls a user function, found on the relation itself,
+ * on a table a foreign key cascades its writes to (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT) or on a
+ * partition or inheritance child; the same for TRUNCATE … CASCADE, through every foreign key; and an enabled
+ * event trigger calling one, if any.
  */
-async function loadAttachedCode(client: ClientBase): Promise<{ relations: Record<string, string>; event?: string }> {
+async function loadAttachedCode(
+  client: ClientBase,
+): Promise<{ relations: Record<string, string>; truncated: Record<string, string>; event?: string }> {
   const { rows } = await client.query(`
 WITH RECURSIVE code AS (
   SELECT t.tgrelid AS rel, t.tgfoid AS fn, 'trigger ' || quote_ident(t.tgname) AS via
@@ -177,23 +186,39 @@ WITH RECURSIVE code AS (
     JOIN pg_class r ON r.oid = code.rel JOIN pg_namespace rn ON rn.oid = r.relnamespace
     JOIN pg_proc f ON f.oid = code.fn JOIN pg_namespace fn ON fn.oid = f.pronamespace
    WHERE ${userFunction('code.fn')}
+), write_edges (child, parent) AS (
+  -- A write to a table reaches a table whose foreign key to it cascades (ON DELETE/UPDATE CASCADE, SET NULL,
+  -- SET DEFAULT), and a write to a parent its partitions' and inheritance children's rows (their row triggers).
+  SELECT fk.conrelid, fk.confrelid FROM pg_constraint fk
+   WHERE fk.contype = 'f' AND (fk.confdeltype IN ('c', 'n', 'd') OR fk.confupdtype IN ('c', 'n', 'd'))
+  UNION ALL SELECT i.inhrelid, i.inhparent FROM pg_inherits i
+), truncate_edges (child, parent) AS (
+  -- TRUNCATE … CASCADE empties every table whose foreign key references the table, whatever its action.
+  SELECT fk.conrelid, fk.confrelid FROM pg_constraint fk WHERE fk.contype = 'f'
+  UNION ALL SELECT i.inhrelid, i.inhparent FROM pg_inherits i
 ), reach (rel, why) AS (
   SELECT rel, why FROM opaque
   UNION
-  SELECT fk.confrelid, reach.why FROM reach
-    JOIN pg_constraint fk ON fk.contype = 'f' AND fk.conrelid = reach.rel
-     AND (fk.confdeltype IN ('c', 'n', 'd') OR fk.confupdtype IN ('c', 'n', 'd'))
+  SELECT e.parent, reach.why FROM reach JOIN write_edges e ON e.child = reach.rel
+), truncated (rel, why) AS (
+  SELECT rel, why FROM opaque
+  UNION
+  SELECT e.parent, truncated.why FROM truncated JOIN truncate_edges e ON e.child = truncated.rel
 )
 SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
             FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
            ORDER BY n.nspname, c.relname, reach.why) AS x) AS attached,
+       (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
+          SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, truncated.why
+            FROM truncated JOIN pg_class c ON c.oid = truncated.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+           ORDER BY n.nspname, c.relname, truncated.why) AS x) AS truncated,
        (SELECT 'event trigger ' || quote_ident(e.evtname) || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()'
           FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace
          WHERE e.evtenabled <> 'D' AND ${userFunction('e.evtfoid')}
          ORDER BY e.evtname LIMIT 1) AS event`);
-  const row = rows[0] as { attached: Record<string, string>; event: string | null };
-  return row.event ? { relations: row.attached, event: row.event } : { relations: row.attached };
+  const row = rows[0] as { attached: Record<string, string>; truncated: Record<string, string>; event: string | null };
+  return { relations: row.attached, truncated: row.truncated, ...(row.event ? { event: row.event } : {}) };
 }
 
 /** Parse a search_path value as PostgreSQL does: a comma list of possibly quoted identifiers. */
@@ -261,8 +286,9 @@ export class NameResolver {
   }
 
   /** The code already attached to a relation that calls a function preflight cannot read (exit roles only). */
-  attachedCode(schema: string, relation: string): string | undefined {
-    return this.catalog.attachedCode?.[`${schema}.${relation}`];
+  attachedCode(schema: string, relation: string, truncateCascade = false): string | undefined {
+    const code = truncateCascade ? this.catalog.truncateCascadeCode : this.catalog.attachedCode;
+    return code?.[`${schema}.${relation}`];
   }
 
   /** The schema of the extension function this name reaches, if it reaches one. */

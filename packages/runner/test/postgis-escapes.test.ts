@@ -471,6 +471,18 @@ describe('a role that can act outside its session runs no code preflight cannot 
       'DELETE FROM public.parcels WHERE id = (SELECT min(id) FROM public.parcels);\n',
       /touches public\.parcels, where trigger planted of public\.parcel_notes calls public\.planted\(\)/,
     ],
+    [
+      'a TRUNCATE trigger on a table TRUNCATE … CASCADE empties through a foreign key with no cascading action',
+      'public.parcel_links',
+      'TRUNCATE public.parcels CASCADE;\n',
+      /touches public\.parcels, where trigger planted of public\.parcel_links calls public\.planted\(\)/,
+    ],
+    [
+      'a row trigger on an inheritance child, whose rows an UPDATE of the parent changes',
+      'public.parcels_archive',
+      'UPDATE public.parcels SET area_m2 = area_m2 WHERE id = (SELECT max(id) FROM public.parcels);\n',
+      /touches public\.parcels, where trigger planted of public\.parcels_archive calls public\.planted\(\)/,
+    ],
   ])(
     'code planted earlier by the migrator, %s: exit 1 at preflight [session-exit], nothing run',
     async (_name, on, forward, why) => {
@@ -480,12 +492,17 @@ describe('a role that can act outside its session runs no code preflight cannot 
       try {
         await migrator.query(`
         CREATE TABLE public.parcel_notes (parcel_id bigint REFERENCES public.parcels (id) ON DELETE CASCADE, note text);
+        CREATE TABLE public.parcel_links (parcel_id bigint REFERENCES public.parcels (id), note text);
+        -- A child holding the highest id: an UPDATE of the parent that reaches it fires its row triggers.
+        CREATE TABLE public.parcels_archive () INHERITS (public.parcels);
+        INSERT INTO public.parcels_archive (id, parcel_no, land_use, geom)
+          SELECT max(id) + 1, 'P-archived', 'residential', (array_agg(geom))[1] FROM public.parcels;
         CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
           EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
           RETURN NULL;
         END $body$;
-        CREATE TRIGGER planted AFTER UPDATE OR DELETE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION public.planted();`);
+        CREATE TRIGGER planted AFTER UPDATE OR DELETE ${on === 'public.parcels_archive' ? 'ON public.parcels_archive FOR EACH ROW' : `OR TRUNCATE ON ${on} FOR EACH STATEMENT`} EXECUTE FUNCTION public.planted();`);
       } finally {
         await migrator.end();
       }
