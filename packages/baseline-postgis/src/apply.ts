@@ -414,13 +414,13 @@ async function applyInTransaction(
 ): Promise<ApplyResult & { blockedAt?: Runnable }> {
   const { client } = context;
   const groups = [{ group: 0, transaction: true, statements }];
-  const marked = await plantSessionMarker(client);
+  const marker = await plantSessionMarker(client);
   await client.query('BEGIN');
   const lockedAt = performance.now();
   try {
     const countersAtBegin = await rowCounters(client);
     const storageAtBegin = await tableStorage(client);
-    const watch = await watchTransaction(client, marked);
+    const watch = await watchTransaction(client, marker);
     // Sequence moves outlive ROLLBACK: after one, put back what this session moved (currval still answers).
     const rollBack = async (): Promise<boolean> => {
       if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK');

@@ -30,8 +30,17 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${LEDGER_SCHEMA}.migrations
  * behave the same. The client must not be inside a transaction: each ledger migration runs in its own.
  */
 export async function ensureLedger(client: ClientBase): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
-  await client.query(MIGRATIONS_TABLE);
+  // No DDL when the ledger is there (every run after the first): `CREATE … IF NOT EXISTS` still fires
+  // event triggers, which would run whatever function one calls with the runner's role — a superuser's,
+  // possibly, and a function a migrator owns. postgres-migrations itself runs no DDL when up to date.
+  const [present] = (
+    await client.query(
+      'SELECT to_regnamespace($1) IS NOT NULL AS schema, to_regclass($2) IS NOT NULL AS migrations',
+      [LEDGER_SCHEMA, `${LEDGER_SCHEMA}.migrations`],
+    )
+  ).rows as { schema: boolean; migrations: boolean }[];
+  if (!present?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
+  if (!present?.migrations) await client.query(MIGRATIONS_TABLE);
   const previous = (
     await client.query(
       `SELECT current_setting('search_path') AS path, set_config('search_path', '${LEDGER_SCHEMA}', false)`,

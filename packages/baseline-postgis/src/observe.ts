@@ -4,6 +4,7 @@
 import type { DataChange, Progress } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { LEDGER_SCHEMA } from './ledger.js';
+import { userFunction } from './resolve.js';
 import { tableAliases } from './scope.js';
 
 /**
@@ -248,24 +249,37 @@ const LEDGER_CHANGED: DataChange = {
 const MARKER = 'pg_temp.kfm_session_marker';
 
 /**
- * Sequence moves are attributed by `currval`, which `DISCARD SEQUENCES` (or `DISCARD TEMP`) in dynamic
- * SQL would erase. A temporary sequence of the runner's, advanced at the start, is the witness: when it
- * no longer answers at the commit point, the session's state was discarded. False when the role may not
- * create temporary objects (then only the static DISCARD rule stands).
+ * Sequence moves are attributed by `currval`, which `DISCARD SEQUENCES` (or `DISCARD ALL`) in dynamic SQL
+ * would erase. A sequence the runner advanced at the start is the witness: when it no longer answers at
+ * the commit point, the session's state was discarded. Usually a temporary sequence of the runner's; while
+ * an enabled event trigger calls a user function, creating one would be DDL that runs that function with
+ * the runner's role (a superuser's, possibly, and a function a migrator owns), so the ledger's own sequence
+ * is advanced instead (no DDL; a gap in the ledger's numbering). Undefined when neither can be used (then
+ * only the static DISCARD rule stands).
  */
-export async function plantSessionMarker(client: ClientBase): Promise<boolean> {
+export async function plantSessionMarker(client: ClientBase): Promise<string | undefined> {
   // Outside the run's transaction, so it outlives a ROLLBACK (nextval is not transactional either).
   try {
+    const { rows } = await client.query<{ evented: boolean; ledger: string | null }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_event_trigger e WHERE e.evtenabled <> 'D' AND ${userFunction('e.evtfoid')}) AS evented,
+              pg_get_serial_sequence('${LEDGER_SCHEMA}.applied', 'seq') AS ledger`,
+    );
+    const [row] = rows;
+    if (row?.evented) {
+      if (!row.ledger) return undefined;
+      await client.query('SELECT nextval($1::regclass)', [row.ledger]);
+      return row.ledger;
+    }
     await client.query(`CREATE TEMP SEQUENCE IF NOT EXISTS kfm_session_marker`);
     await client.query(`SELECT nextval('${MARKER}')`);
-    return true;
+    return MARKER;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-async function sessionMarkerLost(client: ClientBase, transaction: boolean): Promise<boolean> {
-  return !(await currvalAnswers(client, MARKER, transaction));
+async function sessionMarkerLost(client: ClientBase, marker: string, transaction: boolean): Promise<boolean> {
+  return !(await currvalAnswers(client, marker, transaction));
 }
 
 /** The data change a discarded session state is: outside every scope, so the run is refused. */
@@ -322,15 +336,15 @@ export interface TransactionWatch {
   restore(progress?: Progress): Promise<boolean>;
 }
 
-/** Call right after BEGIN; `marked` says whether plantSessionMarker (before BEGIN) succeeded. */
-export async function watchTransaction(client: ClientBase, marked: boolean): Promise<TransactionWatch> {
+/** Call right after BEGIN; `marker` is what plantSessionMarker (before BEGIN) planted, if anything. */
+export async function watchTransaction(client: ClientBase, marker: string | undefined): Promise<TransactionWatch> {
   const sequences = await sequencePositions(client);
   const ledger = await ledgerSignature(client);
   const catalogs = await unobservedCounts(client);
   return {
     async changes() {
       return [
-        ...(marked && (await sessionMarkerLost(client, true)) ? [DISCARDED] : []),
+        ...(marker && (await sessionMarkerLost(client, marker, true)) ? [DISCARDED] : []),
         ...((await ledgerSignature(client)) !== ledger ? [LEDGER_CHANGED] : []),
         ...removedSince(catalogs, await unobservedCounts(client)),
         ...(await sequenceChangesSince(client, sequences, await sequencePositions(client), true)).changes,
@@ -338,7 +352,7 @@ export async function watchTransaction(client: ClientBase, marked: boolean): Pro
       ];
     },
     async restore(progress) {
-      if (marked && (await sessionMarkerLost(client, false))) {
+      if (marker && (await sessionMarkerLost(client, marker, false))) {
         progress?.(
           "the script discarded the session's sequence state: sequences it moved cannot be told from live traffic's, and none was set back",
         );

@@ -383,25 +383,36 @@ describe('sequences, which no rollback moves back, are observed and put back', (
 });
 
 describe('a script that discards the session state the sequence check reads', () => {
-  it('DISCARD SEQUENCES in a DO block after a setval: refused, and the run says the sequence could not be set back', async () => {
-    await query(
-      db.name,
-      `CREATE SEQUENCE governance.decision_no; SELECT nextval('governance.decision_no'); ALTER SEQUENCE governance.decision_no OWNER TO ${MIGRATOR}`,
-    );
-    const dir = await bundle({
-      forward:
-        "CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\nDO $$ BEGIN PERFORM setval('gover' || 'nance.decision_no', 9999); EXECUTE 'DISCARD SEQ' || 'UENCES'; END $$;\n",
-      rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
-    });
-    const run = await kfm(['apply', dir], db.migratorEnv);
-    expect(run.code, run.stderr.slice(-1500)).not.toBe(0);
-    const receipt = await readJson(`${dir}/receipts/run_receipt.json`);
-    expect(receipt.data_changes.map((change: { object: string }) => change.object)).toContain(
-      'session state (DISCARD)',
-    );
-    expect(run.stderr).toMatch(/discarded the session's sequence state/);
-    expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
-  });
+  // With a user event trigger enabled, the runner's witness is the ledger's sequence (creating its own
+  // temporary one would be DDL, firing the trigger); both must see the DISCARD.
+  it.each([
+    ['', ''],
+    [
+      ' (an event trigger calls a user function)',
+      "CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'; CREATE EVENT TRIGGER log_ddl ON ddl_command_start EXECUTE FUNCTION public.log_ddl();",
+    ],
+  ])(
+    'DISCARD SEQUENCES in a DO block after a setval%s: refused, and the run says the sequence could not be set back',
+    async (_name, setup) => {
+      await query(
+        db.name,
+        `${setup} CREATE SEQUENCE governance.decision_no; SELECT nextval('governance.decision_no'); ALTER SEQUENCE governance.decision_no OWNER TO ${MIGRATOR}`,
+      );
+      const dir = await bundle({
+        forward:
+          "CREATE INDEX parcels_no_idx ON public.parcels (parcel_no);\nDO $$ BEGIN PERFORM setval('gover' || 'nance.decision_no', 9999); EXECUTE 'DISCARD SEQ' || 'UENCES'; END $$;\n",
+        rollback: 'DROP INDEX IF EXISTS public.parcels_no_idx;\n',
+      });
+      const run = await kfm(['apply', dir], db.migratorEnv);
+      expect(run.code, run.stderr.slice(-1500)).not.toBe(0);
+      const receipt = await readJson(`${dir}/receipts/run_receipt.json`);
+      expect(receipt.data_changes.map((change: { object: string }) => change.object)).toContain(
+        'session state (DISCARD)',
+      );
+      expect(run.stderr).toMatch(/discarded the session's sequence state/);
+      expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
+    },
+  );
 });
 
 describe("the runner's ledger is out of every script's reach, static or dynamic", () => {
@@ -567,6 +578,40 @@ describe('a role that can act outside its session runs no code preflight cannot 
       /runs DDL, and event trigger log_ddl calls public\.log_ddl\(\)/,
     );
     expect(await query(db.name, "SELECT 1 FROM pg_indexes WHERE indexname = 'parcels_no_idx'")).toEqual([]);
+  });
+
+  it("an event trigger whose function the migrator owns never fires from the runner's own statements", async () => {
+    // The ledger exists (a first run made it); an UPDATE-only migration by a superuser then passes preflight
+    // (it runs no DDL). The runner's own statements must not be DDL either: an event trigger would run the
+    // migrator's function with the superuser's rights.
+    const first = await bundle({ forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n' });
+    expect((await kfm(['apply', first], db.env)).code).toBe(0);
+    const marker = `/tmp/kfm-escape-event-${db.name}`;
+    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+    await migrator.connect();
+    try {
+      await migrator.query(`CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+          IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
+          END IF;
+        END $body$`);
+    } finally {
+      await migrator.end();
+    }
+    await query(db.name, 'CREATE EVENT TRIGGER on_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl()');
+    const second = await bundle({
+      forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n',
+      id: 'PG-MIG-2026-11-24-03',
+    });
+    const run = await kfm(['apply', second], db.env);
+    expect(run.code, run.stderr.slice(-1500)).toBe(0);
+    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+    // The trigger does fire on DDL by the superuser: the check above is not idle.
+    await query(db.name, 'CREATE SCHEMA IF NOT EXISTS kfm_ledger');
+    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
+    await (await import('node:fs/promises')).rm(marker, { force: true });
+    await query(db.name, 'DROP EVENT TRIGGER on_ddl');
   });
 
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
