@@ -280,7 +280,11 @@ se_configure() {
   } > "$SE_CONF/$SE_CONFIG_FILE"
   local jo="$SE_HOME/config/jvm.options"
   [ -f "$jo.orig" ] && jo="$jo.orig"
-  sed -e 's/^-Xms.*/-Xms512m/' -e 's/^-Xmx.*/-Xmx512m/' \
+  # A single node gets 1 GB: at 512 MB its parent circuit breaker tripped at ~1,460 one-shard indices, short
+  # of the 2,000 the benchmark measures. Each node of a cluster keeps 512 MB.
+  local heap=1g
+  [ -n "$nodes" ] && heap=512m
+  sed -e "s/^-Xms.*/-Xms$heap/" -e "s/^-Xmx.*/-Xmx$heap/" \
       -e "s#^-XX:HeapDumpPath=.*#-XX:HeapDumpPath=$SE_DATA#" \
       -e "s#^-XX:ErrorFile=.*#-XX:ErrorFile=$SE_LOGS/hs_err_pid%p.log#" \
       -e "s#file=logs/gc.log#file=$SE_LOGS/gc.log#" "$jo" > "$SE_CONF/jvm.options"
