@@ -34,10 +34,10 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
   // event triggers, which would run whatever function one calls with the runner's role — a superuser's,
   // possibly, and a function a migrator owns. postgres-migrations itself runs no DDL when up to date.
   const [present] = (
-    await client.query(
-      'SELECT to_regnamespace($1) IS NOT NULL AS schema, to_regclass($2) IS NOT NULL AS migrations',
-      [LEDGER_SCHEMA, `${LEDGER_SCHEMA}.migrations`],
-    )
+    await client.query('SELECT to_regnamespace($1) IS NOT NULL AS schema, to_regclass($2) IS NOT NULL AS migrations', [
+      LEDGER_SCHEMA,
+      `${LEDGER_SCHEMA}.migrations`,
+    ])
   ).rows as { schema: boolean; migrations: boolean }[];
   if (!present?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
   if (!present?.migrations) await client.query(MIGRATIONS_TABLE);

@@ -147,7 +147,9 @@ const dependentCode = (catalog: string, relation: string, what: string, join = '
    WHERE ${where}`;
 
 /** A user function: not built in, not an extension's (whose definitions the baseline pins by version). */
-export const userFunction = (oid: string) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace
+export const userFunction = (
+  oid: string,
+) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace
    WHERE f.oid = ${oid} AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e'))`;
 
