@@ -12,6 +12,8 @@ import type {
   StorePolicy,
 } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
+import { KfmError } from '@kfm/migration-contracts';
+import { loadNameCatalog } from './resolve.js';
 
 /** The runner's own schema; excluded from every baseline and fingerprint, forbidden to every migration. */
 export const LEDGER_SCHEMA = 'kfm_ledger';
@@ -39,6 +41,16 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
       `${LEDGER_SCHEMA}.migrations`,
     ])
   ).rows as { schema: boolean; migrations: boolean }[];
+  if (!present?.schema || !present.migrations) {
+    // Creating it is DDL: with a role that can leave its session, an event trigger calling a user function
+    // would run that function with the role's rights. Refused, as preflight refuses a script's DDL then.
+    const catalog = await loadNameCatalog(client);
+    if (catalog.sessionExit && catalog.eventTriggerCode)
+      throw new KfmError({
+        code: 'PREFLIGHT_FORBIDDEN',
+        message: `the runner's ledger (${LEDGER_SCHEMA}) does not exist yet, and creating it is DDL: ${catalog.eventTriggerCode}, and ${catalog.sessionExit}, so that function would run with those rights. Create the ledger once as a role that cannot leave its session, or with the event trigger disabled.`,
+      });
+  }
   if (!present?.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${LEDGER_SCHEMA}`);
   if (!present?.migrations) await client.query(MIGRATIONS_TABLE);
   const previous = (

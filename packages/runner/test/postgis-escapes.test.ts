@@ -614,6 +614,36 @@ describe('a role that can act outside its session runs no code preflight cannot 
     await query(db.name, 'DROP EVENT TRIGGER on_ddl');
   });
 
+  it("a superuser's first run under such an event trigger is refused before it creates the ledger", async () => {
+    const marker = `/tmp/kfm-escape-ledger-${db.name}`;
+    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+    await migrator.connect();
+    try {
+      await migrator.query(`CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+          IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
+          END IF;
+        END $body$`);
+    } finally {
+      await migrator.end();
+    }
+    await query(db.name, 'CREATE EVENT TRIGGER on_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl()');
+    const dir = await bundle({ forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n' });
+    const run = await kfm(['apply', dir], db.env);
+    expect(run.code).toBe(1);
+    expect(JSON.stringify(run.json)).toMatch(
+      /PREFLIGHT_FORBIDDEN.*ledger \(kfm_ledger\) does not exist yet.*event trigger on_ddl calls public\.on_ddl\(\)/,
+    );
+    expect(await query(db.name, "SELECT to_regnamespace('kfm_ledger') IS NULL AS absent")).toEqual([{ absent: true }]);
+    await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
+    // Created by hand as the superuser, the trigger does run the function: the refusal is not idle.
+    await query(db.name, 'CREATE SCHEMA kfm_ledger');
+    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
+    await (await import('node:fs/promises')).rm(marker, { force: true });
+    await query(db.name, 'DROP EVENT TRIGGER on_ddl');
+  });
+
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
     const before = await decisionsState(db.name);
     const dir = await bundle({
