@@ -441,6 +441,35 @@ describe("the runner's ledger is out of every script's reach, static or dynamic"
   });
 });
 
+/**
+ * A migrator's event-trigger function that runs a program (touching `marker`) when a superuser's DDL fires
+ * it, and the (superuser-made) event trigger calling it on every DDL statement.
+ */
+async function plantEventTrigger(marker: string): Promise<void> {
+  const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
+  await migrator.connect();
+  try {
+    await migrator.query(`CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $body$
+      BEGIN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+          EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
+        END IF;
+      END $body$`);
+  } finally {
+    await migrator.end();
+  }
+  await query(db.name, 'CREATE EVENT TRIGGER on_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl()');
+}
+
+/** Runs `ddl` by hand as the superuser, sees the planted program run, and removes the trigger. */
+async function firesByHand(marker: string, ddl: string): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await query(db.name, ddl);
+  await expect(fs.access(marker)).resolves.toBeUndefined();
+  await fs.rm(marker, { force: true });
+  await query(db.name, 'DROP EVENT TRIGGER on_ddl');
+}
+
 describe('a role that can act outside its session runs no code preflight cannot read', () => {
   // Observation covers the run's own session. A superuser's dynamic SQL can open another session
   // (dblink) or run a server program; what those commit no rollback of the run undoes.
@@ -587,19 +616,7 @@ describe('a role that can act outside its session runs no code preflight cannot 
     const first = await bundle({ forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n' });
     expect((await kfm(['apply', first], db.env)).code).toBe(0);
     const marker = `/tmp/kfm-escape-event-${db.name}`;
-    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
-    await migrator.connect();
-    try {
-      await migrator.query(`CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $body$
-        BEGIN
-          IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-            EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
-          END IF;
-        END $body$`);
-    } finally {
-      await migrator.end();
-    }
-    await query(db.name, 'CREATE EVENT TRIGGER on_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl()');
+    await plantEventTrigger(marker);
     const second = await bundle({
       forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n',
       id: 'PG-MIG-2026-11-24-03',
@@ -608,27 +625,12 @@ describe('a role that can act outside its session runs no code preflight cannot 
     expect(run.code, run.stderr.slice(-1500)).toBe(0);
     await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
     // The trigger does fire on DDL by the superuser: the check above is not idle.
-    await query(db.name, 'CREATE SCHEMA IF NOT EXISTS kfm_ledger');
-    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
-    await (await import('node:fs/promises')).rm(marker, { force: true });
-    await query(db.name, 'DROP EVENT TRIGGER on_ddl');
+    await firesByHand(marker, 'CREATE SCHEMA IF NOT EXISTS kfm_ledger');
   });
 
   it("a superuser's first run under such an event trigger is refused before it creates the ledger", async () => {
     const marker = `/tmp/kfm-escape-ledger-${db.name}`;
-    const migrator = new pg.Client({ connectionString: dsnFor(db.name, MIGRATOR) });
-    await migrator.connect();
-    try {
-      await migrator.query(`CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $body$
-        BEGIN
-          IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-            EXECUTE 'COPY (SELECT 1) TO PROGRAM ' || quote_literal('touch ${marker}');
-          END IF;
-        END $body$`);
-    } finally {
-      await migrator.end();
-    }
-    await query(db.name, 'CREATE EVENT TRIGGER on_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl()');
+    await plantEventTrigger(marker);
     const dir = await bundle({ forward: 'UPDATE public.parcels SET area_m2 = area_m2 WHERE false;\n' });
     const run = await kfm(['apply', dir], db.env);
     expect(run.code).toBe(1);
@@ -638,10 +640,7 @@ describe('a role that can act outside its session runs no code preflight cannot 
     expect(await query(db.name, "SELECT to_regnamespace('kfm_ledger') IS NULL AS absent")).toEqual([{ absent: true }]);
     await expect((await import('node:fs/promises')).access(marker)).rejects.toThrow();
     // Created by hand as the superuser, the trigger does run the function: the refusal is not idle.
-    await query(db.name, 'CREATE SCHEMA kfm_ledger');
-    await expect((await import('node:fs/promises')).access(marker)).resolves.toBeUndefined();
-    await (await import('node:fs/promises')).rm(marker, { force: true });
-    await query(db.name, 'DROP EVENT TRIGGER on_ddl');
+    await firesByHand(marker, 'CREATE SCHEMA kfm_ledger');
   });
 
   it('the same DO block as a role without those rights is observed instead, and fails on what it changed', async () => {
