@@ -3,9 +3,8 @@
 // (label, key), (label, bucket) or (start labels, type, end labels) combination reaches the client.
 // Costs: property keys and degrees take one scan of the nodes carrying any label in detail; keys and
 // pattern counts one scan of each type's relationships (the count store cannot count a pattern with
-// labels on both ends). A scoped capture
-// (`detail`) pays those scans only for the labels and types it is asked to look at closely; the rest
-// are count-store reads, O(1) whatever the graph's size.
+// labels on both ends). A scoped capture (`detail`) pays those scans only for the labels and types it is
+// asked to look at closely; the rest are count-store reads, O(1) whatever the graph's size.
 import { rows, type CypherRunner } from './cypher-runner.js';
 import { compareText, inScope, quoteName, RESERVED_PREFIX, type GraphScopeOptions } from './scope.js';
 import { toCount } from './neo4j-values.js';

@@ -4,7 +4,7 @@
 import type { DataChange, Progress } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { LEDGER_SCHEMA } from './ledger.js';
-import { userFunction } from './resolve.js';
+import { userEventTrigger } from './resolve.js';
 import { tableAliases } from './scope.js';
 
 /**
@@ -261,7 +261,7 @@ export async function plantSessionMarker(client: ClientBase): Promise<string | u
   // Outside the run's transaction, so it outlives a ROLLBACK (nextval is not transactional either).
   try {
     const { rows } = await client.query<{ evented: boolean; ledger: string | null }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_event_trigger e WHERE e.evtenabled <> 'D' AND ${userFunction('e.evtfoid')}) AS evented,
+      `SELECT EXISTS (SELECT 1 FROM pg_event_trigger e WHERE ${userEventTrigger('e')}) AS evented,
               pg_get_serial_sequence('${LEDGER_SCHEMA}.applied', 'seq') AS ledger`,
     );
     const [row] = rows;

@@ -147,11 +147,12 @@ const dependentCode = (catalog: string, relation: string, what: string, join = '
    WHERE ${where}`;
 
 /** A user function: not built in, not an extension's (whose definitions the baseline pins by version). */
-export const userFunction = (
-  oid: string,
-) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace
+const userFunction = (oid: string) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace
    WHERE f.oid = ${oid} AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = f.oid AND e.deptype = 'e'))`;
+
+/** An enabled event trigger (alias `e`'s row of pg_event_trigger) whose function is a user function. */
+export const userEventTrigger = (alias: string) => `${alias}.evtenabled <> 'D' AND ${userFunction(`${alias}.evtfoid`)}`;
 
 /**
  * For each relation, one piece of attached code that calls a user function, found on the relation itself,
@@ -217,7 +218,7 @@ SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
            ORDER BY n.nspname, c.relname, truncated.why) AS x) AS truncated,
        (SELECT 'event trigger ' || quote_ident(e.evtname) || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()'
           FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace
-         WHERE e.evtenabled <> 'D' AND ${userFunction('e.evtfoid')}
+         WHERE ${userEventTrigger('e')}
          ORDER BY e.evtname LIMIT 1) AS event`);
   const row = rows[0] as { attached: Record<string, string>; truncated: Record<string, string>; event: string | null };
   return { relations: row.attached, truncated: row.truncated, ...(row.event ? { event: row.event } : {}) };
