@@ -71,8 +71,12 @@ export function degreeExponent(degree: number): number {
 const DETAIL_QUERY = (labels: readonly string[]) =>
   `MATCH (n) WHERE ${labels.map((label) => `n:${quoteName(label)}`).join(' OR ')} RETURN labels(n) AS labels, COUNT { (n)-->() } AS outDegree, COUNT { (n)<--() } AS inDegree, count(*) AS nodes, collect(DISTINCT keys(n)) AS keys`;
 
-async function labelDetails(runner: CypherRunner, names: readonly string[]): Promise<Map<string, LabelDetail>> {
-  if (names.length === 0) return new Map();
+/** Each label's detail, and how many distinct nodes carry at least one of the labels (each node is one row's). */
+async function labelDetails(
+  runner: CypherRunner,
+  names: readonly string[],
+): Promise<{ details: Map<string, LabelDetail>; nodes: number }> {
+  if (names.length === 0) return { details: new Map(), nodes: 0 };
   const tallies = new Map(
     names.map((name) => [
       name,
@@ -83,8 +87,10 @@ async function labelDetails(runner: CypherRunner, names: readonly string[]): Pro
     const k = degreeExponent(toCount(degree));
     into.set(k, (into.get(k) ?? 0) + nodes);
   };
+  let union = 0;
   for (const row of await rows(runner, DETAIL_QUERY(names))) {
     const nodes = toCount(row.nodes);
+    union += nodes;
     for (const label of row.labels as string[]) {
       const entry = tallies.get(label);
       if (!entry) continue;
@@ -96,7 +102,7 @@ async function labelDetails(runner: CypherRunner, names: readonly string[]): Pro
   // Buckets in ascending order, as the baseline has always listed them.
   const histogram = (tallies: Map<number, number>) =>
     Object.fromEntries([...tallies].sort((a, b) => a[0] - b[0]).map(([k, nodes]) => [degreeBucket(k), nodes]));
-  return new Map(
+  const details = new Map(
     [...tallies].map(([name, entry]) => [
       name,
       {
@@ -106,6 +112,7 @@ async function labelDetails(runner: CypherRunner, names: readonly string[]): Pro
       },
     ]),
   );
+  return { details, nodes: union };
 }
 
 async function relationshipTypeDetail(
@@ -139,21 +146,28 @@ async function relationshipTypeDetail(
   return { propertyKeys: [...keys].sort(compareText), patterns };
 }
 
-async function nodeTotal(runner: CypherRunner, labels: readonly string[], options: GraphScopeOptions): Promise<number> {
+/**
+ * Nodes in scope. Without a prefix: the count store's total minus the runner's own nodes (each carries
+ * exactly one `Kfm*` label), O(1). With a prefix, the nodes carrying at least one in-scope label: the
+ * detail scan already counted them when every such label was in it; otherwise a union of those labels'
+ * scans (through the token lookup index every database has by default), not a pass over every node in
+ * the database with each node's labels tested, most of which another namespace may own.
+ */
+async function nodeTotal(
+  runner: CypherRunner,
+  reserved: readonly string[],
+  inScopeLabels: readonly string[],
+  detailed: { labels: number; nodes: number },
+  options: GraphScopeOptions,
+): Promise<number> {
   if (options.labelPrefix !== undefined) {
-    const [row] = await rows(
-      runner,
-      'MATCH (n) WHERE any(label IN labels(n) WHERE label STARTS WITH $prefix AND NOT label STARTS WITH $reserved) RETURN count(n) AS nodes',
-      {
-        prefix: options.labelPrefix,
-        reserved: RESERVED_PREFIX,
-      },
-    );
-    return toCount(row?.nodes);
+    if (inScopeLabels.length === 0) return 0;
+    if (detailed.labels === inScopeLabels.length) return detailed.nodes;
+    const anyOf = inScopeLabels.map((label) => `n:${quoteName(label)}`).join(' OR ');
+    return toCount((await rows(runner, `MATCH (n) WHERE ${anyOf} RETURN count(n) AS nodes`))[0]?.nodes);
   }
-  // Count store: all nodes minus the runner's own (each runner node carries exactly one Kfm label).
   let total = toCount((await rows(runner, 'MATCH (n) RETURN count(n) AS nodes'))[0]?.nodes);
-  for (const label of labels)
+  for (const label of reserved)
     total -= toCount((await rows(runner, `MATCH (n:${quoteName(label)}) RETURN count(n) AS nodes`))[0]?.nodes);
   return total;
 }
@@ -178,10 +192,8 @@ export async function captureShape(
     // Label tokens are never deleted; a label without nodes does not exist for the baseline.
     if (nodes > 0) counted.push({ name, nodes });
   }
-  const details = await labelDetails(
-    runner,
-    counted.filter((label) => !detail || detail.label(label.name)).map((label) => label.name),
-  );
+  const inDetail = counted.filter((label) => !detail || detail.label(label.name)).map((label) => label.name);
+  const { details, nodes: detailedNodes } = await labelDetails(runner, inDetail);
   const labels: LabelShape[] = counted.map(({ name, nodes }) => {
     const found = details.get(name);
     return found ? { name, nodes, detail: found } : { name, nodes };
@@ -203,5 +215,12 @@ export async function captureShape(
     `baseline: ${relationshipTypes.length} relationship type(s) in scope, ${relationshipTypes.filter((t) => t.detail).length} in detail`,
   );
   const reserved = allLabels.filter((label) => label.startsWith(RESERVED_PREFIX));
-  return { labels, relationshipTypes, nodes: await nodeTotal(runner, reserved, options) };
+  const nodes = await nodeTotal(
+    runner,
+    reserved,
+    counted.map((label) => label.name),
+    { labels: inDetail.length, nodes: detailedNodes },
+    options,
+  );
+  return { labels, relationshipTypes, nodes };
 }
