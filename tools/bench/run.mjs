@@ -109,7 +109,9 @@ if (only && fs.existsSync(outFile)) {
   // Suite order; every benchmark of a suite this run measured replaces that suite's previous ones.
   const ranSuites = new Set(benchmarks.map((b) => b.suite));
   const order = (b) => SUITES.findIndex((s) => s.key === b.suite || s.short === b.short);
-  merged = [...previous.filter((b) => !ranSuites.has(b.suite)), ...benchmarks].sort((a, b) => order(a) - order(b));
+  // Kept benchmarks are judged again, so a goal added since they ran (a scale row) is rendered for them too.
+  const kept = previous.filter((b) => !ranSuites.has(b.suite)).map((b) => (b.error ? b : judge(b)));
+  merged = [...kept, ...benchmarks].sort((a, b) => order(a) - order(b));
 }
 const results = {
   kfm_bench_version: 1,

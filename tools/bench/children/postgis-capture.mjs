@@ -1,14 +1,13 @@
-// Child: one PostGIS baseline of the database in KFM_BENCH_DSN, as `kfm-migrate baseline postgis`
-// would take it. Prints {opMs, objects, fingerprint, maxRssKb}; opMs covers capture only.
-import pg from 'pg';
-import { capturePostgisBaseline } from '@kfm/baseline-postgis';
+// Child: one PostGIS baseline of the database in KFM_BENCH_DSN, as `kfm-migrate baseline postgis` takes
+// it: the adapter's own connection (the driver loaded the way the CLI loads it), then a capture.
+// Prints {opMs, objects, fingerprint, maxRssKb}; opMs covers capture only.
+import { postgisAdapter } from '@kfm/baseline-postgis';
 
-const client = new pg.Client({ connectionString: process.env.KFM_BENCH_DSN });
-await client.connect();
+const session = await postgisAdapter.connect({ dsn: process.env.KFM_BENCH_DSN }, { applicationName: 'kfm-bench' });
 const started = performance.now();
-const baseline = await capturePostgisBaseline(client, {});
+const baseline = await session.captureBaseline({});
 const opMs = performance.now() - started;
-await client.end();
+await session.close();
 console.log(
   JSON.stringify({
     opMs,

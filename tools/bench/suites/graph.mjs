@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import { compareAlternating, runNodeChild, sideStats } from '../lib/measure.mjs';
 
-export const GRAPH_SIZES = { full: [100_000, 500_000, 1_000_000], quick: [100_000] };
+export const GRAPH_SIZES = { full: [100_000, 500_000, 1_000_000, 10_000_000], quick: [100_000] };
 /** The largest size the full capture and its floor are measured at (a full pass at 10M takes minutes a side). */
 const FULL_UP_TO = 1_000_000;
 const BATCH = 20_000;
@@ -26,10 +26,16 @@ function driverFromEnv() {
   );
 }
 
-export async function addNodes(driver, prefix, from, to) {
+/** Progress every this many nodes while building (a 10M build takes many minutes). */
+const BUILD_REPORT_EVERY = 1_000_000;
+
+export async function addNodes(driver, prefix, from, to, progress = () => {}) {
   const session = driver.session();
+  const started = performance.now();
   try {
     for (let start = from; start < to; start += BATCH) {
+      if (start > from && start % BUILD_REPORT_EVERY === 0)
+        progress(`graph: ${start} of ${to} nodes built (${((performance.now() - started) / 1000).toFixed(0)} s)`);
       const end = Math.min(start + BATCH, to) - 1;
       const range = { from: neo4j.int(start), to: neo4j.int(end) };
       await session.executeWrite(async (tx) => {
@@ -113,7 +119,7 @@ export async function benchGraph({ sizes, reps, progress }) {
     let built = 0;
     for (const size of sizes) {
       const started = performance.now();
-      await addNodes(driver, prefix, built, size);
+      await addNodes(driver, prefix, built, size, progress);
       built = size;
       progress(
         `graph: ${size} nodes (${3 * (size - 1)} relationships) built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
