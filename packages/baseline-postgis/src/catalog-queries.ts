@@ -356,15 +356,24 @@ own_parts AS (
 own AS MATERIALIZED (
   SELECT rel, sum(h::numeric) AS signature FROM own_parts GROUP BY rel
 ),
-refs AS (
+refs AS MATERIALIZED (
   SELECT DISTINCT d.rel, d.refclassid, d.refobjid FROM dep d
    WHERE NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = d.rel)
+),
+-- Each referenced constraint with its owner's signature, resolved once for the whole set. Joined per
+-- reference inside ref_parts instead, the planner (which estimates every CTE at 200 rows) probed all of
+-- own for each reference: 25,000 × 10,000 rows, 12 s at 10,000 tables.
+con_sig AS MATERIALIZED (
+  SELECT co.oid AS con, co.xmin AS cx, co.conrelid, xk.signature
+    FROM (SELECT DISTINCT refobjid FROM refs WHERE refclassid = 'pg_constraint'::regclass) AS f
+    JOIN pg_constraint co ON co.oid = f.refobjid
+    LEFT JOIN own xk ON xk.rel = co.conrelid
 ),
 ref_parts AS (
   SELECT f.rel, hash_record_extended(ROW(13, f.refclassid, f.refobjid, coalesce(CASE f.refclassid
       WHEN 'pg_class'::regclass THEN coalesce(xc.signature::text,
         (SELECT c.xmin || '.' || n.xmin FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = f.refobjid))
-      WHEN 'pg_constraint'::regclass THEN co.xmin || '.' || coalesce(xk.signature::text, '')
+      WHEN 'pg_constraint'::regclass THEN co.cx || '.' || coalesce(co.signature::text, '')
       WHEN 'pg_type'::regclass THEN (SELECT t.xmin || '.' || n.xmin || '.' || coalesce(e.xmin::text, '') FROM pg_type t
         JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type e ON e.oid = t.typelem WHERE t.oid = f.refobjid)
       WHEN 'pg_proc'::regclass THEN (SELECT p.xmin || '.' || n.xmin FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = f.refobjid)
@@ -377,8 +386,7 @@ ref_parts AS (
     END, gen_random_uuid()::text)), 0) AS h
   FROM refs f
   LEFT JOIN own xc ON f.refclassid = 'pg_class'::regclass AND xc.rel = f.refobjid
-  LEFT JOIN pg_constraint co ON f.refclassid = 'pg_constraint'::regclass AND co.oid = f.refobjid
-  LEFT JOIN own xk ON xk.rel = co.conrelid
+  LEFT JOIN con_sig co ON f.refclassid = 'pg_constraint'::regclass AND co.con = f.refobjid
   -- A relation's own constraints (an index's) are among its own rows already.
   WHERE co.conrelid IS DISTINCT FROM f.rel
 ),
