@@ -26,7 +26,7 @@ function driverFromEnv() {
   );
 }
 
-/** Progress every this many nodes while building (a 10M build takes many minutes). */
+/** Progress every this many nodes while building or removing the graph (each takes many minutes at 10M). */
 const BUILD_REPORT_EVERY = 1_000_000;
 
 export async function addNodes(driver, prefix, from, to, progress = () => {}) {
@@ -66,14 +66,20 @@ export async function addNodes(driver, prefix, from, to, progress = () => {}) {
  * relationship starts at a bench node), then the nodes. A single DETACH DELETE … IN TRANSACTIONS
  * would hit a hub node's whole relationship chain (or go eager) and run out of transaction memory.
  */
-export async function cleanGraph(driver, prefix) {
+export async function cleanGraph(driver, prefix, progress = () => {}) {
   const session = driver.session();
   const node = `\`${prefix}Node\``;
   try {
     const top = (await session.run(`MATCH (n:${node}) RETURN max(n.id) AS top`)).records[0]?.get('top');
     const last = top === null || top === undefined ? -1 : neo4j.integer.toNumber(top);
-    for (const step of [`MATCH (n:${node} {id: i})-[r]->() DELETE r`, `MATCH (n:${node} {id: i}) DETACH DELETE n`]) {
+    const started = performance.now();
+    const steps = [`MATCH (n:${node} {id: i})-[r]->() DELETE r`, `MATCH (n:${node} {id: i}) DETACH DELETE n`];
+    for (const [index, step] of steps.entries()) {
       for (let start = 0; start <= last; start += BATCH) {
+        if (start > 0 && start % BUILD_REPORT_EVERY === 0)
+          progress(
+            `graph: removing ${index === 0 ? 'relationships' : 'nodes'}, ${start} of ${last + 1} nodes done (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+          );
         await session.executeWrite((tx) =>
           tx.run(`UNWIND range($from, $to) AS i ${step}`, {
             from: neo4j.int(start),
@@ -161,7 +167,7 @@ export async function benchGraph({ sizes, reps, progress }) {
       }
     }
   } finally {
-    await cleanGraph(driver, prefix).catch((error) => progress(`graph: cleanup failed: ${error.message}`));
+    await cleanGraph(driver, prefix, progress).catch((error) => progress(`graph: cleanup failed: ${error.message}`));
     await driver.close();
   }
   return [
