@@ -12,7 +12,7 @@ export function pgModule(): typeof pg {
 
 /**
  * node-postgres asks, once as it loads (lib/stream.js), whether it runs in a Cloudflare Worker: when
- * `navigator.userAgent` is not a string it constructs a `Response`, and on Node 20 (which has no
+ * the userAgent of `navigator` is not a string it constructs a `Response`, and on Node 20 (which has no
  * `navigator`) touching that global loads Node's whole fetch implementation, ~35 ms of every command
  * that connects, for an object it then drops. For the length of the synchronous require only, a
  * `navigator` that says "not a Worker" answers the question first; nothing else runs meanwhile, and a
