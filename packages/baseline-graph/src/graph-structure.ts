@@ -157,12 +157,12 @@ async function nodeTotal(
   runner: CypherRunner,
   reserved: readonly string[],
   inScopeLabels: readonly string[],
-  detailed: { labels: number; nodes: number },
+  /** The detail scan's distinct nodes, when it covered every in-scope label. */
+  coveredByDetail: number | undefined,
   options: GraphScopeOptions,
 ): Promise<number> {
   if (options.labelPrefix !== undefined) {
-    if (inScopeLabels.length === 0) return 0;
-    if (detailed.labels === inScopeLabels.length) return detailed.nodes;
+    if (coveredByDetail !== undefined) return coveredByDetail;
     const anyOf = inScopeLabels.map((label) => `n:${quoteName(label)}`).join(' OR ');
     return toCount((await rows(runner, `MATCH (n) WHERE ${anyOf} RETURN count(n) AS nodes`))[0]?.nodes);
   }
@@ -219,7 +219,7 @@ export async function captureShape(
     runner,
     reserved,
     counted.map((label) => label.name),
-    { labels: inDetail.length, nodes: detailedNodes },
+    inDetail.length === counted.length ? detailedNodes : undefined,
     options,
   );
   return { labels, relationshipTypes, nodes };
