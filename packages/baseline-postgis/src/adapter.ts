@@ -129,7 +129,8 @@ export class PostgisSession implements StoreSession {
   }
 
   captureBaseline(options: BaselineOptions): Promise<Baseline> {
-    return capturePostgisBaseline(this.client, options, this.cache);
+    // The change detector runs only for a capture the session may follow with another (PRE before POST).
+    return capturePostgisBaseline(this.client, options, options.once ? undefined : this.cache);
   }
 
   /** Preflight reads the catalog (names, sizes) in one read-only transaction with a bounded lock wait. */

@@ -4,6 +4,7 @@ import type { ApplyRequest, Baseline, MigrationDeclaration, ScriptFile, StoreSes
 import { KfmError } from '@kfm/migration-contracts';
 import { cidOfScript } from '@kfm/receipts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SIGNATURES_QUERY } from '../src/catalog-queries.js';
 import { capturePostgisBaseline, postgisAdapter } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -104,6 +105,23 @@ describe('postgisAdapter', () => {
     expect(await session.ledgerState('PG-MIG-2026-03-01-01')).toEqual({ state: 'absent' });
     const schemas = await db.client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'kfm_ledger'`);
     expect(schemas.rowCount).toBe(0);
+  });
+
+  it('runs the change detector only for a capture another may follow: `once` reads the same baseline without it', async () => {
+    // The real connection's query method, recorded: which SQL the session sends the server.
+    const client = (session as unknown as { client: { query: (...args: unknown[]) => unknown } }).client;
+    const sent: unknown[] = [];
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
+      sent.push(args[0]);
+      return query(...args);
+    };
+    const detectorRuns = () => sent.filter((sql) => sql === SIGNATURES_QUERY).length;
+    const once = await session.captureBaseline({ capturedAt: '2026-03-01T00:00:00Z', once: true });
+    expect(detectorRuns()).toBe(0);
+    const followed = await session.captureBaseline({ capturedAt: '2026-03-01T00:00:00Z' });
+    expect(detectorRuns()).toBe(1);
+    expect(JSON.stringify(once)).toBe(JSON.stringify(followed));
   });
 
   it('aborts at the commit point when decide says no, leaving the fingerprint at PRE and no ledger row', async () => {

@@ -142,6 +142,11 @@ export interface BaselineOptions {
    * rollback): an adapter whose detail varies captures what that baseline has at the same detail.
    */
   like?: Baseline;
+  /**
+   * No other capture follows on this session (a one-off `kfm-migrate baseline`, a plan's PRE): an adapter
+   * may skip what only makes a later capture cheaper (PostgreSQL's change detector). The baseline is the same.
+   */
+  once?: boolean;
   progress?: Progress;
 }
 

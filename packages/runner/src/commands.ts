@@ -157,7 +157,11 @@ export async function captureStoreBaseline(
   try {
     const session = await adapter.connect(connection.values, { applicationName: 'kfm-migrate baseline' });
     try {
-      const baseline = await session.captureBaseline({ capturedAt, ...(options.full ? { full: true } : {}) });
+      const baseline = await session.captureBaseline({
+        capturedAt,
+        once: true,
+        ...(options.full ? { full: true } : {}),
+      });
       return {
         status: 'passed' as const,
         exit_code: ExitCode.Passed,

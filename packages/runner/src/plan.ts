@@ -58,6 +58,8 @@ async function planBody(run: LiveRun): Promise<Step> {
       protected: run.protected,
       predicted: preflight.predicted,
       capturedAt: options.now().toISOString(),
+      // A plan captures PRE only: nothing on this session would use the change detector's signatures.
+      once: true,
       progress: (m, a) => reporter.info(m, a),
     }),
   );

@@ -95,7 +95,7 @@ export async function rehearseBundle(options: RunOptions): Promise<RehearsalResu
     });
     try {
       return await reporter.step(label, () =>
-        session.captureBaseline({ declaration, capturedAt: options.now().toISOString() }),
+        session.captureBaseline({ declaration, capturedAt: options.now().toISOString(), once: true }),
       );
     } finally {
       // Closed before the copy: a PostgreSQL TEMPLATE copy needs the source to have no session at all.

@@ -5,7 +5,7 @@ import { postgisAdapter } from '@kfm/baseline-postgis';
 
 const session = await postgisAdapter.connect({ dsn: process.env.KFM_BENCH_DSN }, { applicationName: 'kfm-bench' });
 const started = performance.now();
-const baseline = await session.captureBaseline({});
+const baseline = await session.captureBaseline({ once: true });
 const opMs = performance.now() - started;
 await session.close();
 console.log(
