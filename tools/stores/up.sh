@@ -11,6 +11,7 @@
 #        KFM_STORES_MAVEN_ARGS (extra mvn args, e.g. -Dmaven.repo.local=...),
 #        KFM_STORES_ES_BASE / KFM_STORES_OS_BASE / KFM_STORES_CLUSTER_BASE (install/data/logs dirs),
 #        KFM_STORES_ES_USER (the search engines' user as root; default kfmstores),
+#        KFM_STORES_NEO4J_PAGECACHE_MB (Neo4j's page cache in MB, default 3072),
 #        KFM_SEARCH_NODES (same as --search-nodes), KFM_SEARCH_CLUSTER_ENGINE (same as --cluster-engine)
 set -euo pipefail
 
@@ -409,7 +410,7 @@ neo4j_start() {
   log "neo4j: starting $NEO4J_VERSION …"
   setsid nohup "$(java_home)/bin/java" -Xms256m -Xmx1g "${NEO4J_JVM_FLAGS[@]}" \
     -cp "$(neo4j_classpath)" org.kfm.stores.neo4j.Launcher \
-    --home "$NEO4J_HOME" --host "$NEO4J_HOST" --port "$NEO4J_PORT" --pagecache-mb 256 \
+    --home "$NEO4J_HOME" --host "$NEO4J_HOST" --port "$NEO4J_PORT" --pagecache-mb "$NEO4J_PAGECACHE_MB" \
     > "$NEO4J_LOG_FILE" 2>&1 < /dev/null &
   echo $! > "$NEO4J_PIDFILE"
   NEO4J_STARTED_AT="$(now_s)"
