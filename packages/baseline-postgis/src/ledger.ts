@@ -13,7 +13,7 @@ import type {
 } from '@kfm/migration-contracts';
 import type { ClientBase } from 'pg';
 import { KfmError } from '@kfm/migration-contracts';
-import { loadNameCatalog } from './resolve.js';
+import { loadDdlReach } from './resolve.js';
 
 /** The runner's own schema; excluded from every baseline and fingerprint, forbidden to every migration. */
 export const LEDGER_SCHEMA = 'kfm_ledger';
@@ -44,7 +44,7 @@ export async function ensureLedger(client: ClientBase): Promise<void> {
   if (!present?.schema || !present.migrations) {
     // Creating it is DDL: with a role that can leave its session, an event trigger calling a user function
     // would run that function with the role's rights. Refused, as preflight refuses a script's DDL then.
-    const catalog = await loadNameCatalog(client);
+    const catalog = await loadDdlReach(client);
     if (catalog.sessionExit && catalog.eventTriggerCode)
       throw new KfmError({
         code: 'PREFLIGHT_FORBIDDEN',

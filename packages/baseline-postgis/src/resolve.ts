@@ -55,14 +55,8 @@ export const STATIC_CATALOG: NameCatalog = {
   opaqueFunctions: {},
 };
 
-/**
- * One round trip: the connection's path, user and what the role can reach outside its session, every
- * relation name, every opaque and every extension function name, and the owners of sequences.
- */
-export async function loadNameCatalog(client: ClientBase): Promise<NameCatalog> {
-  const { rows } = await client.query(`
-SELECT current_schemas(false)::text[] AS path, current_user AS "user",
-       array_remove(ARRAY[
+/** What the connection's role can reach outside its session, as phrases (none: it cannot). */
+const SESSION_EXITS = `array_remove(ARRAY[
          CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN 'is a superuser' END,
          CASE WHEN pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER')
               THEN 'is a member of pg_execute_server_program (COPY … PROGRAM)' END,
@@ -73,7 +67,33 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
              AND has_function_privilege(current_user, p.oid, 'EXECUTE') ORDER BY p.proname LIMIT 1),
          (SELECT 'may use foreign server ' || quote_ident(s.srvname) FROM pg_foreign_server s
            WHERE has_server_privilege(current_user, s.oid, 'USAGE') ORDER BY s.srvname LIMIT 1)
-       ], NULL) AS exits,
+       ], NULL)`;
+
+const sessionExitOf = (user: string, exits: string[]): string | undefined =>
+  exits.length > 0 ? `role ${user} ${exits[0] === 'is a superuser' ? exits[0] : exits.join(', ')}` : undefined;
+
+/**
+ * Only what running DDL as this connection could set off: the role's way out of its session and an
+ * event trigger calling a user function (the two loadNameCatalog also reports). One small query, for a
+ * caller that runs DDL of its own (creating the ledger) and needs no names.
+ */
+export async function loadDdlReach(client: ClientBase): Promise<{ sessionExit?: string; eventTriggerCode?: string }> {
+  const { rows } = await client.query(
+    `SELECT current_user AS "user", ${SESSION_EXITS} AS exits, ${userEventTriggerText()} AS event`,
+  );
+  const row = rows[0] as { user: string; exits: string[]; event: string | null };
+  const sessionExit = sessionExitOf(row.user, row.exits);
+  return { ...(sessionExit ? { sessionExit } : {}), ...(row.event ? { eventTriggerCode: row.event } : {}) };
+}
+
+/**
+ * One round trip: the connection's path, user and what the role can reach outside its session, every
+ * relation name, every opaque and every extension function name, and the owners of sequences.
+ */
+export async function loadNameCatalog(client: ClientBase): Promise<NameCatalog> {
+  const { rows } = await client.query(`
+SELECT current_schemas(false)::text[] AS path, current_user AS "user",
+       ${SESSION_EXITS} AS exits,
        (SELECT coalesce(json_object_agg(proname, schemas), '{}'::json) FROM (
           SELECT p.proname, array_agg(DISTINCT n.nspname::text) AS schemas
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -115,7 +135,8 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     builtin_functions: string[];
     sequence_owners: Record<string, string>;
   };
-  const attached = row.exits.length > 0 ? await loadAttachedCode(client) : undefined;
+  const sessionExit = sessionExitOf(row.user, row.exits);
+  const attached = sessionExit ? await loadAttachedCode(client) : undefined;
   return {
     searchPath: row.path,
     user: row.user,
@@ -125,9 +146,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     extensionRelations: row.extension_relations,
     builtinFunctions: row.builtin_functions,
     sequenceOwners: row.sequence_owners,
-    ...(row.exits.length > 0
-      ? { sessionExit: `role ${row.user} ${row.exits[0] === 'is a superuser' ? row.exits[0] : row.exits.join(', ')}` }
-      : {}),
+    ...(sessionExit ? { sessionExit } : {}),
     ...(attached ? { attachedCode: attached.relations, truncateCascadeCode: attached.truncated } : {}),
     ...(attached?.event ? { eventTriggerCode: attached.event } : {}),
   };
@@ -153,6 +172,13 @@ const userFunction = (oid: string) => `EXISTS (SELECT 1 FROM pg_proc f JOIN pg_n
 
 /** An enabled event trigger (alias `e`'s row of pg_event_trigger) whose function is a user function. */
 export const userEventTrigger = (alias: string) => `${alias}.evtenabled <> 'D' AND ${userFunction(`${alias}.evtfoid`)}`;
+
+/** The first enabled event trigger (by name) that calls a user function, described; NULL when there is none. */
+const userEventTriggerText =
+  () => `(SELECT 'event trigger ' || quote_ident(e.evtname) || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()'
+          FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace
+         WHERE ${userEventTrigger('e')}
+         ORDER BY e.evtname LIMIT 1)`;
 
 /**
  * For each relation, one piece of attached code that calls a user function, found on the relation itself,
@@ -216,10 +242,7 @@ SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, truncated.why
             FROM truncated JOIN pg_class c ON c.oid = truncated.rel JOIN pg_namespace n ON n.oid = c.relnamespace
            ORDER BY n.nspname, c.relname, truncated.why) AS x) AS truncated,
-       (SELECT 'event trigger ' || quote_ident(e.evtname) || ' calls ' || quote_ident(fn.nspname) || '.' || quote_ident(f.proname) || '()'
-          FROM pg_event_trigger e JOIN pg_proc f ON f.oid = e.evtfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace
-         WHERE ${userEventTrigger('e')}
-         ORDER BY e.evtname LIMIT 1) AS event`);
+       ${userEventTriggerText()} AS event`);
   const row = rows[0] as { attached: Record<string, string>; truncated: Record<string, string>; event: string | null };
   return { relations: row.attached, truncated: row.truncated, ...(row.event ? { event: row.event } : {}) };
 }
