@@ -1,9 +1,13 @@
 // Mapping Ajv's errors to stable Issues (code, pointer, expected, found) and keeping secrets out.
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseYaml } from './document.js';
 import { describe as describeValue, looksLikeCredential, schemaId, schemaNames, validateValue } from './validate.js';
 import { redactIssue } from './credentials.js';
+import { schemasByName } from './generated/schemas.js';
 
 /** A declaration that validates; each test breaks one thing. */
 function declaration(): Record<string, unknown> {
@@ -309,5 +313,43 @@ describe('schemas', () => {
     expect(schemaId('migration_declaration.v1')).toBe(
       'https://schemas.kfm.dev/migrations/migration_declaration.v1.schema.json',
     );
+  });
+});
+
+describe('precompiled validators', () => {
+  const dir = fileURLToPath(new URL('./generated/validators/', import.meta.url));
+
+  it('are one module per schema, and loading one loads no other', () => {
+    expect(readdirSync(dir).sort()).toEqual(schemaNames.map((name) => `${name}.cjs`).sort());
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(`${dir}policy.v1.cjs`)});
+         console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(dir)}))))`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(loaded)).toEqual([`${dir}policy.v1.cjs`]);
+  });
+
+  it('decide as the schemas compiled at run time do', () => {
+    const requireCjs = createRequire(import.meta.url);
+    const { Ajv2020 } = requireCjs('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    requireCjs('ajv-formats')(ajv);
+    for (const schema of Object.values(schemasByName)) ajv.addSchema(schema);
+    const values = [{}, [], null, 'x', declaration(), withChange((d) => delete d.intent), { migration_id: 7 }];
+    const outcome = (
+      validate: { (value: unknown): boolean; errors?: { instancePath: string; keyword: string }[] | null },
+      value: unknown,
+    ) => (validate(value) ? 'valid' : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.keyword}`).sort());
+    for (const name of schemaNames) {
+      const precompiled = requireCjs(`${dir}${name}.cjs`).validate;
+      const runtime = ajv.getSchema(schemaId(name));
+      for (const value of values) expect([name, outcome(precompiled, value)]).toEqual([name, outcome(runtime, value)]);
+    }
+    // The valid declaration is valid for its own schema on both paths: the comparison is not of two refusals.
+    expect(requireCjs(`${dir}migration_declaration.v1.cjs`).validate(declaration())).toBe(true);
   });
 });

@@ -17,24 +17,23 @@ let ajv: Ajv2020 | undefined;
 const compiled = new Map<SchemaName, ValidateFunction>();
 
 /**
- * The validators the build precompiled (Ajv standalone code, generated/validators.cjs): loading them is
- * a fraction of compiling the schemas at every start. Absent (a source checkout before its first build),
- * the schemas are compiled here instead, with the same options.
+ * The validator the build precompiled for a schema (Ajv standalone code, generated/validators/NAME.cjs),
+ * one module per schema so a command loads only those it uses: a fraction of compiling the schemas at
+ * every start. Absent (a source checkout before its first build), the schemas are compiled here instead,
+ * with the same options.
  */
-let precompiled: Record<string, ValidateFunction> | null | undefined;
 function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
-  if (precompiled === undefined) {
-    try {
-      precompiled = requireCjs('./generated/validators.cjs') as Record<string, ValidateFunction>;
-    } catch {
-      precompiled = null;
-    }
+  try {
+    return (requireCjs(`./generated/validators/${name}.cjs`) as { validate: ValidateFunction }).validate;
+  } catch {
+    return undefined;
   }
-  return precompiled?.[name.replace(/[.-]/g, '_')];
 }
 
 function validatorFor(name: SchemaName): ValidateFunction {
-  let fn = compiled.get(name) ?? precompiledValidator(name);
+  let fn = compiled.get(name);
+  if (fn) return fn;
+  fn = precompiledValidator(name);
   if (!fn) {
     ajv ??= (() => {
       // Ajv itself loads only here, never on the precompiled path (it costs tens of ms at every start).
@@ -47,8 +46,8 @@ function validatorFor(name: SchemaName): ValidateFunction {
       return instance;
     })();
     fn = ajv.getSchema(schemasByName[name].$id) as ValidateFunction;
-    compiled.set(name, fn);
   }
+  compiled.set(name, fn);
   return fn;
 }
 
