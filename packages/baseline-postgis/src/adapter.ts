@@ -42,7 +42,7 @@ import {
 } from './ledger.js';
 import { AdvisoryLock } from './lock.js';
 import { preflightPostgis } from './preflight.js';
-import { loadNameCatalog } from './resolve.js';
+import { loadNameCatalog, namesIn } from './resolve.js';
 import { tableSizes } from './lint.js';
 import { postgisRehearsal } from './rehearsal.js';
 import { splitScripts } from './statements.js';
@@ -142,7 +142,8 @@ export class PostgisSession implements StoreSession {
     await this.client.query('BEGIN READ ONLY');
     try {
       await boundLockWaits(this.client, declaration);
-      const catalog = await loadNameCatalog(this.client);
+      // Only the names the scripts spell: the catalog's cost follows the scripts, not the database.
+      const catalog = await loadNameCatalog(this.client, namesIn(scripts.map((script) => script.text)));
       const result = await preflightPostgis(scripts, declaration, options.protected, {
         catalog,
         sizes: (tables) => tableSizes(this.client, tables),

@@ -86,24 +86,65 @@ export async function loadDdlReach(client: ClientBase): Promise<{ sessionExit?: 
   return { ...(sessionExit ? { sessionExit } : {}), ...(row.event ? { eventTriggerCode: row.event } : {}) };
 }
 
+/** A double-quoted identifier starting at `lastIndex` ("" stands for one quote). */
+const QUOTED = /"((?:[^"]|"")*)"/y;
+const WORD = /[\p{L}\p{M}_][\p{L}\p{M}\p{N}_$]*/gu;
+
 /**
- * One round trip: the connection's path, user and what the role can reach outside its session, every
- * relation name, every opaque and every extension function name, and the owners of sequences.
+ * Every name a script could make preflight look up, for loadNameCatalog: each word and each double-quoted
+ * identifier anywhere in the text (string literals, function bodies and comments included), as written
+ * and lower-cased as the server would (the query's `name[]` cast truncates them as the server does). The
+ * resolver's names all come from the parsed script,
+ * as identifiers or out of string constants (`nextval('s')`, `'t'::regclass`), so they are among these,
+ * and a catalog listing only these answers every lookup as the whole catalog would. A quoted identifier
+ * is read from every double quote, so a stray one inside a string cannot hide the next. Undefined when
+ * the text may spell a name through an escape (`U&"…"`, a backslash in an E'…' string): then the whole
+ * catalog is read.
  */
-export async function loadNameCatalog(client: ClientBase): Promise<NameCatalog> {
-  const { rows } = await client.query(`
+export function namesIn(texts: readonly string[]): string[] | undefined {
+  const names = new Set<string>();
+  const add = (name: string) => {
+    names.add(name);
+    names.add(name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()));
+    names.add(name.toLowerCase());
+  };
+  for (const text of texts) {
+    if (/\\|u&/i.test(text)) return undefined;
+    for (const [word] of text.matchAll(WORD)) add(word);
+    for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) {
+      QUOTED.lastIndex = at;
+      const quoted = QUOTED.exec(text)?.[1];
+      if (quoted) add(quoted.replace(/""/g, '"'));
+    }
+  }
+  return [...names];
+}
+
+/**
+ * One round trip: the connection's path, user and what the role can reach outside its session, and the
+ * relations, opaque and extension functions and sequence owners — every one in the database, or only
+ * those of the given names (namesIn of the scripts): the same answers for the scripts' lookups, at a
+ * cost that follows the scripts instead of the database.
+ */
+export async function loadNameCatalog(client: ClientBase, names?: readonly string[]): Promise<NameCatalog> {
+  // $1: the only names to list (namesIn), or NULL for every name in the database.
+  const only = (column: string) => `($1::name[] IS NULL OR ${column} = ANY ($1::name[]))`;
+  const { rows } = await client.query(
+    `
 SELECT current_schemas(false)::text[] AS path, current_user AS "user",
        ${SESSION_EXITS} AS exits,
        (SELECT coalesce(json_object_agg(proname, schemas), '{}'::json) FROM (
           SELECT p.proname, array_agg(DISTINCT n.nspname::text) AS schemas
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+             AND ${only('p.proname')}
            GROUP BY p.proname) AS x) AS extension_functions,
        (SELECT coalesce(json_agg(DISTINCT p.proname), '[]'::json) FROM pg_proc p
-         WHERE p.pronamespace = 'pg_catalog'::regnamespace) AS builtin_functions,
+         WHERE p.pronamespace = 'pg_catalog'::regnamespace AND ${only('p.proname')}) AS builtin_functions,
        (SELECT coalesce(json_agg(n.nspname || '.' || c.relname ORDER BY 1), '[]'::json)
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
+         WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+           AND ${only('c.relname')})
          AS extension_relations,
        (SELECT coalesce(json_object_agg(sn.nspname || '.' || s.relname, tn.nspname || '.' || t.relname), '{}'::json)
           FROM pg_depend d
@@ -112,18 +153,22 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
           JOIN pg_class t ON t.oid = d.refobjid
           JOIN pg_namespace tn ON tn.oid = t.relnamespace
          WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-           AND d.deptype IN ('a', 'i')) AS sequence_owners,
+           AND d.deptype IN ('a', 'i') AND ${only('s.relname')}) AS sequence_owners,
        (SELECT coalesce(json_object_agg(relname, schemas), '{}'::json) FROM (
           SELECT c.relname, array_agg(DISTINCT n.nspname::text) AS schemas
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'i', 'I', 'c') AND n.nspname !~ '^pg_(toast|temp)'
+             AND ${only('c.relname')}
            GROUP BY c.relname) AS r) AS relations,
        (SELECT coalesce(json_object_agg(proname, schemas), '{}'::json) FROM (
           SELECT p.proname, array_agg(DISTINCT n.nspname::text) AS schemas
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-           GROUP BY p.proname) AS f) AS functions`);
+             AND ${only('p.proname')}
+           GROUP BY p.proname) AS f) AS functions`,
+    [names ? [...names] : null],
+  );
   const row = rows[0] as {
     path: string[];
     user: string;
@@ -136,7 +181,7 @@ SELECT current_schemas(false)::text[] AS path, current_user AS "user",
     sequence_owners: Record<string, string>;
   };
   const sessionExit = sessionExitOf(row.user, row.exits);
-  const attached = sessionExit ? await loadAttachedCode(client) : undefined;
+  const attached = sessionExit ? await loadAttachedCode(client, names) : undefined;
   return {
     searchPath: row.path,
     user: row.user,
@@ -188,8 +233,10 @@ const userEventTriggerText =
  */
 async function loadAttachedCode(
   client: ClientBase,
+  names: readonly string[] | undefined,
 ): Promise<{ relations: Record<string, string>; truncated: Record<string, string>; event?: string }> {
-  const { rows } = await client.query(`
+  const { rows } = await client.query(
+    `
 WITH RECURSIVE code AS (
   SELECT t.tgrelid AS rel, t.tgfoid AS fn, 'trigger ' || quote_ident(t.tgname) AS via
     FROM pg_trigger t WHERE NOT t.tgisinternal
@@ -237,12 +284,16 @@ WITH RECURSIVE code AS (
 SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
             FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE $1::name[] IS NULL OR c.relname = ANY ($1::name[])
            ORDER BY n.nspname, c.relname, reach.why) AS x) AS attached,
        (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, truncated.why
             FROM truncated JOIN pg_class c ON c.oid = truncated.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE $1::name[] IS NULL OR c.relname = ANY ($1::name[])
            ORDER BY n.nspname, c.relname, truncated.why) AS x) AS truncated,
-       ${userEventTriggerText()} AS event`);
+       ${userEventTriggerText()} AS event`,
+    [names ? [...names] : null],
+  );
   const row = rows[0] as { attached: Record<string, string>; truncated: Record<string, string>; event: string | null };
   return { relations: row.attached, truncated: row.truncated, ...(row.event ? { event: row.event } : {}) };
 }
