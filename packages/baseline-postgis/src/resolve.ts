@@ -94,12 +94,11 @@ const WORD = /[\p{L}\p{M}_][\p{L}\p{M}\p{N}_$]*/gu;
  * Every name a script could make preflight look up, for loadNameCatalog: each word and each double-quoted
  * identifier anywhere in the text (string literals, function bodies and comments included), as written
  * and lower-cased as the server would (the query's `name[]` cast truncates them as the server does). The
- * resolver's names all come from the parsed script,
- * as identifiers or out of string constants (`nextval('s')`, `'t'::regclass`), so they are among these,
- * and a catalog listing only these answers every lookup as the whole catalog would. A quoted identifier
- * is read from every double quote, so a stray one inside a string cannot hide the next. Undefined when
- * the text may spell a name through an escape (`U&"…"`, a backslash in an E'…' string): then the whole
- * catalog is read.
+ * resolver's names all come from the parsed script, as identifiers or out of string constants
+ * (`nextval('s')`, `'t'::regclass`), so they are among these, and a catalog listing only these answers
+ * every lookup as the whole catalog would. A quoted identifier is read from every double quote, so a
+ * stray one inside a string cannot hide the next. Undefined when the text may spell a name through an
+ * escape (`U&"…"`, any backslash): then the whole catalog is read.
  */
 export function namesIn(texts: readonly string[]): string[] | undefined {
   const names = new Set<string>();
