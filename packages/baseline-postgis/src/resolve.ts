@@ -86,6 +86,9 @@ export async function loadDdlReach(client: ClientBase): Promise<{ sessionExit?: 
   return { ...(sessionExit ? { sessionExit } : {}), ...(row.event ? { eventTriggerCode: row.event } : {}) };
 }
 
+/** A name column narrowed to the query's $1: the names to list (namesIn), or NULL for every name. */
+const only = (column: string) => `($1::name[] IS NULL OR ${column} = ANY ($1::name[]))`;
+
 /** A double-quoted identifier starting at `lastIndex` ("" stands for one quote). */
 const QUOTED = /"((?:[^"]|"")*)"/y;
 const WORD = /[\p{L}\p{M}_][\p{L}\p{M}\p{N}_$]*/gu;
@@ -126,8 +129,6 @@ export function namesIn(texts: readonly string[]): string[] | undefined {
  * cost that follows the scripts instead of the database.
  */
 export async function loadNameCatalog(client: ClientBase, names?: readonly string[]): Promise<NameCatalog> {
-  // $1: the only names to list (namesIn), or NULL for every name in the database.
-  const only = (column: string) => `($1::name[] IS NULL OR ${column} = ANY ($1::name[]))`;
   const { rows } = await client.query(
     `
 SELECT current_schemas(false)::text[] AS path, current_user AS "user",
@@ -283,12 +284,12 @@ WITH RECURSIVE code AS (
 SELECT (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, reach.why
             FROM reach JOIN pg_class c ON c.oid = reach.rel JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE $1::name[] IS NULL OR c.relname = ANY ($1::name[])
+           WHERE ${only('c.relname')}
            ORDER BY n.nspname, c.relname, reach.why) AS x) AS attached,
        (SELECT coalesce(json_object_agg(name, why), '{}'::json) FROM (
           SELECT DISTINCT ON (n.nspname, c.relname) n.nspname || '.' || c.relname AS name, truncated.why
             FROM truncated JOIN pg_class c ON c.oid = truncated.rel JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE $1::name[] IS NULL OR c.relname = ANY ($1::name[])
+           WHERE ${only('c.relname')}
            ORDER BY n.nspname, c.relname, truncated.why) AS x) AS truncated,
        ${userEventTriggerText()} AS event`,
     [names ? [...names] : null],

@@ -3,10 +3,11 @@
 import type { ApplyRequest, Baseline, MigrationDeclaration, ScriptFile, StoreSession } from '@kfm/migration-contracts';
 import { KfmError } from '@kfm/migration-contracts';
 import { cidOfScript } from '@kfm/receipts';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNATURES_QUERY } from '../src/catalog-queries.js';
 import { capturePostgisBaseline, postgisAdapter } from '../src/index.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { countQueries, createTestDatabase, type TestDatabase } from './database.js';
 
 let db: TestDatabase;
 let session: StoreSession;
@@ -109,13 +110,7 @@ describe('postgisAdapter', () => {
 
   it('runs the change detector only for a capture another may follow: `once` reads the same baseline without it', async () => {
     // The real connection's query method, recorded: which SQL the session sends the server.
-    const client = (session as unknown as { client: { query: (...args: unknown[]) => unknown } }).client;
-    const sent: unknown[] = [];
-    const query = client.query.bind(client);
-    client.query = (...args: unknown[]) => {
-      sent.push(args[0]);
-      return query(...args);
-    };
+    const { sent } = countQueries((session as unknown as { client: pg.Client }).client);
     const detectorRuns = () => sent.filter((sql) => sql === SIGNATURES_QUERY).length;
     const once = await session.captureBaseline({ capturedAt: '2026-03-01T00:00:00Z', once: true });
     expect(detectorRuns()).toBe(0);

@@ -60,20 +60,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Wraps client.query to count round trips (the capture must stay bounded whatever the table count). */
-export function countQueries(client: pg.Client): { readonly count: number; reset(): void } {
-  let count = 0;
+/**
+ * Wraps client.query to count round trips (the capture must stay bounded whatever the table count) and
+ * keep what each was sent (its first argument: the SQL text, or a query object).
+ */
+export function countQueries(client: pg.Client): { readonly count: number; readonly sent: unknown[]; reset(): void } {
+  const sent: unknown[] = [];
   const original = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    count++;
+    sent.push(args[0]);
     return original(...args);
   };
   return {
     get count() {
-      return count;
+      return sent.length;
     },
+    sent,
     reset() {
-      count = 0;
+      sent.length = 0;
     },
   };
 }
